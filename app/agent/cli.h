@@ -1,0 +1,34 @@
+// Shared plumbing of the command-line commands: exit codes, output, reading inputs.
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+namespace hotdesk::cli {
+
+// Stable exit codes (DESIGN.md): scripts rely on them.
+enum Exit : int {
+    ExitOk = 0,
+    ExitRejected = 1,
+    ExitUsage = 2,
+};
+
+void printOut(const QByteArray &bytes);
+void printErr(const QString &line); // appends a newline
+
+// Prints "rejected: CODE" and the human explanation on stderr; returns ExitRejected.
+int reject(const Error &error);
+// Prints the problem and a hint to use --help on stderr; returns ExitUsage.
+int usageError(const QString &problem, const QString &command);
+
+// Reads TOKEN or, for "-", all of standard input; surrounding whitespace is dropped.
+Result<QByteArray> readTokenArgument(const QString &argument);
+
+// Reads a local file, or fetches an https:// URL (http:// only on loopback)
+// with a timeout; at most maxBytes.
+Result<QByteArray> readFileOrUrl(const QString &location, qsizetype maxBytes, int timeoutMs = 10000);
+
+} // namespace hotdesk::cli

@@ -1,0 +1,378 @@
+// Compact JWS signing and verification on OpenSSL 3 EVP.
+#include "jws.h"
+
+#include "../opensslptr.h"
+#include "base64url.h"
+#include "strictjson.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/hmac.h>
+#include <openssl/rsa.h>
+
+namespace hotdesk::jose {
+namespace {
+
+enum class Family { Rsa, Pss, Ecdsa, EdDsa, Hmac };
+
+struct AlgInfo {
+    Family family;
+    int hashBits; // 0 for EdDSA
+};
+
+AlgInfo infoOf(Algorithm alg)
+{
+    switch (alg) {
+    case Algorithm::RS256: return {Family::Rsa, 256};
+    case Algorithm::RS384: return {Family::Rsa, 384};
+    case Algorithm::RS512: return {Family::Rsa, 512};
+    case Algorithm::PS256: return {Family::Pss, 256};
+    case Algorithm::PS384: return {Family::Pss, 384};
+    case Algorithm::PS512: return {Family::Pss, 512};
+    case Algorithm::ES256: return {Family::Ecdsa, 256};
+    case Algorithm::ES384: return {Family::Ecdsa, 384};
+    case Algorithm::ES512: return {Family::Ecdsa, 512};
+    case Algorithm::EdDSA: return {Family::EdDsa, 0};
+    case Algorithm::Ed25519: return {Family::EdDsa, 0};
+    case Algorithm::HS256: return {Family::Hmac, 256};
+    case Algorithm::HS384: return {Family::Hmac, 384};
+    case Algorithm::HS512: return {Family::Hmac, 512};
+    }
+    return {Family::Rsa, 256};
+}
+
+// Digests are fetched once: an implicit fetch per call costs a lock and a lookup.
+const EVP_MD *digest(int bits)
+{
+    static EVP_MD *sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    static EVP_MD *sha384 = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
+    static EVP_MD *sha512 = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
+    switch (bits) {
+    case 256: return sha256;
+    case 384: return sha384;
+    case 512: return sha512;
+    default: return nullptr;
+    }
+}
+
+struct CurveOrder {
+    const BIGNUM *order;
+    int bytes;
+};
+
+CurveOrder orderFor(Algorithm alg)
+{
+    static EcGroupPtr p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
+    static EcGroupPtr p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
+    static EcGroupPtr p521(EC_GROUP_new_by_curve_name(NID_secp521r1));
+    switch (alg) {
+    case Algorithm::ES256: return {EC_GROUP_get0_order(p256.get()), 32};
+    case Algorithm::ES384: return {EC_GROUP_get0_order(p384.get()), 48};
+    default: return {EC_GROUP_get0_order(p521.get()), 66};
+    }
+}
+
+const unsigned char *bytes(QByteArrayView v)
+{
+    return reinterpret_cast<const unsigned char *>(v.data());
+}
+
+tl::unexpected<Error> badSignature()
+{
+    return fail(ErrorCode::BadSignature, QStringLiteral("the signature does not verify with the key"));
+}
+
+// r||s (fixed width) to the DER form OpenSSL verifies, refusing r or s outside [1, n-1].
+Result<QByteArray> ecdsaRawToDer(Algorithm alg, QByteArrayView sig)
+{
+    const CurveOrder curve = orderFor(alg);
+    if (sig.size() != 2 * curve.bytes)
+        return fail(ErrorCode::BadSignature, QStringLiteral("an %1 signature is exactly %2 bytes").arg(algorithmName(alg)).arg(2 * curve.bytes));
+    BignumPtr r(BN_bin2bn(bytes(sig), curve.bytes, nullptr));
+    BignumPtr s(BN_bin2bn(bytes(sig) + curve.bytes, curve.bytes, nullptr));
+    if (!r || !s)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
+    if (BN_is_zero(r.get()) || BN_is_zero(s.get()) || BN_cmp(r.get(), curve.order) >= 0 || BN_cmp(s.get(), curve.order) >= 0)
+        return fail(ErrorCode::BadSignature, QStringLiteral("the ECDSA signature values are out of range"));
+    ECDSA_SIG *ecSig = ECDSA_SIG_new();
+    if (!ecSig || ECDSA_SIG_set0(ecSig, r.get(), s.get()) != 1) {
+        ECDSA_SIG_free(ecSig);
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
+    }
+    r.release();
+    s.release();
+    unsigned char *der = nullptr;
+    const int len = i2d_ECDSA_SIG(ecSig, &der);
+    ECDSA_SIG_free(ecSig);
+    if (len <= 0)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("could not encode the ECDSA signature"));
+    QByteArray out(reinterpret_cast<const char *>(der), len);
+    OPENSSL_free(der);
+    return out;
+}
+
+Result<QByteArray> ecdsaDerToRaw(Algorithm alg, QByteArrayView der)
+{
+    const int width = orderFor(alg).bytes;
+    const unsigned char *p = bytes(der);
+    ECDSA_SIG *ecSig = d2i_ECDSA_SIG(nullptr, &p, long(der.size()));
+    if (!ecSig)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL produced an unreadable ECDSA signature"));
+    QByteArray out(2 * width, Qt::Uninitialized);
+    BN_bn2binpad(ECDSA_SIG_get0_r(ecSig), reinterpret_cast<unsigned char *>(out.data()), width);
+    BN_bn2binpad(ECDSA_SIG_get0_s(ecSig), reinterpret_cast<unsigned char *>(out.data()) + width, width);
+    ECDSA_SIG_free(ecSig);
+    return out;
+}
+
+Result<QByteArray> hmac(const Jwk &key, int bits, QByteArrayView input)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!HMAC(digest(bits), key.secret().constData(), int(key.secret().size()), bytes(input), size_t(input.size()), mac, &len))
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("HMAC failed"));
+    return QByteArray(reinterpret_cast<const char *>(mac), int(len));
+}
+
+Status setPadding(EVP_PKEY_CTX *pctx, const AlgInfo &info)
+{
+    if (info.family == Family::Rsa) {
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL refused PKCS#1 padding"));
+    } else if (info.family == Family::Pss) {
+        // RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash.
+        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, digest(info.hashBits)) != 1)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL refused PSS parameters"));
+    }
+    return {};
+}
+
+} // namespace
+
+Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInput, QByteArrayView sig)
+{
+    if (!key.fits(alg))
+        return fail(ErrorCode::KeyNotFound, QStringLiteral("the key cannot be used with %1").arg(algorithmName(alg)));
+    const AlgInfo info = infoOf(alg);
+    if (info.family == Family::Hmac) {
+        auto mac = hmac(key, info.hashBits, signingInput);
+        if (!mac)
+            return tl::unexpected(mac.error());
+        if (mac->size() != sig.size() || CRYPTO_memcmp(mac->constData(), sig.data(), size_t(sig.size())) != 0)
+            return badSignature();
+        return {};
+    }
+
+    QByteArray der;
+    QByteArrayView checked = sig;
+    if (info.family == Family::Ecdsa) {
+        auto converted = ecdsaRawToDer(alg, sig);
+        if (!converted)
+            return tl::unexpected(converted.error());
+        der = std::move(*converted);
+        checked = der;
+    } else if (info.family == Family::EdDsa) {
+        if (sig.size() != 64)
+            return fail(ErrorCode::BadSignature, QStringLiteral("an Ed25519 signature is exactly 64 bytes"));
+    } else if (sig.size() != EVP_PKEY_get_size(key.evpKey())) {
+        return fail(ErrorCode::BadSignature, QStringLiteral("an RSA signature is exactly as long as the modulus"));
+    }
+
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX *pctx = nullptr;
+    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key.evpKey()) != 1)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
+    if (auto ok = setPadding(pctx, info); !ok)
+        return ok;
+    if (EVP_DigestVerify(ctx.get(), bytes(checked), size_t(checked.size()), bytes(signingInput), size_t(signingInput.size())) != 1)
+        return badSignature();
+    return {};
+}
+
+Result<QByteArray> createSignature(const Jwk &key, Algorithm alg, QByteArrayView signingInput)
+{
+    if (!key.fits(alg))
+        return fail(ErrorCode::KeyNotFound, QStringLiteral("the key cannot be used with %1").arg(algorithmName(alg)));
+    if (!key.isPrivate())
+        return fail(ErrorCode::KeyRejected, QStringLiteral("signing needs a private key"));
+    const AlgInfo info = infoOf(alg);
+    if (info.family == Family::Hmac)
+        return hmac(key, info.hashBits, signingInput);
+
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX *pctx = nullptr;
+    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
+    if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key.evpKey()) != 1)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start signing"));
+    if (auto ok = setPadding(pctx, info); !ok)
+        return tl::unexpected(ok.error());
+    size_t len = 0;
+    if (EVP_DigestSign(ctx.get(), nullptr, &len, bytes(signingInput), size_t(signingInput.size())) != 1)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
+    QByteArray out(qsizetype(len), Qt::Uninitialized);
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(out.data()), &len, bytes(signingInput), size_t(signingInput.size())) != 1)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
+    out.resize(qsizetype(len));
+    if (info.family == Family::Ecdsa)
+        return ecdsaDerToRaw(alg, out);
+    return out;
+}
+
+namespace {
+
+struct Parsed {
+    JwsHeader header;
+    QByteArrayView signingInput;
+    QByteArray payload;
+    QByteArray signature;
+};
+
+const QStringList &registeredHeaderNames()
+{
+    static const QStringList names{
+        QStringLiteral("alg"), QStringLiteral("jku"), QStringLiteral("jwk"), QStringLiteral("kid"),
+        QStringLiteral("x5u"), QStringLiteral("x5c"), QStringLiteral("x5t"), QStringLiteral("x5t#S256"),
+        QStringLiteral("typ"), QStringLiteral("cty"), QStringLiteral("crit"),
+    };
+    return names;
+}
+
+// Splits and decodes; validates everything except the algorithm policy and the signature.
+Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical, AlgorithmSet allowed, bool checkAllowed)
+{
+    if (token.size() > kMaxJwsSize)
+        return fail(ErrorCode::TooLarge, QStringLiteral("the token is larger than %1 bytes").arg(kMaxJwsSize));
+    if (token.isEmpty())
+        return fail(ErrorCode::Malformed, QStringLiteral("the token is empty"));
+    if (token.front() == '{')
+        return fail(ErrorCode::Unsupported, QStringLiteral("JWS JSON serialization is not accepted; only the compact form is"));
+    const qsizetype dot1 = token.indexOf('.');
+    const qsizetype dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot1 < 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0)
+        return fail(ErrorCode::Malformed, QStringLiteral("a compact JWS has exactly three dot-separated parts"));
+
+    Parsed out;
+    out.signingInput = token.first(dot2);
+    const QByteArrayView headerText = token.first(dot1);
+    const QByteArrayView payloadText = token.sliced(dot1 + 1, dot2 - dot1 - 1);
+    const QByteArrayView signatureText = token.sliced(dot2 + 1);
+    if (headerText.isEmpty())
+        return fail(ErrorCode::Malformed, QStringLiteral("the token has no header"));
+
+    auto headerBytes = base64UrlDecode(headerText);
+    if (!headerBytes)
+        return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(headerBytes.error().message));
+    auto header = parseStrictJsonObject(*headerBytes, {8, kMaxJwsSize});
+    if (!header)
+        return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(header.error().message));
+    out.header.json = *header;
+
+    const QJsonValue alg = header->value(QLatin1String("alg"));
+    if (!alg.isString())
+        return fail(ErrorCode::Malformed, QStringLiteral("the header has no \"alg\" string"));
+    const auto algorithm = algorithmFromName(alg.toString());
+    if (!algorithm)
+        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm \"%1\" is not accepted").arg(alg.toString()));
+    if (checkAllowed && !allowed.contains(*algorithm))
+        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm %1 is not allowed here (allowed: %2)").arg(alg.toString(), allowed.toString()));
+    out.header.alg = *algorithm;
+
+    for (const char *name : {"kid", "typ", "cty"}) {
+        const QJsonValue v = header->value(QLatin1String(name));
+        if (!v.isUndefined() && !v.isString())
+            return fail(ErrorCode::Malformed, QStringLiteral("the header's \"%1\" is not a string").arg(QLatin1String(name)));
+    }
+    out.header.kid = header->value(QLatin1String("kid")).toString();
+    out.header.typ = header->value(QLatin1String("typ")).toString();
+
+    const QJsonValue b64 = header->value(QLatin1String("b64"));
+    if (!b64.isUndefined() && b64 != QJsonValue(true))
+        return fail(ErrorCode::Unsupported, QStringLiteral("unencoded payloads (b64: false, RFC 7797) are not accepted"));
+
+    const QJsonValue crit = header->value(QLatin1String("crit"));
+    if (!crit.isUndefined()) {
+        if (!crit.isArray() || crit.toArray().isEmpty())
+            return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" must be a non-empty array"));
+        for (const QJsonValue &name : crit.toArray()) {
+            if (!name.isString())
+                return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" holds a non-string"));
+            const QString n = name.toString();
+            if (registeredHeaderNames().contains(n))
+                return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names the registered parameter \"%1\"").arg(n));
+            if (!understoodCritical.contains(n))
+                return fail(ErrorCode::Unsupported, QStringLiteral("the critical header parameter \"%1\" is not understood").arg(n));
+            if (!header->contains(n))
+                return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names \"%1\", which the header lacks").arg(n));
+        }
+    }
+
+    auto payload = base64UrlDecode(payloadText);
+    if (!payload)
+        return fail(ErrorCode::Malformed, QStringLiteral("payload: %1").arg(payload.error().message));
+    out.payload = std::move(*payload);
+    auto signature = base64UrlDecode(signatureText);
+    if (!signature)
+        return fail(ErrorCode::Malformed, QStringLiteral("signature: %1").arg(signature.error().message));
+    out.signature = std::move(*signature);
+    return out;
+}
+
+} // namespace
+
+Result<VerifiedJws> verifyCompact(QByteArrayView token, const JwkSet &keys, const JwsVerifyOptions &options)
+{
+    auto parsed = parse(token, options.understoodCritical, options.allowed, true);
+    if (!parsed)
+        return tl::unexpected(parsed.error());
+    if (parsed->signature.isEmpty())
+        return fail(ErrorCode::BadSignature, QStringLiteral("the token has no signature"));
+
+    const Algorithm alg = parsed->header.alg;
+    const QString &kid = parsed->header.kid;
+    bool tried = false;
+    for (const Jwk &key : keys.keys()) {
+        if (!kid.isEmpty() && key.kid() != kid)
+            continue;
+        if (!key.fits(alg))
+            continue;
+        tried = true;
+        if (verifySignature(key, alg, parsed->signingInput, parsed->signature))
+            return VerifiedJws{std::move(parsed->header), std::move(parsed->payload), key.kid()};
+    }
+    if (!tried) {
+        if (!kid.isEmpty())
+            return fail(ErrorCode::KeyNotFound, QStringLiteral("no %1 key with kid \"%2\" in the key set").arg(algorithmName(alg), kid));
+        return fail(ErrorCode::KeyNotFound, QStringLiteral("no key in the key set fits %1").arg(algorithmName(alg)));
+    }
+    return badSignature();
+}
+
+Result<VerifiedJws> decodeUnverified(QByteArrayView token)
+{
+    auto parsed = parse(token, {}, {}, false);
+    if (!parsed)
+        return tl::unexpected(parsed.error());
+    return VerifiedJws{std::move(parsed->header), std::move(parsed->payload), QString()};
+}
+
+Result<QByteArray> signCompact(QByteArrayView payload, const Jwk &key, Algorithm alg, const QJsonObject &extraHeader)
+{
+    QJsonObject header = extraHeader;
+    header.insert(QStringLiteral("alg"), algorithmName(alg));
+    if (!key.kid().isEmpty() && !header.contains(QLatin1String("kid")))
+        header.insert(QStringLiteral("kid"), key.kid());
+    const QByteArray signingInput = base64UrlEncode(QJsonDocument(header).toJson(QJsonDocument::Compact)) + '.' + base64UrlEncode(payload);
+    auto sig = createSignature(key, alg, signingInput);
+    if (!sig)
+        return tl::unexpected(sig.error());
+    return signingInput + '.' + base64UrlEncode(*sig);
+}
+
+} // namespace hotdesk::jose

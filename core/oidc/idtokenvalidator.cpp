@@ -1,0 +1,160 @@
+// ID token validation.
+#include "idtokenvalidator.h"
+
+#include "../jose/strictjson.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+
+#include <cmath>
+
+namespace hotdesk::oidc {
+namespace {
+
+// NumericDate (RFC 7519 §2): a JSON number of seconds; fractions are allowed
+// and truncated, anything else is an invalid claim.
+Result<std::optional<qint64>> numericDate(const QJsonObject &claims, const char *name, bool required)
+{
+    const QJsonValue v = claims.value(QLatin1String(name));
+    if (v.isUndefined()) {
+        if (required)
+            return fail(ErrorCode::InvalidClaim, QStringLiteral("the token has no \"%1\" claim").arg(QLatin1String(name)));
+        return std::optional<qint64>();
+    }
+    if (!v.isDouble())
+        return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"%1\" claim is not a number").arg(QLatin1String(name)));
+    const double d = v.toDouble();
+    if (!std::isfinite(d) || d < 0 || d > 253402300799.0) // not before 1970, not after 9999
+        return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"%1\" claim is out of range").arg(QLatin1String(name)));
+    return std::optional<qint64>(qint64(d));
+}
+
+Result<QString> stringClaim(const QJsonObject &claims, const char *name)
+{
+    const QJsonValue v = claims.value(QLatin1String(name));
+    if (v.isUndefined())
+        return QString();
+    if (!v.isString())
+        return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"%1\" claim is not a string").arg(QLatin1String(name)));
+    return v.toString();
+}
+
+QString isoTime(qint64 secs)
+{
+    return QDateTime::fromSecsSinceEpoch(secs, Qt::UTC).toString(Qt::ISODate);
+}
+
+} // namespace
+
+Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuerKeys,
+                                const IdTokenRequirements &req, const Clock &clock)
+{
+    jose::JwsVerifyOptions jwsOptions;
+    jwsOptions.allowed = req.allowedAlgorithms;
+    auto jws = jose::verifyCompact(token, issuerKeys, jwsOptions);
+    if (!jws)
+        return tl::unexpected(jws.error());
+
+    auto parsedClaims = jose::parseStrictJsonObject(jws->payload, {16, jose::kMaxJwsSize});
+    if (!parsedClaims)
+        return fail(ErrorCode::Malformed, QStringLiteral("claims: %1").arg(parsedClaims.error().message));
+    IdToken out;
+    out.header = jws->header;
+    out.claims = std::move(*parsedClaims);
+    const QJsonObject &claims = out.claims;
+
+    // Issuer: exact string comparison, no normalisation (OIDC Core §3.1.3.7 step 2).
+    auto iss = stringClaim(claims, "iss");
+    if (!iss)
+        return tl::unexpected(iss.error());
+    if (iss->isEmpty())
+        return fail(ErrorCode::IssuerMismatch, QStringLiteral("the token has no issuer"));
+    if (req.issuer && *iss != *req.issuer)
+        return fail(ErrorCode::IssuerMismatch, QStringLiteral("the token was issued by \"%1\", not by \"%2\"").arg(*iss, *req.issuer));
+    out.issuer = *iss;
+
+    // Audience: a string or an array of strings that must contain our client_id.
+    QStringList audiences;
+    const QJsonValue aud = claims.value(QLatin1String("aud"));
+    if (aud.isString()) {
+        audiences << aud.toString();
+    } else if (aud.isArray()) {
+        for (const QJsonValue &a : aud.toArray()) {
+            if (!a.isString())
+                return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"aud\" claim holds a non-string"));
+            audiences << a.toString();
+        }
+    } else if (aud.isUndefined()) {
+        return fail(ErrorCode::AudienceMismatch, QStringLiteral("the token has no audience"));
+    } else {
+        return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"aud\" claim is neither a string nor an array"));
+    }
+    if (audiences.isEmpty())
+        return fail(ErrorCode::AudienceMismatch, QStringLiteral("the token has no audience"));
+    auto azp = stringClaim(claims, "azp");
+    if (!azp)
+        return tl::unexpected(azp.error());
+    if (req.clientId) {
+        if (!audiences.contains(*req.clientId))
+            return fail(ErrorCode::AudienceMismatch, QStringLiteral("the token is for \"%1\", not for \"%2\"").arg(audiences.join(QStringLiteral("\", \"")), *req.clientId));
+        for (const QString &a : std::as_const(audiences)) {
+            if (a != *req.clientId && !req.trustedAudiences.contains(a))
+                return fail(ErrorCode::AudienceMismatch, QStringLiteral("the token is also for \"%1\", which is not trusted").arg(a));
+        }
+        // Several audiences: azp must name us (OIDC Core §3.1.3.7 steps 4 and 5).
+        if (audiences.size() > 1 && azp->isEmpty())
+            return fail(ErrorCode::AzpMismatch, QStringLiteral("the token has several audiences but no \"azp\""));
+        if (!azp->isEmpty() && *azp != *req.clientId)
+            return fail(ErrorCode::AzpMismatch, QStringLiteral("the token was issued to \"%1\", not to \"%2\"").arg(*azp, *req.clientId));
+    }
+
+    const qint64 now = clock.secondsSinceEpoch();
+    const qint64 leeway = req.leeway.count();
+    auto exp = numericDate(claims, "exp", true);
+    auto iat = numericDate(claims, "iat", true);
+    auto nbf = numericDate(claims, "nbf", false);
+    auto authTime = numericDate(claims, "auth_time", false);
+    for (const auto *r : {&exp, &iat, &nbf, &authTime}) {
+        if (!*r)
+            return tl::unexpected(r->error());
+    }
+    out.expiresAt = **exp;
+    out.issuedAt = **iat;
+    out.authTime = *authTime;
+    if (now >= out.expiresAt + leeway)
+        return fail(ErrorCode::Expired, QStringLiteral("the token expired at %1 (now %2, leeway %3 s)").arg(isoTime(out.expiresAt), isoTime(now)).arg(leeway));
+    if (*nbf && now < **nbf - leeway)
+        return fail(ErrorCode::NotYetValid, QStringLiteral("the token is not valid before %1 (now %2)").arg(isoTime(**nbf), isoTime(now)));
+    if (out.issuedAt > now + leeway)
+        return fail(ErrorCode::IssuedInFuture, QStringLiteral("the token claims to be issued at %1, after now (%2); check the clocks").arg(isoTime(out.issuedAt), isoTime(now)));
+    if (req.maxTokenAge && now - out.issuedAt > req.maxTokenAge->count() + leeway)
+        return fail(ErrorCode::TokenTooOld, QStringLiteral("the token was issued at %1, more than %2 s ago").arg(isoTime(out.issuedAt)).arg(req.maxTokenAge->count()));
+    if (req.maxAuthAge) {
+        if (!out.authTime)
+            return fail(ErrorCode::AuthTimeMissing, QStringLiteral("the token has no \"auth_time\" although max_age was requested"));
+        if (now - *out.authTime > req.maxAuthAge->count() + leeway)
+            return fail(ErrorCode::AuthTimeTooOld, QStringLiteral("the user authenticated at %1, more than %2 s ago").arg(isoTime(*out.authTime)).arg(req.maxAuthAge->count()));
+    }
+
+    if (req.nonce) {
+        auto nonce = stringClaim(claims, "nonce");
+        if (!nonce)
+            return tl::unexpected(nonce.error());
+        if (!claims.contains(QLatin1String("nonce")))
+            return fail(ErrorCode::NonceMissing, QStringLiteral("the token carries no nonce although one was sent"));
+        if (*nonce != *req.nonce)
+            return fail(ErrorCode::NonceMismatch, QStringLiteral("the token's nonce is not the one this request sent (replayed or mixed-up response)"));
+    }
+
+    auto sub = stringClaim(claims, "sub");
+    if (!sub)
+        return tl::unexpected(sub.error());
+    if (sub->isEmpty())
+        return fail(ErrorCode::SubjectMissing, QStringLiteral("the token has no subject"));
+    if (req.subject && *sub != *req.subject)
+        return fail(ErrorCode::SubjectMismatch, QStringLiteral("the token is for another user than the one who must re-authenticate"));
+    out.subject = *sub;
+    return out;
+}
+
+} // namespace hotdesk::oidc

@@ -1,0 +1,51 @@
+// ID token validation: OpenID Connect Core 1.0 §3.1.3.7 with the RFC 8725 rules.
+#pragma once
+
+#include "../clock.h"
+#include "../jose/jws.h"
+#include "../result.h"
+
+#include <QJsonObject>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <optional>
+
+namespace hotdesk::oidc {
+
+struct IdTokenRequirements {
+    // Exact issuer; nullopt only for diagnostics (hotdesk token verify without --issuer).
+    std::optional<QString> issuer;
+    // Our client_id, which "aud" must contain; nullopt only for diagnostics.
+    std::optional<QString> clientId;
+    // Other audiences we trust to appear beside ours; any other audience rejects the token.
+    QStringList trustedAudiences;
+    // The nonce sent in the authorization request; the token must carry it.
+    std::optional<QString> nonce;
+    // The subject we asked for (the shared identifier); "sub" must equal it.
+    std::optional<QString> subject;
+    std::chrono::seconds leeway{60};
+    // Reject tokens issued longer ago than this ("iat").
+    std::optional<std::chrono::seconds> maxTokenAge;
+    // max_age of the request: "auth_time" must be present and this recent.
+    std::optional<std::chrono::seconds> maxAuthAge;
+    jose::AlgorithmSet allowedAlgorithms = jose::AlgorithmSet::asymmetric();
+};
+
+struct IdToken {
+    jose::JwsHeader header;
+    QJsonObject claims;
+    QString subject;
+    QString issuer;
+    qint64 expiresAt = 0;
+    qint64 issuedAt = 0;
+    std::optional<qint64> authTime;
+};
+
+// Signature first, claims after: nothing in the payload is read before the
+// signature has verified with a key from the issuer's set.
+Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuerKeys,
+                                const IdTokenRequirements &requirements, const Clock &clock);
+
+} // namespace hotdesk::oidc
