@@ -28,9 +28,9 @@ struct PasswordHashCost {
 
 // Derives w from a password: scrypt(password, salt) stretched to 40 bytes and
 // reduced modulo the group order. The 8 bytes beyond the order's 32 keep the
-// bias of the reduction below 2^-64. Both sides must
-// use the same salt; a per-pairing value both know (a pairing id) stops one
-// precomputed table from serving every pairing. An empty password is refused.
+// bias of the reduction below 2^-64. Both sides must use the same salt; a
+// per-pairing value both know (a pairing id) stops one precomputed table from
+// serving every pairing. An empty password is refused.
 Result<QByteArray> passwordScalar(QByteArrayView password, QByteArrayView salt,
                                   const PasswordHashCost &cost = {});
 
