@@ -1,0 +1,141 @@
+// HTTP plumbing shared by the companion servers.
+#include "httpservice.h"
+
+#include "core/jose/strictjson.h"
+
+#include <QJsonDocument>
+#include <QSslConfiguration>
+#include <QTcpServer>
+#include <QUrlQuery>
+
+namespace hotdesk::stubs {
+
+QHttpServerResponse problemResponse(const Problem &problem)
+{
+    QJsonObject body{{QStringLiteral("type"), QString(QStringLiteral("urn:hotdesk:problem:") + problem.slug)},
+                     {QStringLiteral("title"), problem.title},
+                     {QStringLiteral("status"), int(problem.status)}};
+    if (!problem.detail.isEmpty())
+        body.insert(QStringLiteral("detail"), problem.detail);
+    QHttpServerResponse response("application/problem+json", QJsonDocument(body).toJson(QJsonDocument::Compact), problem.status);
+    response.setHeader("Cache-Control", "no-store");
+    return response;
+}
+
+QHttpServerResponse jsonResponse(const QJsonObject &body, HttpStatus status)
+{
+    QHttpServerResponse response("application/json", QJsonDocument(body).toJson(QJsonDocument::Compact), status);
+    response.setHeader("Cache-Control", "no-store");
+    return response;
+}
+
+Problem problemFor(const Error &error)
+{
+    switch (error.code) {
+    case ErrorCode::TooLarge:
+        return {HttpStatus::PayloadTooLarge, QStringLiteral("body-too-large"), QStringLiteral("Request body too large"), error.message};
+    case ErrorCode::Unsupported:
+        return {HttpStatus::UnsupportedMediaType, QStringLiteral("unsupported-media-type"), QStringLiteral("Unsupported request"), error.message};
+    case ErrorCode::InvalidClaim:
+    case ErrorCode::Malformed:
+        return {HttpStatus::BadRequest, QStringLiteral("malformed-request"), QStringLiteral("Malformed request"), error.message};
+    case ErrorCode::KeyNotFound:
+    case ErrorCode::BadSignature:
+    case ErrorCode::AlgNotAllowed:
+    case ErrorCode::Expired:
+    case ErrorCode::NotYetValid:
+    case ErrorCode::IssuedInFuture:
+    case ErrorCode::AudienceMismatch:
+    case ErrorCode::IssuerMismatch:
+        return {HttpStatus::Unauthorized, QStringLiteral("invalid-token"), QStringLiteral("Invalid token"),
+                QStringLiteral("%1: %2").arg(error.codeName(), error.message)};
+    default:
+        return {HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"), error.message};
+    }
+}
+
+Result<QJsonObject> jsonBody(const QHttpServerRequest &request)
+{
+    const QByteArray body = request.body();
+    if (body.size() > kMaxBodySize)
+        return fail(ErrorCode::TooLarge, QStringLiteral("the body has %1 bytes; at most %2 are accepted").arg(body.size()).arg(kMaxBodySize));
+    const QByteArray type = request.value("Content-Type").split(';').constFirst().trimmed().toLower();
+    if (type != "application/json" && !type.endsWith("+json"))
+        return fail(ErrorCode::Unsupported, QStringLiteral("send the body as application/json"));
+    auto object = jose::parseStrictJsonObject(body, {16, kMaxBodySize});
+    if (!object)
+        return fail(ErrorCode::Malformed, object.error().message);
+    return *object;
+}
+
+Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &request)
+{
+    const QByteArray body = request.body();
+    if (body.size() > kMaxBodySize)
+        return fail(ErrorCode::TooLarge, QStringLiteral("the body has %1 bytes; at most %2 are accepted").arg(body.size()).arg(kMaxBodySize));
+    const QByteArray type = request.value("Content-Type").split(';').constFirst().trimmed().toLower();
+    if (type != "application/x-www-form-urlencoded")
+        return fail(ErrorCode::Unsupported, QStringLiteral("send the body as application/x-www-form-urlencoded"));
+    QList<std::pair<QString, QString>> out;
+    const QUrlQuery query(QString::fromUtf8(body));
+    for (const auto &[name, value] : query.queryItems(QUrl::FullyDecoded)) {
+        for (const auto &seen : std::as_const(out)) {
+            // RFC 6749 §3.1: parameters must not be included more than once.
+            if (seen.first == name)
+                return fail(ErrorCode::Malformed, QStringLiteral("the parameter \"%1\" appears more than once").arg(name));
+        }
+        out.append({name, value});
+    }
+    return out;
+}
+
+Result<QString> optionalString(const QJsonObject &object, const char *name, qsizetype maxLength)
+{
+    const QJsonValue v = object.value(QLatin1String(name));
+    if (v.isUndefined() || v.isNull())
+        return QString();
+    if (!v.isString())
+        return fail(ErrorCode::Malformed, QStringLiteral("\"%1\" must be a string").arg(QLatin1String(name)));
+    if (v.toString().size() > maxLength)
+        return fail(ErrorCode::Malformed, QStringLiteral("\"%1\" is longer than %2 characters").arg(QLatin1String(name)).arg(maxLength));
+    return v.toString();
+}
+
+Result<QString> requireString(const QJsonObject &object, const char *name, qsizetype maxLength)
+{
+    auto value = optionalString(object, name, maxLength);
+    if (value && value->isEmpty())
+        return fail(ErrorCode::Malformed, QStringLiteral("\"%1\" is required").arg(QLatin1String(name)));
+    return value;
+}
+
+HttpService::HttpService(QString role, QObject *parent)
+    : QObject(parent)
+    , m_role(std::move(role))
+{
+    m_server.setMissingHandler([](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        problemResponse({HttpStatus::NotFound, QStringLiteral("not-found"), QStringLiteral("Not found"),
+                         QStringLiteral("no resource at %1").arg(request.url().path())})
+            .write(std::move(responder));
+    });
+    m_server.afterRequest([](QHttpServerResponse &&response) {
+        response.setHeader("X-Content-Type-Options", "nosniff");
+        return std::move(response);
+    });
+}
+
+HttpService::~HttpService() = default;
+
+Result<quint16> HttpService::listen(const LocalCa &ca, const QHostAddress &address, quint16 port)
+{
+    m_server.sslSetup(ca.serverCertificate(), ca.serverKey());
+    const quint16 bound = m_server.listen(address, port);
+    if (bound == 0)
+        return fail(ErrorCode::Io, QStringLiteral("%1: cannot listen on %2:%3").arg(m_role, address.toString()).arg(port));
+    m_baseUrl.setScheme(QStringLiteral("https"));
+    m_baseUrl.setHost(address.toString());
+    m_baseUrl.setPort(bound);
+    return bound;
+}
+
+} // namespace hotdesk::stubs

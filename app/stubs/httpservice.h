@@ -1,0 +1,63 @@
+// Shared HTTP plumbing of the companion servers: TLS listening, JSON bodies, RFC 9457 problems.
+#pragma once
+
+#include "core/result.h"
+#include "localca.h"
+
+#include <QHostAddress>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QJsonObject>
+#include <QObject>
+#include <QUrl>
+
+namespace hotdesk::stubs {
+
+inline constexpr qsizetype kMaxBodySize = 64 * 1024;
+
+using HttpStatus = QHttpServerResponse::StatusCode;
+
+// An RFC 9457 problem. "type" is a stable URN (urn:hotdesk:problem:SLUG) that
+// clients and tests switch on; title and detail are for people.
+struct Problem {
+    HttpStatus status = HttpStatus::BadRequest;
+    QString slug;
+    QString title;
+    QString detail;
+};
+
+QHttpServerResponse problemResponse(const Problem &problem);
+QHttpServerResponse jsonResponse(const QJsonObject &body, HttpStatus status = HttpStatus::Ok);
+// A problem for a core error: malformed input is 400, too large 413, and so on.
+Problem problemFor(const Error &error);
+
+// The request body as a strict JSON object: at most 64 KiB, Content-Type
+// application/json (or +json), no duplicate members.
+Result<QJsonObject> jsonBody(const QHttpServerRequest &request);
+// Form-encoded bodies (OAuth token endpoint), at most 64 KiB, each name once.
+Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &request);
+
+// Typed member access with a precise message for the problem detail.
+Result<QString> requireString(const QJsonObject &object, const char *name, qsizetype maxLength = 1024);
+Result<QString> optionalString(const QJsonObject &object, const char *name, qsizetype maxLength = 1024);
+
+class HttpService : public QObject {
+    Q_OBJECT
+public:
+    explicit HttpService(QString role, QObject *parent = nullptr);
+    ~HttpService() override;
+
+    // Listens with TLS on address:port (0 = any free port); returns the port.
+    Result<quint16> listen(const LocalCa &ca, const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    QUrl baseUrl() const { return m_baseUrl; }
+    QString role() const { return m_role; }
+    QHttpServer &server() { return m_server; }
+
+private:
+    QString m_role;
+    QHttpServer m_server;
+    QUrl m_baseUrl;
+};
+
+} // namespace hotdesk::stubs

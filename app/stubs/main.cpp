@@ -1,0 +1,129 @@
+// Entry point of hotdesk-stubs: the companion servers and their administration commands.
+#include "keyring.h"
+#include "stubsserver.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+#include <cstdio>
+
+using namespace hotdesk;
+using namespace hotdesk::stubs;
+
+namespace {
+
+const char kUsage[] =
+    "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
+    "\n"
+    "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
+    "  das|idp|push|enterprise [--port-base N]   start one role\n"
+    "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
+    "\n"
+    "--data DIR holds the CA, keys and database (default: the user's data directory).\n";
+
+void err(const QString &line)
+{
+    std::fprintf(stderr, "hotdesk-stubs: %s\n", qPrintable(line));
+}
+
+void out(const QString &line)
+{
+    std::fprintf(stdout, "%s\n", qPrintable(line));
+    std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("hotdesk-stubs"));
+    QCoreApplication::setOrganizationName(QStringLiteral("Hotdesk"));
+
+    QStringList args = app.arguments();
+    const QString command = args.value(1);
+    const bool rotate = command == QLatin1String("idp") && args.value(2) == QLatin1String("rotate-key");
+    QCommandLineParser parser;
+    parser.addHelpOption();
+    const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Data directory."), QStringLiteral("DIR"),
+                                  QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
+    const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Also write KEY=VALUE lines to FILE."), QStringLiteral("FILE"));
+    const QCommandLineOption portBase(QStringLiteral("port-base"), QStringLiteral("Listen on N (das), N+1 (idp), N+2 (push), N+3 (enterprise)."), QStringLiteral("N"));
+    parser.addOptions({data, env, portBase});
+    if (args.size() < 2 || command.startsWith(QLatin1Char('-'))) {
+        std::fputs(kUsage, command == QLatin1String("--help") || command == QLatin1String("-h") ? stdout : stderr);
+        return command == QLatin1String("--help") || command == QLatin1String("-h") ? 0 : 2;
+    }
+    args.remove(1, rotate ? 2 : 1);
+    if (!parser.parse(args)) {
+        err(parser.errorText());
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help"))) {
+        std::fputs(kUsage, stdout);
+        return 0;
+    }
+    const QString dataDir = parser.value(data);
+
+    if (rotate) {
+        auto store = openStore(dataDir, QStringLiteral("rotate"));
+        if (!store) {
+            err(store.error().message);
+            return 1;
+        }
+        SystemClock clock;
+        Keyring keys(*store, QStringLiteral("idp"), jose::Algorithm::ES256, clock);
+        auto key = keys.rotate(StubsContext().tokenLifetime);
+        if (!key) {
+            err(key.error().message);
+            return 1;
+        }
+        out(QStringLiteral("idp signing key is now %1; the previous key stays published for %2 s")
+                .arg(key->kid())
+                .arg(StubsContext().tokenLifetime.count()));
+        return 0;
+    }
+
+    StubsOptions options;
+    options.dataDir = dataDir;
+    if (command == QLatin1String("all")) {
+        // all four roles
+    } else if (QStringList{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}.contains(command)) {
+        options.roles = {command};
+    } else {
+        err(QStringLiteral("unknown command '%1'").arg(command));
+        std::fputs(kUsage, stderr);
+        return 2;
+    }
+    if (parser.isSet(portBase)) {
+        bool ok = false;
+        const uint base = parser.value(portBase).toUInt(&ok);
+        if (!ok || base == 0 || base > 65532) {
+            err(QStringLiteral("--port-base takes a port number"));
+            return 2;
+        }
+        options.portBase = quint16(base);
+    }
+    auto server = StubsServer::start(options);
+    if (!server) {
+        err(server.error().message);
+        return 1;
+    }
+    if (parser.isSet(env)) {
+        QSaveFile file(parser.value(env));
+        if (!file.open(QIODevice::WriteOnly)) {
+            err(QStringLiteral("cannot write %1").arg(file.fileName()));
+            return 1;
+        }
+        file.write((*server)->environmentLines().join(QLatin1Char('\n')).toUtf8() + '\n');
+        if (!file.commit()) {
+            err(QStringLiteral("cannot write %1").arg(file.fileName()));
+            return 1;
+        }
+    }
+    for (const QString &line : (*server)->summaryLines())
+        out(line);
+    return app.exec();
+}

@@ -1,0 +1,39 @@
+// The companion servers' durable state: SQLite in WAL mode, one transaction per request.
+#pragma once
+
+#include "core/result.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QVariantList>
+#include <QString>
+
+#include <functional>
+
+namespace hotdesk::stubs {
+
+class Store {
+public:
+    // Opens (and creates or migrates) the database at path. SQLite runs in WAL
+    // mode with synchronous=FULL, so an acknowledged write survives kill -9.
+    static Result<Store> open(const QString &path, const QString &connectionName);
+    ~Store();
+    Store(Store &&other) noexcept;
+    Store &operator=(Store &&) = delete;
+    Store(const Store &) = delete;
+
+    QSqlDatabase database() const;
+
+    // Runs work inside one transaction: committed if it succeeds, rolled back
+    // otherwise, so a failed request never leaves half-written state.
+    Status transaction(const std::function<Status(QSqlDatabase &)> &work);
+
+private:
+    Store() = default;
+    QString m_connection;
+};
+
+// Prepares and executes a statement with positional values; a failure is an Io error naming the statement.
+Result<QSqlQuery> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
+
+} // namespace hotdesk::stubs

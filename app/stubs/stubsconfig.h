@@ -1,0 +1,36 @@
+// Settings shared by the companion server roles of one hotdesk-stubs process.
+#pragma once
+
+#include "core/clock.h"
+#include "keyring.h"
+#include "localca.h"
+#include "store.h"
+
+#include <QString>
+#include <QUrl>
+
+#include <chrono>
+#include <memory>
+
+namespace hotdesk::stubs {
+
+// Where each role can be reached; filled in as the roles start listening.
+struct Endpoints {
+    QUrl das;
+    QUrl idp;
+    QUrl push;
+    QUrl enterprise;
+};
+
+struct StubsContext {
+    QString dataDir;
+    Store *store = nullptr;
+    const LocalCa *ca = nullptr;
+    const Clock *clock = nullptr;
+    Endpoints endpoints;
+    QString clientId = QStringLiteral("hotdesk-agent");
+    // Lifetime of ID and access tokens; a rotated key stays published this long.
+    std::chrono::seconds tokenLifetime{600};
+};
+
+} // namespace hotdesk::stubs

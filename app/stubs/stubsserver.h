@@ -1,0 +1,55 @@
+// Starts the companion server roles of one data directory in this process.
+#pragma once
+
+#include "idpservice.h"
+#include "localca.h"
+#include "store.h"
+#include "stubsconfig.h"
+
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+namespace hotdesk::stubs {
+
+struct StubsOptions {
+    QString dataDir;
+    QStringList roles{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")};
+    quint16 portBase = 0; // 0: any free ports
+    const Clock *clock = nullptr; // nullptr: the system clock
+};
+
+class StubsServer {
+public:
+    static Result<std::unique_ptr<StubsServer>> start(const StubsOptions &options);
+    ~StubsServer();
+
+    const Endpoints &endpoints() const { return m_context.endpoints; }
+    QString caFile() const { return m_ca.caFile(); }
+    QString agentPolicyFile() const;
+    IdpService *idp() const { return m_idp.get(); }
+
+    // "das https://127.0.0.1:PORT" ... "ca DIR/ca.pem", one line per role.
+    QStringList summaryLines() const;
+    // DAS_URL=..., IDP_URL=..., ... for scripts.
+    QStringList environmentLines() const;
+
+private:
+    StubsServer() = default;
+    Status writeAgentPolicy() const;
+
+    SystemClock m_systemClock;
+    LocalCa m_ca;
+    std::optional<Store> m_store;
+    StubsContext m_context;
+    std::unique_ptr<HttpService> m_das;
+    std::unique_ptr<IdpService> m_idp;
+    std::unique_ptr<HttpService> m_push;
+    std::unique_ptr<HttpService> m_enterprise;
+};
+
+// Opens the store of a data directory (for the administration subcommands).
+Result<Store> openStore(const QString &dataDir, const QString &connectionName);
+
+} // namespace hotdesk::stubs

@@ -1,0 +1,149 @@
+// The companion servers' foundation: TLS with the local CA, discovery, JWKS and rotation, problems.
+#include "app/stubs/stubsserver.h"
+#include "core/jose/jwk.h"
+#include "fakeclock.h"
+#include "httpsclient.h"
+
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace hotdesk;
+using namespace hotdesk::test;
+
+class TestStubs : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void startsEveryRoleOverTls()
+    {
+        QTemporaryDir dir;
+        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}, 0, nullptr});
+        QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
+        const QStringList lines = (*server)->summaryLines();
+        QCOMPARE(lines.size(), 5);
+        QVERIFY(lines[0].startsWith(QLatin1String("das https://127.0.0.1:")));
+        QVERIFY(lines[1].startsWith(QLatin1String("idp https://127.0.0.1:")));
+        QVERIFY(lines[2].startsWith(QLatin1String("push https://127.0.0.1:")));
+        QVERIFY(lines[3].startsWith(QLatin1String("enterprise https://127.0.0.1:")));
+        QCOMPARE(lines[4], QStringLiteral("ca ") + dir.filePath(QStringLiteral("ca.pem")));
+        QVERIFY(QFile::exists((*server)->agentPolicyFile()));
+
+        // Without the local CA the TLS handshake fails: no certificate error is ever ignored.
+        QNetworkAccessManager plain;
+        QNetworkReply *reply = plain.get(QNetworkRequest((*server)->endpoints().idp.resolved(QUrl(QStringLiteral("/jwks")))));
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+        QCOMPARE(reply->error(), QNetworkReply::SslHandshakeFailedError);
+        delete reply;
+    }
+
+    void discoveryAndJwks()
+    {
+        QTemporaryDir dir;
+        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        QVERIFY(server.has_value());
+        HttpsClient client((*server)->caFile());
+        const QUrl idp = (*server)->endpoints().idp;
+        HttpResult r = client.get(idp.resolved(QUrl(QStringLiteral("/.well-known/openid-configuration"))));
+        QCOMPARE(r.status, 200);
+        const QJsonObject doc = QJsonDocument::fromJson(r.body).object();
+        QCOMPARE(doc.value(QLatin1String("issuer")).toString(), (*server)->idp()->issuer());
+        QVERIFY(doc.value(QLatin1String("code_challenge_methods_supported")).toArray().contains(QStringLiteral("S256")));
+        QCOMPARE(doc.value(QLatin1String("jwks_uri")).toString(), (*server)->idp()->issuer() + QStringLiteral("/jwks"));
+
+        r = client.get(QUrl(doc.value(QLatin1String("jwks_uri")).toString()));
+        QCOMPARE(r.status, 200);
+        auto set = jose::JwkSet::fromJson(r.body);
+        QVERIFY(set.has_value());
+        QCOMPARE(set->keys().size(), 1);
+        QVERIFY(set->skipped().isEmpty());
+        QVERIFY(!r.body.contains("\"d\""));
+    }
+
+    void rotationKeepsTheOldKeyPublished()
+    {
+        QTemporaryDir dir;
+        FakeClock clock(1'767'225'600);
+        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, &clock});
+        QVERIFY(server.has_value());
+        stubs::Keyring &keys = (*server)->idp()->keyring();
+        auto before = keys.currentKey();
+        QVERIFY(before.has_value());
+        auto after = keys.rotate(std::chrono::seconds(600));
+        QVERIFY(after.has_value());
+        QVERIFY(after->kid() != before->kid());
+        QCOMPARE(keys.currentKey()->kid(), after->kid());
+        auto published = keys.publishedKeys();
+        QCOMPARE(published->keys().size(), 2);
+        clock.advance(std::chrono::seconds(601));
+        published = keys.publishedKeys();
+        QCOMPARE(published->keys().size(), 1);
+        QCOMPARE(published->keys().constFirst().kid(), after->kid());
+    }
+
+    void restartKeepsCaAndKeys()
+    {
+        QTemporaryDir dir;
+        QString kid;
+        QByteArray ca;
+        {
+            auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+            QVERIFY(server.has_value());
+            kid = (*server)->idp()->keyring().currentKey()->kid();
+            QFile f((*server)->caFile());
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            ca = f.readAll();
+        }
+        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        QVERIFY(server.has_value());
+        QCOMPARE((*server)->idp()->keyring().currentKey()->kid(), kid);
+        QFile f((*server)->caFile());
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), ca);
+        QCOMPARE(QFile(dir.filePath(QStringLiteral("ca-key.pem"))).permissions() & (QFileDevice::ReadOther | QFileDevice::ReadGroup), QFileDevice::Permissions());
+    }
+
+    void unknownPathIsAProblem()
+    {
+        QTemporaryDir dir;
+        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        QVERIFY(server.has_value());
+        HttpsClient client((*server)->caFile());
+        const HttpResult r = client.get((*server)->endpoints().idp.resolved(QUrl(QStringLiteral("/no/such/thing"))));
+        QCOMPARE(r.status, 404);
+        QCOMPARE(r.contentType, QByteArray("application/problem+json"));
+        const QJsonObject problem = QJsonDocument::fromJson(r.body).object();
+        QCOMPARE(problem.value(QLatin1String("type")).toString(), QStringLiteral("urn:hotdesk:problem:not-found"));
+        QCOMPARE(problem.value(QLatin1String("status")).toInt(), 404);
+    }
+
+    void commandLine()
+    {
+        QTemporaryDir dir;
+        QProcess process;
+        process.start(QStringLiteral(HOTDESK_STUBS_BINARY), {QStringLiteral("all"), QStringLiteral("--data"), dir.path(),
+                                                             QStringLiteral("--env"), dir.filePath(QStringLiteral("stubs.env"))});
+        QTRY_VERIFY_WITH_TIMEOUT(process.readAllStandardOutput().contains("ca ") || process.state() == QProcess::NotRunning
+                                     || QFile::exists(dir.filePath(QStringLiteral("stubs.env"))), 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(dir.filePath(QStringLiteral("stubs.env"))), 20000);
+        QFile env(dir.filePath(QStringLiteral("stubs.env")));
+        QVERIFY(env.open(QIODevice::ReadOnly));
+        const QByteArray text = env.readAll();
+        for (const char *key : {"DAS_URL=https://127.0.0.1:", "IDP_URL=https://127.0.0.1:", "PUSH_URL=", "ENTERPRISE_URL=", "CA_FILE=", "AGENT_POLICY="})
+            QVERIFY2(text.contains(key), key);
+        QProcess rotate;
+        rotate.start(QStringLiteral(HOTDESK_STUBS_BINARY), {QStringLiteral("idp"), QStringLiteral("rotate-key"), QStringLiteral("--data"), dir.path()});
+        QVERIFY(rotate.waitForFinished(20000));
+        QCOMPARE(rotate.exitCode(), 0);
+        process.terminate();
+        QVERIFY(process.waitForFinished(10000));
+
+        QProcess bad;
+        bad.start(QStringLiteral(HOTDESK_STUBS_BINARY), {QStringLiteral("frobnicate")});
+        QVERIFY(bad.waitForFinished(10000));
+        QCOMPARE(bad.exitCode(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStubs)
+#include "tst_stubs.moc"
