@@ -15,6 +15,14 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
     server().route(QStringLiteral("/jwks"), QHttpServerRequest::Method::Get, [this] { return jwks(); });
 }
 
+Status IdpService::prepare()
+{
+    // Make the signing key now, not on the first request.
+    if (auto key = m_keys.currentKey(); !key)
+        return tl::unexpected(key.error());
+    return {};
+}
+
 QString IdpService::issuer() const
 {
     QString url = baseUrl().toString(QUrl::FullyEncoded);

@@ -12,6 +12,9 @@ class IdpService : public HttpService {
 public:
     explicit IdpService(StubsContext &context, QObject *parent = nullptr);
 
+    // Creates this role's tables; called once before listening.
+    Status prepare();
+
     // The issuer identifier: the base URL, without a trailing slash.
     QString issuer() const;
     Keyring &keyring() { return m_keys; }

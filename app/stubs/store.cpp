@@ -7,8 +7,8 @@
 namespace hotdesk::stubs {
 namespace {
 
-// Each entry migrates the schema from version i to i + 1; never edit a shipped entry.
-const char *const kMigrations[] = {
+// The tables every role shares; each role adds its own through Store::migrate.
+const QList<const char *> kCommonMigrations = {
     "CREATE TABLE signing_keys (kid TEXT PRIMARY KEY, role TEXT NOT NULL, jwk TEXT NOT NULL,"
     " created_at INTEGER NOT NULL, retired_at INTEGER, publish_until INTEGER);"
     "CREATE TABLE admin_tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, subject TEXT NOT NULL,"
@@ -43,28 +43,35 @@ Result<Store> Store::open(const QString &path, const QString &connectionName)
         if (auto r = exec(db, QLatin1String(pragma)); !r)
             return tl::unexpected(r.error());
     }
-    auto version = exec(db, QStringLiteral("PRAGMA user_version"));
-    if (!version)
-        return tl::unexpected(version.error());
-    version->next();
-    int current = version->value(0).toInt();
-    const int target = int(std::size(kMigrations));
-    if (current > target)
-        return fail(ErrorCode::Unsupported, QStringLiteral("%1 was written by a newer hotdesk-stubs (schema %2)").arg(path).arg(current));
-    auto migrated = store.transaction([&](QSqlDatabase &tx) -> Status {
+    if (auto ok = store.migrate(QStringLiteral("common"), kCommonMigrations); !ok)
+        return tl::unexpected(ok.error());
+    return store;
+}
+
+Status Store::migrate(const QString &component, const QList<const char *> &migrations)
+{
+    return transaction([&](QSqlDatabase &db) -> Status {
+        if (auto r = exec(db, QStringLiteral("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")); !r)
+            return tl::unexpected(r.error());
+        auto q = exec(db, QStringLiteral("SELECT version FROM schema_versions WHERE component = ?"), {component});
+        if (!q)
+            return tl::unexpected(q.error());
+        int current = q->next() ? q->value(0).toInt() : 0;
+        const int target = int(migrations.size());
+        if (current > target)
+            return fail(ErrorCode::Unsupported, QStringLiteral("the %1 tables were written by a newer hotdesk-stubs (schema %2)").arg(component).arg(current));
         for (; current < target; ++current) {
-            for (const QString &statement : QString::fromLatin1(kMigrations[current]).split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
-                if (auto r = exec(tx, statement); !r)
+            for (const QString &statement : QString::fromLatin1(migrations[current]).split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+                if (statement.trimmed().isEmpty())
+                    continue;
+                if (auto r = exec(db, statement); !r)
                     return tl::unexpected(r.error());
             }
         }
-        if (auto r = exec(tx, QStringLiteral("PRAGMA user_version = %1").arg(target)); !r)
+        if (auto r = exec(db, QStringLiteral("INSERT OR REPLACE INTO schema_versions (component, version) VALUES (?, ?)"), {component, target}); !r)
             return tl::unexpected(r.error());
         return {};
     });
-    if (!migrated)
-        return tl::unexpected(migrated.error());
-    return store;
 }
 
 Store::Store(Store &&other) noexcept

@@ -24,6 +24,11 @@ public:
 
     QSqlDatabase database() const;
 
+    // Brings one component's tables up to date. Each component (a server role)
+    // keeps its own ordered list of migrations; entry i moves its schema from
+    // version i to i + 1, and a shipped entry is never edited.
+    Status migrate(const QString &component, const QList<const char *> &migrations);
+
     // Runs work inside one transaction: committed if it succeeds, rolled back
     // otherwise, so a failed request never leaves half-written state.
     Status transaction(const std::function<Status(QSqlDatabase &)> &work);

@@ -40,37 +40,87 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
         url = service.baseUrl();
         return {};
     };
-    // Roles not implemented yet still listen, so the addresses are stable for scripts;
-    // they answer every request with a problem document.
-    if (options.roles.contains(QLatin1String("das"))) {
-        s->m_das = std::make_unique<HttpService>(QStringLiteral("das"));
-        if (auto ok = listen(*s->m_das, 0, s->m_context.endpoints.das); !ok)
-            return tl::unexpected(ok.error());
-    }
-    if (options.roles.contains(QLatin1String("idp"))) {
+    // Every role is created, then all listen, then each prepares (tables, keys)
+    // knowing the others' addresses. The event loop has not run yet, so no
+    // request is served before every role is ready.
+    const QStringList &roles = options.roles;
+    if (roles.contains(QLatin1String("das")))
+        s->m_das = std::make_unique<DasService>(s->m_context);
+    if (roles.contains(QLatin1String("idp")))
         s->m_idp = std::make_unique<IdpService>(s->m_context);
-        if (auto ok = listen(*s->m_idp, 1, s->m_context.endpoints.idp); !ok)
-            return tl::unexpected(ok.error());
-        // Make the signing key now, not on the first request.
-        if (auto key = s->m_idp->keyring().currentKey(); !key)
-            return tl::unexpected(key.error());
-    }
-    if (options.roles.contains(QLatin1String("push"))) {
-        s->m_push = std::make_unique<HttpService>(QStringLiteral("push"));
-        if (auto ok = listen(*s->m_push, 2, s->m_context.endpoints.push); !ok)
-            return tl::unexpected(ok.error());
-    }
-    if (options.roles.contains(QLatin1String("enterprise"))) {
-        s->m_enterprise = std::make_unique<HttpService>(QStringLiteral("enterprise"));
-        if (auto ok = listen(*s->m_enterprise, 3, s->m_context.endpoints.enterprise); !ok)
+    if (roles.contains(QLatin1String("push")))
+        s->m_push = std::make_unique<PushService>(s->m_context);
+    if (roles.contains(QLatin1String("enterprise")))
+        s->m_enterprise = std::make_unique<EnterpriseService>(s->m_context);
+    for (auto [service, offset, url] : {std::tuple{static_cast<HttpService *>(s->m_das.get()), 0, &s->m_context.endpoints.das},
+                                        std::tuple{static_cast<HttpService *>(s->m_idp.get()), 1, &s->m_context.endpoints.idp},
+                                        std::tuple{static_cast<HttpService *>(s->m_push.get()), 2, &s->m_context.endpoints.push},
+                                        std::tuple{static_cast<HttpService *>(s->m_enterprise.get()), 3, &s->m_context.endpoints.enterprise}}) {
+        if (!service)
+            continue;
+        if (auto ok = listen(*service, offset, *url); !ok)
             return tl::unexpected(ok.error());
     }
+    Status prepared;
+    if (prepared && s->m_das)
+        prepared = s->m_das->prepare();
+    if (prepared && s->m_idp)
+        prepared = s->m_idp->prepare();
+    if (prepared && s->m_push)
+        prepared = s->m_push->prepare();
+    if (prepared && s->m_enterprise)
+        prepared = s->m_enterprise->prepare();
+    if (!prepared)
+        return tl::unexpected(prepared.error());
+    if (auto ok = s->writeEndpoints(); !ok)
+        return tl::unexpected(ok.error());
     if (auto ok = s->writeAgentPolicy(); !ok)
         return tl::unexpected(ok.error());
     return s;
 }
 
 StubsServer::~StubsServer() = default;
+
+namespace {
+
+Status saveJson(const QString &path, const QJsonObject &object)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    file.write(QJsonDocument(object).toJson());
+    if (!file.commit())
+        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+} // namespace
+
+Status StubsServer::writeEndpoints() const
+{
+    const Endpoints &e = m_context.endpoints;
+    QJsonObject object{{QStringLiteral("ca"), m_ca.caFile()}};
+    for (const auto &[name, url] : {std::pair{"das", e.das}, std::pair{"idp", e.idp}, std::pair{"push", e.push},
+                                    std::pair{"enterprise", e.enterprise}}) {
+        if (url.isValid())
+            object.insert(QLatin1String(name), url.toString());
+    }
+    return saveJson(QDir(m_context.dataDir).filePath(QStringLiteral("endpoints.json")), object);
+}
+
+Result<Endpoints> readEndpoints(const QString &dataDir)
+{
+    QFile file(QDir(dataDir).filePath(QStringLiteral("endpoints.json")));
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(ErrorCode::Io, QStringLiteral("%1 has no endpoints.json; start 'hotdesk-stubs all --data %1' first").arg(dataDir));
+    const QJsonObject object = QJsonDocument::fromJson(file.readAll()).object();
+    Endpoints e;
+    e.das = QUrl(object.value(QLatin1String("das")).toString());
+    e.idp = QUrl(object.value(QLatin1String("idp")).toString());
+    e.push = QUrl(object.value(QLatin1String("push")).toString());
+    e.enterprise = QUrl(object.value(QLatin1String("enterprise")).toString());
+    return e;
+}
 
 QString StubsServer::agentPolicyFile() const
 {
@@ -115,13 +165,7 @@ Status StubsServer::writeAgentPolicy() const
         {QStringLiteral("response_timeout"), QStringLiteral("PT15S")},
     };
     const QJsonObject policy{{QStringLiteral("version"), 1}, {QStringLiteral("servers"), servers}};
-    QSaveFile file(agentPolicyFile());
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    file.write(QJsonDocument(policy).toJson());
-    if (!file.commit())
-        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()));
-    return {};
+    return saveJson(agentPolicyFile(), policy);
 }
 
 } // namespace hotdesk::stubs

@@ -1,7 +1,10 @@
 // Starts the companion server roles of one data directory in this process.
 #pragma once
 
+#include "dasservice.h"
+#include "enterpriseservice.h"
 #include "idpservice.h"
+#include "pushservice.h"
 #include "localca.h"
 #include "store.h"
 #include "stubsconfig.h"
@@ -29,6 +32,10 @@ public:
     QString caFile() const { return m_ca.caFile(); }
     QString agentPolicyFile() const;
     IdpService *idp() const { return m_idp.get(); }
+    DasService *das() const { return m_das.get(); }
+    PushService *push() const { return m_push.get(); }
+    EnterpriseService *enterprise() const { return m_enterprise.get(); }
+    StubsContext &context() { return m_context; }
 
     // "das https://127.0.0.1:PORT" ... "ca DIR/ca.pem", one line per role.
     QStringList summaryLines() const;
@@ -38,18 +45,23 @@ public:
 private:
     StubsServer() = default;
     Status writeAgentPolicy() const;
+    Status writeEndpoints() const;
 
     SystemClock m_systemClock;
     LocalCa m_ca;
     std::optional<Store> m_store;
     StubsContext m_context;
-    std::unique_ptr<HttpService> m_das;
+    std::unique_ptr<DasService> m_das;
     std::unique_ptr<IdpService> m_idp;
-    std::unique_ptr<HttpService> m_push;
-    std::unique_ptr<HttpService> m_enterprise;
+    std::unique_ptr<PushService> m_push;
+    std::unique_ptr<EnterpriseService> m_enterprise;
 };
 
 // Opens the store of a data directory (for the administration subcommands).
 Result<Store> openStore(const QString &dataDir, const QString &connectionName);
+
+// DIR/endpoints.json, written by a running "hotdesk-stubs all" (or one role),
+// tells the administration subcommands where the servers listen.
+Result<Endpoints> readEndpoints(const QString &dataDir);
 
 } // namespace hotdesk::stubs
