@@ -1,5 +1,7 @@
 // Entry point of hotdesk-stubs: the companion servers and their administration commands.
+#include "admincommand.h"
 #include "keyring.h"
+#include "phonecommand.h"
 #include "stubsserver.h"
 
 #include <QCommandLineParser>
@@ -20,6 +22,10 @@ const char kUsage[] =
     "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
     "  das|idp|push|enterprise [--port-base N]   start one role\n"
     "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
+    "  phone ...                         play a user's phone (see 'hotdesk-stubs phone --help')\n"
+    "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
+    "\n"
+    "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
     "\n"
     "--data DIR holds the CA, keys and database (default: the user's data directory).\n";
 
@@ -44,6 +50,10 @@ int main(int argc, char *argv[])
 
     QStringList args = app.arguments();
     const QString command = args.value(1);
+    if (command == QLatin1String("phone"))
+        return runPhoneCommand(args.mid(2));
+    if (command == QLatin1String("admin"))
+        return runAdminCommand(args.mid(2));
     const bool rotate = command == QLatin1String("idp") && args.value(2) == QLatin1String("rotate-key");
     QCommandLineParser parser;
     parser.addHelpOption();
@@ -51,7 +61,13 @@ int main(int argc, char *argv[])
                                   QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Also write KEY=VALUE lines to FILE."), QStringLiteral("FILE"));
     const QCommandLineOption portBase(QStringLiteral("port-base"), QStringLiteral("Listen on N (das), N+1 (idp), N+2 (push), N+3 (enterprise)."), QStringLiteral("N"));
-    parser.addOptions({data, env, portBase});
+    const QCommandLineOption autoApprove(QStringLiteral("auto-approve"), QStringLiteral("Simulated phones approve every challenge after DELAY ms (default 500)."), QStringLiteral("DELAY"));
+    parser.addOptions({data, env, portBase, autoApprove});
+    // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
+    for (QString &a : args) {
+        if (a == QLatin1String("--auto-approve"))
+            a = QStringLiteral("--auto-approve=500");
+    }
     if (args.size() < 2 || command.startsWith(QLatin1Char('-'))) {
         std::fputs(kUsage, command == QLatin1String("--help") || command == QLatin1String("-h") ? stdout : stderr);
         return command == QLatin1String("--help") || command == QLatin1String("-h") ? 0 : 2;
@@ -105,6 +121,15 @@ int main(int argc, char *argv[])
             return 2;
         }
         options.portBase = quint16(base);
+    }
+    if (parser.isSet(autoApprove)) {
+        bool ok = false;
+        const int delay = parser.value(autoApprove).toInt(&ok);
+        if (!ok || delay < 0 || delay > 600000) {
+            err(QStringLiteral("--auto-approve takes a delay in milliseconds (0 to 600000)"));
+            return 2;
+        }
+        options.autoApprove = std::chrono::milliseconds(delay);
     }
     auto server = StubsServer::start(options);
     if (!server) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 namespace hotdesk::stubs {
 
@@ -31,6 +32,8 @@ struct StubsContext {
     QString clientId = QStringLiteral("hotdesk-agent");
     // Lifetime of ID and access tokens; a rotated key stays published this long.
     std::chrono::seconds tokenLifetime{600};
+    // --auto-approve[=DELAY]: simulated phones approve every challenge after this delay.
+    std::optional<std::chrono::milliseconds> autoApprove;
 };
 
 } // namespace hotdesk::stubs

@@ -31,6 +31,7 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     s->m_context.store = &*s->m_store;
     s->m_context.ca = &s->m_ca;
     s->m_context.clock = options.clock ? options.clock : &s->m_systemClock;
+    s->m_context.autoApprove = options.autoApprove;
 
     auto port = [&](int offset) { return options.portBase == 0 ? quint16(0) : quint16(options.portBase + offset); };
     auto listen = [&](HttpService &service, int offset, QUrl &url) -> Status {

@@ -21,6 +21,7 @@ struct StubsOptions {
     QStringList roles{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")};
     quint16 portBase = 0; // 0: any free ports
     const Clock *clock = nullptr; // nullptr: the system clock
+    std::optional<std::chrono::milliseconds> autoApprove; // see StubsContext
 };
 
 class StubsServer {
