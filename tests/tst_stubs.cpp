@@ -12,13 +12,26 @@
 using namespace hotdesk;
 using namespace hotdesk::test;
 
+namespace {
+
+stubs::StubsOptions options(const QString &dir, const QStringList &roles, const Clock *clock)
+{
+    stubs::StubsOptions o;
+    o.dataDir = dir;
+    o.roles = roles;
+    o.clock = clock;
+    return o;
+}
+
+} // namespace
+
 class TestStubs : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void startsEveryRoleOverTls()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}, 0, nullptr});
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}, nullptr));
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         const QStringList lines = (*server)->summaryLines();
         QCOMPARE(lines.size(), 5);
@@ -40,7 +53,7 @@ private Q_SLOTS:
     void discoveryAndJwks()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         HttpsClient client((*server)->caFile());
         const QUrl idp = (*server)->endpoints().idp;
@@ -64,7 +77,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         FakeClock clock(1'767'225'600);
-        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, &clock});
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, &clock));
         QVERIFY(server.has_value());
         stubs::Keyring &keys = (*server)->idp()->keyring();
         auto before = keys.currentKey();
@@ -87,14 +100,14 @@ private Q_SLOTS:
         QString kid;
         QByteArray ca;
         {
-            auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+            auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
             QVERIFY(server.has_value());
             kid = (*server)->idp()->keyring().currentKey()->kid();
             QFile f((*server)->caFile());
             QVERIFY(f.open(QIODevice::ReadOnly));
             ca = f.readAll();
         }
-        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         QCOMPARE((*server)->idp()->keyring().currentKey()->kid(), kid);
         QFile f((*server)->caFile());
@@ -106,7 +119,7 @@ private Q_SLOTS:
     void unknownPathIsAProblem()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start({dir.path(), {QStringLiteral("idp")}, 0, nullptr});
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         HttpsClient client((*server)->caFile());
         const HttpResult r = client.get((*server)->endpoints().idp.resolved(QUrl(QStringLiteral("/no/such/thing"))));
