@@ -96,6 +96,7 @@ private Q_SLOTS:
         reject("audience_mismatch: untrusted extra audience", sign(changed(changed(base, "aud", QJsonArray{kClient, QStringLiteral("other-app")}), "azp", kClient)), ErrorCode::AudienceMismatch);
         reject("invalid_claim: aud a number", sign(changed(base, "aud", 1)), ErrorCode::InvalidClaim);
         reject("azp_mismatch: several audiences, no azp", sign(changed(base, "aud", QJsonArray{kClient, QStringLiteral("hotdesk-gateway")})), ErrorCode::AzpMismatch);
+        reject("azp_mismatch: empty azp", sign(changed(base, "azp", QString())), ErrorCode::AzpMismatch);
         reject("azp_mismatch: azp names another client", sign(changed(base, "azp", QStringLiteral("other-app"))), ErrorCode::AzpMismatch);
 
         // Times

@@ -59,7 +59,7 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
     if (!parsedClaims)
         return fail(ErrorCode::Malformed, QStringLiteral("claims: %1").arg(parsedClaims.error().message));
     IdToken out;
-    out.header = jws->header;
+    out.header = std::move(jws->header);
     out.claims = std::move(*parsedClaims);
     const QJsonObject &claims = out.claims;
 
@@ -102,9 +102,11 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
                 return fail(ErrorCode::AudienceMismatch, QStringLiteral("the token is also for \"%1\", which is not trusted").arg(a));
         }
         // Several audiences: azp must name us (OIDC Core §3.1.3.7 steps 4 and 5).
-        if (audiences.size() > 1 && azp->isEmpty())
+        // A present but empty azp is not an absent one: it names no client, so it is not ours.
+        const bool hasAzp = claims.contains(QLatin1String("azp"));
+        if (audiences.size() > 1 && !hasAzp)
             return fail(ErrorCode::AzpMismatch, QStringLiteral("the token has several audiences but no \"azp\""));
-        if (!azp->isEmpty() && *azp != *req.clientId)
+        if (hasAzp && *azp != *req.clientId)
             return fail(ErrorCode::AzpMismatch, QStringLiteral("the token was issued to \"%1\", not to \"%2\"").arg(*azp, *req.clientId));
     }
 
