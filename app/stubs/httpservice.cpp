@@ -54,12 +54,30 @@ Problem problemFor(const Error &error)
     }
 }
 
+QByteArray header(const QHttpServerRequest &request, const QByteArray &name)
+{
+    for (const auto &[key, value] : request.headers()) {
+        if (key.compare(name, Qt::CaseInsensitive) == 0)
+            return value;
+    }
+    return {};
+}
+
+QByteArray authorization(const QHttpServerRequest &request, const QByteArray &scheme)
+{
+    const QByteArray value = header(request, "Authorization").trimmed();
+    const qsizetype space = value.indexOf(' ');
+    if (space <= 0 || value.left(space).compare(scheme, Qt::CaseInsensitive) != 0)
+        return {};
+    return value.mid(space + 1).trimmed();
+}
+
 Result<QJsonObject> jsonBody(const QHttpServerRequest &request)
 {
     const QByteArray body = request.body();
     if (body.size() > kMaxBodySize)
         return fail(ErrorCode::TooLarge, QStringLiteral("the body has %1 bytes; at most %2 are accepted").arg(body.size()).arg(kMaxBodySize));
-    const QByteArray type = request.value("Content-Type").split(';').constFirst().trimmed().toLower();
+    const QByteArray type = header(request, "Content-Type").split(';').constFirst().trimmed().toLower();
     if (type != "application/json" && !type.endsWith("+json"))
         return fail(ErrorCode::Unsupported, QStringLiteral("send the body as application/json"));
     auto object = jose::parseStrictJsonObject(body, {16, kMaxBodySize});
@@ -73,11 +91,12 @@ Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &re
     const QByteArray body = request.body();
     if (body.size() > kMaxBodySize)
         return fail(ErrorCode::TooLarge, QStringLiteral("the body has %1 bytes; at most %2 are accepted").arg(body.size()).arg(kMaxBodySize));
-    const QByteArray type = request.value("Content-Type").split(';').constFirst().trimmed().toLower();
+    const QByteArray type = header(request, "Content-Type").split(';').constFirst().trimmed().toLower();
     if (type != "application/x-www-form-urlencoded")
         return fail(ErrorCode::Unsupported, QStringLiteral("send the body as application/x-www-form-urlencoded"));
     QList<std::pair<QString, QString>> out;
-    const QUrlQuery query(QString::fromUtf8(body));
+    // In form encoding '+' is a space; QUrlQuery leaves it alone.
+    const QUrlQuery query(QString::fromUtf8(QByteArray(body).replace('+', "%20")));
     for (const auto &[name, value] : query.queryItems(QUrl::FullyDecoded)) {
         for (const auto &seen : std::as_const(out)) {
             // RFC 6749 §3.1: parameters must not be included more than once.

@@ -38,6 +38,11 @@ Result<QJsonObject> jsonBody(const QHttpServerRequest &request);
 // Form-encoded bodies (OAuth token endpoint), at most 64 KiB, each name once.
 Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &request);
 
+// A request header by name, compared case-insensitively (RFC 9110 §5.1).
+QByteArray header(const QHttpServerRequest &request, const QByteArray &name);
+// The token of "Authorization: <scheme> <token>", or empty.
+QByteArray authorization(const QHttpServerRequest &request, const QByteArray &scheme);
+
 // Typed member access with a precise message for the problem detail.
 Result<QString> requireString(const QJsonObject &object, const char *name, qsizetype maxLength = 1024);
 Result<QString> optionalString(const QJsonObject &object, const char *name, qsizetype maxLength = 1024);
