@@ -16,6 +16,15 @@ struct HttpResult {
     QByteArray body;
     QByteArray contentType;
     QList<QNetworkReply::RawHeaderPair> headers;
+
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const auto &[key, value] : headers) {
+            if (key.compare(name, Qt::CaseInsensitive) == 0)
+                return value;
+        }
+        return {};
+    }
 };
 
 class HttpsClient {
@@ -38,6 +47,8 @@ public:
         QNetworkRequest request(url);
         request.setSslConfiguration(m_ssl);
         request.setTransferTimeout(20000);
+        // Redirects are part of what the tests check: never follow them.
+        request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
         if (!contentType.isEmpty())
             request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
         for (const auto &[name, value] : headers)
