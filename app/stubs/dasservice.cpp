@@ -1,17 +1,781 @@
 // Device Authentication Server role: enrollment, device tokens, users, 2FA request objects.
 #include "dasservice.h"
 
+#include "core/das/devicetoken.h"
+#include "core/das/enrollment.h"
+#include "core/jose/base64url.h"
+#include "core/jose/jws.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
 namespace hotdesk::stubs {
+namespace {
+
+using Method = QHttpServerRequest::Method;
+using Responder = std::shared_ptr<QHttpServerResponder>;
+
+constexpr std::chrono::seconds kActivationLifetime {600};
+// How long a started key exchange waits for its confirmation.
+constexpr std::chrono::seconds kExchangeLifetime {120};
+constexpr std::chrono::seconds kRequestObjectLifetime {120};
+constexpr std::chrono::seconds kDeviceTokenLeeway {30};
+// seen_jti is shared with the IdP; this prefix keeps the DAS's device-token
+// entries apart, and the device id in it keeps one device from burning another's jti.
+constexpr char kJtiPrefix[] = "das-device:";
+constexpr qint64 kJtiPurgeInterval = 60;
+
+Problem problem(HttpStatus status, const char *slug, const char *title, QString detail)
+{
+    return {status, QLatin1String(slug), QLatin1String(title), std::move(detail)};
+}
+
+template <typename T> Result<Checked<T>> refuse(Problem p)
+{
+    return Checked<T>(tl::unexpect, std::move(p));
+}
+
+// A 401 names the authentication scheme the client should use (RFC 9110 §11.6.1).
+QHttpServerResponse answer(const Problem &p)
+{
+    QHttpServerResponse response = problemResponse(p);
+    if (p.status == HttpStatus::Unauthorized)
+        response.setHeader("WWW-Authenticate",
+            p.slug.contains(QLatin1String("admin")) ? QByteArrayLiteral("Bearer realm=\"hotdesk-das\"")
+                                                    : QByteArrayLiteral("DeviceToken realm=\"hotdesk-das\""));
+    return response;
+}
+
+void send(const Responder &responder, QHttpServerResponse &&response)
+{
+    // afterRequest() does not see responses written through a responder.
+    response.setHeader("X-Content-Type-Options", "nosniff");
+    response.write(std::move(*responder));
+}
+
+// One transaction per request. A Problem from work answers the request and
+// still commits what work wrote before deciding (a consumed jti, a counted
+// failure); an Error rolls everything back.
+template <typename T> Checked<T> inTransaction(Store &store, const std::function<Result<Checked<T>>(QSqlDatabase &)> &work)
+{
+    std::optional<Checked<T>> outcome;
+    auto done = store.transaction([&](QSqlDatabase &db) -> Status {
+        auto r = work(db);
+        if (!r)
+            return tl::unexpected(r.error());
+        outcome.emplace(std::move(*r));
+        return {};
+    });
+    if (!done)
+        return tl::unexpected(problemFor(done.error()));
+    return std::move(*outcome);
+}
+
+Checked<QByteArray> bytesField(const QJsonObject &body, const char *name, qsizetype size)
+{
+    auto text = requireString(body, name, 512);
+    if (!text)
+        return tl::unexpected(problemFor(text.error()));
+    auto bytes = jose::base64UrlDecode(text->toLatin1());
+    if (!bytes || bytes->size() != size)
+        return tl::unexpected(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+            QStringLiteral("\"%1\" must be %2 bytes in base64url without padding").arg(QLatin1String(name)).arg(size)));
+    return *bytes;
+}
+
+Problem unknownActivation()
+{
+    return problem(HttpStatus::NotFound, "activation-unknown", "Unknown activation",
+        QStringLiteral(
+            "this DAS issued no activation with that service_uid; check the activation, or ask the administrator for a new one"));
+}
+
+Checked<void> usableActivation(const QString &status, qint64 expiresAt, qint64 now)
+{
+    if (status == QLatin1String("used"))
+        return tl::unexpected(problem(HttpStatus::Gone, "activation-used", "Activation already used",
+            QStringLiteral("this activation has already enrolled a device; ask the administrator for a new one")));
+    if (status == QLatin1String("locked"))
+        return tl::unexpected(problem(HttpStatus::Gone, "activation-locked", "Activation locked",
+            QStringLiteral(
+                "this activation failed its confirmation %1 times and can no longer be used; ask the administrator for a new one")
+                .arg(das::kMaxConfirmationFailures)));
+    if (now >= expiresAt)
+        return tl::unexpected(problem(HttpStatus::Gone, "activation-expired", "Activation expired",
+            QStringLiteral("this activation expired; ask the administrator for a new one")));
+    return {};
+}
+
+Problem deviceTokenProblem(const Error &error)
+{
+    const QString detail = QStringLiteral("%1: %2").arg(error.codeName(), error.message);
+    switch (error.code) {
+    case ErrorCode::Expired:
+        return problem(HttpStatus::Unauthorized, "token-expired", "Device token expired", detail);
+    case ErrorCode::IssuedInFuture:
+    case ErrorCode::NotYetValid:
+        return problem(HttpStatus::Unauthorized, "token-not-yet-valid", "Device token not yet valid", detail);
+    case ErrorCode::AudienceMismatch:
+        return problem(HttpStatus::Unauthorized, "audience-mismatch", "Device token for another server", detail);
+    case ErrorCode::KeyNotFound:
+    case ErrorCode::BadSignature:
+    case ErrorCode::KeyRejected:
+        return problem(HttpStatus::Unauthorized, "invalid-signature", "Device token signature invalid",
+            detail
+                + QStringLiteral(
+                    "; the token must be signed by the key this device enrolled with (enroll again if it was replaced)"));
+    case ErrorCode::InvalidClaim:
+        return problem(HttpStatus::Unauthorized, "invalid-claims", "Device token claims invalid", detail);
+    default:
+        return problem(HttpStatus::Unauthorized, "invalid-device-token", "Invalid device token", detail);
+    }
+}
+
+bool isAcceptableRedirect(const QString &uri)
+{
+    const QUrl url(uri, QUrl::StrictMode);
+    if (!url.isValid() || url.isRelative() || url.hasFragment() || !url.userInfo().isEmpty())
+        return false;
+    const QString scheme = url.scheme();
+    if (scheme == QLatin1String("https"))
+        return !url.host().isEmpty();
+    // RFC 8252: plain http only to a loopback IP literal, or a private-use scheme in reverse-domain form.
+    if (scheme == QLatin1String("http"))
+        return url.host() == QLatin1String("127.0.0.1") || url.host() == QLatin1String("::1");
+    return scheme.contains(QLatin1Char('.'));
+}
+
+QJsonObject userBody(const MappedUser &user)
+{
+    // The agent needs the shared id: it is the "sub" the ID token must carry.
+    return {{QStringLiteral("username"), user.username}, {QStringLiteral("shared_id"), user.sharedId},
+        {QStringLiteral("registered"), true}};
+}
+
+QString withoutTrailingSlash(QString url)
+{
+    while (url.endsWith(QLatin1Char('/')))
+        url.chop(1);
+    return url;
+}
+
+} // namespace
+
+struct DasService::TwoFactorRequest {
+    QString deviceId;
+    QString user;
+    QString sharedId;
+    QString state;
+    QString nonce;
+    QString codeChallenge;
+    QString redirectUri;
+};
 
 DasService::DasService(StubsContext &context, QObject *parent)
     : HttpService(QStringLiteral("das"), parent)
     , m_context(context)
+    , m_signingKeys(*context.store, QStringLiteral("das"), jose::Algorithm::ES256, *context.clock)
+    , m_activationKeys(*context.store, QStringLiteral("das-activation"), jose::Algorithm::ES256, *context.clock)
 {
+    server().route(QStringLiteral("/jwks"), Method::Get, [this] { return keySet(m_signingKeys); });
+    server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
+    server().route(QStringLiteral("/v1/activation"), Method::Post,
+        [this](const QHttpServerRequest &request) { return activation(request); });
+    server().route(QStringLiteral("/v1/devices/<arg>/spake2"), Method::Post,
+        [this](const QString &uid, const QHttpServerRequest &request) { return spake2(uid, request); });
+    server().route(QStringLiteral("/v1/devices/<arg>/spake2/confirm"), Method::Post,
+        [this](const QString &uid, const QHttpServerRequest &request) { return confirm(uid, request); });
+    server().route(
+        QStringLiteral("/v1/users"), Method::Post, [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+            registerUser(request, std::move(responder));
+        });
+    server().route(QStringLiteral("/v1/2fa-tokens"), Method::Post,
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+            twoFactorToken(request, std::move(responder));
+        });
 }
+
+DasService::~DasService() = default;
 
 Status DasService::prepare()
 {
+    if (auto ok = migrateDas(*m_context.store); !ok)
+        return ok;
+    // Make both keys now, not on the first request.
+    for (Keyring *keys : {&m_signingKeys, &m_activationKeys}) {
+        if (auto key = keys->currentKey(); !key)
+            return tl::unexpected(key.error());
+    }
+    m_client = std::make_unique<ServiceClient>(m_context.ca->caFile(), 8000);
+    if (!m_directory) {
+        if (m_context.endpoints.enterprise.isValid())
+            m_directory = std::make_unique<EnterpriseDirectory>(*m_client, m_context.endpoints.enterprise);
+        else if (m_context.issuer.isEmpty() && m_context.endpoints.idp.isValid())
+            m_directory = std::make_unique<ScimDirectory>(*m_client, m_context.endpoints.idp, m_context.dataDir);
+    }
     return {};
+}
+
+QString DasService::url() const
+{
+    return withoutTrailingSlash(baseUrl().toString(QUrl::FullyEncoded));
+}
+
+QString DasService::issuer() const
+{
+    if (!m_context.issuer.isEmpty())
+        return m_context.issuer;
+    if (m_context.endpoints.idp.isValid())
+        return withoutTrailingSlash(m_context.endpoints.idp.toString(QUrl::FullyEncoded));
+    return {};
+}
+
+QHttpServerResponse DasService::keySet(Keyring &keys)
+{
+    auto set = keys.publishedKeys();
+    if (!set)
+        return problemResponse(problemFor(set.error()));
+    QHttpServerResponse response("application/jwk-set+json", QJsonDocument(set->toPublicJson()).toJson(QJsonDocument::Compact));
+    response.setHeader("Cache-Control", "public, max-age=60");
+    return response;
+}
+
+Result<Checked<AdminIdentity>> DasService::authenticateAdmin(
+    QSqlDatabase &db, const QHttpServerRequest &request, AdminRole needed)
+{
+    const QByteArray token = authorization(request, "Bearer");
+    if (token.isEmpty())
+        return refuse<AdminIdentity>(problem(HttpStatus::Unauthorized, "admin-token-required", "Administrator token required",
+            QStringLiteral(
+                "send \"Authorization: Bearer TOKEN\" with a token from 'hotdesk-stubs admin create-token --role admin'")));
+    auto identity = findAdminToken(db, token);
+    if (!identity)
+        return tl::unexpected(identity.error());
+    if (!*identity)
+        return refuse<AdminIdentity>(problem(HttpStatus::Unauthorized, "invalid-admin-token", "Unknown administrator token",
+            QStringLiteral("this DAS never issued that token; create one with 'hotdesk-stubs admin create-token --role admin'")));
+    if (needed == AdminRole::Admin && (*identity)->role != AdminRole::Admin)
+        return refuse<AdminIdentity>(problem(HttpStatus::Forbidden, "admin-role-required", "Administrator role required",
+            QStringLiteral("the token of %1 has the %2 role; this needs a token with the admin role")
+                .arg((*identity)->subject, adminRoleName((*identity)->role))));
+    return Checked<AdminIdentity>(**identity);
+}
+
+Result<jose::Jwk> DasService::deviceKey(const QString &json)
+{
+    if (const auto it = m_deviceKeys.constFind(json); it != m_deviceKeys.cend())
+        return *it;
+    auto key = jose::Jwk::fromJson(json.toUtf8());
+    if (!key)
+        return fail(ErrorCode::Io, QStringLiteral("a stored device key is unreadable: %1").arg(key.error().message));
+    // Bounded: parsing a key again costs little, an unbounded cache costs memory.
+    if (m_deviceKeys.size() >= 10000)
+        m_deviceKeys.clear();
+    m_deviceKeys.insert(json, *key);
+    return key;
+}
+
+Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request)
+{
+    const QByteArray token = authorization(request, das::kDeviceTokenScheme);
+    if (token.isEmpty())
+        return refuse<QString>(problem(HttpStatus::Unauthorized, "device-token-required", "Device token required",
+            QStringLiteral(
+                "send \"Authorization: DeviceToken JWT\" signed by the device key; enroll this PC first (hotdesk enroll)")));
+    auto claimed = das::claimedDeviceId(token);
+    if (!claimed)
+        return refuse<QString>(problem(HttpStatus::Unauthorized, "invalid-device-token", "Invalid device token",
+            QStringLiteral("%1: %2").arg(claimed.error().codeName(), claimed.error().message)));
+    auto q = exec(db, QStringLiteral("SELECT jwk FROM das_devices WHERE device_id = ?"), {*claimed});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return refuse<QString>(problem(HttpStatus::Unauthorized, "device-unknown", "Unknown device",
+            QStringLiteral(
+                "this DAS has no enrolled device \"%1\"; enroll the PC (again) with an activation from the administrator")
+                .arg(claimed->left(128))));
+    auto key = deviceKey(q->value(0).toString());
+    if (!key)
+        return tl::unexpected(key.error());
+    const das::DeviceTokenRules rules {url(), kDeviceTokenLeeway};
+    auto checked = das::checkDeviceToken(token, jose::JwkSet({*key}), rules, *m_context.clock);
+    if (!checked)
+        return refuse<QString>(deviceTokenProblem(checked.error()));
+
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    if (now - m_lastJtiPurge >= kJtiPurgeInterval) {
+        if (auto r = exec(db, QStringLiteral("DELETE FROM seen_jti WHERE expires_at < ? AND jti LIKE 'das-device:%'"), {now}); !r)
+            return tl::unexpected(r.error());
+        m_lastJtiPurge = now;
+    }
+    const QString jtiKey = QLatin1String(kJtiPrefix) + checked->deviceId + QLatin1Char(':') + checked->jti;
+    auto inserted = exec(db, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
+        {jtiKey, checked->expiresAt + kDeviceTokenLeeway.count()});
+    if (!inserted)
+        return tl::unexpected(inserted.error());
+    if (inserted->numRowsAffected() != 1)
+        return refuse<QString>(problem(HttpStatus::Unauthorized, "replayed-token", "Device token already used",
+            QStringLiteral("this device token was presented before; make a new one for every request")));
+    return Checked<QString>(checked->deviceId);
+}
+
+QHttpServerResponse DasService::activation(const QHttpServerRequest &request)
+{
+    // Authenticate before the deliberately slow scrypt, so only administrators can make the DAS spend it.
+    QSqlDatabase db = m_context.store->database();
+    auto admin = authenticateAdmin(db, request, AdminRole::Admin);
+    if (!admin)
+        return answer(problemFor(admin.error()));
+    if (!*admin)
+        return answer(admin->error());
+    // No member is needed yet; a body, when sent, must still be a proper JSON object.
+    if (!request.body().isEmpty()) {
+        if (auto body = jsonBody(request); !body)
+            return answer(problemFor(body.error()));
+    }
+
+    auto password = randomUrlSafeString(m_random, 32);
+    auto uid = randomUrlSafeString(m_random, 16);
+    auto jti = randomUrlSafeString(m_random, 16);
+    for (const auto *value : {&password, &uid, &jti}) {
+        if (!*value)
+            return answer(problemFor(value->error()));
+    }
+    const QString serviceUid = QString::fromLatin1(*uid);
+    auto w = das::activationPasswordScalar(*password, serviceUid);
+    if (!w)
+        return answer(problemFor(w.error()));
+    auto key = m_activationKeys.currentKey();
+    if (!key)
+        return answer(problemFor(key.error()));
+
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    const qint64 expiresAt = now + kActivationLifetime.count();
+    const QJsonObject claims {
+        {QStringLiteral("iss"), url()},
+        {QStringLiteral("aud"), QLatin1String(das::kActivationAudience)},
+        {QStringLiteral("iat"), now},
+        {QStringLiteral("exp"), expiresAt},
+        {QStringLiteral("jti"), QString::fromLatin1(*jti)},
+        {QStringLiteral("activation_password"), QString::fromLatin1(*password)},
+        {QStringLiteral("service_uid"), serviceUid},
+    };
+    auto jwt = jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), *key, jose::Algorithm::ES256,
+        {{QStringLiteral("typ"), QLatin1String(das::kActivationType)}});
+    if (!jwt)
+        return answer(problemFor(jwt.error()));
+    // Only w is kept: the password itself leaves with the response and nowhere else.
+    auto stored = m_context.store->transaction([&](QSqlDatabase &tx) -> Status {
+        auto r = exec(tx,
+            QStringLiteral(
+                "INSERT INTO das_activations (service_uid, jti, password_scalar, created_by, created_at, expires_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'open')"),
+            {serviceUid, QString::fromLatin1(*jti), *w, (*admin)->subject, now, expiresAt});
+        if (!r)
+            return tl::unexpected(r.error());
+        return {};
+    });
+    if (!stored)
+        return answer(problemFor(stored.error()));
+    return jsonResponse({{QStringLiteral("activation"), QString::fromLatin1(*jwt)}}, HttpStatus::Created);
+}
+
+QHttpServerResponse DasService::spake2(const QString &uid, const QHttpServerRequest &request)
+{
+    if (!das::isValidServiceUid(uid))
+        return answer(unknownActivation());
+    auto body = jsonBody(request);
+    if (!body)
+        return answer(problemFor(body.error()));
+    auto deviceId = requireString(*body, "device_id", 128);
+    if (!deviceId)
+        return answer(problemFor(deviceId.error()));
+    if (!das::isValidDeviceId(*deviceId))
+        return answer(problem(HttpStatus::BadRequest, "invalid-device-id", "Invalid device id",
+            QStringLiteral("a device id is 1 to 128 of A-Z a-z 0-9 . _ : - and starts with a letter or digit")));
+    auto pA = bytesField(*body, "pA", pake::kMessageSize);
+    if (!pA)
+        return answer(pA.error());
+
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto pB = inTransaction<QByteArray>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<QByteArray>> {
+        auto q = exec(
+            db, QStringLiteral("SELECT status, expires_at, password_scalar FROM das_activations WHERE service_uid = ?"), {uid});
+        if (!q)
+            return tl::unexpected(q.error());
+        if (!q->next())
+            return refuse<QByteArray>(unknownActivation());
+        if (auto usable = usableActivation(q->value(0).toString(), q->value(1).toLongLong(), now); !usable)
+            return refuse<QByteArray>(usable.error());
+        const QByteArray w = q->value(2).toByteArray();
+        // A new exchange replaces an unfinished one: without a confirmation it taught the peer nothing.
+        auto exchange = das::answerEnrollment(w, *deviceId, url(), *pA, m_random);
+        if (!exchange) {
+            if (exchange.error().code == ErrorCode::Malformed)
+                return refuse<QByteArray>(problem(HttpStatus::BadRequest, "invalid-spake2-message", "Invalid SPAKE2 message",
+                    QStringLiteral("pA: %1").arg(exchange.error().message)));
+            return tl::unexpected(exchange.error());
+        }
+        auto r = exec(db,
+            QStringLiteral(
+                "UPDATE das_activations SET device_id = ?, pb = ?, mac_a = ?, mac_b = ?, ke = ?, exchange_expires_at = ?"
+                " WHERE service_uid = ?"),
+            {*deviceId, exchange->pB, exchange->macA, exchange->macB, exchange->ke, now + kExchangeLifetime.count(), uid});
+        if (!r)
+            return tl::unexpected(r.error());
+        return Checked<QByteArray>(exchange->pB);
+    });
+    if (!pB)
+        return answer(pB.error());
+    return jsonResponse({{QStringLiteral("pB"), QString::fromLatin1(jose::base64UrlEncode(*pB))}});
+}
+
+QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerRequest &request)
+{
+    if (!das::isValidServiceUid(uid))
+        return answer(unknownActivation());
+    auto body = jsonBody(request);
+    if (!body)
+        return answer(problemFor(body.error()));
+    auto macA = bytesField(*body, "mac_a", pake::kMacSize);
+    if (!macA)
+        return answer(macA.error());
+    auto keyMac = bytesField(*body, "key_mac", pake::kMacSize);
+    if (!keyMac)
+        return answer(keyMac.error());
+    const QJsonValue keyJson = body->value(QLatin1String("device_key"));
+    if (!keyJson.isObject())
+        return answer(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+            QStringLiteral("\"device_key\" must be a JWK object")));
+    auto key = jose::Jwk::fromJson(keyJson.toObject());
+    if (!key || key->type() != jose::Jwk::Type::Ec || !key->fits(jose::Algorithm::ES256))
+        return answer(problem(HttpStatus::BadRequest, "invalid-device-key", "Invalid device key",
+            key ? QStringLiteral("the device key must be a public EC P-256 key for ES256")
+                : QStringLiteral("device_key: %1").arg(key.error().message)));
+    // Stored with its thumbprint as kid, which device tokens may name (core/das/devicetoken.h).
+    const QString thumbprint = QString::fromLatin1(key->thumbprint());
+    jose::Jwk stored = *key;
+    stored.setKid(thumbprint);
+    const QString storedJson = QString::fromUtf8(QJsonDocument(stored.toPublicJson()).toJson(QJsonDocument::Compact));
+
+    struct Confirmed {
+        QByteArray macB;
+        QString deviceId;
+    };
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto confirmed = inTransaction<Confirmed>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Confirmed>> {
+        auto q = exec(db,
+            QStringLiteral("SELECT status, expires_at, failures, device_id, mac_a, mac_b, ke, exchange_expires_at"
+                           " FROM das_activations WHERE service_uid = ?"),
+            {uid});
+        if (!q)
+            return tl::unexpected(q.error());
+        if (!q->next())
+            return refuse<Confirmed>(unknownActivation());
+        if (auto usable = usableActivation(q->value(0).toString(), q->value(1).toLongLong(), now); !usable)
+            return refuse<Confirmed>(usable.error());
+        const int failures = q->value(2).toInt();
+        const QString deviceId = q->value(3).toString();
+        const QByteArray expectedMacA = q->value(4).toByteArray();
+        const QByteArray macB = q->value(5).toByteArray();
+        const QByteArray ke = q->value(6).toByteArray();
+        const qint64 exchangeExpiresAt = q->value(7).toLongLong();
+        const QString clearExchange
+            = QStringLiteral("device_id = NULL, pb = NULL, mac_a = NULL, mac_b = NULL, ke = NULL, exchange_expires_at = NULL");
+        if (expectedMacA.isEmpty())
+            return refuse<Confirmed>(problem(HttpStatus::Conflict, "spake2-not-started", "No key exchange to confirm",
+                QStringLiteral("send pA to /v1/devices/%1/spake2 first").arg(uid)));
+        if (now >= exchangeExpiresAt) {
+            if (auto r
+                = exec(db, QStringLiteral("UPDATE das_activations SET %1 WHERE service_uid = ?").arg(clearExchange), {uid});
+                !r)
+                return tl::unexpected(r.error());
+            return refuse<Confirmed>(problem(HttpStatus::Conflict, "spake2-expired", "Key exchange expired",
+                QStringLiteral("the confirmation came more than %1 s after pA; start the key exchange again")
+                    .arg(kExchangeLifetime.count())));
+        }
+
+        bool keyProven = false;
+        const bool passwordProven = bool(das::compareMac(expectedMacA, *macA));
+        if (passwordProven) {
+            auto expectedKeyMac = das::deviceKeyMac(ke, *key);
+            if (!expectedKeyMac)
+                return tl::unexpected(expectedKeyMac.error());
+            keyProven = bool(das::compareMac(*expectedKeyMac, *keyMac));
+        }
+        if (!passwordProven || !keyProven) {
+            // Each failed confirmation is one online guess at the password: count it, end the exchange, burn the activation at
+            // the limit.
+            const int total = failures + 1;
+            const bool locked = total >= das::kMaxConfirmationFailures;
+            auto r = exec(db,
+                QStringLiteral("UPDATE das_activations SET failures = ?, status = ?, %1 WHERE service_uid = ?")
+                    .arg(clearExchange),
+                {total, locked ? QStringLiteral("locked") : QStringLiteral("open"), uid});
+            if (!r)
+                return tl::unexpected(r.error());
+            const QString consequence = locked
+                ? QStringLiteral("the activation is now locked; ask the administrator for a new one")
+                : QStringLiteral("%1 more failure(s) lock the activation; check the activation and start the key exchange again")
+                      .arg(das::kMaxConfirmationFailures - total);
+            if (!passwordProven)
+                return refuse<Confirmed>(problem(HttpStatus::Forbidden, "confirmation-failed", "Key confirmation failed",
+                    QStringLiteral("mac_a does not match: the activation password differs or the messages were altered; %1")
+                        .arg(consequence)));
+            return refuse<Confirmed>(problem(HttpStatus::Forbidden, "key-confirmation-failed", "Device key not confirmed",
+                QStringLiteral("key_mac does not authenticate the device key with the exchanged key; %1").arg(consequence)));
+        }
+
+        if (auto r = exec(db,
+                QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ?")
+                    .arg(clearExchange),
+                {now, uid});
+            !r)
+            return tl::unexpected(r.error());
+        // Re-enrolling a device id replaces its key; the fingerprint starts afresh with it.
+        auto r = exec(db,
+            QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"
+                           " ON CONFLICT (device_id) DO UPDATE SET jwk = excluded.jwk, thumbprint = excluded.thumbprint,"
+                           " enrolled_at = excluded.enrolled_at, activation = excluded.activation, fingerprint = NULL, "
+                           "fingerprint_at = NULL"),
+            {deviceId, storedJson, thumbprint, now, uid});
+        if (!r)
+            return tl::unexpected(r.error());
+        return Checked<Confirmed>(Confirmed {macB, deviceId});
+    });
+    if (!confirmed)
+        return answer(confirmed.error());
+    return jsonResponse({{QStringLiteral("mac_b"), QString::fromLatin1(jose::base64UrlEncode(confirmed->macB))},
+        {QStringLiteral("device_id"), confirmed->deviceId}});
+}
+
+void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+{
+    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+    struct Parsed {
+        UserRegistration user;
+        std::optional<MappedUser> known;
+    };
+    auto parsed = inTransaction<Parsed>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Parsed>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<Parsed>(device->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<Parsed>(problemFor(body.error()));
+        Parsed out;
+        auto username = requireString(*body, "username", 256);
+        auto domain = optionalString(*body, "domain", 253);
+        auto sid = optionalString(*body, "sid", 184);
+        auto type = requireString(*body, "type", 16);
+        for (const auto *field : {&username, &domain, &sid, &type}) {
+            if (!*field)
+                return refuse<Parsed>(problemFor(field->error()));
+        }
+        if (*type != QLatin1String("AD"))
+            return refuse<Parsed>(problem(HttpStatus::BadRequest, "unsupported-user-type", "Unsupported user type",
+                QStringLiteral("\"type\" is \"%1\"; only \"AD\" accounts are registered").arg(type->left(16))));
+        static const QRegularExpression sidShape(QStringLiteral("^S-1-[0-9]+(-[0-9]+)+$"));
+        if (!sid->isEmpty() && !sidShape.match(*sid).hasMatch())
+            return refuse<Parsed>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"sid\" must be a Windows security identifier such as S-1-5-21-...")));
+        auto name = canonicalUserName(*username, *domain);
+        if (!name)
+            return refuse<Parsed>(problemFor(name.error()));
+        out.user = UserRegistration {*name, *username, *domain, *sid, *type};
+        auto known = findUser(db, *name);
+        if (!known)
+            return tl::unexpected(known.error());
+        if (*known && !(*known)->sid.isEmpty() && !sid->isEmpty() && (*known)->sid != *sid)
+            return refuse<Parsed>(problem(HttpStatus::Conflict, "user-conflict", "Another account has this name",
+                QStringLiteral("%1 is registered with another SID; ask the administrator to check the account").arg(*name)));
+        out.known = *known;
+        return Checked<Parsed>(std::move(out));
+    });
+    if (!parsed)
+        return send(reply, answer(parsed.error()));
+    if (parsed->known)
+        return send(reply, jsonResponse(userBody(*parsed->known)));
+    if (!m_directory)
+        return send(reply,
+            answer(problem(HttpStatus::ServiceUnavailable, "user-directory-unavailable", "No user directory",
+                QStringLiteral("this DAS has no enterprise server or SCIM endpoint to register %1 with; map the user with "
+                               "'hotdesk-stubs admin map-user %1 SHARED_ID'")
+                    .arg(parsed->user.canonicalName))));
+    const UserRegistration user = parsed->user;
+    const QString source = m_context.endpoints.enterprise.isValid() ? QStringLiteral("enterprise") : QStringLiteral("scim");
+    m_directory->provision(user, [this, reply, user, source](Result<QString> sharedId) {
+        if (!sharedId)
+            return send(reply,
+                answer(problem(HttpStatus::BadGateway, "user-directory-failed", "User registration failed",
+                    QStringLiteral("%1; try again later, or map the user with 'hotdesk-stubs admin map-user'")
+                        .arg(sharedId.error().message))));
+        const qint64 now = m_context.clock->secondsSinceEpoch();
+        auto stored = inTransaction<MappedUser>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<MappedUser>> {
+            auto mapped
+                = insertUser(db, MappedUser {user.canonicalName, *sharedId, user.sid}, user.domain, user.type, source, now);
+            if (!mapped)
+                return tl::unexpected(mapped.error());
+            return Checked<MappedUser>(*mapped);
+        });
+        if (!stored)
+            return send(reply, answer(stored.error()));
+        send(reply, jsonResponse(userBody(*stored), HttpStatus::Created));
+    });
+}
+
+Result<Checked<void>> DasService::recognizeDevice(QSqlDatabase &db, const QString &deviceId, const QJsonObject &fingerprint)
+{
+    const QString presented = QString::fromUtf8(QJsonDocument(fingerprint).toJson(QJsonDocument::Compact));
+    auto q = exec(db, QStringLiteral("SELECT fingerprint FROM das_devices WHERE device_id = ?"), {deviceId});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (q->next() && q->value(0).toString() == presented)
+        return Checked<void>();
+    if (auto r = exec(db, QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ? WHERE device_id = ?"),
+            {presented, m_context.clock->secondsSinceEpoch(), deviceId});
+        !r)
+        return tl::unexpected(r.error());
+    return Checked<void>();
+}
+
+void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+{
+    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+    auto checked = inTransaction<TwoFactorRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<TwoFactorRequest>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<TwoFactorRequest>(device->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<TwoFactorRequest>(problemFor(body.error()));
+        auto user = requireString(*body, "user", 512);
+        auto state = requireString(*body, "state", 512);
+        auto nonce = requireString(*body, "nonce", 512);
+        auto challenge = requireString(*body, "code_challenge", 128);
+        auto method = requireString(*body, "code_challenge_method", 16);
+        auto redirect = requireString(*body, "redirect_uri", 2048);
+        for (const auto *field : {&user, &state, &nonce, &challenge, &method, &redirect}) {
+            if (!*field)
+                return refuse<TwoFactorRequest>(problemFor(field->error()));
+        }
+        if (*method != QLatin1String("S256"))
+            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "unsupported-challenge-method",
+                "PKCE method not supported", QStringLiteral("code_challenge_method must be S256 (RFC 7636)")));
+        static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
+        if (!challengeShape.match(*challenge).hasMatch())
+            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-code-challenge", "Invalid PKCE challenge",
+                QStringLiteral("code_challenge must be the 43-character base64url SHA-256 of the verifier")));
+        if (!isAcceptableRedirect(*redirect))
+            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
+                QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
+                               "fragment")));
+        const QJsonValue fingerprint = body->value(QLatin1String("fingerprint"));
+        if (!fingerprint.isObject())
+            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"fingerprint\" must be an object describing this device")));
+        auto name = canonicalUserName(*user);
+        if (!name)
+            return refuse<TwoFactorRequest>(problemFor(name.error()));
+        auto known = findUser(db, *name);
+        if (!known)
+            return tl::unexpected(known.error());
+        if (!*known)
+            return refuse<TwoFactorRequest>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
+                QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
+        auto recognized = recognizeDevice(db, *device.value(), fingerprint.toObject());
+        if (!recognized)
+            return tl::unexpected(recognized.error());
+        if (!*recognized)
+            return refuse<TwoFactorRequest>(recognized->error());
+        return Checked<TwoFactorRequest>(
+            TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect});
+    });
+    if (!checked)
+        return send(reply, answer(checked.error()));
+    withAuthorizationServer([this, reply, pending = *checked](Checked<AuthorizationServer> server) {
+        if (!server)
+            return send(reply, answer(server.error()));
+        auto jwt = signRequestObject(pending, *server);
+        if (!jwt)
+            return send(reply, answer(problemFor(jwt.error())));
+        send(reply,
+            jsonResponse(
+                {{QStringLiteral("request"), QString::fromLatin1(*jwt)}, {QStringLiteral("client_id"), m_context.clientId},
+                    {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
+                    {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())}},
+                HttpStatus::Created));
+    });
+}
+
+void DasService::withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done)
+{
+    const QString iss = issuer();
+    if (iss.isEmpty())
+        return done(tl::unexpected(problem(HttpStatus::ServiceUnavailable, "issuer-unknown", "No OpenID Provider",
+            QStringLiteral("this DAS knows no OpenID Provider; start it with --issuer URL or together with the idp role"))));
+    // The in-process IdP follows DESIGN.md, so its endpoint needs no discovery.
+    if (m_context.issuer.isEmpty())
+        return done(AuthorizationServer {iss, iss + QStringLiteral("/authorize")});
+    if (m_discovered && m_discovered->issuer == iss)
+        return done(*m_discovered);
+    // OpenID Connect Discovery §4: the path goes after the issuer without its trailing slash.
+    const QUrl discovery(withoutTrailingSlash(iss) + QStringLiteral("/.well-known/openid-configuration"));
+    m_client->getJson(discovery, {}, [this, iss, done = std::move(done)](Result<ServiceReply> reply) {
+        auto failed = [&](const QString &why) {
+            done(tl::unexpected(problem(HttpStatus::BadGateway, "issuer-discovery-failed", "OpenID Provider discovery failed",
+                QStringLiteral("%1; check --issuer and that the provider is reachable").arg(why))));
+        };
+        if (!reply)
+            return failed(reply.error().message);
+        if (reply->status != 200)
+            return failed(QStringLiteral("%1 answered %2").arg(iss).arg(reply->status));
+        if (reply->body.value(QLatin1String("issuer")).toString() != iss)
+            return failed(QStringLiteral("the discovery document of %1 names another issuer").arg(iss));
+        const QUrl endpoint(reply->body.value(QLatin1String("authorization_endpoint")).toString(), QUrl::StrictMode);
+        if (!endpoint.isValid() || endpoint.scheme() != QLatin1String("https") || endpoint.host().isEmpty())
+            return failed(QStringLiteral("%1 publishes no https authorization_endpoint").arg(iss));
+        m_discovered = AuthorizationServer {iss, endpoint.toString(QUrl::FullyEncoded)};
+        done(*m_discovered);
+    });
+}
+
+Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request, const AuthorizationServer &server)
+{
+    auto key = m_signingKeys.currentKey();
+    if (!key)
+        return tl::unexpected(key.error());
+    auto jti = randomUrlSafeString(m_random, 16);
+    if (!jti)
+        return tl::unexpected(jti.error());
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    const QJsonObject subject {{QStringLiteral("value"), request.sharedId}, {QStringLiteral("essential"), true}};
+    const QJsonObject claims {
+        {QStringLiteral("iss"), m_context.clientId},
+        {QStringLiteral("aud"), server.issuer},
+        {QStringLiteral("client_id"), m_context.clientId},
+        {QStringLiteral("response_type"), QStringLiteral("code")},
+        {QStringLiteral("redirect_uri"), request.redirectUri},
+        {QStringLiteral("scope"), QStringLiteral("openid")},
+        {QStringLiteral("state"), request.state},
+        {QStringLiteral("nonce"), request.nonce},
+        {QStringLiteral("code_challenge"), request.codeChallenge},
+        {QStringLiteral("code_challenge_method"), QStringLiteral("S256")},
+        {QStringLiteral("prompt"), QStringLiteral("login")},
+        {QStringLiteral("jti"), QString::fromLatin1(*jti)},
+        {QStringLiteral("iat"), now},
+        {QStringLiteral("nbf"), now},
+        {QStringLiteral("exp"), now + kRequestObjectLifetime.count()},
+        {QStringLiteral("claims"), QJsonObject {{QStringLiteral("id_token"), QJsonObject {{QStringLiteral("sub"), subject}}}}},
+    };
+    // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
+    return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), *key, jose::Algorithm::ES256,
+        {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
 }
 
 } // namespace hotdesk::stubs

@@ -26,6 +26,7 @@ const char kUsage[] =
     "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
     "\n"
     "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
+    "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
     "\n"
     "--data DIR holds the CA, keys and database (default: the user's data directory).\n";
 
@@ -62,7 +63,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption env(QStringLiteral("env"), QStringLiteral("Also write KEY=VALUE lines to FILE."), QStringLiteral("FILE"));
     const QCommandLineOption portBase(QStringLiteral("port-base"), QStringLiteral("Listen on N (das), N+1 (idp), N+2 (push), N+3 (enterprise)."), QStringLiteral("N"));
     const QCommandLineOption autoApprove(QStringLiteral("auto-approve"), QStringLiteral("Simulated phones approve every challenge after DELAY ms (default 500)."), QStringLiteral("DELAY"));
-    parser.addOptions({data, env, portBase, autoApprove});
+    const QCommandLineOption issuer(QStringLiteral("issuer"), QStringLiteral("OpenID Provider the DAS writes request objects for."), QStringLiteral("URL"));
+    const QCommandLineOption clientId(QStringLiteral("client-id"), QStringLiteral("client_id of the DAS at that provider."), QStringLiteral("ID"));
+    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {
         if (a == QLatin1String("--auto-approve"))
@@ -130,6 +133,21 @@ int main(int argc, char *argv[])
             return 2;
         }
         options.autoApprove = std::chrono::milliseconds(delay);
+    }
+    if (parser.isSet(issuer)) {
+        const QUrl url(parser.value(issuer), QUrl::StrictMode);
+        if (!url.isValid() || url.scheme() != QLatin1String("https") || url.host().isEmpty() || url.hasQuery() || url.hasFragment()) {
+            err(QStringLiteral("--issuer takes the provider's https issuer URL, without query or fragment"));
+            return 2;
+        }
+        options.issuer = parser.value(issuer);
+    }
+    if (parser.isSet(clientId)) {
+        if (parser.value(clientId).isEmpty()) {
+            err(QStringLiteral("--client-id takes the client_id registered at the provider"));
+            return 2;
+        }
+        options.clientId = parser.value(clientId);
     }
     auto server = StubsServer::start(options);
     if (!server) {

@@ -30,6 +30,8 @@ struct StubsContext {
     const Clock *clock = nullptr;
     Endpoints endpoints;
     QString clientId = QStringLiteral("hotdesk-agent");
+    // --issuer: the OpenID Provider the DAS writes request objects for; empty: the in-process IdP.
+    QString issuer;
     // Lifetime of ID and access tokens; a rotated key stays published this long.
     std::chrono::seconds tokenLifetime{600};
     // --auto-approve[=DELAY]: simulated phones approve every challenge after this delay.

@@ -22,6 +22,8 @@ struct StubsOptions {
     quint16 portBase = 0; // 0: any free ports
     const Clock *clock = nullptr; // nullptr: the system clock
     std::optional<std::chrono::milliseconds> autoApprove; // see StubsContext
+    QString issuer;   // --issuer: see StubsContext; empty: the in-process IdP
+    QString clientId; // --client-id; empty: StubsContext's default
 };
 
 class StubsServer {

@@ -1,0 +1,181 @@
+// DAS schema, administrator tokens and user mappings.
+#include "dasstore.h"
+
+#include "core/random.h"
+
+#include <QCryptographicHash>
+#include <QRegularExpression>
+
+namespace hotdesk::stubs {
+namespace {
+
+// Entry i moves the DAS schema from version i to i + 1; never edit a shipped entry.
+const QList<const char *> kDasMigrations = {
+    // One row per activation. The SPAKE2 columns hold the in-flight exchange
+    // (what the confirmation needs), cleared when it ends either way.
+    "CREATE TABLE das_activations (service_uid TEXT PRIMARY KEY, jti TEXT NOT NULL UNIQUE,"
+    " password_scalar BLOB NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,"
+    " expires_at INTEGER NOT NULL, status TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,"
+    " device_id TEXT, pb BLOB, mac_a BLOB, mac_b BLOB, ke BLOB, exchange_expires_at INTEGER, used_at INTEGER);"
+    "CREATE TABLE das_devices (device_id TEXT PRIMARY KEY, jwk TEXT NOT NULL, thumbprint TEXT NOT NULL,"
+    " enrolled_at INTEGER NOT NULL, activation TEXT NOT NULL, fingerprint TEXT, fingerprint_at INTEGER);"
+    "CREATE TABLE das_users (username TEXT PRIMARY KEY, shared_id TEXT NOT NULL, domain TEXT, sid TEXT,"
+    " type TEXT, source TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+};
+
+QString tokenHash(QByteArrayView token)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(token, QCryptographicHash::Sha256).toHex());
+}
+
+bool hasForbiddenCharacter(const QString &text)
+{
+    for (QChar c : text) {
+        if (c.category() == QChar::Other_Control || c == QLatin1Char('"') || c == QLatin1Char('\\'))
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+Status migrateDas(Store &store)
+{
+    return store.migrate(QStringLiteral("das"), kDasMigrations);
+}
+
+QString adminRoleName(AdminRole role)
+{
+    return role == AdminRole::Admin ? QStringLiteral("admin") : QStringLiteral("approver");
+}
+
+std::optional<AdminRole> adminRoleFromName(QStringView name)
+{
+    if (name == QLatin1String("admin"))
+        return AdminRole::Admin;
+    if (name == QLatin1String("approver"))
+        return AdminRole::Approver;
+    return std::nullopt;
+}
+
+Result<QString> createAdminToken(Store &store, AdminRole role, const QString &subject, const Clock &clock)
+{
+    if (subject.isEmpty() || subject.size() > 256 || hasForbiddenCharacter(subject))
+        return fail(ErrorCode::Malformed,
+            QStringLiteral("the subject must be 1 to 256 characters without quotes, backslashes or control characters"));
+    OpenSslRandom random;
+    auto secret = randomUrlSafeString(random, 32);
+    if (!secret)
+        return tl::unexpected(secret.error());
+    // The prefix lets secret scanners and people recognise a leaked token.
+    const QString token = QStringLiteral("hdat_") + QString::fromLatin1(*secret);
+    auto stored = store.transaction([&](QSqlDatabase &db) -> Status {
+        auto r = exec(db, QStringLiteral("INSERT INTO admin_tokens (token_hash, role, subject, created_at) VALUES (?, ?, ?, ?)"),
+            {tokenHash(token.toLatin1()), adminRoleName(role), subject, clock.secondsSinceEpoch()});
+        if (!r)
+            return tl::unexpected(r.error());
+        return {};
+    });
+    if (!stored)
+        return tl::unexpected(stored.error());
+    return token;
+}
+
+Result<std::optional<AdminIdentity>> findAdminToken(QSqlDatabase &db, QByteArrayView token)
+{
+    if (token.isEmpty() || token.size() > 512)
+        return std::optional<AdminIdentity>();
+    auto q = exec(db, QStringLiteral("SELECT role, subject FROM admin_tokens WHERE token_hash = ?"), {tokenHash(token)});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return std::optional<AdminIdentity>();
+    const auto role = adminRoleFromName(q->value(0).toString());
+    if (!role)
+        return std::optional<AdminIdentity>();
+    return std::optional<AdminIdentity>(AdminIdentity {*role, q->value(1).toString()});
+}
+
+Result<QString> canonicalUserName(const QString &username, const QString &domain)
+{
+    if (username.isEmpty() || username.size() > 256)
+        return fail(ErrorCode::Malformed, QStringLiteral("the username must be 1 to 256 characters"));
+    if (hasForbiddenCharacter(username) || username.trimmed() != username)
+        return fail(ErrorCode::Malformed,
+            QStringLiteral("the username contains a quote, a backslash, a control character or surrounding spaces"));
+    if (domain.isEmpty())
+        return username.toLower();
+    static const QRegularExpression domainShape(QStringLiteral("^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"));
+    if (!domainShape.match(domain).hasMatch())
+        return fail(ErrorCode::Malformed,
+            QStringLiteral("the domain must be a DNS or NetBIOS domain name (letters, digits, '.' and '-')"));
+    if (username.contains(QLatin1Char('@')))
+        return fail(ErrorCode::Malformed, QStringLiteral("give the username without \"@domain\" and the domain separately"));
+    return QString(username + QLatin1Char('@') + domain).toLower();
+}
+
+bool isValidSharedId(QStringView sharedId)
+{
+    if (sharedId.isEmpty() || sharedId.size() > 256)
+        return false;
+    for (QChar c : sharedId) {
+        if (c.unicode() < 0x21 || c.unicode() > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+Result<std::optional<MappedUser>> findUser(QSqlDatabase &db, const QString &canonicalName)
+{
+    auto q = exec(db, QStringLiteral("SELECT username, shared_id, sid FROM das_users WHERE username = ?"), {canonicalName});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return std::optional<MappedUser>();
+    return std::optional<MappedUser>(MappedUser {q->value(0).toString(), q->value(1).toString(), q->value(2).toString()});
+}
+
+Result<MappedUser> insertUser(
+    QSqlDatabase &db, const MappedUser &user, const QString &domain, const QString &type, const QString &source, qint64 now)
+{
+    // Two registrations of one name may race (two PCs, or two DAS instances on
+    // one database): the first stored mapping wins and both answer with it.
+    if (auto r = exec(db,
+            QStringLiteral("INSERT INTO das_users (username, shared_id, domain, sid, type, source, created_at, updated_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING"),
+            {user.username, user.sharedId, domain, user.sid, type, source, now, now});
+        !r)
+        return tl::unexpected(r.error());
+    auto stored = findUser(db, user.username);
+    if (!stored)
+        return tl::unexpected(stored.error());
+    if (!*stored)
+        return fail(ErrorCode::Io, QStringLiteral("database: the user %1 vanished while being stored").arg(user.username));
+    return **stored;
+}
+
+Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock)
+{
+    auto name = canonicalUserName(username);
+    if (!name)
+        return tl::unexpected(name.error());
+    if (!isValidSharedId(sharedId))
+        return fail(
+            ErrorCode::Malformed, QStringLiteral("the shared id must be 1 to 256 printable ASCII characters without spaces"));
+    if (auto ok = migrateDas(store); !ok)
+        return ok;
+    const qint64 now = clock.secondsSinceEpoch();
+    return store.transaction([&](QSqlDatabase &db) -> Status {
+        auto r = exec(db,
+            QStringLiteral(
+                "INSERT INTO das_users (username, shared_id, source, created_at, updated_at) VALUES (?, ?, 'admin', ?, ?)"
+                " ON CONFLICT (username) DO UPDATE SET shared_id = excluded.shared_id, sid = NULL, source = 'admin',"
+                " updated_at = excluded.updated_at"),
+            {*name, sharedId, now, now});
+        if (!r)
+            return tl::unexpected(r.error());
+        return {};
+    });
+}
+
+} // namespace hotdesk::stubs

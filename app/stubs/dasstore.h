@@ -1,0 +1,52 @@
+// The DAS's tables, and the records the administration commands write beside a running server.
+#pragma once
+
+#include "core/clock.h"
+#include "store.h"
+
+#include <QString>
+
+#include <optional>
+
+namespace hotdesk::stubs {
+
+// Brings the DAS tables up to date: DasService::prepare() and the admin commands both call it.
+Status migrateDas(Store &store);
+
+enum class AdminRole { Admin, Approver };
+QString adminRoleName(AdminRole role);
+std::optional<AdminRole> adminRoleFromName(QStringView name);
+
+struct AdminIdentity {
+    AdminRole role = AdminRole::Approver;
+    QString subject;
+};
+
+// A new administrator token. Only its SHA-256 (hex) is stored, so the token
+// itself exists nowhere but in what this returns.
+Result<QString> createAdminToken(Store &store, AdminRole role, const QString &subject, const Clock &clock);
+// The identity behind a bearer token, or nullopt when no such token was made.
+Result<std::optional<AdminIdentity>> findAdminToken(QSqlDatabase &db, QByteArrayView token);
+
+// The name under which the DAS, the IdP (SCIM userName) and the agent know a
+// user: "username@domain" in lower case, or the lower-cased username alone
+// when there is no domain. Refuses what a SCIM filter cannot quote (" and \),
+// control characters, and an '@' in username beside a domain.
+Result<QString> canonicalUserName(const QString &username, const QString &domain = {});
+// A shared id: 1 to 256 printable ASCII characters without spaces.
+bool isValidSharedId(QStringView sharedId);
+
+struct MappedUser {
+    QString username; // canonical
+    QString sharedId;
+    QString sid; // empty when unknown (admin map-user)
+};
+
+Result<std::optional<MappedUser>> findUser(QSqlDatabase &db, const QString &canonicalName);
+// Records username <-> shared id unless the name is already mapped; returns what is stored afterwards.
+Result<MappedUser> insertUser(
+    QSqlDatabase &db, const MappedUser &user, const QString &domain, const QString &type, const QString &source, qint64 now);
+// admin map-user: stores the mapping, replacing an existing one for that name.
+Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock);
+
+} // namespace hotdesk::stubs
