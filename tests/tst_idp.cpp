@@ -43,19 +43,28 @@ class TestIdp : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
-        QVERIFY(m_dir.isValid());
+        setUp({});
+    }
+
+    void setUp(const QStringList &faults)
+    {
+        m_server.reset();
+        m_fakeDas.reset();
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
         m_clock.setSeconds(kStart);
         stubs::StubsOptions options;
-        options.dataDir = m_dir.path();
+        options.dataDir = m_dir->path();
         options.roles = {QStringLiteral("idp"), QStringLiteral("push")};
         options.clock = &m_clock;
+        options.faults = faults;
         auto server = stubs::StubsServer::start(options);
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         m_server = std::move(*server);
 
         // The client's key set is the DAS's /jwks; a stand-in DAS publishes the test's key.
         m_dasKey = generatedKey(Algorithm::ES256, QStringLiteral("das-1"));
-        auto ca = stubs::LocalCa::loadOrCreate(m_dir.path());
+        auto ca = stubs::LocalCa::loadOrCreate(m_dir->path());
         QVERIFY(ca.has_value());
         m_fakeDas = std::make_unique<stubs::HttpService>(QStringLiteral("das"));
         const QByteArray jwks = compactJson(jose::JwkSet({publicHalf(m_dasKey)}).toPublicJson());
@@ -69,7 +78,7 @@ private Q_SLOTS:
         m_idp = m_server->endpoints().idp;
 
         // A user provisioned over SCIM, with a phone.
-        auto scimToken = stubs::IdpService::readScimToken(m_dir.path());
+        auto scimToken = stubs::IdpService::readScimToken(m_dir->path());
         QVERIFY(scimToken.has_value());
         m_scimToken = *scimToken;
         const HttpResult created = scim("POST", QUrl(QStringLiteral("/scim/v2/Users")),
@@ -296,6 +305,55 @@ private Q_SLOTS:
         QVERIFY(!late.has_value());
     }
 
+    // Runs last: each row restarts the servers with one fault switched on.
+    void faults_data()
+    {
+        QTest::addColumn<QString>("fault");
+        QTest::addColumn<QString>("expected"); // a rejection code, or "http-500", "not-json"
+        QTest::newRow("wrong-key") << QStringLiteral("wrong-key") << QStringLiteral("bad_signature");
+        QTest::newRow("wrong-iss") << QStringLiteral("wrong-iss") << QStringLiteral("issuer_mismatch");
+        QTest::newRow("wrong-aud") << QStringLiteral("wrong-aud") << QStringLiteral("audience_mismatch");
+        QTest::newRow("expired") << QStringLiteral("expired") << QStringLiteral("expired");
+        QTest::newRow("wrong-nonce") << QStringLiteral("wrong-nonce") << QStringLiteral("nonce_mismatch");
+        QTest::newRow("no-nonce") << QStringLiteral("no-nonce") << QStringLiteral("nonce_missing");
+        QTest::newRow("500") << QStringLiteral("500") << QStringLiteral("http-500");
+        QTest::newRow("garbage") << QStringLiteral("garbage") << QStringLiteral("not-json");
+        QTest::newRow("slow (answers late, still correct)") << QStringLiteral("slow=0.2") << QStringLiteral("valid");
+    }
+    void faults()
+    {
+        QFETCH(QString, fault);
+        QFETCH(QString, expected);
+        setUp({fault});
+        if (QTest::currentTestFailed())
+            return;
+        const Flow flow = newFlow();
+        const auto waiting = startAuthorization(flow.requestObject);
+        QVERIFY(waiting.has_value());
+        QVERIFY(answerOnPhone(QStringLiteral("approve"), waiting->number));
+        const QString code = finishAuthorization(waiting->tx).queryItemValue(QStringLiteral("code"));
+        QVERIFY(!code.isEmpty());
+        const HttpResult tokens = tokenRequest(code, QString::fromLatin1(flow.pkce.verifier), kRedirect);
+        if (expected == QLatin1String("http-500")) {
+            QCOMPARE(tokens.status, 500);
+            return;
+        }
+        QCOMPARE(tokens.status, 200);
+        QJsonParseError parseError{};
+        const QJsonObject body = QJsonDocument::fromJson(tokens.body, &parseError).object();
+        if (expected == QLatin1String("not-json")) {
+            QVERIFY(parseError.error != QJsonParseError::NoError);
+            return;
+        }
+        auto claims = validate(body.value(QLatin1String("id_token")).toString().toLatin1(), flow.nonce);
+        if (expected == QLatin1String("valid")) {
+            QVERIFY(claims.has_value());
+            return;
+        }
+        QVERIFY2(!claims.has_value(), "a faulty ID token was accepted");
+        QCOMPARE(claims.error().codeName(), expected);
+    }
+
 private:
     HttpResult scim(const QByteArray &verb, const QUrl &path, const QByteArray &body)
     {
@@ -431,7 +489,7 @@ private:
         return oidc::validateIdToken(idToken, *keys, req, m_clock);
     }
 
-    QTemporaryDir m_dir;
+    std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
     std::unique_ptr<stubs::StubsServer> m_server;
     std::unique_ptr<stubs::HttpService> m_fakeDas;

@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSaveFile>
+#include <QTimer>
 #include <QUrlQuery>
 
 #include <openssl/crypto.h>
@@ -117,7 +118,8 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
     , m_keys(*context.store, QStringLiteral("idp"), jose::Algorithm::ES256, *context.clock)
 {
     using Method = QHttpServerRequest::Method;
-    server().route(QStringLiteral("/.well-known/openid-configuration"), Method::Get, [this] { return discovery(); });
+    server().route(QStringLiteral("/.well-known/openid-configuration"), Method::Get,
+                   [this](const QHttpServerRequest &, QHttpServerResponder &&responder) { answer(discovery(), std::move(responder)); });
     server().route(QStringLiteral("/jwks"), Method::Get, [this] { return jwks(); });
     server().route(QStringLiteral("/authorize"), Method::Get,
                    [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) { authorize(request, std::move(responder)); });
@@ -126,7 +128,9 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
     server().route(QStringLiteral("/authorize/status"), Method::Get,
                    [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) { statusJson(request, std::move(responder)); });
     server().route(QStringLiteral("/authorize/cancel"), Method::Get, [this](const QHttpServerRequest &request) { return cancel(request); });
-    server().route(QStringLiteral("/token"), Method::Post, [this](const QHttpServerRequest &request) { return token(request); });
+    server().route(QStringLiteral("/token"), Method::Post, [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        answer(token(request), std::move(responder));
+    });
     server().route(QStringLiteral("/userinfo"), Method::Get, [this](const QHttpServerRequest &request) { return userinfo(request); });
     server().route(QStringLiteral("/scim/v2/Users"), Method::Post, [this](const QHttpServerRequest &request) { return scimCreate(request); });
     server().route(QStringLiteral("/scim/v2/Users"), Method::Get, [this](const QHttpServerRequest &request) { return scimQuery(request); });
@@ -135,6 +139,22 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
 }
 
 IdpService::~IdpService() = default;
+
+void IdpService::answer(QHttpServerResponse response, QHttpServerResponder &&responderIn)
+{
+    if (m_context.hasFault(QStringLiteral("500")))
+        response = problemResponse({HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"), QStringLiteral("fault injected: 500")});
+    else if (m_context.hasFault(QStringLiteral("garbage")))
+        response = QHttpServerResponse("application/json", QByteArray("{\"id_token\": <<garbage>> \x01\xff"));
+    const double slow = m_context.faultValue(QStringLiteral("slow")).toDouble();
+    if (slow <= 0) {
+        response.write(std::move(responderIn));
+        return;
+    }
+    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto delayed = std::make_shared<QHttpServerResponse>(std::move(response));
+    QTimer::singleShot(int(slow * 1000), this, [responder, delayed] { delayed->write(std::move(*responder)); });
+}
 
 Status IdpService::prepare()
 {
@@ -707,10 +727,15 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         return oauthError(QStringLiteral("invalid_grant"), QStringLiteral("the code_verifier does not match the code_challenge"));
 
     auto key = m_keys.currentKey();
+    if (m_context.hasFault(QStringLiteral("wrong-key"))) {
+        // A key of the right type that is published nowhere, with the kid of the real one.
+        const QString kid = key ? key->kid() : QString();
+        key = jose::Jwk::generate(m_keys.algorithm(), kid);
+    }
     if (!key)
         return oauthError(QStringLiteral("server_error"), key.error().message, HttpStatus::InternalServerError);
     const qint64 lifetime = m_context.tokenLifetime.count();
-    const QJsonObject idClaims{
+    QJsonObject idClaims{
         {QStringLiteral("iss"), issuer()},
         {QStringLiteral("sub"), tx.sharedId},
         {QStringLiteral("aud"), m_context.clientId},
@@ -731,6 +756,18 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         {QStringLiteral("iat"), double(now)},
         {QStringLiteral("jti"), randomToken(16)},
     };
+    if (m_context.hasFault(QStringLiteral("wrong-iss")))
+        idClaims.insert(QStringLiteral("iss"), QString(issuer() + QStringLiteral("/other")));
+    if (m_context.hasFault(QStringLiteral("wrong-aud")))
+        idClaims.insert(QStringLiteral("aud"), QStringLiteral("some-other-client"));
+    if (m_context.hasFault(QStringLiteral("expired"))) {
+        idClaims.insert(QStringLiteral("iat"), double(now - 3 * lifetime));
+        idClaims.insert(QStringLiteral("exp"), double(now - 2 * lifetime));
+    }
+    if (m_context.hasFault(QStringLiteral("wrong-nonce")))
+        idClaims.insert(QStringLiteral("nonce"), randomToken(16));
+    if (m_context.hasFault(QStringLiteral("no-nonce")))
+        idClaims.remove(QStringLiteral("nonce"));
     auto idToken = jose::signCompact(QJsonDocument(idClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),
                                      {{QStringLiteral("typ"), QStringLiteral("JWT")}});
     auto accessToken = jose::signCompact(QJsonDocument(accessClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),

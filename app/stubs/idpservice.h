@@ -44,6 +44,8 @@ private:
     void statusJson(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     QHttpServerResponse cancel(const QHttpServerRequest &request);
     QHttpServerResponse token(const QHttpServerRequest &request);
+    // Applies the transport faults (slow, garbage, 500) to an endpoint's answer.
+    void answer(QHttpServerResponse response, QHttpServerResponder &&responder);
     QHttpServerResponse userinfo(const QHttpServerRequest &request);
     QHttpServerResponse scimCreate(const QHttpServerRequest &request);
     QHttpServerResponse scimQuery(const QHttpServerRequest &request);

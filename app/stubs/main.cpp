@@ -26,6 +26,8 @@ const char kUsage[] =
     "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
     "\n"
     "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
+    "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
+    "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
     "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
     "\n"
     "--data DIR holds the CA, keys and database (default: the user's data directory).\n";
@@ -65,7 +67,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption autoApprove(QStringLiteral("auto-approve"), QStringLiteral("Simulated phones approve every challenge after DELAY ms (default 500)."), QStringLiteral("DELAY"));
     const QCommandLineOption issuer(QStringLiteral("issuer"), QStringLiteral("OpenID Provider the DAS writes request objects for."), QStringLiteral("URL"));
     const QCommandLineOption clientId(QStringLiteral("client-id"), QStringLiteral("client_id of the DAS at that provider."), QStringLiteral("ID"));
-    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId});
+    const QCommandLineOption fault(QStringLiteral("fault"), QStringLiteral("Misbehave on purpose (repeatable; see docs/faults.md)."), QStringLiteral("NAME"));
+    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {
         if (a == QLatin1String("--auto-approve"))
@@ -133,6 +136,22 @@ int main(int argc, char *argv[])
             return 2;
         }
         options.autoApprove = std::chrono::milliseconds(delay);
+    }
+    static const QStringList knownFaults{QStringLiteral("wrong-key"), QStringLiteral("wrong-iss"), QStringLiteral("wrong-aud"),
+                                         QStringLiteral("expired"), QStringLiteral("wrong-nonce"), QStringLiteral("no-nonce"),
+                                         QStringLiteral("slow"), QStringLiteral("garbage"), QStringLiteral("500")};
+    for (const QString &f : parser.values(fault)) {
+        const QString name = f.section(QLatin1Char('='), 0, 0);
+        bool ok = knownFaults.contains(name);
+        if (name == QLatin1String("slow")) {
+            const double seconds = f.section(QLatin1Char('='), 1).toDouble(&ok);
+            ok = ok && seconds > 0 && seconds <= 600;
+        }
+        if (!ok) {
+            err(QStringLiteral("unknown --fault '%1' (known: %2; slow takes =SECONDS)").arg(f, knownFaults.join(QStringLiteral(", "))));
+            return 2;
+        }
+        options.faults << f;
     }
     if (parser.isSet(issuer)) {
         const QUrl url(parser.value(issuer), QUrl::StrictMode);

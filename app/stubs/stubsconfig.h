@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 
 #include <chrono>
@@ -30,6 +31,26 @@ struct StubsContext {
     const Clock *clock = nullptr;
     Endpoints endpoints;
     QString clientId = QStringLiteral("hotdesk-agent");
+    // --fault NAME[=VALUE], repeatable: deliberate misbehaviour for the agent's
+    // failure tests (docs/faults.md). Empty in normal operation.
+    QStringList faults;
+    bool hasFault(const QString &name) const
+    {
+        for (const QString &f : faults) {
+            if (f == name || f.startsWith(name + QLatin1Char('=')))
+                return true;
+        }
+        return false;
+    }
+    QString faultValue(const QString &name) const
+    {
+        for (const QString &f : faults) {
+            if (f.startsWith(name + QLatin1Char('=')))
+                return f.mid(name.size() + 1);
+        }
+        return {};
+    }
+
     // --issuer: the OpenID Provider the DAS writes request objects for; empty: the in-process IdP.
     QString issuer;
     // Lifetime of ID and access tokens; a rotated key stays published this long.

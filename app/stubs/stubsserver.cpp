@@ -32,6 +32,7 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     s->m_context.ca = &s->m_ca;
     s->m_context.clock = options.clock ? options.clock : &s->m_systemClock;
     s->m_context.autoApprove = options.autoApprove;
+    s->m_context.faults = options.faults;
     s->m_context.issuer = options.issuer;
     if (!options.clientId.isEmpty())
         s->m_context.clientId = options.clientId;

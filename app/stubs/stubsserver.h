@@ -24,6 +24,7 @@ struct StubsOptions {
     std::optional<std::chrono::milliseconds> autoApprove; // see StubsContext
     QString issuer;   // --issuer: see StubsContext; empty: the in-process IdP
     QString clientId; // --client-id; empty: StubsContext's default
+    QStringList faults; // --fault; see StubsContext
 };
 
 class StubsServer {
