@@ -942,11 +942,21 @@ private Q_SLOTS:
         QCOMPARE(problemType(r), QStringLiteral("user-directory-failed"));
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_users")), 0);
 
-        // The enterprise relay: the contract of docs/das-protocol.md, played by a small server here.
+        // The enterprise relay: the contract of docs/das-protocol.md, played by a small server here that,
+        // like EnterpriseService, requires the bearer of DATADIR/enterprise-client-token.
+        auto writeClientToken = [this](const QByteArray &token) {
+            QFile file(stubs::EnterpriseService::clientTokenPath(m_dir->path()));
+            return file.open(QIODevice::WriteOnly) && file.write(token) == token.size();
+        };
+        const QByteArray clientToken = jose::base64UrlEncode(*m_random.bytes(32));
+        QVERIFY(writeClientToken(clientToken));
         stubs::HttpService enterprise(QStringLiteral("enterprise"));
         QJsonObject relayed;
-        enterprise.server().route(
-            QStringLiteral("/v1/users"), QHttpServerRequest::Method::Post, [&relayed](const QHttpServerRequest &request) {
+        enterprise.server().route(QStringLiteral("/v1/users"), QHttpServerRequest::Method::Post,
+            [&relayed, clientToken](const QHttpServerRequest &request) {
+                if (stubs::authorization(request, "Bearer") != clientToken)
+                    return stubs::problemResponse({stubs::HttpStatus::Unauthorized, QStringLiteral("unauthorized"),
+                        QStringLiteral("Client authentication required"), {}});
                 relayed = QJsonDocument::fromJson(request.body()).object();
                 return stubs::jsonResponse(
                     {{QStringLiteral("shared_id"), QStringLiteral("ent-7781")}}, stubs::HttpStatus::Created);
@@ -954,13 +964,21 @@ private Q_SLOTS:
         auto ca = stubs::LocalCa::loadOrCreate(m_dir->path());
         QVERIFY(ca.has_value());
         QVERIFY(enterprise.listen(*ca).has_value());
-        m_server->das()->setUserDirectory(
-            std::make_unique<stubs::EnterpriseDirectory>(m_server->das()->serviceClient(), enterprise.baseUrl()));
+        m_server->das()->setUserDirectory(std::make_unique<stubs::EnterpriseDirectory>(
+            m_server->das()->serviceClient(), enterprise.baseUrl(), m_dir->path()));
         r = postJson(QStringLiteral("/v1/users"), carol, deviceAuth(deviceToken(device)));
         QCOMPARE(r.status, 201);
         QCOMPARE(json(r).value(QLatin1String("shared_id")).toString(), QStringLiteral("ent-7781"));
         QCOMPARE(relayed.value(QLatin1String("username")).toString(), QStringLiteral("carol"));
         QCOMPARE(relayed.value(QLatin1String("domain")).toString(), QStringLiteral("corp.example"));
+        // A DAS holding another token is turned away, and registers nobody.
+        QVERIFY(writeClientToken(jose::base64UrlEncode(*m_random.bytes(32))));
+        r = postJson(QStringLiteral("/v1/users"),
+            {{QStringLiteral("username"), QStringLiteral("erin")}, {QStringLiteral("type"), QStringLiteral("AD")}},
+            deviceAuth(deviceToken(device)));
+        QCOMPARE(r.status, 502);
+        QCOMPARE(problemType(r), QStringLiteral("user-directory-failed"));
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_users WHERE username = 'erin'")), 0);
 
         // Without any directory the administrator maps users by hand.
         m_server->das()->setUserDirectory(nullptr);

@@ -1,11 +1,18 @@
 // The administration command line of the companion servers.
 #include "admincommand.h"
 
+#include "core/das/fingerprint.h"
 #include "dasstore.h"
+#include "serviceclient.h"
 #include "stubsserver.h"
 
 #include <QCommandLineParser>
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
 #include <QStandardPaths>
+
+#include <optional>
 
 #include <cstdio>
 
@@ -20,9 +27,15 @@ const char kAdminUsage[] = "Usage: hotdesk-stubs admin COMMAND [--data DIR]\n"
                            "  map-user USERNAME SHARED_ID\n"
                            "        records the IdP's id of a user (for an IdP the DAS cannot reach by SCIM);\n"
                            "        USERNAME as the agent names the user: user@domain, or user alone\n"
-                           "  approve REQUEST   approves a device (arrives with device recognition)\n"
+                           "  approve REQUEST [--deny] --token TOKEN\n"
+                           "        decides on a device's approval request at the running DAS, with your own\n"
+                           "        approver or admin token (--token -: read it from stdin; without --token:\n"
+                           "        $HOTDESK_ADMIN_TOKEN); nobody decides on their own request\n"
+                           "  drift-threshold [N]\n"
+                           "        shows, or sets to N (0 to 4), how many fingerprint components of a PC may\n"
+                           "        change before the DAS asks for approval again (default 1)\n"
                            "\n"
-                           "Every command works while the servers run on the same --data DIR.\n";
+                           "Every command works while the servers run on the same --data DIR; approve needs them.\n";
 
 void err(const QString &line)
 {
@@ -33,6 +46,67 @@ void out(const QString &line)
 {
     std::fprintf(stdout, "%s\n", qPrintable(line));
     std::fflush(stdout);
+}
+
+// The token from --token, "-" meaning the first line of stdin (keeps it out of
+// the process list and shell history), else from $HOTDESK_ADMIN_TOKEN.
+QByteArray adminToken(const QString &option)
+{
+    if (option == QLatin1String("-")) {
+        QFile in;
+        if (!in.open(stdin, QIODevice::ReadOnly))
+            return {};
+        return in.readLine(1024).trimmed();
+    }
+    if (!option.isEmpty())
+        return option.toUtf8();
+    return qgetenv("HOTDESK_ADMIN_TOKEN").trimmed();
+}
+
+// POST /v1/admin/approval-requests/ID at the DAS running on dataDir: the DAS
+// checks the token, the self-approval rule and the expiry with its own clock.
+int decideApproval(const QString &dataDir, const QString &id, const QByteArray &token, bool approve)
+{
+    auto endpoints = readEndpoints(dataDir);
+    if (!endpoints) {
+        err(endpoints.error().message);
+        return 1;
+    }
+    if (!endpoints->das.isValid()) {
+        err(QStringLiteral("no DAS runs on %1; start 'hotdesk-stubs all --data %1' or 'hotdesk-stubs das --data %1'")
+                .arg(dataDir));
+        return 1;
+    }
+    QUrl url = endpoints->das;
+    url.setPath(
+        QStringLiteral("/v1/admin/approval-requests/") + QString::fromLatin1(QUrl::toPercentEncoding(id)), QUrl::StrictMode);
+    ServiceClient client(QDir(dataDir).filePath(QStringLiteral("ca.pem")), 15000);
+    std::optional<Result<ServiceReply>> reply;
+    QEventLoop loop;
+    client.postJson(url, {{QStringLiteral("decision"), approve ? QStringLiteral("approve") : QStringLiteral("deny")}}, token,
+        [&](Result<ServiceReply> r) {
+            reply = std::move(r);
+            loop.quit();
+        });
+    if (!reply)
+        loop.exec();
+    if (!*reply) {
+        err(QStringLiteral("cannot reach the DAS at %1: %2").arg(endpoints->das.toString(), reply->error().message));
+        return 1;
+    }
+    const ServiceReply &answer = **reply;
+    if (answer.status != 200) {
+        const QString detail = answer.body.value(QLatin1String("detail")).toString();
+        err(QStringLiteral("the DAS refused (%1 %2): %3")
+                .arg(answer.status)
+                .arg(answer.body.value(QLatin1String("type")).toString().section(QLatin1Char(':'), -1),
+                    detail.isEmpty() ? QString::fromUtf8(answer.raw.left(200)) : detail));
+        return 1;
+    }
+    out(QStringLiteral("request %1 %2: device %3, user %4")
+            .arg(id, answer.body.value(QLatin1String("status")).toString(),
+                answer.body.value(QLatin1String("device_id")).toString(), answer.body.value(QLatin1String("user")).toString()));
+    return 0;
 }
 
 } // namespace
@@ -50,7 +124,10 @@ int runAdminCommand(const QStringList &args)
         QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
     const QCommandLineOption role(QStringLiteral("role"), QStringLiteral("admin or approver."), QStringLiteral("ROLE"));
     const QCommandLineOption subject(QStringLiteral("subject"), QStringLiteral("Who holds the token."), QStringLiteral("NAME"));
-    parser.addOptions({help, data, role, subject});
+    const QCommandLineOption tokenOption(
+        QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN"));
+    const QCommandLineOption denyOption(QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it."));
+    parser.addOptions({help, data, role, subject, tokenOption, denyOption});
     // QCommandLineParser expects the program name first.
     if (!parser.parse(QStringList {QStringLiteral("hotdesk-stubs admin")} + args.mid(1))) {
         err(parser.errorText());
@@ -110,8 +187,43 @@ int runAdminCommand(const QStringList &args)
         return 0;
     }
     if (command == QLatin1String("approve")) {
-        err(QStringLiteral("approvals arrive with device recognition; nothing to approve yet"));
-        return 2;
+        const QByteArray bearer = adminToken(parser.value(tokenOption));
+        if (positional.size() != 1 || positional[0].isEmpty() || bearer.isEmpty()) {
+            err(QStringLiteral("usage: approve REQUEST [--deny] --token TOKEN|- [--data DIR] (or set HOTDESK_ADMIN_TOKEN)"));
+            return 2;
+        }
+        return decideApproval(dataDir, positional[0], bearer, !parser.isSet(denyOption));
+    }
+    if (command == QLatin1String("drift-threshold")) {
+        bool ok = positional.size() <= 1;
+        const int threshold = positional.isEmpty() ? 0 : positional[0].toInt(&ok);
+        if (!ok || threshold < 0 || threshold > das::kMaxDriftThreshold) {
+            err(QStringLiteral("usage: drift-threshold [N] [--data DIR], N from 0 to %1").arg(das::kMaxDriftThreshold));
+            return 2;
+        }
+        auto store = openStore(dataDir, QStringLiteral("admin"));
+        if (!store) {
+            err(store.error().message);
+            return 1;
+        }
+        if (auto migrated = migrateDas(*store); !migrated) {
+            err(migrated.error().message);
+            return 1;
+        }
+        if (!positional.isEmpty()) {
+            if (auto set = setDriftThreshold(*store, threshold, clock); !set) {
+                err(QStringLiteral("cannot set the drift threshold: %1").arg(set.error().message));
+                return 1;
+            }
+        }
+        QSqlDatabase db = store->database();
+        auto current = driftThreshold(db);
+        if (!current) {
+            err(current.error().message);
+            return 1;
+        }
+        out(QStringLiteral("drift threshold: %1 changed component(s) accepted; a different machine id never is").arg(*current));
+        return 0;
     }
     err(QStringLiteral("unknown command '%1'").arg(command));
     std::fputs(kAdminUsage, stderr);

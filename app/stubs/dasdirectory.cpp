@@ -2,6 +2,7 @@
 #include "dasdirectory.h"
 
 #include "dasstore.h"
+#include "enterpriseservice.h"
 #include "idpservice.h"
 
 #include <QJsonArray>
@@ -106,9 +107,10 @@ void ScimDirectory::lookUp(const UserRegistration &user, const QByteArray &token
         });
 }
 
-EnterpriseDirectory::EnterpriseDirectory(ServiceClient &client, QUrl enterpriseBase)
+EnterpriseDirectory::EnterpriseDirectory(ServiceClient &client, QUrl enterpriseBase, QString dataDir)
     : m_client(client)
     , m_base(std::move(enterpriseBase))
+    , m_dataDir(std::move(dataDir))
 {
 }
 
@@ -119,11 +121,17 @@ QString EnterpriseDirectory::describe() const
 
 void EnterpriseDirectory::provision(const UserRegistration &user, Done done)
 {
+    // Read per call: the enterprise server makes the file after the DAS has prepared.
+    auto token = EnterpriseService::readClientToken(m_dataDir);
+    if (!token) {
+        done(tl::unexpected(token.error()));
+        return;
+    }
     const QJsonObject body {{QStringLiteral("username"), user.username}, {QStringLiteral("domain"), user.domain},
         {QStringLiteral("sid"), user.sid}, {QStringLiteral("type"), user.type}};
     const QString who = describe();
     m_client.postJson(
-        endpoint(m_base, QStringLiteral("/v1/users")), body, {}, [who, done = std::move(done)](Result<ServiceReply> reply) {
+        endpoint(m_base, QStringLiteral("/v1/users")), body, *token, [who, done = std::move(done)](Result<ServiceReply> reply) {
             if (!reply) {
                 done(fail(reply.error().code, QStringLiteral("%1 did not answer: %2").arg(who, reply.error().message)));
                 return;

@@ -47,17 +47,19 @@ private:
     QString m_dataDir;
 };
 
-// POST {enterprise}/v1/users with the agent's fields; the enterprise server
-// relays to SCIM and answers {"shared_id": ...} (docs/das-protocol.md).
+// POST {enterprise}/v1/users with the agent's fields and the enterprise
+// server's client token (DATADIR/enterprise-client-token) as the bearer; the
+// enterprise server relays to SCIM and answers {"shared_id": ...} (docs/das-protocol.md).
 class EnterpriseDirectory final : public UserDirectory {
 public:
-    EnterpriseDirectory(ServiceClient &client, QUrl enterpriseBase);
+    EnterpriseDirectory(ServiceClient &client, QUrl enterpriseBase, QString dataDir);
     void provision(const UserRegistration &user, Done done) override;
     QString describe() const override;
 
 private:
     ServiceClient &m_client;
     QUrl m_base;
+    QString m_dataDir;
 };
 
 } // namespace hotdesk::stubs

@@ -1,4 +1,4 @@
-// Device Authentication Server role: enrollment, device tokens, users, 2FA request objects.
+// Device Authentication Server role: enrollment, device tokens, users, 2FA request objects, device recognition.
 #include "dasservice.h"
 
 #include "core/das/devicetoken.h"
@@ -6,13 +6,18 @@
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QUrlQuery>
+
+#include <limits>
 
 namespace hotdesk::stubs {
 namespace {
 
+using namespace dashttp;
 using Method = QHttpServerRequest::Method;
 using Responder = std::shared_ptr<QHttpServerResponder>;
 
@@ -26,52 +31,6 @@ constexpr std::chrono::seconds kDeviceTokenLeeway {30};
 constexpr char kJtiPrefix[] = "das-device:";
 constexpr qint64 kJtiPurgeInterval = 60;
 
-Problem problem(HttpStatus status, const char *slug, const char *title, QString detail)
-{
-    return {status, QLatin1String(slug), QLatin1String(title), std::move(detail)};
-}
-
-template <typename T> Result<Checked<T>> refuse(Problem p)
-{
-    return Checked<T>(tl::unexpect, std::move(p));
-}
-
-// A 401 names the authentication scheme the client should use (RFC 9110 §11.6.1).
-QHttpServerResponse answer(const Problem &p)
-{
-    QHttpServerResponse response = problemResponse(p);
-    if (p.status == HttpStatus::Unauthorized)
-        response.setHeader("WWW-Authenticate",
-            p.slug.contains(QLatin1String("admin")) ? QByteArrayLiteral("Bearer realm=\"hotdesk-das\"")
-                                                    : QByteArrayLiteral("DeviceToken realm=\"hotdesk-das\""));
-    return response;
-}
-
-void send(const Responder &responder, QHttpServerResponse &&response)
-{
-    // afterRequest() does not see responses written through a responder.
-    response.setHeader("X-Content-Type-Options", "nosniff");
-    response.write(std::move(*responder));
-}
-
-// One transaction per request. A Problem from work answers the request and
-// still commits what work wrote before deciding (a consumed jti, a counted
-// failure); an Error rolls everything back.
-template <typename T> Checked<T> inTransaction(Store &store, const std::function<Result<Checked<T>>(QSqlDatabase &)> &work)
-{
-    std::optional<Checked<T>> outcome;
-    auto done = store.transaction([&](QSqlDatabase &db) -> Status {
-        auto r = work(db);
-        if (!r)
-            return tl::unexpected(r.error());
-        outcome.emplace(std::move(*r));
-        return {};
-    });
-    if (!done)
-        return tl::unexpected(problemFor(done.error()));
-    return std::move(*outcome);
-}
-
 Checked<QByteArray> bytesField(const QJsonObject &body, const char *name, qsizetype size)
 {
     auto text = requireString(body, name, 512);
@@ -82,6 +41,37 @@ Checked<QByteArray> bytesField(const QJsonObject &body, const char *name, qsizet
         return tl::unexpected(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
             QStringLiteral("\"%1\" must be %2 bytes in base64url without padding").arg(QLatin1String(name)).arg(size)));
     return *bytes;
+}
+
+Checked<das::Fingerprint> fingerprintField(const QJsonObject &body)
+{
+    const QJsonValue value = body.value(QLatin1String("fingerprint"));
+    if (!value.isObject())
+        return tl::unexpected(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+            QStringLiteral("\"fingerprint\" must be an object describing this device")));
+    auto fingerprint = das::Fingerprint::fromJson(value.toObject());
+    if (!fingerprint)
+        return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-fingerprint", "Invalid device fingerprint",
+            fingerprint.error().message + QStringLiteral(" (docs/das-protocol.md, device fingerprints)")));
+    return *fingerprint;
+}
+
+// The "user" of a body, in canonical form; 404 user-unknown unless this DAS knows them.
+Result<Checked<QString>> knownUser(QSqlDatabase &db, const QJsonObject &body)
+{
+    auto user = requireString(body, "user", 512);
+    if (!user)
+        return refuse<QString>(problemFor(user.error()));
+    auto name = canonicalUserName(*user);
+    if (!name)
+        return refuse<QString>(problemFor(name.error()));
+    auto known = findUser(db, *name);
+    if (!known)
+        return tl::unexpected(known.error());
+    if (!*known)
+        return refuse<QString>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
+            QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
+    return Checked<QString>(*name);
 }
 
 Problem unknownActivation()
@@ -160,6 +150,37 @@ QString withoutTrailingSlash(QString url)
     return url;
 }
 
+// A device speaks only for itself: the id in the path must be the one its token names.
+Problem otherDevice(const QString &pathId, const QString &tokenId)
+{
+    return problem(HttpStatus::Forbidden, "device-mismatch", "Another device",
+        QStringLiteral("the device token is for \"%1\", the path names \"%2\"; a device asks only for itself")
+            .arg(tokenId, pathId.left(128)));
+}
+
+QJsonObject approvalBody(const ApprovalRequest &request, qint64 now)
+{
+    QJsonObject body {{QStringLiteral("id"), request.id}, {QStringLiteral("status"), request.status},
+        {QStringLiteral("device_id"), request.deviceId}, {QStringLiteral("user"), request.user},
+        {QStringLiteral("created_at"), request.createdAt}, {QStringLiteral("expires_at"), request.expiresAt}};
+    if (request.status == QLatin1String("pending"))
+        body.insert(QStringLiteral("expires_in"), qMax<qint64>(0, request.expiresAt - now));
+    return body;
+}
+
+// A non-negative integer query parameter, or fallback when absent.
+Checked<qint64> queryNumber(const QUrlQuery &query, const QString &name, qint64 fallback, qint64 max)
+{
+    if (!query.hasQueryItem(name))
+        return fallback;
+    bool ok = false;
+    const qint64 value = query.queryItemValue(name, QUrl::FullyDecoded).toLongLong(&ok);
+    if (!ok || value < 0 || value > max)
+        return tl::unexpected(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+            QStringLiteral("the query parameter \"%1\" must be a whole number from 0 to %2").arg(name).arg(max)));
+    return value;
+}
+
 } // namespace
 
 struct DasService::TwoFactorRequest {
@@ -177,6 +198,7 @@ DasService::DasService(StubsContext &context, QObject *parent)
     , m_context(context)
     , m_signingKeys(*context.store, QStringLiteral("das"), jose::Algorithm::ES256, *context.clock)
     , m_activationKeys(*context.store, QStringLiteral("das-activation"), jose::Algorithm::ES256, *context.clock)
+    , m_recognition(*context.clock, m_random, QDir(context.dataDir).filePath(QStringLiteral("outbox")))
 {
     server().route(QStringLiteral("/jwks"), Method::Get, [this] { return keySet(m_signingKeys); });
     server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
@@ -194,6 +216,24 @@ DasService::DasService(StubsContext &context, QObject *parent)
         [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
             twoFactorToken(request, std::move(responder));
         });
+    server().route(QStringLiteral("/v1/devices/<arg>/approval-requests"), Method::Post,
+        [this](const QString &id, const QHttpServerRequest &request) { return requestApproval(id, request); });
+    server().route(QStringLiteral("/v1/devices/<arg>/approval-requests/<arg>"), Method::Get,
+        [this](const QString &id, const QString &rid, const QHttpServerRequest &request) {
+            return approvalStatus(id, rid, request);
+        });
+    server().route(QStringLiteral("/v1/oob-tokens"), Method::Post,
+        [this](const QHttpServerRequest &request) { return issueOobToken(request); });
+    server().route(QStringLiteral("/v1/oob-tokens/verify"), Method::Post,
+        [this](const QHttpServerRequest &request) { return verifyOobToken(request); });
+    server().route(
+        QStringLiteral("/v1/events"), Method::Post, [this](const QHttpServerRequest &request) { return reportEvent(request); });
+    server().route(QStringLiteral("/v1/admin/events"), Method::Get,
+        [this](const QHttpServerRequest &request) { return adminEvents(request); });
+    server().route(QStringLiteral("/v1/admin/approval-requests"), Method::Get,
+        [this](const QHttpServerRequest &request) { return adminApprovals(request); });
+    server().route(QStringLiteral("/v1/admin/approval-requests/<arg>"), Method::Post,
+        [this](const QString &rid, const QHttpServerRequest &request) { return adminDecision(rid, request); });
 }
 
 DasService::~DasService() = default;
@@ -210,7 +250,7 @@ Status DasService::prepare()
     m_client = std::make_unique<ServiceClient>(m_context.ca->caFile(), 8000);
     if (!m_directory) {
         if (m_context.endpoints.enterprise.isValid())
-            m_directory = std::make_unique<EnterpriseDirectory>(*m_client, m_context.endpoints.enterprise);
+            m_directory = std::make_unique<EnterpriseDirectory>(*m_client, m_context.endpoints.enterprise, m_context.dataDir);
         else if (m_context.issuer.isEmpty() && m_context.endpoints.idp.isValid())
             m_directory = std::make_unique<ScimDirectory>(*m_client, m_context.endpoints.idp, m_context.dataDir);
     }
@@ -538,10 +578,13 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
             QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"
                            " ON CONFLICT (device_id) DO UPDATE SET jwk = excluded.jwk, thumbprint = excluded.thumbprint,"
                            " enrolled_at = excluded.enrolled_at, activation = excluded.activation, fingerprint = NULL, "
-                           "fingerprint_at = NULL"),
+                           "fingerprint_at = NULL, candidate_fingerprint = NULL, candidate_at = NULL"),
             {deviceId, storedJson, thumbprint, now, uid});
         if (!r)
             return tl::unexpected(r.error());
+        // What the device id had pending was asked for with the old key.
+        if (auto forgotten = m_recognition.forgetPending(db, deviceId); !forgotten)
+            return tl::unexpected(forgotten.error());
         return Checked<Confirmed>(Confirmed {macB, deviceId});
     });
     if (!confirmed)
@@ -627,19 +670,10 @@ void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResp
     });
 }
 
-Result<Checked<void>> DasService::recognizeDevice(QSqlDatabase &db, const QString &deviceId, const QJsonObject &fingerprint)
+Result<Checked<void>> DasService::recognizeDevice(
+    QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &fingerprint)
 {
-    const QString presented = QString::fromUtf8(QJsonDocument(fingerprint).toJson(QJsonDocument::Compact));
-    auto q = exec(db, QStringLiteral("SELECT fingerprint FROM das_devices WHERE device_id = ?"), {deviceId});
-    if (!q)
-        return tl::unexpected(q.error());
-    if (q->next() && q->value(0).toString() == presented)
-        return Checked<void>();
-    if (auto r = exec(db, QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ? WHERE device_id = ?"),
-            {presented, m_context.clock->secondsSinceEpoch(), deviceId});
-        !r)
-        return tl::unexpected(r.error());
-    return Checked<void>();
+    return m_recognition.recognize(db, deviceId, user, fingerprint);
 }
 
 void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder)
@@ -675,10 +709,9 @@ void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerRe
             return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
                 QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
                                "fragment")));
-        const QJsonValue fingerprint = body->value(QLatin1String("fingerprint"));
-        if (!fingerprint.isObject())
-            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
-                QStringLiteral("\"fingerprint\" must be an object describing this device")));
+        auto fingerprint = fingerprintField(*body);
+        if (!fingerprint)
+            return refuse<TwoFactorRequest>(fingerprint.error());
         auto name = canonicalUserName(*user);
         if (!name)
             return refuse<TwoFactorRequest>(problemFor(name.error()));
@@ -688,7 +721,7 @@ void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerRe
         if (!*known)
             return refuse<TwoFactorRequest>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
                 QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
-        auto recognized = recognizeDevice(db, *device.value(), fingerprint.toObject());
+        auto recognized = recognizeDevice(db, **device, *name, *fingerprint);
         if (!recognized)
             return tl::unexpected(recognized.error());
         if (!*recognized)
@@ -776,6 +809,255 @@ Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request
     // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
     return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), *key, jose::Algorithm::ES256,
         {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
+}
+
+QHttpServerResponse DasService::requestApproval(const QString &deviceId, const QHttpServerRequest &request)
+{
+    bool created = false;
+    auto done = inTransaction<ApprovalRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<ApprovalRequest>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<ApprovalRequest>(device->error());
+        if (**device != deviceId)
+            return refuse<ApprovalRequest>(otherDevice(deviceId, **device));
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<ApprovalRequest>(problemFor(body.error()));
+        auto fingerprint = fingerprintField(*body);
+        if (!fingerprint)
+            return refuse<ApprovalRequest>(fingerprint.error());
+        auto user = knownUser(db, *body);
+        if (!user)
+            return tl::unexpected(user.error());
+        if (!*user)
+            return refuse<ApprovalRequest>(user->error());
+        return m_recognition.requestApproval(db, deviceId, **user, *fingerprint, created);
+    });
+    if (!done)
+        return answer(done.error());
+    return jsonResponse(
+        approvalBody(*done, m_context.clock->secondsSinceEpoch()), created ? HttpStatus::Created : HttpStatus::Ok);
+}
+
+QHttpServerResponse DasService::approvalStatus(const QString &deviceId, const QString &id, const QHttpServerRequest &request)
+{
+    auto done = inTransaction<ApprovalRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<ApprovalRequest>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<ApprovalRequest>(device->error());
+        if (**device != deviceId)
+            return refuse<ApprovalRequest>(otherDevice(deviceId, **device));
+        return m_recognition.approvalRequest(db, deviceId, id);
+    });
+    if (!done)
+        return answer(done.error());
+    return jsonResponse(approvalBody(*done, m_context.clock->secondsSinceEpoch()));
+}
+
+QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
+{
+    auto done = inTransaction<IssuedOobToken>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<IssuedOobToken>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<IssuedOobToken>(device->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<IssuedOobToken>(problemFor(body.error()));
+        auto user = knownUser(db, *body);
+        if (!user)
+            return tl::unexpected(user.error());
+        if (!*user)
+            return refuse<IssuedOobToken>(user->error());
+        return m_recognition.issueOobToken(db, **device, **user);
+    });
+    if (!done)
+        return answer(done.error());
+    // 202: the code is on its way to the user, through a channel the PC does not see.
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    return jsonResponse(
+        {{QStringLiteral("user"), done->user}, {QStringLiteral("digits"), kOobTokenDigits},
+            {QStringLiteral("expires_at"), done->expiresAt}, {QStringLiteral("expires_in"), done->expiresAt - now}},
+        HttpStatus::Accepted);
+}
+
+QHttpServerResponse DasService::verifyOobToken(const QHttpServerRequest &request)
+{
+    struct Verified {
+        QString deviceId;
+        QString user;
+    };
+    auto done = inTransaction<Verified>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Verified>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<Verified>(device->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<Verified>(problemFor(body.error()));
+        auto token = requireString(*body, "token", 32);
+        auto machineId = requireString(*body, "machine_id", 256);
+        for (const auto *field : {&token, &machineId}) {
+            if (!*field)
+                return refuse<Verified>(problemFor(field->error()));
+        }
+        // People type codes with spaces or dashes ("1234 5678").
+        QString code = *token;
+        code.remove(QLatin1Char(' ')).remove(QLatin1Char('-'));
+        static const QRegularExpression codeShape(QStringLiteral("^[0-9]{6,8}$"));
+        if (!codeShape.match(code).hasMatch())
+            return refuse<Verified>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"token\" is the code of 6 to 8 digits sent to the user")));
+        if (!das::isValidMachineId(*machineId))
+            return refuse<Verified>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"machine_id\" is this PC's machine id as in its fingerprint")));
+        auto user = knownUser(db, *body);
+        if (!user)
+            return tl::unexpected(user.error());
+        if (!*user)
+            return refuse<Verified>(user->error());
+        auto verified = m_recognition.verifyOobToken(db, **device, **user, code, *machineId);
+        if (!verified)
+            return tl::unexpected(verified.error());
+        if (!*verified)
+            return refuse<Verified>(verified->error());
+        return Checked<Verified>(Verified {**device, **user});
+    });
+    if (!done)
+        return answer(done.error());
+    return jsonResponse({{QStringLiteral("registered"), true}, {QStringLiteral("device_id"), done->deviceId},
+        {QStringLiteral("user"), done->user}});
+}
+
+QHttpServerResponse DasService::reportEvent(const QHttpServerRequest &request)
+{
+    auto done = inTransaction<qint64>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<qint64>> {
+        auto device = authenticateDevice(db, request);
+        if (!device)
+            return tl::unexpected(device.error());
+        if (!*device)
+            return refuse<qint64>(device->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<qint64>(problemFor(body.error()));
+        auto type = requireString(*body, "type", 64);
+        auto user = optionalString(*body, "user", 512);
+        auto detail = optionalString(*body, "detail", 2048);
+        for (const auto *field : {&type, &user, &detail}) {
+            if (!*field)
+                return refuse<qint64>(problemFor(field->error()));
+        }
+        // Open-ended, so that a newer agent reports new kinds; a slug, so that feeds can filter on it.
+        static const QRegularExpression typeShape(QStringLiteral("^[a-z][a-z0-9_]{0,63}$"));
+        if (!typeShape.match(*type).hasMatch())
+            return refuse<qint64>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"type\" is a lower-case slug such as \"auth_failed\" or \"lockout\"")));
+        QString name;
+        if (!user->isEmpty()) {
+            // Users that failed to sign in may be unknown here: the name is checked, not looked up.
+            auto canonical = canonicalUserName(*user);
+            if (!canonical)
+                return refuse<qint64>(problemFor(canonical.error()));
+            name = *canonical;
+        }
+        return recordDeviceEvent(
+            db, DasEvent {0, m_context.clock->secondsSinceEpoch(), QStringLiteral("device"), *type, **device, name, *detail});
+    });
+    if (!done)
+        return answer(done.error());
+    return jsonResponse({{QStringLiteral("id"), *done}}, HttpStatus::Created);
+}
+
+QHttpServerResponse DasService::adminEvents(const QHttpServerRequest &request)
+{
+    const QUrlQuery query = request.query();
+    auto done = inTransaction<QList<DasEvent>>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<QList<DasEvent>>> {
+        auto admin = authenticateAdmin(db, request, AdminRole::Approver);
+        if (!admin)
+            return tl::unexpected(admin.error());
+        if (!*admin)
+            return refuse<QList<DasEvent>>(admin->error());
+        auto since = queryNumber(query, QStringLiteral("since"), 0, std::numeric_limits<qint64>::max());
+        if (!since)
+            return refuse<QList<DasEvent>>(since.error());
+        auto limit = queryNumber(query, QStringLiteral("limit"), 100, 1000);
+        if (!limit)
+            return refuse<QList<DasEvent>>(limit.error());
+        auto events = listEvents(db, *since, int(qMax<qint64>(1, *limit)));
+        if (!events)
+            return tl::unexpected(events.error());
+        return Checked<QList<DasEvent>>(*events);
+    });
+    if (!done)
+        return answer(done.error());
+    QJsonArray events;
+    for (const DasEvent &event : *done)
+        events.append(event.toJson());
+    QJsonObject body {{QStringLiteral("events"), events}};
+    // Where the next poll starts: since=last_id.
+    if (!done->isEmpty())
+        body.insert(QStringLiteral("last_id"), done->constLast().id);
+    return jsonResponse(body);
+}
+
+QHttpServerResponse DasService::adminApprovals(const QHttpServerRequest &request)
+{
+    auto done = inTransaction<QList<ApprovalRequest>>(
+        *m_context.store, [&](QSqlDatabase &db) -> Result<Checked<QList<ApprovalRequest>>> {
+            auto admin = authenticateAdmin(db, request, AdminRole::Approver);
+            if (!admin)
+                return tl::unexpected(admin.error());
+            if (!*admin)
+                return refuse<QList<ApprovalRequest>>(admin->error());
+            auto pending = m_recognition.pendingApprovals(db);
+            if (!pending)
+                return tl::unexpected(pending.error());
+            return Checked<QList<ApprovalRequest>>(*pending);
+        });
+    if (!done)
+        return answer(done.error());
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    QJsonArray list;
+    for (const ApprovalRequest &pending : *done) {
+        QJsonObject entry = approvalBody(pending, now);
+        QJsonArray changed;
+        for (das::FingerprintComponent c : pending.changed)
+            changed.append(das::fingerprintComponentName(c));
+        entry.insert(QStringLiteral("fingerprint"), pending.fingerprint.toJson());
+        entry.insert(QStringLiteral("changed"), changed);
+        list.append(entry);
+    }
+    return jsonResponse({{QStringLiteral("approval_requests"), list}});
+}
+
+QHttpServerResponse DasService::adminDecision(const QString &id, const QHttpServerRequest &request)
+{
+    auto done = inTransaction<ApprovalRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<ApprovalRequest>> {
+        auto admin = authenticateAdmin(db, request, AdminRole::Approver);
+        if (!admin)
+            return tl::unexpected(admin.error());
+        if (!*admin)
+            return refuse<ApprovalRequest>(admin->error());
+        auto body = jsonBody(request);
+        if (!body)
+            return refuse<ApprovalRequest>(problemFor(body.error()));
+        auto decision = requireString(*body, "decision", 16);
+        if (!decision || (*decision != QLatin1String("approve") && *decision != QLatin1String("deny")))
+            return refuse<ApprovalRequest>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+                QStringLiteral("\"decision\" must be \"approve\" or \"deny\"")));
+        return m_recognition.decide(db, id, **admin, *decision == QLatin1String("approve"));
+    });
+    if (!done)
+        return answer(done.error());
+    QJsonObject body = approvalBody(*done, m_context.clock->secondsSinceEpoch());
+    body.insert(QStringLiteral("decided_by"), done->decidedBy);
+    return jsonResponse(body);
 }
 
 } // namespace hotdesk::stubs

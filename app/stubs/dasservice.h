@@ -1,8 +1,10 @@
-// The Device Authentication Server role: enrollment, device tokens, users, 2FA request objects.
+// The Device Authentication Server role: enrollment, device tokens, users, 2FA request objects, device recognition.
 #pragma once
 
 #include "core/random.h"
 #include "dasdirectory.h"
+#include "dashttp.h"
+#include "dasrecognition.h"
 #include "dasstore.h"
 #include "httpservice.h"
 #include "keyring.h"
@@ -17,9 +19,6 @@
 #include <memory>
 
 namespace hotdesk::stubs {
-
-// A value, or the problem that answers the request instead.
-template <typename T> using Checked = tl::expected<T, Problem>;
 
 class DasService : public HttpService {
     Q_OBJECT
@@ -55,15 +54,25 @@ private:
     void registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     QHttpServerResponse keySet(Keyring &keys);
+    // Flow 4, for devices.
+    QHttpServerResponse requestApproval(const QString &deviceId, const QHttpServerRequest &request);
+    QHttpServerResponse approvalStatus(const QString &deviceId, const QString &id, const QHttpServerRequest &request);
+    QHttpServerResponse issueOobToken(const QHttpServerRequest &request);
+    QHttpServerResponse verifyOobToken(const QHttpServerRequest &request);
+    QHttpServerResponse reportEvent(const QHttpServerRequest &request);
+    // The administrators' API under /v1/admin/, with an admin or approver token.
+    QHttpServerResponse adminEvents(const QHttpServerRequest &request);
+    QHttpServerResponse adminApprovals(const QHttpServerRequest &request);
+    QHttpServerResponse adminDecision(const QString &id, const QHttpServerRequest &request);
 
     Result<Checked<AdminIdentity>> authenticateAdmin(QSqlDatabase &db, const QHttpServerRequest &request, AdminRole needed);
     // Checks "Authorization: DeviceToken <JWT>" and records its jti; returns the device id.
     Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request);
     Result<jose::Jwk> deviceKey(const QString &json);
-    // The seam for device recognition (DESIGN flow 4): part 2 compares here with
-    // the registered fingerprint under the drift threshold and answers 403
-    // device-unrecognized beyond it. For now the presented fingerprint is recorded.
-    Result<Checked<void>> recognizeDevice(QSqlDatabase &db, const QString &deviceId, const QJsonObject &fingerprint);
+    // Device recognition (DESIGN flow 4): the presented fingerprint against the
+    // registered one under the drift threshold; 403 device-unrecognized beyond it.
+    Result<Checked<void>> recognizeDevice(
+        QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &fingerprint);
     // Calls done at once when the authorization endpoint is known, after discovery otherwise.
     void withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done);
     Result<QByteArray> signRequestObject(const TwoFactorRequest &request, const AuthorizationServer &server);
@@ -74,6 +83,7 @@ private:
     OpenSslRandom m_random;
     std::unique_ptr<ServiceClient> m_client;
     std::unique_ptr<UserDirectory> m_directory;
+    DeviceRecognition m_recognition;
     std::optional<AuthorizationServer> m_discovered;
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
     qint64 m_lastJtiPurge = 0;

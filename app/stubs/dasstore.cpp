@@ -1,6 +1,7 @@
 // DAS schema, administrator tokens and user mappings.
 #include "dasstore.h"
 
+#include "core/das/fingerprint.h"
 #include "core/random.h"
 
 #include <QCryptographicHash>
@@ -21,7 +22,26 @@ const QList<const char *> kDasMigrations = {
     " enrolled_at INTEGER NOT NULL, activation TEXT NOT NULL, fingerprint TEXT, fingerprint_at INTEGER);"
     "CREATE TABLE das_users (username TEXT PRIMARY KEY, shared_id TEXT NOT NULL, domain TEXT, sid TEXT,"
     " type TEXT, source TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);",
+    // Device recognition (flow 4). candidate_fingerprint is the last fingerprint
+    // refused as unrecognized: what an out-of-band token registers. Event ids
+    // never repeat (AUTOINCREMENT), so "since=ID" pages through the feed.
+    "ALTER TABLE das_devices ADD COLUMN candidate_fingerprint TEXT;"
+    "ALTER TABLE das_devices ADD COLUMN candidate_at INTEGER;"
+    "CREATE TABLE das_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);"
+    "CREATE TABLE das_approval_requests (id TEXT PRIMARY KEY, device_id TEXT NOT NULL, username TEXT NOT NULL,"
+    " fingerprint TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " decided_at INTEGER, decided_by TEXT);"
+    "CREATE INDEX das_approval_requests_device ON das_approval_requests (device_id, status);"
+    "CREATE TABLE das_oob_tokens (id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, device_id TEXT NOT NULL,"
+    " salt BLOB NOT NULL, token_hash BLOB NOT NULL, status TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, used_at INTEGER);"
+    "CREATE INDEX das_oob_tokens_user ON das_oob_tokens (username, created_at);"
+    "CREATE TABLE das_events (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL,"
+    " type TEXT NOT NULL, device_id TEXT, username TEXT, detail TEXT);"
+    "CREATE INDEX das_events_device ON das_events (device_id, at);",
 };
+
+constexpr char kDriftThresholdSetting[] = "drift_threshold";
 
 QString tokenHash(QByteArrayView token)
 {
@@ -172,6 +192,39 @@ Status mapUser(Store &store, const QString &username, const QString &sharedId, c
                 " ON CONFLICT (username) DO UPDATE SET shared_id = excluded.shared_id, sid = NULL, source = 'admin',"
                 " updated_at = excluded.updated_at"),
             {*name, sharedId, now, now});
+        if (!r)
+            return tl::unexpected(r.error());
+        return {};
+    });
+}
+
+Result<int> driftThreshold(QSqlDatabase &db)
+{
+    auto q = exec(db, QStringLiteral("SELECT value FROM das_settings WHERE name = ?"), {QLatin1String(kDriftThresholdSetting)});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return das::kDefaultDriftThreshold;
+    bool ok = false;
+    const int threshold = q->value(0).toString().toInt(&ok);
+    // A value edited into the database by hand that makes no sense falls back to the strictest one.
+    if (!ok || threshold < 0 || threshold > das::kMaxDriftThreshold)
+        return 0;
+    return threshold;
+}
+
+Status setDriftThreshold(Store &store, int threshold, const Clock &clock)
+{
+    if (threshold < 0 || threshold > das::kMaxDriftThreshold)
+        return fail(ErrorCode::Malformed,
+            QStringLiteral("the drift threshold is a number of changed components from 0 to %1").arg(das::kMaxDriftThreshold));
+    if (auto ok = migrateDas(store); !ok)
+        return ok;
+    return store.transaction([&](QSqlDatabase &db) -> Status {
+        auto r = exec(db,
+            QStringLiteral("INSERT INTO das_settings (name, value, updated_at) VALUES (?, ?, ?)"
+                           " ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"),
+            {QLatin1String(kDriftThresholdSetting), QString::number(threshold), clock.secondsSinceEpoch()});
         if (!r)
             return tl::unexpected(r.error());
         return {};

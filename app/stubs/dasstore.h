@@ -49,4 +49,11 @@ Result<MappedUser> insertUser(
 // admin map-user: stores the mapping, replacing an existing one for that name.
 Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock);
 
+// How many fingerprint components may change before the DAS stops recognizing
+// a PC (das::kDefaultDriftThreshold until an administrator sets it). A setting
+// in the database rather than a start-up option, so that 'hotdesk-stubs admin
+// drift-threshold N' changes it for every DAS on that database while they run.
+Result<int> driftThreshold(QSqlDatabase &db);
+Status setDriftThreshold(Store &store, int threshold, const Clock &clock);
+
 } // namespace hotdesk::stubs
