@@ -334,6 +334,37 @@ private Q_SLOTS:
         QCOMPARE(das::drift(presented, registered), drift);
     }
 
+    // docs/faults.md: the transport faults on /v1/2fa-tokens, as the agent will meet them.
+    void transportFaults_data()
+    {
+        QTest::addColumn<QString>("fault");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<bool>("json");
+        QTest::newRow("500") << QStringLiteral("500") << 500 << true;
+        QTest::newRow("garbage") << QStringLiteral("garbage") << 200 << false;
+        QTest::newRow("slow (late but correct)") << QStringLiteral("slow=0.2") << 201 << true;
+    }
+    void transportFaults()
+    {
+        QFETCH(QString, fault);
+        QFETCH(int, status);
+        QFETCH(bool, json);
+        f.faults = {fault};
+        f.start();
+        f.faults.clear();
+        f.enroll(QStringLiteral("pc-desk-12"), m_device);
+        if (QTest::currentTestFailed())
+            return;
+        f.mapUser(kUser, QStringLiteral("shared-alice-0001"));
+        const HttpResult r = twoFactor(fingerprint());
+        QCOMPARE(r.status, status);
+        QJsonParseError error{};
+        const QJsonObject body = QJsonDocument::fromJson(r.body, &error).object();
+        QCOMPARE(error.error == QJsonParseError::NoError, json);
+        if (status == 201)
+            QVERIFY(!body.value(QLatin1String("request")).toString().isEmpty());
+    }
+
     void fingerprintJson()
     {
         // Canonical: screens sorted, scales without trailing zeros, unknown members and missing components left out.

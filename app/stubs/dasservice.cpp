@@ -737,12 +737,14 @@ void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerRe
         auto jwt = signRequestObject(pending, *server);
         if (!jwt)
             return send(reply, answer(problemFor(jwt.error())));
-        send(reply,
+        // The agent's failure tests switch on --fault here (docs/faults.md).
+        answerWithFaults(m_context, this,
             jsonResponse(
                 {{QStringLiteral("request"), QString::fromLatin1(*jwt)}, {QStringLiteral("client_id"), m_context.clientId},
                     {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
                     {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())}},
-                HttpStatus::Created));
+                HttpStatus::Created),
+            reply);
     });
 }
 

@@ -6,6 +6,7 @@
 #include <QJsonDocument>
 #include <QSslConfiguration>
 #include <QTcpServer>
+#include <QTimer>
 #include <QUrlQuery>
 
 namespace hotdesk::stubs {
@@ -52,6 +53,23 @@ Problem problemFor(const Error &error)
     default:
         return {HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"), error.message};
     }
+}
+
+void answerWithFaults(const StubsContext &context, QObject *owner, QHttpServerResponse response,
+                      const std::shared_ptr<QHttpServerResponder> &responder)
+{
+    if (context.hasFault(QStringLiteral("500")))
+        response = problemResponse({HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"),
+                                    QStringLiteral("fault injected: 500")});
+    else if (context.hasFault(QStringLiteral("garbage")))
+        response = QHttpServerResponse("application/json", QByteArray("{\"request\": <<garbage>> \x01\xff"));
+    const double slow = context.faultValue(QStringLiteral("slow")).toDouble();
+    if (slow <= 0) {
+        response.write(std::move(*responder));
+        return;
+    }
+    auto delayed = std::make_shared<QHttpServerResponse>(std::move(response));
+    QTimer::singleShot(int(slow * 1000), owner, [responder, delayed] { delayed->write(std::move(*responder)); });
 }
 
 QByteArray header(const QHttpServerRequest &request, const QByteArray &name)

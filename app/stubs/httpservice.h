@@ -3,6 +3,7 @@
 
 #include "core/result.h"
 #include "localca.h"
+#include "stubsconfig.h"
 
 #include <QHostAddress>
 #include <QHttpServer>
@@ -11,6 +12,8 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QUrl>
+
+#include <memory>
 
 namespace hotdesk::stubs {
 
@@ -37,6 +40,12 @@ Problem problemFor(const Error &error);
 Result<QJsonObject> jsonBody(const QHttpServerRequest &request);
 // Form-encoded bodies (OAuth token endpoint), at most 64 KiB, each name once.
 Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &request);
+
+// Writes response, or what the context's transport faults turn it into:
+// "500" a server error, "garbage" a 200 whose body is not JSON, "slow=S" the
+// same answer S seconds late (docs/faults.md).
+void answerWithFaults(const StubsContext &context, QObject *owner, QHttpServerResponse response,
+                      const std::shared_ptr<QHttpServerResponder> &responder);
 
 // A request header by name, compared case-insensitively (RFC 9110 §5.1).
 QByteArray header(const QHttpServerRequest &request, const QByteArray &name);

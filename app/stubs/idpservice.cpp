@@ -140,20 +140,9 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
 
 IdpService::~IdpService() = default;
 
-void IdpService::answer(QHttpServerResponse response, QHttpServerResponder &&responderIn)
+void IdpService::answer(QHttpServerResponse response, QHttpServerResponder &&responder)
 {
-    if (m_context.hasFault(QStringLiteral("500")))
-        response = problemResponse({HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"), QStringLiteral("fault injected: 500")});
-    else if (m_context.hasFault(QStringLiteral("garbage")))
-        response = QHttpServerResponse("application/json", QByteArray("{\"id_token\": <<garbage>> \x01\xff"));
-    const double slow = m_context.faultValue(QStringLiteral("slow")).toDouble();
-    if (slow <= 0) {
-        response.write(std::move(responderIn));
-        return;
-    }
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
-    auto delayed = std::make_shared<QHttpServerResponse>(std::move(response));
-    QTimer::singleShot(int(slow * 1000), this, [responder, delayed] { delayed->write(std::move(*responder)); });
+    answerWithFaults(m_context, this, std::move(response), std::make_shared<QHttpServerResponder>(std::move(responder)));
 }
 
 Status IdpService::prepare()

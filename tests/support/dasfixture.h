@@ -46,6 +46,7 @@ public:
     std::unique_ptr<QTemporaryDir> dir;
     std::unique_ptr<stubs::StubsServer> server;
     std::unique_ptr<HttpsClient> client;
+    QStringList faults; // --fault switches for the next start()
 
     // Starts the roles on a new data directory, or again on the current one when keepData is set.
     void start(bool keepData = false, const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")})
@@ -60,6 +61,7 @@ public:
         options.dataDir = dir->path();
         options.roles = roles;
         options.clock = &clock;
+        options.faults = faults;
         auto started = stubs::StubsServer::start(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
