@@ -14,6 +14,12 @@
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
 namespace hotdesk::jose {
 namespace {
 
@@ -59,20 +65,32 @@ const EVP_MD *digest(int bits)
     }
 }
 
+// A curve's group order as big-endian bytes of the JWS coordinate width, so
+// that r and s (the same width) compare with it by memcmp.
 struct CurveOrder {
-    const BIGNUM *order;
-    int bytes;
+    std::array<unsigned char, 66> order{};
+    int bytes = 0;
 };
 
-CurveOrder orderFor(Algorithm alg)
+CurveOrder makeOrder(int nid, int bytes)
 {
-    static EcGroupPtr p256(EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1));
-    static EcGroupPtr p384(EC_GROUP_new_by_curve_name(NID_secp384r1));
-    static EcGroupPtr p521(EC_GROUP_new_by_curve_name(NID_secp521r1));
+    CurveOrder out;
+    out.bytes = bytes;
+    EcGroupPtr group(EC_GROUP_new_by_curve_name(nid));
+    if (!group || BN_bn2binpad(EC_GROUP_get0_order(group.get()), out.order.data(), bytes) != bytes)
+        out.order.fill(0); // no r or s is below 0: every signature is then refused
+    return out;
+}
+
+const CurveOrder &orderFor(Algorithm alg)
+{
+    static const CurveOrder p256 = makeOrder(NID_X9_62_prime256v1, 32);
+    static const CurveOrder p384 = makeOrder(NID_secp384r1, 48);
+    static const CurveOrder p521 = makeOrder(NID_secp521r1, 66);
     switch (alg) {
-    case Algorithm::ES256: return {EC_GROUP_get0_order(p256.get()), 32};
-    case Algorithm::ES384: return {EC_GROUP_get0_order(p384.get()), 48};
-    default: return {EC_GROUP_get0_order(p521.get()), 66};
+    case Algorithm::ES256: return p256;
+    case Algorithm::ES384: return p384;
+    default: return p521;
     }
 }
 
@@ -86,33 +104,59 @@ tl::unexpected<Error> badSignature()
     return fail(ErrorCode::BadSignature, QStringLiteral("the signature does not verify with the key"));
 }
 
+// The content of a DER INTEGER for the unsigned big-endian value v: no
+// leading zero bytes, except one when the high bit would make it negative.
+struct DerInteger {
+    QByteArrayView digits;
+    bool zeroFirst = false;
+    qsizetype encodedSize() const { return 2 + digits.size() + (zeroFirst ? 1 : 0); }
+};
+
+DerInteger derInteger(QByteArrayView v)
+{
+    while (v.size() > 1 && v.front() == 0)
+        v = v.sliced(1);
+    return {v, (static_cast<unsigned char>(v.front()) & 0x80) != 0};
+}
+
+void appendDer(QByteArray &out, const DerInteger &i)
+{
+    out.append(char(0x02));
+    out.append(char(i.encodedSize() - 2));
+    if (i.zeroFirst)
+        out.append(char(0));
+    out.append(i.digits);
+}
+
+bool isZero(QByteArrayView v)
+{
+    return std::all_of(v.begin(), v.end(), [](char c) { return c == 0; });
+}
+
 // r||s (fixed width) to the DER form OpenSSL verifies, refusing r or s outside [1, n-1].
 Result<QByteArray> ecdsaRawToDer(Algorithm alg, QByteArrayView sig)
 {
-    const CurveOrder curve = orderFor(alg);
+    const CurveOrder &curve = orderFor(alg);
     if (sig.size() != 2 * curve.bytes)
         return fail(ErrorCode::BadSignature, QStringLiteral("an %1 signature is exactly %2 bytes").arg(algorithmName(alg)).arg(2 * curve.bytes));
-    BignumPtr r(BN_bin2bn(bytes(sig), curve.bytes, nullptr));
-    BignumPtr s(BN_bin2bn(bytes(sig) + curve.bytes, curve.bytes, nullptr));
-    if (!r || !s)
-        return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
-    if (BN_is_zero(r.get()) || BN_is_zero(s.get()) || BN_cmp(r.get(), curve.order) >= 0 || BN_cmp(s.get(), curve.order) >= 0)
+    const QByteArrayView r = sig.first(curve.bytes);
+    const QByteArrayView s = sig.sliced(curve.bytes);
+    const auto belowOrder = [&curve](QByteArrayView v) { return std::memcmp(v.data(), curve.order.data(), size_t(curve.bytes)) < 0; };
+    if (isZero(r) || isZero(s) || !belowOrder(r) || !belowOrder(s))
         return fail(ErrorCode::BadSignature, QStringLiteral("the ECDSA signature values are out of range"));
-    ECDSA_SIG *ecSig = ECDSA_SIG_new();
-    if (!ecSig || ECDSA_SIG_set0(ecSig, r.get(), s.get()) != 1) {
-        ECDSA_SIG_free(ecSig);
-        return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
-    }
-    r.release();
-    s.release();
-    unsigned char *der = nullptr;
-    const int len = i2d_ECDSA_SIG(ecSig, &der);
-    ECDSA_SIG_free(ecSig);
-    if (len <= 0)
-        return fail(ErrorCode::CryptoFailure, QStringLiteral("could not encode the ECDSA signature"));
-    QByteArray out(reinterpret_cast<const char *>(der), len);
-    OPENSSL_free(der);
-    return out;
+    // SEQUENCE { INTEGER r, INTEGER s }; only P-521 needs the long length form.
+    const DerInteger rInt = derInteger(r);
+    const DerInteger sInt = derInteger(s);
+    const qsizetype body = rInt.encodedSize() + sInt.encodedSize();
+    QByteArray der;
+    der.reserve(body + 3);
+    der.append(char(0x30));
+    if (body >= 0x80)
+        der.append(char(0x81));
+    der.append(char(body));
+    appendDer(der, rInt);
+    appendDer(der, sInt);
+    return der;
 }
 
 Result<QByteArray> ecdsaDerToRaw(Algorithm alg, QByteArrayView der)
@@ -153,6 +197,97 @@ Status setPadding(EVP_PKEY_CTX *pctx, const AlgInfo &info)
     return {};
 }
 
+// A verification context set up for key and alg: digest, padding, key.
+Result<EvpMdCtxPtr> newVerification(EVP_PKEY *key, const AlgInfo &info)
+{
+    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+    EVP_PKEY_CTX *pctx = nullptr;
+    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
+    if (auto ok = setPadding(pctx, info); !ok)
+        return tl::unexpected(ok.error());
+    return ctx;
+}
+
+// EVP_DigestVerifyInit looks the signature and digest implementations up by
+// name, under a global lock, every time: about 15 % of an RSA-2048
+// verification. So each (key, alg) gets one context set up once, and every
+// verification works on a copy of it (EVP_MD_CTX_copy_ex only reads its
+// source, so threads may copy the same one at once).
+//
+// An entry holds a reference to its EVP_PKEY, which therefore stays alive, so
+// no other key can reuse its address while the entry exists: the pointer is a
+// sound identity. Keys are never modified once a Jwk holds them. The cache is
+// small and drops its oldest entry, so keys rotated out of a key set are
+// released after a while.
+class VerificationCache {
+public:
+    static VerificationCache &instance()
+    {
+        // Never destroyed: no verification can race with its teardown at exit,
+        // and OpenSSL may already be cleaned up by then.
+        static auto *cache = new VerificationCache;
+        return *cache;
+    }
+
+    // A fresh context ready for EVP_DigestVerify with key and alg.
+    Result<EvpMdCtxPtr> start(EVP_PKEY *key, Algorithm alg, const AlgInfo &info)
+    {
+        std::shared_ptr<const Entry> entry = find(key, alg);
+        if (!entry) {
+            auto ctx = newVerification(key, info);
+            if (!ctx)
+                return ctx;
+            entry = insert(key, alg, std::move(*ctx));
+        }
+        EvpMdCtxPtr copy(EVP_MD_CTX_new());
+        if (copy && EVP_MD_CTX_copy_ex(copy.get(), entry->ctx.get()) == 1)
+            return copy;
+        return newVerification(key, info);
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 32;
+
+    struct Entry {
+        Entry(EVP_PKEY *k, Algorithm a, EvpMdCtxPtr c) : key(k), alg(a), ctx(std::move(c)) { EVP_PKEY_up_ref(key); }
+        ~Entry() { EVP_PKEY_free(key); }
+        Entry(const Entry &) = delete;
+        Entry &operator=(const Entry &) = delete;
+        EVP_PKEY *key;
+        Algorithm alg;
+        EvpMdCtxPtr ctx;
+    };
+
+    std::shared_ptr<const Entry> find(EVP_PKEY *key, Algorithm alg)
+    {
+        std::lock_guard lock(m_mutex);
+        for (const auto &e : m_entries) {
+            if (e->key == key && e->alg == alg)
+                return e;
+        }
+        return nullptr;
+    }
+
+    std::shared_ptr<const Entry> insert(EVP_PKEY *key, Algorithm alg, EvpMdCtxPtr ctx)
+    {
+        auto entry = std::make_shared<const Entry>(key, alg, std::move(ctx));
+        std::lock_guard lock(m_mutex);
+        for (const auto &e : m_entries) {
+            if (e->key == key && e->alg == alg)
+                return e; // another thread was first
+        }
+        if (m_entries.size() >= kCapacity)
+            m_entries.erase(m_entries.begin());
+        m_entries.push_back(entry);
+        return entry;
+    }
+
+    std::mutex m_mutex;
+    std::vector<std::shared_ptr<const Entry>> m_entries; // oldest first
+};
+
 } // namespace
 
 Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInput, QByteArrayView sig)
@@ -184,14 +319,13 @@ Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInpu
         return fail(ErrorCode::BadSignature, QStringLiteral("an RSA signature is exactly as long as the modulus"));
     }
 
-    EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX *pctx = nullptr;
-    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key.evpKey()) != 1)
-        return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
-    if (auto ok = setPadding(pctx, info); !ok)
-        return ok;
-    if (EVP_DigestVerify(ctx.get(), bytes(checked), size_t(checked.size()), bytes(signingInput), size_t(signingInput.size())) != 1)
+    auto ctx = VerificationCache::instance().start(key.evpKey(), alg, info);
+    if (!ctx)
+        return tl::unexpected(ctx.error());
+    // The context is used once: spare EVP_DigestVerifyFinal the copy it would
+    // otherwise finalise to keep this one usable.
+    EVP_MD_CTX_set_flags(ctx->get(), EVP_MD_CTX_FLAG_FINALISE);
+    if (EVP_DigestVerify(ctx->get(), bytes(checked), size_t(checked.size()), bytes(signingInput), size_t(signingInput.size())) != 1)
         return badSignature();
     return {};
 }

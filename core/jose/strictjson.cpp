@@ -1,12 +1,344 @@
-// Recursive-descent strict JSON reader.
+// Recursive-descent strict JSON reader, with a fast path through Qt's parser for plain documents.
 #include "strictjson.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QVarLengthArray>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 
 namespace hotdesk::jose {
 namespace {
+
+// Bytes that stand for themselves inside a string: printable ASCII but '"' and '\\'.
+constexpr std::array<bool, 256> makePlainAscii()
+{
+    std::array<bool, 256> table{};
+    for (int c = 0x20; c < 0x80; ++c)
+        table[std::size_t(c)] = c != '"' && c != '\\';
+    return table;
+}
+
+constexpr auto kPlainAscii = makePlainAscii();
+
+// Building a QJsonObject member by member costs several allocations per
+// member, which made reading the claims of an ID token cost half as much as
+// checking its RSA signature. Qt's own parser builds the same objects in one go
+// but is lenient, so this scanner first proves, without building anything,
+// that a document is one Reader accepts and on which Qt's parser and Reader
+// agree value for value:
+//  - the top level is an object or an array (Qt's parser takes nothing else);
+//  - member names have no escapes, so equal names are equal bytes, and no
+//    object has two equal names (Qt would keep the last one silently);
+//  - numbers have no exponent and at most 15 digits, so they are finite and
+//    exact in a double, where Qt's integer reading and Reader's double reading
+//    give the same QJsonValue.
+// Everything else it checks as Reader does. A document it turns down goes to
+// Reader, which then decides and words the error exactly as before.
+class PlainScanner {
+public:
+    PlainScanner(QByteArrayView text, const StrictJsonLimits &limits)
+        : m_p(reinterpret_cast<const unsigned char *>(text.data()))
+        , m_end(m_p + text.size())
+        , m_maxDepth(limits.maxDepth)
+    {
+    }
+
+    bool isPlain()
+    {
+        skipSpace();
+        if (m_p == m_end || (*m_p != '{' && *m_p != '['))
+            return false;
+        if (!value(0))
+            return false;
+        skipSpace();
+        return m_p == m_end;
+    }
+
+private:
+    struct Name {
+        const unsigned char *data;
+        qsizetype size;
+        bool operator==(const Name &o) const
+        {
+            return size == o.size && (size == 0 || (data[0] == o.data[0] && std::memcmp(data, o.data, size_t(size)) == 0));
+        }
+        bool operator<(const Name &o) const
+        {
+            if (size != o.size)
+                return size < o.size;
+            return std::memcmp(data, o.data, size_t(size)) < 0;
+        }
+    };
+
+    void skipSpace()
+    {
+        while (m_p != m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r'))
+            ++m_p;
+    }
+
+    static bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+    bool literal(const char *word)
+    {
+        for (; *word; ++word, ++m_p) {
+            if (m_p == m_end || *m_p != static_cast<unsigned char>(*word))
+                return false;
+        }
+        return true;
+    }
+
+    bool value(int depth)
+    {
+        if (m_p == m_end)
+            return false;
+        switch (*m_p) {
+        case '{': return object(depth + 1);
+        case '[': return array(depth + 1);
+        case '"': return string(nullptr);
+        case 't': return literal("true");
+        case 'f': return literal("false");
+        case 'n': return literal("null");
+        default: return number();
+        }
+    }
+
+    bool object(int depth)
+    {
+        if (depth > m_maxDepth)
+            return false;
+        ++m_p; // '{'
+        const qsizetype first = m_names.size();
+        skipSpace();
+        if (m_p != m_end && *m_p == '}') {
+            ++m_p;
+            return true;
+        }
+        for (;;) {
+            skipSpace();
+            if (m_p == m_end || *m_p != '"')
+                return false;
+            const unsigned char *nameStart = m_p + 1;
+            bool escaped = false;
+            if (!string(&escaped) || escaped)
+                return false;
+            m_names.append(Name{nameStart, m_p - 1 - nameStart});
+            skipSpace();
+            if (m_p == m_end || *m_p != ':')
+                return false;
+            ++m_p;
+            skipSpace();
+            if (!value(depth))
+                return false;
+            skipSpace();
+            if (m_p == m_end)
+                return false;
+            if (*m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            if (*m_p != '}')
+                return false;
+            ++m_p;
+            const bool unique = namesUnique(first);
+            m_names.resize(first);
+            return unique;
+        }
+    }
+
+    // The names of the object being closed are m_names[first...].
+    bool namesUnique(qsizetype first)
+    {
+        Name *begin = m_names.data() + first;
+        Name *end = m_names.data() + m_names.size();
+        if (end - begin <= 32) {
+            for (Name *a = begin; a != end; ++a) {
+                for (Name *b = a + 1; b != end; ++b) {
+                    if (*a == *b)
+                        return false;
+                }
+            }
+            return true;
+        }
+        std::sort(begin, end);
+        return std::adjacent_find(begin, end) == end;
+    }
+
+    bool array(int depth)
+    {
+        if (depth > m_maxDepth)
+            return false;
+        ++m_p; // '['
+        skipSpace();
+        if (m_p != m_end && *m_p == ']') {
+            ++m_p;
+            return true;
+        }
+        for (;;) {
+            skipSpace();
+            if (!value(depth))
+                return false;
+            skipSpace();
+            if (m_p == m_end)
+                return false;
+            if (*m_p == ',') {
+                ++m_p;
+                continue;
+            }
+            if (*m_p != ']')
+                return false;
+            ++m_p;
+            return true;
+        }
+    }
+
+    bool number()
+    {
+        int digits = 0;
+        if (*m_p == '-')
+            ++m_p;
+        if (m_p == m_end)
+            return false;
+        if (*m_p == '0') {
+            ++m_p;
+            ++digits;
+        } else if (*m_p >= '1' && *m_p <= '9') {
+            while (m_p != m_end && isDigit(*m_p)) {
+                ++m_p;
+                ++digits;
+            }
+        } else {
+            return false;
+        }
+        if (m_p != m_end && *m_p == '.') {
+            ++m_p;
+            if (m_p == m_end || !isDigit(*m_p))
+                return false;
+            while (m_p != m_end && isDigit(*m_p)) {
+                ++m_p;
+                ++digits;
+            }
+        }
+        if (m_p != m_end && (*m_p == 'e' || *m_p == 'E'))
+            return false;
+        return digits <= 15;
+    }
+
+    bool hex4(char32_t &out)
+    {
+        if (m_end - m_p < 4)
+            return false;
+        out = 0;
+        for (int i = 0; i < 4; ++i) {
+            const unsigned char c = *m_p++;
+            out <<= 4;
+            if (isDigit(c))
+                out |= char32_t(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                out |= char32_t(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                out |= char32_t(c - 'A' + 10);
+            else
+                return false;
+        }
+        return true;
+    }
+
+    // The same UTF-8 rules as Reader::readUtf8.
+    bool utf8()
+    {
+        const unsigned char lead = *m_p;
+        int extra = 0;
+        char32_t cp = 0;
+        char32_t min = 0;
+        if ((lead & 0xe0) == 0xc0) {
+            extra = 1;
+            cp = lead & 0x1f;
+            min = 0x80;
+        } else if ((lead & 0xf0) == 0xe0) {
+            extra = 2;
+            cp = lead & 0x0f;
+            min = 0x800;
+        } else if ((lead & 0xf8) == 0xf0) {
+            extra = 3;
+            cp = lead & 0x07;
+            min = 0x10000;
+        } else {
+            return false;
+        }
+        if (m_end - m_p < extra + 1)
+            return false;
+        for (int i = 1; i <= extra; ++i) {
+            const unsigned char c = m_p[i];
+            if ((c & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (c & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        m_p += extra + 1;
+        return true;
+    }
+
+    // From the opening quote past the closing one; *escaped tells whether the
+    // string held an escape.
+    bool string(bool *escaped)
+    {
+        ++m_p; // opening quote
+        for (;;) {
+            while (m_p != m_end && kPlainAscii[*m_p])
+                ++m_p;
+            if (m_p == m_end)
+                return false;
+            const unsigned char c = *m_p;
+            if (c == '"') {
+                ++m_p;
+                return true;
+            }
+            if (c < 0x20)
+                return false;
+            if (c >= 0x80) {
+                if (!utf8())
+                    return false;
+                continue;
+            }
+            // A backslash.
+            if (escaped)
+                *escaped = true;
+            if (++m_p == m_end)
+                return false;
+            switch (*m_p++) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                break;
+            case 'u': {
+                char32_t cp = 0;
+                if (!hex4(cp) || cp == 0 || (cp >= 0xdc00 && cp <= 0xdfff))
+                    return false;
+                if (cp >= 0xd800 && cp <= 0xdbff) {
+                    char32_t low = 0;
+                    if (m_end - m_p < 2 || m_p[0] != '\\' || m_p[1] != 'u')
+                        return false;
+                    m_p += 2;
+                    if (!hex4(low) || low < 0xdc00 || low > 0xdfff)
+                        return false;
+                }
+                break;
+            }
+            default:
+                return false;
+            }
+        }
+    }
+
+    const unsigned char *m_p;
+    const unsigned char *m_end;
+    const int m_maxDepth;
+    QVarLengthArray<Name, 64> m_names; // names of the objects open at the moment
+};
 
 class Reader {
 public:
@@ -343,6 +675,16 @@ Result<QJsonValue> parseStrictJson(QByteArrayView text, const StrictJsonLimits &
 {
     if (text.size() > limits.maxSize)
         return fail(ErrorCode::TooLarge, QStringLiteral("JSON document larger than %1 bytes").arg(limits.maxSize));
+    if (PlainScanner(text, limits).isPlain()) {
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromRawData(text.data(), text.size()), &error);
+        if (error.error == QJsonParseError::NoError) {
+            if (doc.isObject())
+                return QJsonValue(doc.object());
+            if (doc.isArray())
+                return QJsonValue(doc.array());
+        }
+    }
     return Reader(text, limits).document();
 }
 

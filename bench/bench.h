@@ -1,0 +1,35 @@
+// What the hotdesk-bench groups share: the metrics they report and the timing loop.
+#pragma once
+
+#include "core/result.h"
+
+#include <QMap>
+#include <QString>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace hotdesk::bench {
+
+// "group.case.metric" -> number; written as the flat bench-results.json object.
+using Metrics = QMap<QString, double>;
+
+struct TimingPlan {
+    std::chrono::milliseconds warmUp {100};
+    std::chrono::milliseconds perRound {500};
+    int rounds = 5;
+};
+
+// Calls once() in batches until at least `minimum` has passed on the steady
+// clock and returns calls per second. nullopt as soon as one call returned
+// false: a benchmark of something that failed measures nothing.
+std::optional<double> measureRate(const std::function<bool()> &once, std::chrono::nanoseconds minimum);
+
+double median(std::vector<double> values);
+
+// Group entry points: print their table on stdout and add to metrics.
+Status runVerifyGroup(const TimingPlan &plan, Metrics &metrics);
+
+} // namespace hotdesk::bench

@@ -1,0 +1,143 @@
+// hotdesk-bench: runs the named benchmark groups and writes their numbers as JSON.
+#include "bench.h"
+
+#include <QByteArray>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStringList>
+
+#include <algorithm>
+#include <cstdio>
+
+namespace hotdesk::bench {
+
+std::optional<double> measureRate(const std::function<bool()> &once, std::chrono::nanoseconds minimum)
+{
+    using Steady = std::chrono::steady_clock;
+    // Batches grow until one takes about a fiftieth of the round, so reading
+    // the clock costs nothing measurable and the round overshoots by little.
+    const auto batchTarget = minimum / 50;
+    std::uint64_t batch = 1;
+    std::uint64_t calls = 0;
+    const auto start = Steady::now();
+    auto elapsed = Steady::duration::zero();
+    do {
+        const auto batchStart = Steady::now();
+        for (std::uint64_t i = 0; i < batch; ++i) {
+            if (!once())
+                return std::nullopt;
+        }
+        calls += batch;
+        const auto now = Steady::now();
+        elapsed = now - start;
+        if (now - batchStart < batchTarget)
+            batch *= 2;
+    } while (elapsed < minimum);
+    return double(calls) / std::chrono::duration<double>(elapsed).count();
+}
+
+double median(std::vector<double> values)
+{
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    const std::size_t mid = values.size() / 2;
+    return values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+} // namespace hotdesk::bench
+
+namespace {
+
+using GroupFn = hotdesk::Status (*)(const hotdesk::bench::TimingPlan &, hotdesk::bench::Metrics &);
+
+struct Group {
+    const char *name;
+    GroupFn run;
+};
+
+constexpr Group kGroups[] = {
+    {"verify", &hotdesk::bench::runVerifyGroup},
+};
+
+void usage(std::FILE *to)
+{
+    std::fprintf(to,
+        "usage: hotdesk-bench [--output FILE] [GROUP...]\n"
+        "Runs every group when none is named. Groups:");
+    for (const Group &g : kGroups)
+        std::fprintf(to, " %s", g.name);
+    std::fprintf(to, "\n");
+}
+
+bool writeMetrics(const QString &path, const hotdesk::bench::Metrics &metrics)
+{
+    QJsonObject json;
+    for (auto it = metrics.cbegin(); it != metrics.cend(); ++it)
+        json.insert(it.key(), it.value());
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        return false;
+    const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Indented);
+    return file.write(text) == text.size() && file.flush();
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QString output;
+    QStringList wanted;
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "-h" || arg == "--help") {
+            usage(stdout);
+            return 0;
+        }
+        if (arg == "--output" || arg == "-o") {
+            if (++i >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            output = QString::fromLocal8Bit(argv[i]);
+        } else if (arg.startsWith("--output=")) {
+            output = QString::fromLocal8Bit(arg.mid(int(sizeof("--output=") - 1)));
+        } else if (arg.startsWith('-')) {
+            std::fprintf(stderr, "hotdesk-bench: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else {
+            const auto known
+                = std::find_if(std::begin(kGroups), std::end(kGroups), [&](const Group &g) { return arg == g.name; });
+            if (known == std::end(kGroups)) {
+                std::fprintf(stderr, "hotdesk-bench: no group named %s\n", argv[i]);
+                usage(stderr);
+                return 2;
+            }
+            wanted << QString::fromLatin1(arg);
+        }
+    }
+
+    const hotdesk::bench::TimingPlan plan;
+    hotdesk::bench::Metrics metrics;
+    for (const Group &g : kGroups) {
+        if (!wanted.isEmpty() && !wanted.contains(QLatin1String(g.name)))
+            continue;
+        if (auto ok = g.run(plan, metrics); !ok) {
+            std::fprintf(
+                stderr, "hotdesk-bench: %s: %s: %s\n", g.name, qPrintable(ok.error().codeName()), qPrintable(ok.error().message));
+            return 1;
+        }
+    }
+
+    if (!output.isEmpty()) {
+        if (!writeMetrics(output, metrics)) {
+            std::fprintf(
+                stderr, "hotdesk-bench: cannot write %s; check that its directory exists and is writable\n", qPrintable(output));
+            return 1;
+        }
+        std::printf("\nwrote %s\n", qPrintable(output));
+    }
+    return 0;
+}
