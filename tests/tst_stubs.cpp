@@ -130,6 +130,23 @@ private Q_SLOTS:
         QCOMPARE(problem.value(QLatin1String("status")).toInt(), 404);
     }
 
+    void splitDeploymentFindsTheOtherRoles()
+    {
+        QTemporaryDir dir;
+        auto das = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das")}, nullptr));
+        QVERIFY(das.has_value());
+        auto idp = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp"), QStringLiteral("push")}, nullptr));
+        QVERIFY(idp.has_value());
+        // The second process learnt the first one's address, and the file names all three roles.
+        QCOMPARE((*idp)->context().endpoints.das, (*das)->endpoints().das);
+        auto file = stubs::readEndpoints(dir.path());
+        QVERIFY(file.has_value());
+        QCOMPARE(file->das, (*das)->endpoints().das);
+        QCOMPARE(file->idp, (*idp)->endpoints().idp);
+        QCOMPARE(file->push, (*idp)->endpoints().push);
+        QVERIFY(!file->enterprise.isValid());
+    }
+
     void commandLine()
     {
         QTemporaryDir dir;

@@ -1,6 +1,8 @@
 // OpenID Provider role.
 #include "idpservice.h"
 
+#include "stubsserver.h"
+
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 #include "core/jose/strictjson.h"
@@ -250,6 +252,11 @@ void IdpService::clientKeys(const QString &kid, std::function<void(Result<jose::
         return;
     }
     if (!m_context.endpoints.das.isValid()) {
+        // Split deployment: the DAS may have started after this process.
+        if (auto others = readEndpoints(m_context.dataDir); others && others->das.isValid())
+            m_context.endpoints.das = others->das;
+    }
+    if (!m_context.endpoints.das.isValid()) {
         done(fail(ErrorCode::KeyNotFound, QStringLiteral("the client's key set (the DAS /jwks) is not configured")));
         return;
     }
@@ -409,6 +416,10 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
             }
             return m_pushToken;
         }();
+        if (!m_context.endpoints.push.isValid()) {
+            if (auto others = readEndpoints(m_context.dataDir); others && others->push.isValid())
+                m_context.endpoints.push = others->push;
+        }
         if (!m_context.endpoints.push.isValid())
             return back(QStringLiteral("temporarily_unavailable"), QStringLiteral("no push provider is configured"));
         const QJsonObject challenge{{QStringLiteral("user"), username},

@@ -45,6 +45,12 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
         url = service.baseUrl();
         return {};
     };
+    // Roles run by other processes on the same data directory (a split
+    // deployment) are found through endpoints.json.
+    if (auto others = readEndpoints(options.dataDir)) {
+        s->m_context.endpoints = *others;
+    }
+
     // Every role is created, then all listen, then each prepares (tables, keys)
     // knowing the others' addresses. The event loop has not run yet, so no
     // request is served before every role is ready.
@@ -103,11 +109,16 @@ Status saveJson(const QString &path, const QJsonObject &object)
 
 Status StubsServer::writeEndpoints() const
 {
+    // Keep the roles other processes run on this directory; replace ours.
     const Endpoints &e = m_context.endpoints;
-    QJsonObject object{{QStringLiteral("ca"), m_ca.caFile()}};
-    for (const auto &[name, url] : {std::pair{"das", e.das}, std::pair{"idp", e.idp}, std::pair{"push", e.push},
-                                    std::pair{"enterprise", e.enterprise}}) {
-        if (url.isValid())
+    QJsonObject object;
+    QFile existing(QDir(m_context.dataDir).filePath(QStringLiteral("endpoints.json")));
+    if (existing.open(QIODevice::ReadOnly))
+        object = QJsonDocument::fromJson(existing.readAll()).object();
+    object.insert(QStringLiteral("ca"), m_ca.caFile());
+    for (const auto &[name, url, ours] : {std::tuple{"das", e.das, bool(m_das)}, std::tuple{"idp", e.idp, bool(m_idp)},
+                                          std::tuple{"push", e.push, bool(m_push)}, std::tuple{"enterprise", e.enterprise, bool(m_enterprise)}}) {
+        if (ours)
             object.insert(QLatin1String(name), url.toString());
     }
     return saveJson(QDir(m_context.dataDir).filePath(QStringLiteral("endpoints.json")), object);
