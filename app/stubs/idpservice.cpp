@@ -60,6 +60,27 @@ QHttpServerResponse redirect(const QString &target)
     return response;
 }
 
+// The authorization response at the client's redirect URI: params, then state
+// (when the request had one) and iss (RFC 6749 §4.1.2, RFC 9207).
+QHttpServerResponse toClient(const QString &redirectUri, const QList<std::pair<QString, QString>> &params, const QString &state,
+                             const QString &issuer)
+{
+    QUrl target(redirectUri);
+    QUrlQuery q;
+    for (const auto &[name, value] : params)
+        q.addQueryItem(name, value);
+    if (!state.isEmpty())
+        q.addQueryItem(QStringLiteral("state"), state);
+    q.addQueryItem(QStringLiteral("iss"), issuer);
+    target.setQuery(q);
+    return redirect(target.toString(QUrl::FullyEncoded));
+}
+
+QList<std::pair<QString, QString>> errorParams(const QString &error, const QString &description)
+{
+    return {{QStringLiteral("error"), error}, {QStringLiteral("error_description"), description}};
+}
+
 QHttpServerResponse htmlPage(const QString &title, const QString &body, HttpStatus status = HttpStatus::Ok, const QString &head = {})
 {
     const QString page = QStringLiteral(
@@ -358,15 +379,7 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
         // From here on errors go back to the client through its redirect URI.
         const QString state = str("state");
         auto back = [&](const QString &error, const QString &description) {
-            QUrl target(redirectUri);
-            QUrlQuery q;
-            q.addQueryItem(QStringLiteral("error"), error);
-            q.addQueryItem(QStringLiteral("error_description"), description);
-            if (!state.isEmpty())
-                q.addQueryItem(QStringLiteral("state"), state);
-            q.addQueryItem(QStringLiteral("iss"), issuer());
-            target.setQuery(q);
-            redirect(target.toString(QUrl::FullyEncoded)).write(std::move(*responder));
+            toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
         };
         static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
         const QString sharedId = claims.value(QLatin1String("claims")).toObject().value(QLatin1String("id_token")).toObject()
@@ -437,14 +450,7 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
         m_client->postJson(m_context.endpoints.push.resolved(QUrl(QStringLiteral("/v1/challenges"))), challenge, pushToken,
                            [this, responder, tx, redirectUri, state](Result<ServiceReply> reply) mutable {
             auto backLater = [&](const QString &error, const QString &description) {
-                QUrl target(redirectUri);
-                QUrlQuery q;
-                q.addQueryItem(QStringLiteral("error"), error);
-                q.addQueryItem(QStringLiteral("error_description"), description);
-                q.addQueryItem(QStringLiteral("state"), state);
-                q.addQueryItem(QStringLiteral("iss"), issuer());
-                target.setQuery(q);
-                redirect(target.toString(QUrl::FullyEncoded)).write(std::move(*responder));
+                toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
             };
             if (!reply)
                 return backLater(QStringLiteral("temporarily_unavailable"), QStringLiteral("the push provider cannot be reached"));
@@ -540,8 +546,7 @@ void IdpService::refresh(const QString &txId, std::function<void(Result<Transact
 
 QHttpServerResponse IdpService::finish(const Transaction &tx)
 {
-    QUrl target(tx.redirectUri);
-    QUrlQuery q;
+    QList<std::pair<QString, QString>> params;
     if (tx.status == QLatin1String("approved")) {
         const QString code = randomToken();
         const qint64 now = m_context.clock->secondsSinceEpoch();
@@ -556,23 +561,17 @@ QHttpServerResponse IdpService::finish(const Transaction &tx)
         });
         if (!stored)
             return errorPage(QStringLiteral("This sign-in has already been completed."), QStringLiteral("Return to Hotdesk."));
-        q.addQueryItem(QStringLiteral("code"), code);
+        params = {{QStringLiteral("code"), code}};
     } else if (tx.status == QLatin1String("denied")) {
-        q.addQueryItem(QStringLiteral("error"), QStringLiteral("access_denied"));
-        q.addQueryItem(QStringLiteral("error_description"), QStringLiteral("the sign-in was denied on the phone"));
+        params = errorParams(QStringLiteral("access_denied"), QStringLiteral("the sign-in was denied on the phone"));
     } else if (tx.status == QLatin1String("expired")) {
-        q.addQueryItem(QStringLiteral("error"), QStringLiteral("login_required"));
-        q.addQueryItem(QStringLiteral("error_description"), QStringLiteral("the phone did not answer in time"));
+        params = errorParams(QStringLiteral("login_required"), QStringLiteral("the phone did not answer in time"));
     } else if (tx.status == QLatin1String("cancelled")) {
-        q.addQueryItem(QStringLiteral("error"), QStringLiteral("access_denied"));
-        q.addQueryItem(QStringLiteral("error_description"), QStringLiteral("the sign-in was cancelled"));
+        params = errorParams(QStringLiteral("access_denied"), QStringLiteral("the sign-in was cancelled"));
     } else {
         return errorPage(QStringLiteral("This sign-in has already been completed."), QStringLiteral("Return to Hotdesk."));
     }
-    q.addQueryItem(QStringLiteral("state"), tx.state);
-    q.addQueryItem(QStringLiteral("iss"), issuer());
-    target.setQuery(q);
-    return redirect(target.toString(QUrl::FullyEncoded));
+    return toClient(tx.redirectUri, params, tx.state, issuer());
 }
 
 QHttpServerResponse IdpService::waitingHtml(const Transaction &tx) const

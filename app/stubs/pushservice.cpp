@@ -86,18 +86,15 @@ QByteArray sha256Hex(QByteArrayView data)
     return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
 }
 
-// "Authorization: Bearer TOKEN" with the header name and scheme in any case (RFC 9110 §11.1).
-QByteArray bearerToken(const QHttpServerRequest &request)
+// The "user" member of a request body: present, and a name the push provider accepts.
+Result<QString> userField(const QJsonObject &body)
 {
-    for (const auto &[name, value] : request.headers()) {
-        if (name.compare("Authorization", Qt::CaseInsensitive) != 0)
-            continue;
-        const QByteArray trimmed = value.trimmed();
-        if (trimmed.size() > 7 && trimmed.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
-            return trimmed.mid(7).trimmed();
-        return {};
-    }
-    return {};
+    auto user = requireString(body, "user", kPushMaxUserLength);
+    if (!user)
+        return user;
+    if (auto ok = checkPushUser(*user); !ok)
+        return tl::unexpected(ok.error());
+    return user;
 }
 
 // A whole JSON number in [min, max]; nullopt when the member is absent.
@@ -259,7 +256,7 @@ Status PushService::prepare()
 
 std::optional<Problem> PushService::checkClient(const QHttpServerRequest &request)
 {
-    const QByteArray token = bearerToken(request);
+    const QByteArray token = authorization(request, "Bearer");
     const QString hint
         = QStringLiteral("send \"Authorization: Bearer\" with the token in %1").arg(clientTokenPath(m_context.dataDir));
     if (token.isEmpty())
@@ -280,11 +277,9 @@ QHttpServerResponse PushService::enroll(const QHttpServerRequest &request)
     auto body = jsonBody(request);
     if (!body)
         return problemResponse(problemFor(body.error()));
-    auto user = requireString(*body, "user", kPushMaxUserLength);
+    auto user = userField(*body);
     if (!user)
         return badRequest(user.error().message);
-    if (auto ok = checkPushUser(*user); !ok)
-        return badRequest(ok.error().message);
     const QJsonValue jwk = body->value(QLatin1String("public_key"));
     if (!jwk.isObject())
         return badRequest(QStringLiteral("\"public_key\" must be the phone's public key as a JWK object"));
@@ -320,11 +315,9 @@ QHttpServerResponse PushService::createChallenge(const QHttpServerRequest &reque
     auto body = jsonBody(request);
     if (!body)
         return problemResponse(problemFor(body.error()));
-    auto user = requireString(*body, "user", kPushMaxUserLength);
+    auto user = userField(*body);
     if (!user)
         return badRequest(user.error().message);
-    if (auto ok = checkPushUser(*user); !ok)
-        return badRequest(ok.error().message);
     const QJsonValue contextValue = body->value(QLatin1String("context"));
     const QString contextRule = QStringLiteral("\"context\" must be an object with \"pc\" (a string) and \"time\" (a number)");
     if (!contextValue.isObject())
