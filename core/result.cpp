@@ -31,6 +31,19 @@ QString errorCodeName(ErrorCode code)
     case ErrorCode::CryptoFailure: return QStringLiteral("crypto_failure");
     case ErrorCode::Io: return QStringLiteral("io");
     case ErrorCode::Timeout: return QStringLiteral("timeout");
+    case ErrorCode::Unreachable: return QStringLiteral("unreachable");
+    case ErrorCode::Tls: return QStringLiteral("tls");
+    case ErrorCode::Cancelled: return QStringLiteral("cancelled");
+    case ErrorCode::ServerError: return QStringLiteral("server_error");
+    case ErrorCode::MalformedAnswer: return QStringLiteral("malformed_answer");
+    case ErrorCode::AccessDenied: return QStringLiteral("access_denied");
+    case ErrorCode::StateMismatch: return QStringLiteral("state_mismatch");
+    case ErrorCode::DeviceUnrecognized: return QStringLiteral("device_unrecognized");
+    case ErrorCode::DeviceUnknown: return QStringLiteral("device_unknown");
+    case ErrorCode::UserUnknown: return QStringLiteral("user_unknown");
+    case ErrorCode::NotEnrolled: return QStringLiteral("not_enrolled");
+    case ErrorCode::PolicyInvalid: return QStringLiteral("policy_invalid");
+    case ErrorCode::Keychain: return QStringLiteral("keychain");
     }
     return QStringLiteral("unknown");
 }

@@ -34,7 +34,21 @@ enum class ErrorCode {
     ConfirmationFailed,  // PAKE key confirmation did not match
     CryptoFailure,       // OpenSSL reported an internal failure
     Io,                  // a file or network read failed
-    Timeout,
+    Timeout,             // a server did not answer within the configured time
+    // Talking to servers (the agent's flows). Transport first, then what an answer said.
+    Unreachable,         // no connection: refused, no route, unknown host, connect timeout
+    Tls,                 // the TLS handshake failed: untrusted or mismatched certificate
+    Cancelled,           // the user or the caller stopped the operation
+    ServerError,         // a 5xx answer, or a 4xx the protocol does not explain
+    MalformedAnswer,     // a server answered with something that is not what the protocol says
+    AccessDenied,        // the user (or the identity provider) refused
+    StateMismatch,       // the authorization response does not belong to this request
+    DeviceUnrecognized,  // the DAS does not recognize this PC (flow 4)
+    DeviceUnknown,       // the DAS has no enrollment for this device: enroll again
+    UserUnknown,         // the DAS does not know this user
+    NotEnrolled,         // this PC holds no enrollment for the DAS the policy names
+    PolicyInvalid,       // the administrator's policy cannot be used
+    Keychain,            // the OS keychain refused to store or return a secret
 };
 
 QString errorCodeName(ErrorCode code);

@@ -167,7 +167,7 @@ QStringList StubsServer::environmentLines() const
             QStringLiteral("AGENT_POLICY=%1").arg(agentPolicyFile())};
 }
 
-Status StubsServer::writeAgentPolicy() const
+Status StubsServer::writeAgentPolicy()
 {
     // The agent's policy for this deployment (format: docs/stubs.md until the
     // policy schema of the tray agent replaces it).
@@ -180,6 +180,13 @@ Status StubsServer::writeAgentPolicy() const
         {QStringLiteral("connect_timeout"), QStringLiteral("PT5S")},
         {QStringLiteral("response_timeout"), QStringLiteral("PT15S")},
     };
+    // The activation keys an administrator pins (flow 3), when this process runs the DAS.
+    if (m_das) {
+        auto keys = m_das->activationKeys().publishedKeys();
+        if (!keys)
+            return tl::unexpected(keys.error());
+        servers.insert(QStringLiteral("das_activation_keys"), keys->toPublicJson());
+    }
     const QJsonObject policy{{QStringLiteral("version"), 1}, {QStringLiteral("servers"), servers}};
     return saveJson(agentPolicyFile(), policy);
 }

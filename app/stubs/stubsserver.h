@@ -48,7 +48,7 @@ public:
 
 private:
     StubsServer() = default;
-    Status writeAgentPolicy() const;
+    Status writeAgentPolicy();
     Status writeEndpoints() const;
 
     SystemClock m_systemClock;

@@ -1,0 +1,52 @@
+// The "servers" part of the administrator's policy: where the DAS and the IdP are and how to reach them.
+#pragma once
+
+#include "../jose/jwk.h"
+#include "../result.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+#include <QUrl>
+
+#include <chrono>
+#include <optional>
+
+namespace hotdesk::policy {
+
+// ISO 8601 durations as policies write them: PnDTnHnMnS with whole numbers
+// (P1D, PT8H, PT15M, PT1H30M, PT0.5S is refused). Weeks, months and years are
+// refused: their length depends on the calendar.
+Result<std::chrono::seconds> parseDuration(QStringView text);
+QString formatDuration(std::chrono::seconds duration);
+
+struct ServerSettings {
+    QList<QUrl> dasUrls;        // failover order; https (http only to loopback)
+    QString idpIssuer;          // exactly as the IdP's discovery document says
+    QString clientId;           // the agent's OAuth client id at the IdP
+    QString caBundle;           // extra CA certificates (PEM), on top of the system store; may be empty
+    jose::JwkSet activationKeys; // the DAS activation public keys (flow 3); may be empty
+    std::chrono::milliseconds connectTimeout {5000};
+    std::chrono::milliseconds responseTimeout {15000};
+    // How long a user may take to approve on the phone before the flow gives up.
+    std::chrono::milliseconds approvalTimeout {120000};
+};
+
+struct AgentPolicy {
+    QString sourceFile;
+    int version = 1;
+    ServerSettings servers;
+    QJsonObject document; // the whole file, for the parts other modules read
+};
+
+// Reads the policy's server settings. A relative ca_bundle is resolved against
+// the policy file's directory. Errors: Io (unreadable), PolicyInvalid (with the
+// member at fault in the message).
+Result<AgentPolicy> loadAgentPolicy(const QString &file);
+Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceFile);
+
+// Where the administrator puts the policy on this platform
+// (/etc/hotdesk/policy.json on Linux; DESIGN.md "Policy").
+QString defaultPolicyFile();
+
+} // namespace hotdesk::policy
