@@ -1,5 +1,6 @@
 // Entry point of hotdesk: the tray agent and the administrator's command line.
 #include "cli.h"
+#include "enrollcommand.h"
 #include "tokencommands.h"
 
 #include <QCoreApplication>
@@ -15,6 +16,8 @@ const char kUsage[] =
     "                   validate an ID token (exit 0 and the claims; 1 and 'rejected: REASON')\n"
     "  jws verify --jwks FILE TOKEN|-\n"
     "                   check a JWS signature only (exit 0 and the payload)\n"
+    "  enroll [--policy FILE] [--das URL] [--admin-token TOKEN|-] [--device-id ID]\n"
+    "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL')\n"
     "  --version        print the version\n"
     "\n"
     "Each command takes --help.\n";
@@ -45,6 +48,8 @@ int main(int argc, char *argv[])
         return runTokenVerify(args.mid(2));
     if (group == QLatin1String("jws") && verb == QLatin1String("verify"))
         return runJwsVerify(args.mid(2));
+    if (group == QLatin1String("enroll"))
+        return runEnroll(args.mid(1));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));
     std::fputs(kUsage, stderr);
     return ExitUsage;
