@@ -15,8 +15,9 @@ namespace {
 
 QDir fuzzDir()
 {
-    // The sources of this test live beside the seeds.
-    return QFileInfo(QString::fromUtf8(__FILE__)).absoluteDir();
+    // The seeds and regressions live in the source tree (not __FILE__: a
+    // compiler cache may make that path relative).
+    return QDir(QStringLiteral(HOTDESK_FUZZ_DIR));
 }
 
 const fuzz::ReplayTarget *findTarget(const QString &name)
