@@ -1,8 +1,17 @@
 // Entry point of hotdesk: the tray agent and the administrator's command line.
 #include "cli.h"
+#include "enrollcommand.h"
+#include "doctorcommand.h"
+#include "logincommand.h"
 #include "tokencommands.h"
+#if HOTDESK_HAVE_WEBENGINE
+#include "ui/uiinit.h"
+#endif
 
+#include <QApplication>
 #include <QCoreApplication>
+
+#include <memory>
 
 namespace {
 
@@ -15,15 +24,53 @@ const char kUsage[] =
     "                   validate an ID token (exit 0 and the claims; 1 and 'rejected: REASON')\n"
     "  jws verify --jwks FILE TOKEN|-\n"
     "                   check a JWS signature only (exit 0 and the payload)\n"
+    "  enroll [--policy FILE] [--das URL] [--admin-token TOKEN|-] [--device-id ID]\n"
+    "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL')\n"
+    "  login --user U [--browser embedded|system|print] [--policy FILE]\n"
+    "                   re-authenticate U (exit 0 and the validated claims)\n"
+    "  doctor [--policy FILE]\n"
+    "                   check TLS, DAS, IdP discovery and JWKS, enrollment (exit 0 all good)\n"
     "  --version        print the version\n"
     "\n"
     "Each command takes --help.\n";
 
 } // namespace
 
+namespace {
+
+// The embedded browser needs a GUI application; a command line over SSH must
+// not. A display, when there is one, also lets the fingerprint list the screens.
+bool wantsGui(int argc, char *argv[])
+{
+    QStringList args;
+    for (int i = 1; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    if (args.value(0) != QLatin1String("login"))
+        return false;
+    if (hotdesk::cli::loginNeedsGui(args.mid(1)))
+        return true;
+#if defined(Q_OS_LINUX)
+    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
+        || qEnvironmentVariable("QT_QPA_PLATFORM") == QLatin1String("offscreen");
+#else
+    return true;
+#endif
+}
+
+} // namespace
+
 int main(int argc, char *argv[])
 {
-    QCoreApplication app(argc, argv);
+    std::unique_ptr<QCoreApplication> application;
+    if (wantsGui(argc, argv)) {
+#if HOTDESK_HAVE_WEBENGINE
+        hotdesk::ui::prepareApplication();
+#endif
+        application = std::make_unique<QApplication>(argc, argv);
+    } else {
+        application = std::make_unique<QCoreApplication>(argc, argv);
+    }
+    QCoreApplication &app = *application;
     QCoreApplication::setApplicationName(QStringLiteral("hotdesk"));
     QCoreApplication::setOrganizationName(QStringLiteral("Hotdesk"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HOTDESK_VERSION));
@@ -45,6 +92,12 @@ int main(int argc, char *argv[])
         return runTokenVerify(args.mid(2));
     if (group == QLatin1String("jws") && verb == QLatin1String("verify"))
         return runJwsVerify(args.mid(2));
+    if (group == QLatin1String("enroll"))
+        return runEnroll(args.mid(1));
+    if (group == QLatin1String("login"))
+        return runLogin(args.mid(1));
+    if (group == QLatin1String("doctor"))
+        return runDoctor(args.mid(1));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));
     std::fputs(kUsage, stderr);
     return ExitUsage;

@@ -1,0 +1,85 @@
+// Setting up the agent's servers, state and credential for a command.
+#include "agentcontext.h"
+
+#include "core/das/dasclient.h"
+#include "core/das/enroller.h"
+#include "core/store/agentstate.h"
+#include "core/store/secretstore.h"
+
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QStandardPaths>
+
+namespace hotdesk::cli {
+
+QString CommonOptions::policyFile(const QCommandLineParser &parser) const
+{
+    return parser.isSet(policy) ? parser.value(policy) : policy::defaultPolicyFile();
+}
+
+QString CommonOptions::stateDirectory(const QCommandLineParser &parser) const
+{
+    if (parser.isSet(stateDir))
+        return parser.value(stateDir);
+    const QString env = qEnvironmentVariable("HOTDESK_STATE_DIR");
+    if (!env.isEmpty())
+        return env;
+    return store::AgentState::defaultDirectory();
+}
+
+Result<std::unique_ptr<AgentContext>> AgentContext::create(const QString &policyFile, const QString &stateDir)
+{
+    auto policy = policy::loadAgentPolicy(policyFile);
+    if (!policy)
+        return tl::unexpected(policy.error());
+    net::TlsTrust trust;
+    if (!policy->servers.caBundle.isEmpty()) {
+        auto bundle = net::TlsTrust::fromBundle(policy->servers.caBundle);
+        if (!bundle)
+            return tl::unexpected(bundle.error());
+        trust = *bundle;
+    }
+    std::unique_ptr<AgentContext> context(new AgentContext);
+    context->m_policy = *policy;
+    context->m_http = std::make_unique<net::HttpClient>(
+        trust, net::Timeouts{policy->servers.connectTimeout, policy->servers.responseTimeout});
+    context->m_state = std::make_unique<store::AgentState>(stateDir);
+    context->m_secrets = std::make_unique<store::KeychainSecretStore>();
+    context->m_provider = new flow::ProviderSession(*context->m_http, policy->servers.idpIssuer, context->m_clock, context.get());
+    return context;
+}
+
+AgentContext::~AgentContext() = default;
+
+void AgentContext::loadCredential(std::function<void(Status)> done)
+{
+    das::loadCredential(*m_secrets, *m_state, m_policy.servers.dasUrls,
+        [this, done = std::move(done)](Result<das::LoadedCredential> loaded) {
+            if (!loaded) {
+                done(tl::unexpected(loaded.error()));
+                return;
+            }
+            m_das = std::make_unique<das::DasClient>(
+                *m_http, m_policy.servers.dasUrls, loaded->credential, m_clock, m_random);
+            done({});
+        });
+}
+
+int runUntilDone(const std::function<void(std::function<void(int)>)> &work)
+{
+    QEventLoop loop;
+    int exitCode = -1;
+    bool finished = false;
+    work([&](int code) {
+        if (finished)
+            return;
+        finished = true;
+        exitCode = code;
+        loop.quit();
+    });
+    if (!finished)
+        loop.exec();
+    return exitCode;
+}
+
+} // namespace hotdesk::cli

@@ -1,0 +1,173 @@
+// hotdesk doctor: the administrator's check of policy, TLS, DAS, IdP and enrollment.
+#include "doctorcommand.h"
+
+#include "agentcontext.h"
+#include "cli.h"
+
+#include "core/das/enroller.h"
+#include "core/jose/jwk.h"
+#include "core/oidc/discovery.h"
+#include "core/oidc/jwkscache.h"
+#include "core/store/agentstate.h"
+
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QLocale>
+
+#include <memory>
+
+namespace hotdesk::cli {
+
+namespace {
+
+// More skew than this and device tokens (60 s lifetime, 30 s leeway) fail.
+constexpr qint64 kMaxClockSkewSeconds = 30;
+
+// Runs the checks one after another and collects what failed.
+class Doctor : public QObject {
+public:
+    Doctor(AgentContext &context, std::function<void(int)> done)
+        : m_ctx(context)
+        , m_done(std::move(done))
+    {
+    }
+
+    void run()
+    {
+        const auto &servers = m_ctx.servers();
+        ok(QStringLiteral("policy %1").arg(m_ctx.policy().sourceFile));
+        if (servers.activationKeys.isEmpty())
+            problem(QStringLiteral("policy"),
+                QStringLiteral("servers.das_activation_keys is missing: 'hotdesk enroll' cannot verify an activation; "
+                               "pin the DAS's GET /v1/activation-key set"));
+        m_pendingDas = servers.dasUrls;
+        nextDas();
+    }
+
+private:
+    void ok(const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); }
+    void problem(const QString &what, const QString &message)
+    {
+        ++m_problems;
+        printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8());
+    }
+
+    void nextDas()
+    {
+        if (m_pendingDas.isEmpty()) {
+            discovery();
+            return;
+        }
+        const QUrl das = m_pendingDas.takeFirst();
+        const QString name = QStringLiteral("das %1").arg(das.toString());
+        QUrl jwks = das;
+        jwks.setPath(das.path() + QStringLiteral("/jwks"));
+        m_ctx.http().send(net::HttpRequest::get(jwks), [this, name](Result<net::HttpResponse> response) {
+            if (!response) {
+                problem(name, response.error().message);
+            } else if (response->status != 200) {
+                problem(name, net::describeAnswer(*response));
+            } else if (auto keys = jose::JwkSet::fromJson(response->body); !keys || keys->isEmpty()) {
+                problem(name, QStringLiteral("GET /jwks gave no usable key set"));
+            } else {
+                ok(QStringLiteral("%1 (TLS, %2 signing key(s))").arg(name).arg(keys->keys().size()));
+                checkClock(name, *response);
+            }
+            nextDas();
+        });
+    }
+
+    void checkClock(const QString &name, const net::HttpResponse &response)
+    {
+        const QDateTime date = QLocale::c().toDateTime(
+            QString::fromLatin1(response.header("Date")), QStringLiteral("ddd, dd MMM yyyy hh:mm:ss 'GMT'"));
+        if (!date.isValid())
+            return;
+        const QDateTime utc(date.date(), date.time(), Qt::UTC);
+        const qint64 skew = utc.toSecsSinceEpoch() - m_ctx.clock().secondsSinceEpoch();
+        if (std::abs(skew) > kMaxClockSkewSeconds)
+            problem(name,
+                QStringLiteral("this PC's clock is %1 s off the server's; device tokens will be refused. Fix the time "
+                               "synchronisation (NTP).")
+                    .arg(skew));
+    }
+
+    void discovery()
+    {
+        const QString issuer = m_ctx.servers().idpIssuer;
+        const QString name = QStringLiteral("idp %1").arg(issuer);
+        oidc::fetchProviderMetadata(m_ctx.http(), issuer, [this, name](Result<oidc::ProviderMetadata> metadata) {
+            if (!metadata) {
+                problem(name, metadata.error().message);
+                enrollment();
+                return;
+            }
+            ok(QStringLiteral("%1 (discovery)").arg(name));
+            m_jwks = std::make_unique<oidc::JwksCache>(m_ctx.http(), metadata->jwksUri, m_ctx.clock());
+            m_jwks->keysFor(QString(), [this, name, uri = metadata->jwksUri](Result<jose::JwkSet> keys) {
+                if (!keys)
+                    problem(QStringLiteral("idp jwks %1").arg(uri.toString()), keys.error().message);
+                else if (keys->isEmpty())
+                    problem(QStringLiteral("idp jwks %1").arg(uri.toString()), QStringLiteral("no usable signing key"));
+                else
+                    ok(QStringLiteral("%1 (JWKS, %2 key(s))").arg(name).arg(keys->keys().size()));
+                enrollment();
+            });
+        });
+    }
+
+    void enrollment()
+    {
+        das::loadCredential(m_ctx.secrets(), m_ctx.state(), m_ctx.servers().dasUrls,
+            [this](Result<das::LoadedCredential> loaded) {
+                if (!loaded)
+                    problem(QStringLiteral("enrollment"), loaded.error().message);
+                else
+                    ok(QStringLiteral("enrolled as %1 with %2 (device key in the keychain)")
+                            .arg(loaded->record.deviceId, loaded->record.dasUrl));
+                if (m_problems == 0)
+                    printErr(QStringLiteral("hotdesk: every check passed"));
+                else
+                    printErr(QStringLiteral("hotdesk: %1 problem(s)").arg(m_problems));
+                m_done(m_problems == 0 ? ExitOk : ExitRejected);
+            });
+    }
+
+    AgentContext &m_ctx;
+    std::function<void(int)> m_done;
+    QList<QUrl> m_pendingDas;
+    std::unique_ptr<oidc::JwksCache> m_jwks;
+    int m_problems = 0;
+};
+
+} // namespace
+
+int runDoctor(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Checks what re-authentication needs under the policy: the policy itself, TLS and\n"
+        "the DAS services, the identity provider's discovery document and keys, this PC's\n"
+        "enrollment and its clock. Prints one line per problem on standard output."));
+    parser.addHelpOption();
+    CommonOptions common;
+    common.addTo(parser);
+    if (!parser.parse(QStringList{QStringLiteral("hotdesk doctor")} + args))
+        return usageError(parser.errorText(), QStringLiteral("doctor"));
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(parser.helpText().toUtf8());
+        return ExitOk;
+    }
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    if (!context) {
+        printOut(QStringLiteral("policy: %1\n").arg(context.error().message).toUtf8());
+        return ExitRejected;
+    }
+    return runUntilDone([&](std::function<void(int)> done) {
+        auto *doctor = new Doctor(**context, std::move(done));
+        doctor->setParent(context->get());
+        doctor->run();
+    });
+}
+
+} // namespace hotdesk::cli

@@ -1,0 +1,86 @@
+// Embedded-browser frontend of the flow.
+#include "embeddedfrontend.h"
+
+#include "ui/authbrowser.h"
+
+#include <QApplication>
+#include <QGuiApplication>
+#include <QTimer>
+#include <QWebEngineView>
+
+namespace hotdesk::cli {
+
+EmbeddedFrontend::EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QObject *parent)
+    : AuthorizationFrontend(parent)
+    , m_extraCas(std::move(extraCas))
+    , m_issuer(std::move(issuer))
+    , m_screenshotFile(qEnvironmentVariable("HOTDESK_SCREENSHOT"))
+{
+}
+
+EmbeddedFrontend::~EmbeddedFrontend()
+{
+    close();
+}
+
+Result<QString> EmbeddedFrontend::prepare()
+{
+    return QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme));
+}
+
+void EmbeddedFrontend::open(const QUrl &authorizationUrl)
+{
+    close();
+    m_dialog = new ui::AuthBrowserDialog;
+    m_dialog->setAttribute(Qt::WA_DeleteOnClose, false);
+    ui::AuthBrowserOptions options;
+    options.authorizationUrl = authorizationUrl;
+    options.redirectUri = QUrl(QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme)));
+    options.allowedOrigin = QUrl(m_issuer);
+    options.extraCaCertificates = m_extraCas;
+    options.title = tr("Sign in to continue");
+    ui::AuthBrowserWidget *browser = m_dialog->browser();
+    connect(browser, &ui::AuthBrowserWidget::redirected, this, [this](const QUrl &url) { Q_EMIT redirected(url); });
+    connect(browser, &ui::AuthBrowserWidget::cancelled, this,
+        [this] { Q_EMIT failed(Error{ErrorCode::Cancelled, tr("Sign-in was cancelled.")}); });
+    connect(browser, &ui::AuthBrowserWidget::failed, this, [this](const Error &error) { Q_EMIT failed(error); });
+    if (!m_screenshotFile.isEmpty()) {
+        // The waiting page, once it is drawn: a record of what the user saw.
+        connect(browser, &ui::AuthBrowserWidget::pageLoaded, this, [this, browser] {
+            QTimer::singleShot(500, browser, [this, browser] {
+                const QImage image = browser->grabPage();
+                if (!image.isNull() && !m_screenshotFile.isEmpty())
+                    image.save(m_screenshotFile);
+            });
+        });
+    }
+    if (auto started = m_dialog->start(options); !started) {
+        // Reported after open() returns, like every other outcome.
+        QTimer::singleShot(0, this, [this, error = started.error()] { Q_EMIT failed(error); });
+        return;
+    }
+    m_dialog->show();
+    m_dialog->raise();
+    m_dialog->activateWindow();
+}
+
+void EmbeddedFrontend::close()
+{
+    if (!m_dialog)
+        return;
+    m_dialog->browser()->disconnect(this);
+    m_dialog->hide();
+    m_dialog->deleteLater();
+    m_dialog = nullptr;
+}
+
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(const net::TlsTrust &trust, const QString &issuer)
+{
+    if (!qobject_cast<QApplication *>(QCoreApplication::instance()))
+        return fail(ErrorCode::Unsupported,
+            QStringLiteral("the embedded browser needs a display; use --browser system or --browser print"));
+    return std::unique_ptr<flow::AuthorizationFrontend>(
+        std::make_unique<EmbeddedFrontend>(trust.extraCertificates(), issuer));
+}
+
+} // namespace hotdesk::cli

@@ -1,0 +1,37 @@
+// The embedded browser as the flow's frontend: a window of Hotdesk shows the IdP and captures the redirect.
+#pragma once
+
+#include "core/flow/frontend.h"
+#include "core/net/httpclient.h"
+
+#include <memory>
+
+namespace hotdesk::ui {
+class AuthBrowserDialog;
+}
+
+namespace hotdesk::cli {
+
+class EmbeddedFrontend final : public flow::AuthorizationFrontend {
+    Q_OBJECT
+public:
+    EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QObject *parent = nullptr);
+    ~EmbeddedFrontend() override;
+    // The private-use redirect URI (RFC 8252 §7.1): captured inside the view, so no port is opened.
+    Result<QString> prepare() override;
+    void open(const QUrl &authorizationUrl) override;
+    void close() override;
+    // Where a screenshot of the waiting page goes ($HOTDESK_SCREENSHOT), for tests and the demo.
+    void setScreenshotFile(const QString &file) { m_screenshotFile = file; }
+
+private:
+    QList<QSslCertificate> m_extraCas;
+    QString m_issuer;
+    QString m_screenshotFile;
+    ui::AuthBrowserDialog *m_dialog = nullptr;
+};
+
+// The frontend for "hotdesk login --browser embedded"; Unsupported without a display.
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(const net::TlsTrust &trust, const QString &issuer);
+
+} // namespace hotdesk::cli

@@ -1,0 +1,381 @@
+// The re-authentication flow, step by step.
+#include "reauthflow.h"
+
+#include "../das/dasclient.h"
+#include "../jose/jws.h"
+#include "../net/httpclient.h"
+#include "../oidc/authorization.h"
+#include "../oidc/pkce.h"
+#include "../oidc/tokenexchange.h"
+#include "../store/agentstate.h"
+
+namespace hotdesk::flow {
+
+namespace {
+// Discovery documents change rarely; an hour keeps a long-running agent current.
+constexpr qint64 kMetadataLifetimeSeconds = 3600;
+// Clock skew tolerated on the ID token's times.
+constexpr std::chrono::seconds kLeeway {60};
+} // namespace
+
+ProviderSession::ProviderSession(net::HttpClient &http, QString issuer, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_http(http)
+    , m_issuer(std::move(issuer))
+    , m_clock(clock)
+{
+}
+
+void ProviderSession::metadata(std::function<void(Result<oidc::ProviderMetadata>)> done)
+{
+    if (m_metadata && m_clock.secondsSinceEpoch() - m_fetchedAt < kMetadataLifetimeSeconds) {
+        done(*m_metadata);
+        return;
+    }
+    QPointer<ProviderSession> self(this);
+    oidc::fetchProviderMetadata(m_http, m_issuer, [self, done = std::move(done)](Result<oidc::ProviderMetadata> r) {
+        if (!self)
+            return;
+        if (r) {
+            const bool sameKeys = self->m_metadata && self->m_metadata->jwksUri == r->jwksUri;
+            self->m_metadata = *r;
+            self->m_fetchedAt = self->m_clock.secondsSinceEpoch();
+            if (!sameKeys) {
+                delete self->m_jwks;
+                self->m_jwks = new oidc::JwksCache(self->m_http, r->jwksUri, self->m_clock, self);
+            }
+        }
+        done(std::move(r));
+    });
+}
+
+ReauthFlow::ReauthFlow(const policy::ServerSettings &servers, net::HttpClient &http, das::DasClient &das,
+    ProviderSession &provider, store::AgentState &state, AuthorizationFrontend &frontend, FingerprintSource fingerprint,
+    const Clock &clock, RandomSource &random, QObject *parent)
+    : QObject(parent)
+    , m_servers(servers)
+    , m_http(http)
+    , m_das(das)
+    , m_provider(provider)
+    , m_state(state)
+    , m_frontend(frontend)
+    , m_fingerprintSource(std::move(fingerprint))
+    , m_clock(clock)
+    , m_random(random)
+{
+    m_deadline.setSingleShot(true);
+    m_pollTimer.setSingleShot(true);
+    connect(&m_frontend, &AuthorizationFrontend::redirected, this, &ReauthFlow::onRedirect);
+    connect(&m_frontend, &AuthorizationFrontend::failed, this, [this](const Error &error) {
+        if (m_running)
+            finish(tl::unexpected(error));
+    });
+}
+
+ReauthFlow::~ReauthFlow() = default;
+
+void ReauthFlow::start(const FlowOptions &options)
+{
+    if (m_running)
+        return;
+    m_running = true;
+    m_options = options;
+    m_approvalTried = false;
+    m_startedAt = m_clock.secondsSinceEpoch();
+    m_user = options.user.trimmed();
+    if (m_user.isEmpty()) {
+        finish(fail(ErrorCode::UserUnknown, tr("No user name was given.")));
+        return;
+    }
+    auto fingerprint = m_fingerprintSource ? m_fingerprintSource() : fail(ErrorCode::Io, tr("no device fingerprint"));
+    if (!fingerprint) {
+        finish(tl::unexpected(fingerprint.error()));
+        return;
+    }
+    m_fingerprint = *fingerprint;
+    discover();
+}
+
+void ReauthFlow::cancel()
+{
+    if (!m_running)
+        return;
+    finish(fail(ErrorCode::Cancelled, tr("Sign-in was cancelled.")));
+}
+
+bool ReauthFlow::stopOnError(const Error &error)
+{
+    finish(tl::unexpected(error));
+    return true;
+}
+
+void ReauthFlow::discover()
+{
+    Q_EMIT progress(Step::Discovery, tr("Contacting the identity provider…"));
+    QPointer<ReauthFlow> self(this);
+    m_provider.metadata([self](Result<oidc::ProviderMetadata> metadata) {
+        if (!self || !self->m_running)
+            return;
+        if (!metadata) {
+            self->stopOnError(metadata.error());
+            return;
+        }
+        self->m_metadata = *metadata;
+        self->registerUser();
+    });
+}
+
+void ReauthFlow::registerUser()
+{
+    auto known = m_state.knownUser(m_user);
+    if (!known) {
+        stopOnError(known.error());
+        return;
+    }
+    if (*known) {
+        m_sharedId = **known;
+        requestObject();
+        return;
+    }
+    Q_EMIT progress(Step::Registration, tr("Registering %1 on this PC…").arg(m_user));
+    das::UserRegistration request;
+    const qsizetype at = m_user.indexOf(u'@');
+    request.username = at > 0 ? m_user.left(at) : m_user;
+    request.domain = at > 0 ? m_user.mid(at + 1) : QString();
+    QPointer<ReauthFlow> self(this);
+    m_das.registerUser(request, [self](Result<das::RegisteredUser> registration) {
+        if (!self || !self->m_running)
+            return;
+        if (!registration) {
+            self->stopOnError(registration.error());
+            return;
+        }
+        self->m_user = registration->username;
+        self->m_sharedId = registration->sharedId;
+        if (auto saved = self->m_state.rememberUser(self->m_user, self->m_sharedId); !saved) {
+            self->stopOnError(saved.error());
+            return;
+        }
+        self->requestObject();
+    });
+}
+
+void ReauthFlow::requestObject()
+{
+    Q_EMIT progress(Step::RequestObject, tr("Asking the device authentication server for a sign-in request…"));
+    auto state = randomUrlSafeString(m_random, 32);
+    auto nonce = randomUrlSafeString(m_random, 32);
+    auto pkce = oidc::generatePkce(m_random);
+    if (!state || !nonce || !pkce) {
+        stopOnError(Error{ErrorCode::CryptoFailure, tr("no random numbers for the sign-in request")});
+        return;
+    }
+    m_flowState = QString::fromLatin1(*state);
+    m_nonce = QString::fromLatin1(*nonce);
+    m_verifier = QString::fromLatin1(pkce->verifier);
+    auto redirectUri = m_frontend.prepare();
+    if (!redirectUri) {
+        stopOnError(redirectUri.error());
+        return;
+    }
+    m_redirectUri = *redirectUri;
+
+    das::TwoFactorParams request;
+    request.user = m_user;
+    request.state = m_flowState;
+    request.nonce = m_nonce;
+    request.codeChallenge = QString::fromLatin1(pkce->challenge);
+    request.redirectUri = m_redirectUri;
+    request.fingerprint = m_fingerprint.toJson();
+    QPointer<ReauthFlow> self(this);
+    m_das.requestTwoFactor(request, [self](Result<das::TwoFactorRequest> grant) {
+        if (!self || !self->m_running)
+            return;
+        if (!grant) {
+            if (grant.error().code == ErrorCode::DeviceUnrecognized && self->m_options.requestApproval
+                && !self->m_approvalTried) {
+                self->startApproval(self->m_das.pendingApprovalFromLastError());
+                return;
+            }
+            self->stopOnError(grant.error());
+            return;
+        }
+        if (grant->clientId != self->m_servers.clientId) {
+            self->stopOnError(Error{ErrorCode::MalformedAnswer,
+                tr("The device authentication server signed a request for client \"%1\", but the policy names \"%2\".")
+                    .arg(grant->clientId, self->m_servers.clientId)});
+            return;
+        }
+        // The endpoint comes from the IdP's own discovery document, not from the DAS.
+        self->openBrowser(oidc::authorizationUrl(
+            self->m_metadata->authorizationEndpoint, self->m_servers.clientId, grant->requestObject));
+    });
+}
+
+void ReauthFlow::startApproval(const std::optional<QString> &pending)
+{
+    m_approvalTried = true;
+    Q_EMIT progress(Step::DeviceApproval,
+        tr("This PC is not recognized. Asking an administrator to approve it…"));
+    QPointer<ReauthFlow> self(this);
+    auto waitFor = [self](Result<das::ApprovalStatus> status) {
+        if (!self || !self->m_running)
+            return;
+        if (!status) {
+            self->stopOnError(status.error());
+            return;
+        }
+        Q_EMIT self->approvalRequested(status->id);
+        self->m_deadline.disconnect();
+        connect(&self->m_deadline, &QTimer::timeout, self, [self] {
+            self->stopOnError(Error{ErrorCode::Timeout,
+                tr("No administrator approved this PC in time. Ask your administrator, then try again.")});
+        });
+        self->m_deadline.start(self->m_servers.approvalTimeout);
+        self->pollApproval(status->id);
+    };
+    // A request for this PC and fingerprint is already waiting (an earlier attempt): poll it.
+    if (pending) {
+        das::ApprovalStatus status;
+        status.id = *pending;
+        status.status = QStringLiteral("pending");
+        waitFor(status);
+        return;
+    }
+    m_das.requestApproval(m_user, m_fingerprint.toJson(), waitFor);
+}
+
+void ReauthFlow::pollApproval(const QString &requestId)
+{
+    m_pollTimer.disconnect();
+    connect(&m_pollTimer, &QTimer::timeout, this, [this, requestId] {
+        QPointer<ReauthFlow> self(this);
+        m_das.approvalStatus(requestId, [self, requestId](Result<das::ApprovalStatus> status) {
+            if (!self || !self->m_running)
+                return;
+            if (!status) {
+                self->stopOnError(status.error());
+                return;
+            }
+            if (status->status == QLatin1String("approved")) {
+                self->m_deadline.stop();
+                self->requestObject();
+            } else if (status->status == QLatin1String("pending")) {
+                self->pollApproval(requestId);
+            } else {
+                self->stopOnError(Error{ErrorCode::AccessDenied,
+                    tr("The approval request for this PC was %1. Ask your administrator.").arg(status->status)});
+            }
+        });
+    });
+    m_pollTimer.start(m_options.approvalPollInterval);
+}
+
+void ReauthFlow::openBrowser(const QUrl &authorizationUrl)
+{
+    Q_EMIT progress(Step::WaitingForUser, tr("Approve the sign-in on your phone."));
+    m_deadline.disconnect();
+    connect(&m_deadline, &QTimer::timeout, this, [this] {
+        stopOnError(Error{ErrorCode::Timeout,
+            tr("The sign-in was not completed in time. Try again, and approve on your phone when asked.")});
+    });
+    // The IdP's own wait, plus the time for its answers to travel.
+    m_deadline.start(m_servers.approvalTimeout + m_servers.responseTimeout);
+    m_frontend.open(authorizationUrl);
+}
+
+void ReauthFlow::onRedirect(const QUrl &redirect)
+{
+    if (!m_running)
+        return;
+    m_deadline.stop();
+    oidc::RedirectExpectations expect;
+    expect.redirectUri = m_redirectUri;
+    expect.state = m_flowState;
+    expect.issuer = m_servers.idpIssuer;
+    expect.issRequired = m_metadata && m_metadata->issParameterSupported;
+    auto code = oidc::codeFromRedirect(redirect, expect);
+    if (!code) {
+        stopOnError(code.error());
+        return;
+    }
+    exchange(*code);
+}
+
+void ReauthFlow::exchange(const QString &code)
+{
+    Q_EMIT progress(Step::CodeExchange, tr("Completing the sign-in…"));
+    oidc::CodeExchange request;
+    request.code = code;
+    request.codeVerifier = m_verifier;
+    request.redirectUri = m_redirectUri;
+    request.clientId = m_servers.clientId;
+    QPointer<ReauthFlow> self(this);
+    oidc::exchangeCode(m_http, m_metadata->tokenEndpoint, request, [self](Result<oidc::TokenResponse> tokens) {
+        if (!self || !self->m_running)
+            return;
+        if (!tokens) {
+            self->stopOnError(tokens.error());
+            return;
+        }
+        self->validate(tokens->idToken, tokens->accessToken);
+    });
+}
+
+void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessToken)
+{
+    Q_EMIT progress(Step::Validation, tr("Checking the identity provider's answer…"));
+    // The kid only picks which keys to fetch; the validator trusts nothing before the signature.
+    auto unverified = jose::decodeUnverified(idToken);
+    if (!unverified) {
+        stopOnError(unverified.error());
+        return;
+    }
+    QPointer<ReauthFlow> self(this);
+    m_provider.jwks()->keysFor(unverified->header.kid, [self, idToken, accessToken](Result<jose::JwkSet> keys) {
+        if (!self || !self->m_running)
+            return;
+        if (!keys) {
+            self->stopOnError(keys.error());
+            return;
+        }
+        oidc::IdTokenRequirements rules;
+        rules.issuer = self->m_servers.idpIssuer;
+        rules.clientId = self->m_servers.clientId;
+        rules.nonce = self->m_nonce;
+        rules.subject = self->m_sharedId;
+        rules.leeway = kLeeway;
+        // Issued during this flow: nothing older can answer this request.
+        rules.maxTokenAge = std::chrono::seconds(self->m_clock.secondsSinceEpoch() - self->m_startedAt) + kLeeway;
+        auto token = oidc::validateIdToken(idToken, *keys, rules, self->m_clock);
+        if (!token) {
+            self->stopOnError(token.error());
+            return;
+        }
+        FlowResult result;
+        result.user = self->m_user;
+        result.sharedId = self->m_sharedId;
+        result.idToken = *token;
+        result.rawIdToken = idToken;
+        result.accessToken = accessToken;
+        self->finish(std::move(result));
+    });
+}
+
+void ReauthFlow::finish(Result<FlowResult> result)
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    m_deadline.stop();
+    m_pollTimer.stop();
+    m_frontend.close();
+    // Whatever is still in flight belongs to this flow and must not come back.
+    m_http.cancelAll();
+    if (result)
+        Q_EMIT succeeded(*result);
+    else
+        Q_EMIT failed(result.error());
+}
+
+} // namespace hotdesk::flow

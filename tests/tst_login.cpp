@@ -1,0 +1,420 @@
+// End to end: "hotdesk login" against "hotdesk-stubs all" over TLS on loopback, in print and system mode, and every way it must fail.
+#include "flowfollower.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrlQuery>
+
+using namespace hotdesk::test;
+
+namespace {
+
+QJsonObject readJson(const QString &file)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+bool writeJson(const QString &file, const QJsonObject &object)
+{
+    QFile f(file);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(QJsonDocument(object).toJson()) > 0;
+}
+
+// A port nothing listens on: bound once, then released.
+quint16 deadPort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
+}
+
+// Four consecutive free ports: the servers keep their URLs across restarts, as
+// the enrollment is bound to the DAS URL.
+quint16 freePortBase()
+{
+    for (quint16 base = quint16(20000 + (QCoreApplication::applicationPid() % 2000) * 16); base < 60000; base += 97) {
+        QTcpServer probes[4];
+        bool free = true;
+        for (int i = 0; i < 4 && free; ++i)
+            free = probes[i].listen(QHostAddress::LocalHost, quint16(base + i));
+        if (free)
+            return base;
+    }
+    return 0;
+}
+
+QJsonObject payloadOf(const QByteArray &jwt)
+{
+    const QList<QByteArray> parts = jwt.split('.');
+    if (parts.size() != 3)
+        return {};
+    return QJsonDocument::fromJson(QByteArray::fromBase64(parts[1], QByteArray::Base64UrlEncoding)).object();
+}
+
+} // namespace
+
+class TestLogin : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void printMode();
+    void systemMode();
+    void secondFlowForKnownUser();
+    void serverFaults_data();
+    void serverFaults();
+    void slowServerTimesOut();
+    void phoneDenies();
+    void nobodyApprovesInTime();
+    void identityProviderDown();
+    void firstDasDownFailsOver();
+    void wrongStateIsRejected();
+    void notEnrolled();
+
+private:
+    void startStubs(const QStringList &faults = {}, bool autoApprove = true);
+    void stopStubs();
+    QString policyWith(const std::function<void(QJsonObject &servers)> &edit);
+    struct Run {
+        int exitCode = -1;
+        QByteArray out;
+        QByteArray err;
+        QUrl openUrl;
+        FollowResult follow;
+    };
+    // Runs hotdesk login --browser print, follows the printed URL like a browser would.
+    Run loginPrint(const QString &user, const QString &policy = {}, const QString &stateDir = {});
+    QProcessEnvironment agentEnvironment() const;
+
+    QTemporaryDir m_dir;
+    QString m_data;
+    QString m_state;
+    QString m_ca;
+    QString m_policy;
+    QProcess m_stubs;
+    QByteArray m_stubsOutput;
+    quint16 m_portBase = 0;
+};
+
+QProcessEnvironment TestLogin::agentEnvironment() const
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("HOTDESK_STATE_DIR"), m_state);
+    return env;
+}
+
+void TestLogin::startStubs(const QStringList &faults, bool autoApprove)
+{
+    stopStubs();
+    QFile::remove(QDir(m_data).filePath(QStringLiteral("endpoints.json")));
+    QStringList args{QStringLiteral("all"), QStringLiteral("--data"), m_data, QStringLiteral("--port-base"),
+        QString::number(m_portBase)};
+    if (autoApprove)
+        args << QStringLiteral("--auto-approve=0");
+    for (const QString &fault : faults)
+        args << QStringLiteral("--fault") << fault;
+    m_stubs.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    m_stubs.start(QStringLiteral(HOTDESK_STUBS_BINARY), args);
+    QVERIFY(m_stubs.waitForStarted(10000));
+    m_stubsOutput.clear();
+    QTRY_VERIFY_WITH_TIMEOUT((m_stubsOutput += m_stubs.readAllStandardOutput()).contains("\nca "), 30000);
+    QVERIFY(QFile::exists(m_policy));
+}
+
+void TestLogin::stopStubs()
+{
+    if (m_stubs.state() == QProcess::NotRunning)
+        return;
+    m_stubs.terminate();
+    if (!m_stubs.waitForFinished(10000)) {
+        m_stubs.kill();
+        m_stubs.waitForFinished(10000);
+    }
+}
+
+QString TestLogin::policyWith(const std::function<void(QJsonObject &servers)> &edit)
+{
+    QJsonObject policy = readJson(m_policy);
+    QJsonObject servers = policy.value(QLatin1String("servers")).toObject();
+    edit(servers);
+    policy.insert(QStringLiteral("servers"), servers);
+    static int counter = 0;
+    const QString file = m_dir.filePath(QStringLiteral("policy-%1.json").arg(++counter));
+    writeJson(file, policy);
+    return file;
+}
+
+void TestLogin::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_data = m_dir.filePath(QStringLiteral("data"));
+    m_state = m_dir.filePath(QStringLiteral("state"));
+    QVERIFY(QDir().mkpath(m_data));
+    m_ca = QDir(m_data).filePath(QStringLiteral("ca.pem"));
+    m_policy = QDir(m_data).filePath(QStringLiteral("agent-policy.json"));
+    m_portBase = freePortBase();
+    QVERIFY(m_portBase != 0);
+    startStubs();
+
+    QProcess admin;
+    admin.start(QStringLiteral(HOTDESK_STUBS_BINARY),
+        {QStringLiteral("admin"), QStringLiteral("create-token"), QStringLiteral("--role"), QStringLiteral("admin"),
+            QStringLiteral("--data"), m_data});
+    QVERIFY(admin.waitForFinished(30000));
+    QCOMPARE(admin.exitCode(), 0);
+    const QByteArray token = admin.readAllStandardOutput().trimmed().split('\n').last();
+    QVERIFY(token.startsWith("hdat_"));
+
+    QProcess enroll;
+    enroll.setProcessEnvironment(agentEnvironment());
+    enroll.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("enroll"), QStringLiteral("--policy"), m_policy, QStringLiteral("--admin-token"), QString::fromLatin1(token)});
+    QVERIFY(enroll.waitForFinished(60000));
+    QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+}
+
+void TestLogin::cleanupTestCase()
+{
+    stopStubs();
+}
+
+TestLogin::Run TestLogin::loginPrint(const QString &user, const QString &policy, const QString &stateDir)
+{
+    Run run;
+    QProcess agent;
+    QProcessEnvironment env = agentEnvironment();
+    if (!stateDir.isEmpty())
+        env.insert(QStringLiteral("HOTDESK_STATE_DIR"), stateDir);
+    agent.setProcessEnvironment(env);
+    agent.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("login"), QStringLiteral("--user"), user, QStringLiteral("--browser"), QStringLiteral("print"),
+            QStringLiteral("--policy"), policy.isEmpty() ? m_policy : policy});
+    if (!agent.waitForStarted(10000))
+        return run;
+    // The first stdout line is "open: URL"; it may never come when an early step fails.
+    QByteArray out;
+    QDeadlineTimer deadline(60000);
+    while (!out.contains('\n') && agent.state() != QProcess::NotRunning && !deadline.hasExpired()) {
+        agent.waitForReadyRead(200);
+        out += agent.readAllStandardOutput();
+    }
+    if (out.startsWith("open: ")) {
+        run.openUrl = QUrl::fromEncoded(out.mid(6, out.indexOf('\n') - 6));
+        FlowFollower follower(m_ca);
+        run.follow = follower.follow(run.openUrl, QStringLiteral("http://127.0.0.1:"));
+    }
+    agent.waitForFinished(120000);
+    run.exitCode = agent.exitStatus() == QProcess::NormalExit ? agent.exitCode() : -1;
+    run.out = out + agent.readAllStandardOutput();
+    run.err = agent.readAllStandardError();
+    return run;
+}
+
+void TestLogin::printMode()
+{
+    const Run run = loginPrint(QStringLiteral("alice"));
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.follow.reachedRedirect);
+    // stdout: exactly the "open:" line, then the claims.
+    const qsizetype newline = run.out.indexOf('\n');
+    QVERIFY(run.out.startsWith("open: https://127.0.0.1:"));
+    const QJsonObject claims = QJsonDocument::fromJson(run.out.mid(newline + 1)).object();
+    QVERIFY2(!claims.isEmpty(), run.out.constData());
+    const QJsonObject policy = readJson(m_policy).value(QLatin1String("servers")).toObject();
+    QCOMPARE(claims.value(QLatin1String("iss")).toString(), policy.value(QLatin1String("idp_issuer")).toString());
+    QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
+    QVERIFY(claims.value(QLatin1String("sub")).toString().size() >= 16);
+    QVERIFY(!claims.value(QLatin1String("nonce")).toString().isEmpty());
+    // The authorization URL carries a request object for this user, signed by the DAS.
+    const QUrlQuery query(run.openUrl);
+    QCOMPARE(query.queryItemValue(QStringLiteral("client_id")), QStringLiteral("hotdesk-agent"));
+    const QJsonObject request = payloadOf(query.queryItemValue(QStringLiteral("request")).toLatin1());
+    QCOMPARE(request.value(QLatin1String("claims")).toObject().value(QLatin1String("id_token")).toObject()
+                 .value(QLatin1String("sub")).toObject().value(QLatin1String("value")).toString(),
+        claims.value(QLatin1String("sub")).toString());
+    QVERIFY(run.err.contains("hotdesk: Approve the sign-in on your phone."));
+}
+
+void TestLogin::systemMode()
+{
+    QProcess agent;
+    QProcessEnvironment env = agentEnvironment();
+    env.insert(QStringLiteral("BROWSER"), QStringLiteral(HOTDESK_TEST_BROWSER));
+    env.insert(QStringLiteral("HOTDESK_TEST_CA"), m_ca);
+    agent.setProcessEnvironment(env);
+    agent.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("login"), QStringLiteral("--user"), QStringLiteral("bob@corp.example"), QStringLiteral("--browser"),
+            QStringLiteral("system"), QStringLiteral("--policy"), m_policy});
+    QVERIFY(agent.waitForFinished(120000));
+    const QByteArray err = agent.readAllStandardError();
+    QVERIFY2(agent.exitCode() == 0, err.constData());
+    const QByteArray out = agent.readAllStandardOutput();
+    // Only the claims: no "open:" line outside print mode.
+    const QJsonObject claims = QJsonDocument::fromJson(out).object();
+    QVERIFY2(!claims.isEmpty(), out.constData());
+    QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
+    QVERIFY(err.contains("bob@corp.example signed in"));
+}
+
+void TestLogin::secondFlowForKnownUser()
+{
+    // alice is in this PC's list of users now: no registration again, same subject.
+    const Run first = loginPrint(QStringLiteral("carol"));
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    QVERIFY(first.err.contains("Registering carol"));
+    const Run second = loginPrint(QStringLiteral("carol"));
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    QVERIFY(!second.err.contains("Registering"));
+    const auto sub = [](const Run &r) {
+        return QJsonDocument::fromJson(r.out.mid(r.out.indexOf('\n') + 1)).object().value(QLatin1String("sub")).toString();
+    };
+    QCOMPARE(sub(second), sub(first));
+}
+
+void TestLogin::serverFaults_data()
+{
+    QTest::addColumn<QString>("fault");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("wrong-key") << "wrong-key" << "bad_signature";
+    QTest::newRow("wrong-iss") << "wrong-iss" << "issuer_mismatch";
+    QTest::newRow("wrong-aud") << "wrong-aud" << "audience_mismatch";
+    QTest::newRow("expired") << "expired" << "expired";
+    QTest::newRow("wrong-nonce") << "wrong-nonce" << "nonce_mismatch";
+    QTest::newRow("no-nonce") << "no-nonce" << "nonce_missing";
+    QTest::newRow("garbage") << "garbage" << "malformed_answer";
+    QTest::newRow("500") << "500" << "server_error";
+}
+
+void TestLogin::serverFaults()
+{
+    QFETCH(QString, fault);
+    QFETCH(QString, reason);
+    startStubs({fault});
+    const Run run = loginPrint(QStringLiteral("alice"));
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains(QByteArray(QByteArray("rejected: ") + reason.toLatin1())), run.err.constData());
+    // Nothing that looks like success: no claims on stdout.
+    QVERIFY(!run.out.contains("\"sub\""));
+    startStubs();
+}
+
+void TestLogin::slowServerTimesOut()
+{
+    startStubs({QStringLiteral("slow=6")});
+    const QString policy = policyWith([](QJsonObject &servers) {
+        servers.insert(QStringLiteral("response_timeout"), QStringLiteral("PT2S"));
+    });
+    const Run run = loginPrint(QStringLiteral("alice"), policy);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("rejected: timeout"), run.err.constData());
+    startStubs();
+}
+
+void TestLogin::phoneDenies()
+{
+    startStubs({}, false);
+    // The phone says no as soon as the challenge is there.
+    QProcess phone;
+    phone.start(QStringLiteral("/bin/sh"),
+        {QStringLiteral("-c"),
+            QStringLiteral("for i in $(seq 1 100); do \"%1\" phone deny alice --data \"%2\" >/dev/null 2>&1 && exit 0; sleep 0.2; done; exit 1")
+                .arg(QStringLiteral(HOTDESK_STUBS_BINARY), m_data)});
+    const Run run = loginPrint(QStringLiteral("alice"));
+    phone.waitForFinished(30000);
+    QCOMPARE(phone.exitCode(), 0);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("rejected: access_denied"), run.err.constData());
+    startStubs();
+}
+
+void TestLogin::nobodyApprovesInTime()
+{
+    startStubs({}, false);
+    const QString policy = policyWith([](QJsonObject &servers) {
+        servers.insert(QStringLiteral("approval_timeout"), QStringLiteral("PT3S"));
+        servers.insert(QStringLiteral("response_timeout"), QStringLiteral("PT2S"));
+    });
+    QProcess agent;
+    agent.setProcessEnvironment(agentEnvironment());
+    agent.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("login"), QStringLiteral("--user"), QStringLiteral("alice"), QStringLiteral("--browser"),
+            QStringLiteral("print"), QStringLiteral("--policy"), policy});
+    // Nobody opens the URL and no phone answers: the agent gives up by itself.
+    QVERIFY(agent.waitForFinished(60000));
+    QCOMPARE(agent.exitCode(), 1);
+    const QByteArray err = agent.readAllStandardError();
+    QVERIFY2(err.contains("rejected: timeout"), err.constData());
+    startStubs();
+}
+
+void TestLogin::identityProviderDown()
+{
+    const QString policy = policyWith([](QJsonObject &servers) {
+        servers.insert(QStringLiteral("idp_issuer"), QStringLiteral("https://127.0.0.1:%1").arg(deadPort()));
+    });
+    const Run run = loginPrint(QStringLiteral("alice"), policy);
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("rejected: unreachable"), run.err.constData());
+}
+
+void TestLogin::firstDasDownFailsOver()
+{
+    const QString policy = policyWith([](QJsonObject &servers) {
+        QJsonArray das = servers.value(QLatin1String("das")).toArray();
+        das.prepend(QStringLiteral("https://127.0.0.1:%1").arg(deadPort()));
+        servers.insert(QStringLiteral("das"), das);
+    });
+    const Run run = loginPrint(QStringLiteral("alice"), policy);
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+}
+
+void TestLogin::wrongStateIsRejected()
+{
+    QProcess agent;
+    agent.setProcessEnvironment(agentEnvironment());
+    agent.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("login"), QStringLiteral("--user"), QStringLiteral("alice"), QStringLiteral("--browser"),
+            QStringLiteral("print"), QStringLiteral("--policy"), m_policy});
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += agent.readAllStandardOutput()).contains('\n'), 30000);
+    QVERIFY(out.startsWith("open: "));
+    const QUrl open = QUrl::fromEncoded(out.mid(6, out.indexOf('\n') - 6));
+    const QJsonObject request = payloadOf(QUrlQuery(open).queryItemValue(QStringLiteral("request")).toLatin1());
+    // Someone else's authorization response arrives at the agent's listener.
+    QUrl forged(request.value(QLatin1String("redirect_uri")).toString());
+    QVERIFY(forged.isValid());
+    QUrlQuery q;
+    q.addQueryItem(QStringLiteral("code"), QStringLiteral("stolen-code"));
+    q.addQueryItem(QStringLiteral("state"), QStringLiteral("not-the-state-of-this-flow"));
+    q.addQueryItem(QStringLiteral("iss"), request.value(QLatin1String("aud")).toString());
+    forged.setQuery(q);
+    FlowFollower browser(m_ca);
+    browser.follow(forged, QStringLiteral("never"));
+    QVERIFY(agent.waitForFinished(30000));
+    QCOMPARE(agent.exitCode(), 1);
+    const QByteArray err = agent.readAllStandardError();
+    QVERIFY2(err.contains("rejected: state_mismatch"), err.constData());
+}
+
+void TestLogin::notEnrolled()
+{
+    QTemporaryDir empty;
+    const Run run = loginPrint(QStringLiteral("alice"), {}, empty.path());
+    QCOMPARE(run.exitCode, 1);
+    QVERIFY2(run.err.contains("rejected: not_enrolled"), run.err.constData());
+}
+
+QTEST_GUILESS_MAIN(TestLogin)
+#include "tst_login.moc"
