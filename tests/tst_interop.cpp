@@ -187,6 +187,8 @@ private:
     };
     // hotdesk login --browser print for kUser; the person logs in at the provider as login.
     Run loginPrint(const QString &login);
+    // (Re)starts the provider on its port, so its issuer stays the one the DAS knows.
+    void startProvider(bool ignoresRequestedSub);
     static void stop(QProcess &process);
 
     QTemporaryDir m_dir;
@@ -195,6 +197,9 @@ private:
     QString m_ca;
     QString m_policy;
     QString m_issuer;
+    quint16 m_providerPort = 0;
+    QString m_dasUrl;
+    bool m_providerIgnoresSub = false;
     QProcess m_stubs;
     QProcess m_provider;
 };
@@ -222,9 +227,9 @@ void TestInterop::initTestCase()
     // The provider's address first: the DAS writes request objects for it.
     // The DAS reads its discovery document only on the first request, so the
     // stubs may start before the provider, which needs the DAS's /jwks URL.
-    const quint16 providerPort = freePort();
-    QVERIFY(providerPort != 0);
-    m_issuer = QStringLiteral("https://127.0.0.1:%1").arg(providerPort);
+    m_providerPort = freePort();
+    QVERIFY(m_providerPort != 0);
+    m_issuer = QStringLiteral("https://127.0.0.1:%1").arg(m_providerPort);
 
     m_stubs.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_stubs.start(QStringLiteral(HOTDESK_STUBS_BINARY),
@@ -237,24 +242,10 @@ void TestInterop::initTestCase()
     const auto das = dasLine.match(QString::fromUtf8(stubsOutput));
     QVERIFY2(das.hasMatch(), stubsOutput.constData());
 
-    // TLS: the provider shows the stubs' server certificate (127.0.0.1, signed
-    // by the CA of the data directory), which the agent's policy and the DAS
-    // trust; node trusts that CA for the DAS's /jwks.
-    QProcessEnvironment providerEnv = QProcessEnvironment::systemEnvironment();
-    providerEnv.insert(QStringLiteral("NODE_EXTRA_CA_CERTS"), m_ca);
-    m_provider.setProcessEnvironment(providerEnv);
-    m_provider.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_provider.start(QStringLiteral(HOTDESK_NODE),
-        {QStringLiteral(HOTDESK_INTEROP_DIR "/provider.mjs"), QStringLiteral("--cert"),
-            QDir(m_data).filePath(QStringLiteral("server.pem")), QStringLiteral("--key"),
-            QDir(m_data).filePath(QStringLiteral("server-key.pem")), QStringLiteral("--client-jwks-uri"),
-            QString(das.captured(1) + QStringLiteral("/jwks")), QStringLiteral("--port"), QString::number(providerPort)});
-    QVERIFY(m_provider.waitForStarted(10000));
-    QByteArray providerOutput;
-    QTRY_VERIFY_WITH_TIMEOUT((providerOutput += m_provider.readAllStandardOutput()).contains('\n')
-                                 || m_provider.state() == QProcess::NotRunning,
-        30000);
-    QCOMPARE(QString::fromUtf8(providerOutput.trimmed()), QString(QStringLiteral("issuer ") + m_issuer));
+    m_dasUrl = das.captured(1);
+    startProvider(false);
+    if (QTest::currentTestFailed())
+        return;
 
     // The DAS has no user directory with --issuer: the administrator maps the user.
     QProcess map;
@@ -280,6 +271,32 @@ void TestInterop::initTestCase()
         {QStringLiteral("enroll"), QStringLiteral("--policy"), m_policy, QStringLiteral("--admin-token"), QString::fromLatin1(token)});
     QVERIFY(enroll.waitForFinished(60000));
     QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+}
+
+void TestInterop::startProvider(bool ignoresRequestedSub)
+{
+    stop(m_provider);
+    // TLS: the provider shows the stubs' server certificate (127.0.0.1, signed
+    // by the CA of the data directory), which the agent's policy and the DAS
+    // trust; node trusts that CA for the DAS's /jwks.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("NODE_EXTRA_CA_CERTS"), m_ca);
+    m_provider.setProcessEnvironment(env);
+    m_provider.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    QStringList args{QStringLiteral(HOTDESK_INTEROP_DIR "/provider.mjs"), QStringLiteral("--cert"),
+        QDir(m_data).filePath(QStringLiteral("server.pem")), QStringLiteral("--key"),
+        QDir(m_data).filePath(QStringLiteral("server-key.pem")), QStringLiteral("--client-jwks-uri"),
+        QString(m_dasUrl + QStringLiteral("/jwks")), QStringLiteral("--port"), QString::number(m_providerPort)};
+    if (ignoresRequestedSub)
+        args << QStringLiteral("--ignore-requested-sub");
+    m_provider.start(QStringLiteral(HOTDESK_NODE), args);
+    QVERIFY(m_provider.waitForStarted(10000));
+    QByteArray output;
+    QTRY_VERIFY_WITH_TIMEOUT((output += m_provider.readAllStandardOutput()).contains('\n')
+                                 || m_provider.state() == QProcess::NotRunning,
+        30000);
+    QCOMPARE(QString::fromUtf8(output.trimmed()), QString(QStringLiteral("issuer ") + m_issuer));
+    m_providerIgnoresSub = ignoresRequestedSub;
 }
 
 void TestInterop::cleanupTestCase()
@@ -333,22 +350,36 @@ TestInterop::Run TestInterop::loginPrint(const QString &login)
 void TestInterop::signIn_data()
 {
     QTest::addColumn<QString>("login");
-    QTest::addColumn<bool>("succeeds");
+    QTest::addColumn<bool>("providerIgnoresSub");
+    QTest::addColumn<int>("loginForms");
+    QTest::addColumn<QString>("reason"); // after "rejected:"; empty: signed in
     // The provider's account is the shared id the DAS asked for.
-    QTest::newRow("the mapped account") << kSharedId << true;
+    QTest::newRow("the mapped account") << kSharedId << false << 1 << QString();
     // Another account: the request object's claims.id_token.sub.value is
     // essential, so the provider asks for a login again; the person cancels.
-    QTest::newRow("another account") << QStringLiteral("mallory-3a9e") << false;
+    QTest::newRow("another account") << QStringLiteral("mallory-3a9e") << false << 2 << QStringLiteral("access_denied");
+    // A provider that ignores the requested sub issues a token for the other
+    // account: the agent's own check refuses it.
+    QTest::newRow("another account, sub ignored by the provider")
+        << QStringLiteral("mallory-3a9e") << true << 1 << QStringLiteral("subject_mismatch");
 }
 
 void TestInterop::signIn()
 {
     QFETCH(QString, login);
-    QFETCH(bool, succeeds);
+    QFETCH(bool, providerIgnoresSub);
+    QFETCH(int, loginForms);
+    QFETCH(QString, reason);
+    if (providerIgnoresSub != m_providerIgnoresSub) {
+        startProvider(providerIgnoresSub);
+        if (QTest::currentTestFailed())
+            return;
+    }
     const Run run = loginPrint(login);
     QVERIFY2(run.openUrl.isValid() && !run.openUrl.isEmpty(), QByteArray(run.out + run.err).constData());
     QVERIFY2(run.browser.error.isEmpty(), qPrintable(run.browser.error));
     QVERIFY2(!run.browser.redirect.isEmpty(), run.err.constData());
+    QCOMPARE(run.browser.loginForms, loginForms);
 
     // The agent sends the browser to the provider's own authorization endpoint
     // (from its discovery document) with the DAS's request object for the provider.
@@ -363,14 +394,13 @@ void TestInterop::signIn()
     // RFC 9207: the provider names itself in the response.
     QCOMPARE(QUrlQuery(run.browser.redirect).queryItemValue(QStringLiteral("iss"), QUrl::FullyDecoded), m_issuer);
 
-    if (!succeeds) {
-        QCOMPARE(run.browser.loginForms, 2);
+    if (!reason.isEmpty()) {
         QCOMPARE(run.exitCode, 1);
-        QVERIFY2(run.err.contains("rejected: access_denied"), run.err.constData());
+        QVERIFY2(run.err.contains(QByteArray("rejected: " + reason.toLatin1())), run.err.constData());
+        // Nothing that looks like success: no claims on stdout.
         QVERIFY(!run.out.contains("\"sub\""));
         return;
     }
-    QCOMPARE(run.browser.loginForms, 1);
     QVERIFY2(run.exitCode == 0, run.err.constData());
     const qsizetype newline = run.out.indexOf('\n');
     const QJsonObject claims = QJsonDocument::fromJson(run.out.mid(newline + 1)).object();

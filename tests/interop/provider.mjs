@@ -1,6 +1,7 @@
 // A standards OpenID Provider (the npm oidc-provider) configured for Hotdesk's agent, for the interoperability test.
 //
 //   node provider.mjs --cert FILE --key FILE --client-jwks-uri URL [--client-id ID] [--port N]
+//                     [--ignore-requested-sub]
 //
 // Listens with TLS on 127.0.0.1 (port 0: any free port) and prints
 // "issuer https://127.0.0.1:PORT" on stdout once it serves. Set
@@ -11,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { parseArgs } from 'node:util';
 
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     'client-jwks-uri': { type: 'string' },
     'client-id': { type: 'string', default: 'hotdesk-agent' },
     port: { type: 'string', default: '0' },
+    'ignore-requested-sub': { type: 'boolean', default: false },
   },
 });
 for (const required of ['cert', 'key', 'client-jwks-uri']) {
@@ -70,6 +72,15 @@ const configuration = {
     return globalThis.fetch(url, options);
   },
 };
+
+if (args['ignore-requested-sub']) {
+  // A misbehaving provider, for the test: it signs in whoever logs in, whatever
+  // claims.id_token.sub.value the request object asks for, so only the agent's
+  // own check of sub stands between another account and the session.
+  const policy = interactionPolicy.base();
+  policy.get('login').checks.remove('claims_id_token_sub_value');
+  configuration.interactions = { policy };
+}
 
 const server = createServer({ cert: readFileSync(args.cert), key: readFileSync(args.key) });
 server.listen(Number(args.port), '127.0.0.1', () => {
