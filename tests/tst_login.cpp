@@ -3,6 +3,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -73,6 +74,7 @@ private Q_SLOTS:
     void printMode();
     void systemMode();
     void secondFlowForKnownUser();
+    void embeddedMode();
     void serverFaults_data();
     void serverFaults();
     void slowServerTimesOut();
@@ -84,7 +86,7 @@ private Q_SLOTS:
     void notEnrolled();
 
 private:
-    void startStubs(const QStringList &faults = {}, bool autoApprove = true);
+    void startStubs(const QStringList &faults = {}, bool autoApprove = true, int approveDelayMs = 0);
     void stopStubs();
     QString policyWith(const std::function<void(QJsonObject &servers)> &edit);
     struct Run {
@@ -115,14 +117,14 @@ QProcessEnvironment TestLogin::agentEnvironment() const
     return env;
 }
 
-void TestLogin::startStubs(const QStringList &faults, bool autoApprove)
+void TestLogin::startStubs(const QStringList &faults, bool autoApprove, int approveDelayMs)
 {
     stopStubs();
     QFile::remove(QDir(m_data).filePath(QStringLiteral("endpoints.json")));
     QStringList args{QStringLiteral("all"), QStringLiteral("--data"), m_data, QStringLiteral("--port-base"),
         QString::number(m_portBase)};
     if (autoApprove)
-        args << QStringLiteral("--auto-approve=0");
+        args << QStringLiteral("--auto-approve=%1").arg(approveDelayMs);
     for (const QString &fault : faults)
         args << QStringLiteral("--fault") << fault;
     m_stubs.setProcessChannelMode(QProcess::ForwardedErrorChannel);
@@ -281,6 +283,34 @@ void TestLogin::secondFlowForKnownUser()
         return QJsonDocument::fromJson(r.out.mid(r.out.indexOf('\n') + 1)).object().value(QLatin1String("sub")).toString();
     };
     QCOMPARE(sub(second), sub(first));
+}
+
+void TestLogin::embeddedMode()
+{
+    // A real WebEngine window on the X display of ./dev test; the phone approves
+    // after 1.5 s, so the waiting page is on screen for a while.
+    if (qEnvironmentVariableIsEmpty("DISPLAY"))
+        QFAIL("the embedded browser needs an X display: run the suite with ./dev test (Xvfb)");
+    startStubs({}, true, 1500);
+    const QString screenshot = QDir::current().filePath(QStringLiteral("login-embedded-waiting.png"));
+    QFile::remove(screenshot);
+    QProcess agent;
+    QProcessEnvironment env = agentEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("xcb"));
+    env.insert(QStringLiteral("HOTDESK_SCREENSHOT"), screenshot);
+    agent.setProcessEnvironment(env);
+    agent.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("login"), QStringLiteral("--user"), QStringLiteral("alice"), QStringLiteral("--policy"), m_policy});
+    QVERIFY(agent.waitForFinished(120000));
+    const QByteArray err = agent.readAllStandardError();
+    QVERIFY2(agent.exitCode() == 0, err.constData());
+    const QJsonObject claims = QJsonDocument::fromJson(agent.readAllStandardOutput()).object();
+    QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
+    // The waiting page was shown and saved as a test artifact.
+    QImage image(screenshot);
+    QVERIFY2(!image.isNull(), qPrintable(screenshot));
+    QVERIFY(image.width() > 100 && image.height() > 100);
+    startStubs();
 }
 
 void TestLogin::serverFaults_data()
