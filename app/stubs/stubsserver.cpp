@@ -172,9 +172,12 @@ Status StubsServer::writeAgentPolicy()
     // The agent's policy for this deployment (format: docs/stubs.md until the
     // policy schema of the tray agent replaces it).
     const Endpoints &e = m_context.endpoints;
+    // With --issuer the DAS writes request objects for that provider, so the
+    // agent must expect its tokens, not the in-process IdP's.
+    const QString idpIssuer = !m_context.issuer.isEmpty() ? m_context.issuer : m_idp ? m_idp->issuer() : QString();
     QJsonObject servers{
         {QStringLiteral("das"), QJsonArray{e.das.toString()}},
-        {QStringLiteral("idp_issuer"), m_idp ? m_idp->issuer() : QString()},
+        {QStringLiteral("idp_issuer"), idpIssuer},
         {QStringLiteral("client_id"), m_context.clientId},
         {QStringLiteral("ca_bundle"), m_ca.caFile()},
         {QStringLiteral("connect_timeout"), QStringLiteral("PT5S")},
