@@ -13,6 +13,10 @@
 
 #include <QCommandLineParser>
 #include <QJsonDocument>
+#include <QTimer>
+
+#include <cstdio>
+#include <optional>
 
 namespace hotdesk::cli {
 
@@ -27,6 +31,15 @@ Result<BrowserMode> browserMode(const QString &name)
     if (name == u"print")
         return BrowserMode::Print;
     return fail(ErrorCode::Unsupported, QStringLiteral("--browser takes embedded, system or print"));
+}
+
+// One line typed by the user; nullopt at the end of input.
+std::optional<QString> readLineFromStdin()
+{
+    char buffer[256];
+    if (!std::fgets(buffer, sizeof buffer, stdin))
+        return std::nullopt;
+    return QString::fromLocal8Bit(buffer).trimmed();
 }
 
 } // namespace
@@ -56,10 +69,12 @@ int runLogin(const QStringList &args)
         QStringLiteral("embedded (a window of Hotdesk, the default), system (the default browser and a loopback "
                        "redirect) or print (prints 'open: URL' and waits on the loopback redirect)."),
         QStringLiteral("MODE"), QStringLiteral("embedded"));
-    const QCommandLineOption noApproval(QStringLiteral("no-approval"),
-        QStringLiteral("When the DAS does not recognize this PC, fail instead of asking an administrator."));
+    const QCommandLineOption recognition(QStringLiteral("recognition"),
+        QStringLiteral("When the DAS does not recognize this PC: approval (ask an administrator and wait, the "
+                       "default), code (a one-time code is sent to the user, who types it here) or none (fail)."),
+        QStringLiteral("HOW"), QStringLiteral("approval"));
     CommonOptions common;
-    parser.addOptions({user, browser, noApproval});
+    parser.addOptions({user, browser, recognition});
     common.addTo(parser);
 
     const QString command = QStringLiteral("login");
@@ -113,7 +128,15 @@ int runLogin(const QStringList &args)
 
     flow::FlowOptions options;
     options.user = parser.value(user);
-    options.requestApproval = !parser.isSet(noApproval);
+    const QString how = parser.value(recognition);
+    if (how == u"approval")
+        options.recognition = flow::Recognition::Approval;
+    else if (how == u"code")
+        options.recognition = flow::Recognition::OneTimeCode;
+    else if (how == u"none")
+        options.recognition = flow::Recognition::None;
+    else
+        return usageError(QStringLiteral("--recognition takes approval, code or none"), command);
 
     return runUntilDone([&](std::function<void(int)> done) {
         ctx.loadCredential([&, done](Status loaded) {
@@ -128,6 +151,20 @@ int runLogin(const QStringList &args)
             QObject::connect(reauth, &flow::ReauthFlow::approvalRequested, reauth, [](const QString &id) {
                 printErr(QStringLiteral("hotdesk: approval request %1 is waiting for an administrator").arg(id));
             });
+            QObject::connect(reauth, &flow::ReauthFlow::oneTimeCodeNeeded, reauth,
+                [reauth](int digits, qint64, int attemptsLeft) {
+                    // Read after the signal returns, so the prompt never blocks inside the flow.
+                    QTimer::singleShot(0, reauth, [reauth, digits, attemptsLeft] {
+                        printErr(QStringLiteral("hotdesk: enter the %1-digit code (%2 attempt(s) left): ")
+                                     .arg(digits)
+                                     .arg(attemptsLeft));
+                        const std::optional<QString> code = readLineFromStdin();
+                        if (code)
+                            reauth->provideOneTimeCode(*code);
+                        else
+                            reauth->cancel();
+                    });
+                });
             QObject::connect(reauth, &flow::ReauthFlow::failed, reauth, [done](const Error &error) { done(reject(error)); });
             QObject::connect(reauth, &flow::ReauthFlow::succeeded, reauth, [done](const flow::FlowResult &result) {
                 printErr(QStringLiteral("hotdesk: %1 signed in; the ID token is valid").arg(result.user));

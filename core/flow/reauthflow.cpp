@@ -192,10 +192,17 @@ void ReauthFlow::requestObject()
         if (!self || !self->m_running)
             return;
         if (!grant) {
-            if (grant.error().code == ErrorCode::DeviceUnrecognized && self->m_options.requestApproval
-                && !self->m_approvalTried) {
-                self->startApproval(self->m_das.pendingApprovalFromLastError());
-                return;
+            if (grant.error().code == ErrorCode::DeviceUnrecognized && !self->m_approvalTried) {
+                switch (self->m_options.recognition) {
+                case Recognition::Approval:
+                    self->startApproval(self->m_das.pendingApprovalFromLastError());
+                    return;
+                case Recognition::OneTimeCode:
+                    self->requestCode();
+                    return;
+                case Recognition::None:
+                    break;
+                }
             }
             self->stopOnError(grant.error());
             return;
@@ -269,6 +276,63 @@ void ReauthFlow::pollApproval(const QString &requestId)
         });
     });
     m_pollTimer.start(m_options.approvalPollInterval);
+}
+
+void ReauthFlow::requestCode()
+{
+    m_approvalTried = true;
+    m_codeAttemptsLeft = std::max(1, m_options.maxCodeAttempts);
+    Q_EMIT progress(Step::DeviceApproval, tr("This PC is not recognized. Sending you a one-time code…"));
+    QPointer<ReauthFlow> self(this);
+    m_das.requestOobToken(m_user, [self](Result<das::OobToken> sent) {
+        if (!self || !self->m_running)
+            return;
+        if (!sent) {
+            self->stopOnError(sent.error());
+            return;
+        }
+        self->m_codeDigits = sent->digits;
+        self->m_codeExpiresAt = sent->expiresAt;
+        self->m_deadline.disconnect();
+        connect(&self->m_deadline, &QTimer::timeout, self, [self] {
+            self->stopOnError(Error{ErrorCode::Timeout, tr("No one-time code was entered in time. Try again.")});
+        });
+        self->m_deadline.start(self->m_servers.approvalTimeout);
+        self->askForCode();
+    });
+}
+
+void ReauthFlow::askForCode()
+{
+    m_waitingForCode = true;
+    Q_EMIT progress(Step::DeviceApproval,
+        tr("A one-time code was sent to you by another way (e-mail). Enter it to register this PC."));
+    Q_EMIT oneTimeCodeNeeded(m_codeDigits, m_codeExpiresAt, m_codeAttemptsLeft);
+}
+
+void ReauthFlow::provideOneTimeCode(const QString &code)
+{
+    if (!m_running || !m_waitingForCode)
+        return;
+    m_waitingForCode = false;
+    --m_codeAttemptsLeft;
+    QPointer<ReauthFlow> self(this);
+    m_das.verifyOobToken(m_user, code.trimmed(), m_fingerprint.machineId, [self](Status verified) {
+        if (!self || !self->m_running)
+            return;
+        if (verified) {
+            self->m_deadline.stop();
+            self->requestObject();
+            return;
+        }
+        // A mistyped code may be typed again; anything else ends the flow.
+        if (verified.error().code == ErrorCode::AccessDenied && self->m_codeAttemptsLeft > 0) {
+            Q_EMIT self->progress(Step::DeviceApproval, tr("That code is not right. Check it and enter it again."));
+            self->askForCode();
+            return;
+        }
+        self->stopOnError(verified.error());
+    });
 }
 
 void ReauthFlow::openBrowser(const QUrl &authorizationUrl)
@@ -367,6 +431,7 @@ void ReauthFlow::finish(Result<FlowResult> result)
     if (!m_running)
         return;
     m_running = false;
+    m_waitingForCode = false;
     m_deadline.stop();
     m_pollTimer.stop();
     m_frontend.close();

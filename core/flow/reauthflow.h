@@ -67,10 +67,18 @@ enum class Step {
 // The device fingerprint as the caller can build it (screens need a display).
 using FingerprintSource = std::function<Result<das::Fingerprint>()>;
 
+// What the flow does when the DAS does not recognize this PC (flow 4).
+enum class Recognition {
+    Approval,    // ask an administrator and wait for the decision
+    OneTimeCode, // the DAS sends the user a code out of band; the user types it here
+    None,        // fail with device_unrecognized
+};
+
 struct FlowOptions {
     QString user;                   // as typed: "alice" or "alice@corp.example"
-    bool requestApproval = true;    // on device_unrecognized, ask an administrator and wait
+    Recognition recognition = Recognition::Approval;
     std::chrono::milliseconds approvalPollInterval {2000};
+    int maxCodeAttempts = 3;        // wrong one-time codes before the flow gives up
 };
 
 struct FlowResult {
@@ -93,11 +101,16 @@ public:
     void start(const FlowOptions &options);
     void cancel();
     bool isRunning() const { return m_running; }
+    // The code the user typed after oneTimeCodeNeeded(); cancel() if they will not.
+    void provideOneTimeCode(const QString &code);
 
 Q_SIGNALS:
     void progress(hotdesk::flow::Step step, const QString &message);
     // An administrator must approve this PC; id is the DAS's approval request.
     void approvalRequested(const QString &requestId);
+    // The DAS sent the user a one-time code of this many digits, valid until
+    // expiresAt; answer with provideOneTimeCode(). attemptsLeft counts this one.
+    void oneTimeCodeNeeded(int digits, qint64 expiresAt, int attemptsLeft);
     void succeeded(const hotdesk::flow::FlowResult &result);
     void failed(const hotdesk::Error &error);
 
@@ -107,6 +120,8 @@ private:
     void requestObject();
     void startApproval(const std::optional<QString> &pending);
     void pollApproval(const QString &requestId);
+    void requestCode();
+    void askForCode();
     void openBrowser(const QUrl &authorizationUrl);
     void onRedirect(const QUrl &redirect);
     void exchange(const QString &code);
@@ -135,6 +150,10 @@ private:
     QString m_verifier;
     QString m_redirectUri;
     das::Fingerprint m_fingerprint;
+    bool m_waitingForCode = false;
+    int m_codeAttemptsLeft = 0;
+    int m_codeDigits = 0;
+    qint64 m_codeExpiresAt = 0;
     std::optional<oidc::ProviderMetadata> m_metadata;
     QTimer m_deadline;  // the browser step and the approval wait
     QTimer m_pollTimer;

@@ -47,6 +47,7 @@ public:
     std::unique_ptr<stubs::StubsServer> server;
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
+    std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
 
     // Starts the roles on a new data directory, or again on the current one when keepData is set.
     void start(bool keepData = false, const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")})
@@ -62,6 +63,7 @@ public:
         options.roles = roles;
         options.clock = &clock;
         options.faults = faults;
+        options.autoApprove = autoApprove;
         auto started = stubs::StubsServer::start(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
