@@ -21,6 +21,9 @@ EmbeddedFrontend::EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issu
 EmbeddedFrontend::~EmbeddedFrontend()
 {
     close();
+    // Not left to deleteLater: the event loop may be gone, and WebEngine wants
+    // its pages deleted before the application ends.
+    delete m_closing.data();
 }
 
 Result<QString> EmbeddedFrontend::prepare()
@@ -70,6 +73,9 @@ void EmbeddedFrontend::close()
         return;
     m_dialog->browser()->disconnect(this);
     m_dialog->hide();
+    // Later: close() may run inside one of the dialog's own signals.
+    delete m_closing.data();
+    m_closing = m_dialog;
     m_dialog->deleteLater();
     m_dialog = nullptr;
 }

@@ -4,6 +4,8 @@
 #include "core/flow/frontend.h"
 #include "core/net/httpclient.h"
 
+#include <QPointer>
+
 #include <memory>
 
 namespace hotdesk::ui {
@@ -29,6 +31,7 @@ private:
     QString m_issuer;
     QString m_screenshotFile;
     ui::AuthBrowserDialog *m_dialog = nullptr;
+    QPointer<ui::AuthBrowserDialog> m_closing;
 };
 
 // The frontend for "hotdesk login --browser embedded"; Unsupported without a display.
