@@ -84,6 +84,8 @@ private Q_SLOTS:
     void firstDasDownFailsOver();
     void wrongStateIsRejected();
     void notEnrolled();
+    void doctorAllGood();
+    void doctorNamesEachProblem();
 
 private:
     void startStubs(const QStringList &faults = {}, bool autoApprove = true, int approveDelayMs = 0);
@@ -444,6 +446,47 @@ void TestLogin::notEnrolled()
     const Run run = loginPrint(QStringLiteral("alice"), {}, empty.path());
     QCOMPARE(run.exitCode, 1);
     QVERIFY2(run.err.contains("rejected: not_enrolled"), run.err.constData());
+}
+
+void TestLogin::doctorAllGood()
+{
+    QProcess doctor;
+    doctor.setProcessEnvironment(agentEnvironment());
+    doctor.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("doctor"), QStringLiteral("--policy"), m_policy});
+    QVERIFY(doctor.waitForFinished(60000));
+    const QByteArray err = doctor.readAllStandardError();
+    QVERIFY2(doctor.exitCode() == 0, err.constData());
+    QCOMPARE(doctor.readAllStandardOutput(), QByteArray());
+    QVERIFY(err.contains("every check passed"));
+    QVERIFY(err.contains("(discovery)"));
+    QVERIFY(err.contains("device key in the keychain"));
+}
+
+void TestLogin::doctorNamesEachProblem()
+{
+    // A dead second DAS and an IdP that is not there, on a PC without an enrollment.
+    const quint16 dead = deadPort();
+    const QString policy = policyWith([dead](QJsonObject &servers) {
+        QJsonArray das = servers.value(QLatin1String("das")).toArray();
+        das.append(QStringLiteral("https://127.0.0.1:%1").arg(dead));
+        servers.insert(QStringLiteral("das"), das);
+        servers.insert(QStringLiteral("idp_issuer"), QStringLiteral("https://127.0.0.1:%1").arg(dead));
+    });
+    QTemporaryDir empty;
+    QProcess doctor;
+    QProcessEnvironment env = agentEnvironment();
+    env.insert(QStringLiteral("HOTDESK_STATE_DIR"), empty.path());
+    doctor.setProcessEnvironment(env);
+    doctor.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("doctor"), QStringLiteral("--policy"), policy});
+    QVERIFY(doctor.waitForFinished(60000));
+    QCOMPARE(doctor.exitCode(), 1);
+    const QList<QByteArray> lines = doctor.readAllStandardOutput().trimmed().split('\n');
+    QCOMPARE(lines.size(), 3);
+    QVERIFY2(lines[0].startsWith(QStringLiteral("das https://127.0.0.1:%1: ").arg(dead).toUtf8()), lines[0].constData());
+    QVERIFY2(lines[1].startsWith(QStringLiteral("idp https://127.0.0.1:%1: ").arg(dead).toUtf8()), lines[1].constData());
+    QVERIFY2(lines[2].startsWith("enrollment: "), lines[2].constData());
+    // The DAS that works is reported as such.
+    QVERIFY(doctor.readAllStandardError().contains("ok       das "));
 }
 
 QTEST_GUILESS_MAIN(TestLogin)
