@@ -1,0 +1,162 @@
+// The lock screen on two screens: it covers both, ignores Esc and Alt+F4, is usable by keyboard, and lifts only for a completed flow.
+#include "ui/lockscreen.h"
+
+#include <QAbstractButton>
+#include <QApplication>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QScreen>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace hotdesk;
+
+namespace {
+
+flow::FlowResult validatedFor(const QString &user, const QString &sharedId)
+{
+    flow::FlowResult r;
+    r.user = user;
+    r.sharedId = sharedId;
+    r.idToken.subject = sharedId;
+    return r;
+}
+
+ui::LockInfo aliceInfo()
+{
+    ui::LockInfo info;
+    info.user = QStringLiteral("alice");
+    info.reason = QStringLiteral("You have been away for 15 minutes.");
+    info.attemptsLeft = 4;
+    info.helpText = QStringLiteral("Service desk: 1234");
+    return info;
+}
+
+} // namespace
+
+class TestLockScreen : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        // tests/data/two-screens.json through the offscreen platform's configfile.
+        QCOMPARE(QGuiApplication::screens().size(), 2);
+    }
+
+    void coversEveryScreen()
+    {
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        QVERIFY(lock.isLocked());
+        QCOMPARE(lock.windows().size(), 2);
+        int primaries = 0;
+        for (ui::LockWindow *w : lock.windows()) {
+            QVERIFY(w->isVisible());
+            QCOMPARE(w->geometry(), w->lockedScreen()->geometry());
+            QVERIFY(w->windowFlags() & Qt::WindowStaysOnTopHint);
+            QVERIFY(w->windowFlags() & Qt::FramelessWindowHint);
+            primaries += w->isPrimary() ? 1 : 0;
+        }
+        QCOMPARE(primaries, 1);
+        QCOMPARE(lock.primaryWindow()->lockedScreen(), QGuiApplication::primaryScreen());
+        // Locking again does not stack windows.
+        lock.lock(aliceInfo());
+        QCOMPARE(lock.windows().size(), 2);
+    }
+
+    void saysWhoWhyAndWhomToCall()
+    {
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        ui::LockWindow *w = lock.primaryWindow();
+        QVERIFY(w->headline()->text().contains(QLatin1String("alice")));
+        QCOMPARE(w->detail()->text(), QStringLiteral("You have been away for 15 minutes."));
+        const QList<QLabel *> labels = w->findChildren<QLabel *>();
+        const bool attempts = std::any_of(labels.begin(), labels.end(),
+            [](QLabel *l) { return l->isVisible() && l->text() == QLatin1String("Attempts left: 4"); });
+        const bool help = std::any_of(labels.begin(), labels.end(),
+            [](QLabel *l) { return l->isVisible() && l->text() == QLatin1String("Service desk: 1234"); });
+        QVERIFY(attempts);
+        QVERIFY(help);
+        QVERIFY(w->switchUserButton()->text().contains(QLatin1String("Not alice?")));
+        // The other screen points to the sign-in.
+        for (ui::LockWindow *other : lock.windows()) {
+            if (!other->isPrimary()) {
+                QVERIFY(!other->signInButton()->isVisible());
+                QCOMPARE(other->detail()->text(), QStringLiteral("Sign in on the main screen to continue."));
+            }
+        }
+    }
+
+    void escapeAltF4AndCloseDoNotDismiss()
+    {
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        for (ui::LockWindow *w : lock.windows()) {
+            QTest::keyClick(w, Qt::Key_Escape);
+            QTest::keyClick(w, Qt::Key_F4, Qt::AltModifier);
+            QVERIFY(!w->close());
+            QVERIFY(w->isVisible());
+        }
+        QVERIFY(lock.isLocked());
+        QCOMPARE(lock.windows().size(), 2);
+    }
+
+    void liftsOnlyForACompletedFlowOfThatUser()
+    {
+        ui::LockScreen lock;
+        QSignalSpy unlocked(&lock, &ui::LockScreen::unlocked);
+        lock.lock(aliceInfo());
+        QVERIFY(!lock.unlock(flow::FlowResult {}));
+        QVERIFY(!lock.unlock(validatedFor(QStringLiteral("mallory"), QStringLiteral("s-1"))));
+        flow::FlowResult wrongSubject = validatedFor(QStringLiteral("alice"), QStringLiteral("s-1"));
+        wrongSubject.idToken.subject = QStringLiteral("s-2");
+        QVERIFY(!lock.unlock(wrongSubject));
+        QVERIFY(lock.isLocked());
+        QCOMPARE(unlocked.count(), 0);
+        QVERIFY(lock.unlock(validatedFor(QStringLiteral("alice@corp.example"), QStringLiteral("s-1"))));
+        QVERIFY(!lock.isLocked());
+        QCOMPARE(unlocked.count(), 1);
+        QVERIFY(lock.windows().isEmpty());
+    }
+
+    void usableByKeyboardAlone()
+    {
+        ui::LockScreen lock;
+        QSignalSpy signIn(&lock, &ui::LockScreen::signInRequested);
+        QSignalSpy switchUser(&lock, &ui::LockScreen::switchUserRequested);
+        lock.lock(aliceInfo());
+        ui::LockWindow *w = lock.primaryWindow();
+        QApplication::setActiveWindow(w);
+        QTest::keyClick(w->signInButton(), Qt::Key_Space);
+        QCOMPARE(signIn.count(), 1);
+        QCOMPARE(signIn.at(0).at(0).toString(), QStringLiteral("alice"));
+        QTest::keyClick(w->switchUserButton(), Qt::Key_Space);
+        QVERIFY(w->switchUserEdit()->isVisible());
+        QTest::keyClicks(w->switchUserEdit(), QStringLiteral("bob"));
+        QTest::keyClick(w->switchUserEdit(), Qt::Key_Return);
+        QCOMPARE(switchUser.count(), 1);
+        QCOMPARE(switchUser.at(0).at(0).toString(), QStringLiteral("bob"));
+        // While a sign-in runs, Cancel is there and Sign in is not.
+        lock.setStatus(QStringLiteral("Approve on your phone."), true);
+        QVERIFY(w->cancelButton()->isEnabled());
+        QVERIFY(!w->signInButton()->isEnabled());
+    }
+
+    void everyControlHasAnAccessibleName()
+    {
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        for (ui::LockWindow *w : lock.windows()) {
+            for (QWidget *control : w->findChildren<QWidget *>()) {
+                if (qobject_cast<QAbstractButton *>(control) || qobject_cast<QLineEdit *>(control))
+                    QVERIFY2(!control->accessibleName().isEmpty(), control->metaObject()->className());
+            }
+        }
+    }
+};
+
+QTEST_MAIN(TestLockScreen)
+#include "tst_lockscreen.moc"

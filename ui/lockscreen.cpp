@@ -1,0 +1,352 @@
+// Lock screen windows and their coordination across screens.
+#include "lockscreen.h"
+
+#include "authbrowser.h"
+
+#include <QCloseEvent>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScreen>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+
+namespace hotdesk::ui {
+
+LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
+    : QWidget(parent, Qt::Window | Qt::FramelessWindowHint | Qt::WindowStaysOnTopHint)
+    , m_screen(screen)
+    , m_primary(primary)
+{
+    setObjectName(QStringLiteral("hotdeskLockWindow"));
+    setAttribute(Qt::WA_DeleteOnClose, false);
+    setAutoFillBackground(true);
+    setStyleSheet(QStringLiteral("#hotdeskLockWindow { background: #1d2330; } QLabel { color: #f0f2f5; }"));
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(48, 48, 48, 48);
+    m_headline = new QLabel(this);
+    QFont big = m_headline->font();
+    big.setPointSizeF(big.pointSizeF() * 1.8);
+    big.setBold(true);
+    m_headline->setFont(big);
+    m_headline->setWordWrap(true);
+    m_detail = new QLabel(this);
+    m_detail->setWordWrap(true);
+    m_attempts = new QLabel(this);
+    m_help = new QLabel(this);
+    m_help->setWordWrap(true);
+    m_help->setTextFormat(Qt::PlainText);
+    m_status = new QLabel(this);
+    m_status->setWordWrap(true);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 0);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumWidth(320);
+    m_progress->hide();
+    layout->addWidget(m_headline);
+    layout->addWidget(m_detail);
+    layout->addWidget(m_attempts);
+
+    m_pageArea = new QStackedWidget(this);
+    layout->addWidget(m_pageArea, 1);
+    layout->addWidget(m_status);
+    layout->addWidget(m_progress);
+
+    auto *buttons = new QHBoxLayout;
+    m_signIn = new QPushButton(this);
+    m_cancel = new QPushButton(this);
+    m_switchUser = new QPushButton(this);
+    m_signIn->setDefault(true);
+    buttons->addWidget(m_signIn);
+    buttons->addWidget(m_cancel);
+    buttons->addStretch(1);
+    buttons->addWidget(m_switchUser);
+    layout->addLayout(buttons);
+
+    m_switchRow = new QWidget(this);
+    auto *switchLayout = new QHBoxLayout(m_switchRow);
+    switchLayout->setContentsMargins(0, 0, 0, 0);
+    m_switchEdit = new QLineEdit(m_switchRow);
+    m_switchGo = new QPushButton(m_switchRow);
+    switchLayout->addWidget(m_switchEdit, 1);
+    switchLayout->addWidget(m_switchGo);
+    m_switchRow->hide();
+    layout->addWidget(m_switchRow);
+    layout->addWidget(m_help);
+
+    // Only the primary window signs in; the others point to it.
+    for (QWidget *w : {static_cast<QWidget *>(m_signIn), static_cast<QWidget *>(m_cancel),
+             static_cast<QWidget *>(m_switchUser)})
+        w->setVisible(m_primary);
+    m_cancel->setEnabled(false);
+
+    connect(m_signIn, &QPushButton::clicked, this, &LockWindow::signInRequested);
+    connect(m_cancel, &QPushButton::clicked, this, &LockWindow::cancelRequested);
+    connect(m_switchUser, &QPushButton::clicked, this, [this] { showSwitchUser(!m_switchRow->isVisible()); });
+    auto submitSwitch = [this] {
+        const QString user = m_switchEdit->text().trimmed();
+        if (user.isEmpty())
+            return;
+        showSwitchUser(false);
+        Q_EMIT switchUserRequested(user);
+    };
+    connect(m_switchGo, &QPushButton::clicked, this, submitSwitch);
+    connect(m_switchEdit, &QLineEdit::returnPressed, this, submitSwitch);
+
+    retranslate();
+    if (m_screen)
+        setGeometry(m_screen->geometry());
+}
+
+void LockWindow::retranslate()
+{
+    setWindowTitle(tr("Hotdesk: this PC is locked"));
+    m_signIn->setText(tr("&Sign in"));
+    m_signIn->setAccessibleName(tr("Sign in again"));
+    m_cancel->setText(tr("&Cancel"));
+    m_cancel->setAccessibleName(tr("Cancel this sign-in attempt"));
+    m_switchEdit->setPlaceholderText(tr("User name"));
+    m_switchEdit->setAccessibleName(tr("User name of the person who wants to use this PC"));
+    m_switchGo->setText(tr("Co&ntinue"));
+    m_switchGo->setAccessibleName(tr("Continue as this user"));
+    m_progress->setAccessibleName(tr("Sign-in in progress"));
+    m_pageArea->setAccessibleName(tr("Sign-in page"));
+    setInfo(m_info);
+}
+
+void LockWindow::setInfo(const LockInfo &info)
+{
+    m_info = info;
+    if (!m_primary) {
+        m_headline->setText(tr("This PC is locked"));
+        m_detail->setText(tr("Sign in on the main screen to continue."));
+        m_attempts->hide();
+    } else {
+        m_headline->setText(info.user.isEmpty() ? tr("This PC is locked")
+                                                : tr("%1, please sign in again").arg(info.user));
+        m_detail->setText(info.reason);
+        m_attempts->setVisible(info.attemptsLeft >= 0);
+        m_attempts->setText(tr("Attempts left: %1").arg(info.attemptsLeft));
+    }
+    m_headline->setAccessibleName(m_headline->text());
+    m_detail->setAccessibleName(m_detail->text());
+    m_attempts->setAccessibleName(m_attempts->text());
+    m_help->setText(info.helpText);
+    m_help->setAccessibleName(info.helpText);
+    m_help->setVisible(!info.helpText.isEmpty());
+    m_switchUser->setText(info.user.isEmpty() ? tr("S&witch user") : tr("Not %1? S&witch user").arg(info.user));
+    m_switchUser->setAccessibleName(tr("Sign in as another user"));
+}
+
+void LockWindow::setStatus(const QString &text, bool busy)
+{
+    m_status->setText(text);
+    m_status->setAccessibleName(text);
+    m_progress->setVisible(busy);
+    if (m_primary) {
+        m_signIn->setEnabled(!busy);
+        m_cancel->setEnabled(busy);
+    }
+}
+
+void LockWindow::setBrowser(AuthBrowserWidget *browser)
+{
+    if (m_browser) {
+        m_pageArea->removeWidget(m_browser);
+        m_browser->setParent(nullptr);
+    }
+    m_browser = browser;
+    if (browser) {
+        m_pageArea->addWidget(browser);
+        m_pageArea->setCurrentWidget(browser);
+    }
+}
+
+void LockWindow::showSwitchUser(bool show)
+{
+    m_switchRow->setVisible(show && m_primary);
+    if (show && m_primary) {
+        m_switchEdit->clear();
+        m_switchEdit->setFocus();
+    }
+}
+
+void LockWindow::closeEvent(QCloseEvent *event)
+{
+    // Alt+F4 and the window manager's close request: the lock stays.
+    if (m_closable)
+        event->accept();
+    else
+        event->ignore();
+}
+
+void LockWindow::keyPressEvent(QKeyEvent *event)
+{
+    if (event->key() == Qt::Key_Escape || (event->key() == Qt::Key_F4 && (event->modifiers() & Qt::AltModifier))) {
+        event->accept();
+        return;
+    }
+    QWidget::keyPressEvent(event);
+}
+
+bool LockWindow::event(QEvent *event)
+{
+    if (event->type() == QEvent::LanguageChange)
+        retranslate();
+    return QWidget::event(event);
+}
+
+LockScreen::LockScreen(QObject *parent)
+    : QObject(parent)
+{
+    connect(qGuiApp, &QGuiApplication::screenAdded, this, [this](QScreen *screen) {
+        if (m_locked)
+            addScreen(screen);
+    });
+    connect(qGuiApp, &QGuiApplication::screenRemoved, this, &LockScreen::removeScreen);
+}
+
+LockScreen::~LockScreen()
+{
+    for (LockWindow *w : std::as_const(m_windows)) {
+        w->allowClose();
+        delete w;
+    }
+}
+
+LockWindow *LockScreen::primaryWindow() const
+{
+    for (LockWindow *w : m_windows) {
+        if (w->isPrimary())
+            return w;
+    }
+    return nullptr;
+}
+
+void LockScreen::addScreen(QScreen *screen)
+{
+    const bool primary = screen == QGuiApplication::primaryScreen() && !primaryWindow();
+    auto *window = new LockWindow(screen, primary);
+    window->setInfo(m_info);
+    window->setStatus(m_status, m_busy);
+    connect(window, &LockWindow::signInRequested, this, [this] { Q_EMIT signInRequested(m_info.user); });
+    connect(window, &LockWindow::cancelRequested, this, &LockScreen::cancelRequested);
+    connect(window, &LockWindow::switchUserRequested, this, &LockScreen::switchUserRequested);
+    if (primary && m_browser)
+        window->setBrowser(m_browser);
+    m_windows.append(window);
+    window->setScreen(screen);
+    window->setGeometry(screen->geometry());
+    window->showFullScreen();
+    if (primary) {
+        window->raise();
+        window->activateWindow();
+        window->signInButton()->setFocus();
+    }
+}
+
+void LockScreen::removeScreen(QScreen *screen)
+{
+    for (qsizetype i = 0; i < m_windows.size(); ++i) {
+        LockWindow *w = m_windows[i];
+        if (w->lockedScreen() != screen)
+            continue;
+        const bool wasPrimary = w->isPrimary();
+        AuthBrowserWidget *browser = w->browser();
+        if (browser)
+            w->setBrowser(nullptr);
+        m_windows.removeAt(i);
+        w->allowClose();
+        w->deleteLater();
+        // The sign-in must stay reachable: the next screen takes it over.
+        if (wasPrimary && m_locked) {
+            const QList<LockWindow *> rest = m_windows;
+            for (LockWindow *other : rest) {
+                m_windows.removeOne(other);
+                other->allowClose();
+                other->deleteLater();
+            }
+            coverAll();
+        }
+        return;
+    }
+}
+
+void LockScreen::coverAll()
+{
+    QList<QScreen *> screens = QGuiApplication::screens();
+    // The primary screen first, so it gets the sign-in.
+    if (QScreen *primary = QGuiApplication::primaryScreen()) {
+        screens.removeOne(primary);
+        screens.prepend(primary);
+    }
+    for (QScreen *screen : std::as_const(screens)) {
+        bool covered = false;
+        for (LockWindow *w : std::as_const(m_windows))
+            covered = covered || w->lockedScreen() == screen;
+        if (!covered)
+            addScreen(screen);
+    }
+}
+
+void LockScreen::lock(const LockInfo &info)
+{
+    m_info = info;
+    m_locked = true;
+    for (LockWindow *w : std::as_const(m_windows))
+        w->setInfo(info);
+    coverAll();
+}
+
+void LockScreen::setInfo(const LockInfo &info)
+{
+    m_info = info;
+    for (LockWindow *w : std::as_const(m_windows))
+        w->setInfo(info);
+}
+
+void LockScreen::setStatus(const QString &text, bool busy)
+{
+    m_status = text;
+    m_busy = busy;
+    for (LockWindow *w : std::as_const(m_windows))
+        w->setStatus(text, busy);
+}
+
+void LockScreen::setBrowser(AuthBrowserWidget *browser)
+{
+    m_browser = browser;
+    if (LockWindow *primary = primaryWindow())
+        primary->setBrowser(browser);
+}
+
+bool LockScreen::unlock(const flow::FlowResult &proof)
+{
+    if (!m_locked)
+        return true;
+    // The flow validated the token for proof.user; the lock is for m_info.user
+    // (or whoever switched in, which setInfo recorded).
+    const QString locked = m_info.user.toLower();
+    const QString user = proof.user.toLower();
+    const bool sameUser = user == locked || (!locked.contains(u'@') && user.section(u'@', 0, 0) == locked);
+    if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !sameUser)
+        return false;
+    m_locked = false;
+    if (LockWindow *primary = primaryWindow())
+        primary->setBrowser(nullptr);
+    for (LockWindow *w : std::as_const(m_windows)) {
+        w->allowClose();
+        w->close();
+        w->deleteLater();
+    }
+    m_windows.clear();
+    Q_EMIT unlocked(proof.user);
+    return true;
+}
+
+} // namespace hotdesk::ui

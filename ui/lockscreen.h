@@ -1,0 +1,127 @@
+// The lock screen: one window on every screen, which only a validated ID token lifts.
+#pragma once
+
+#include "authbrowser.h"
+#include "core/flow/reauthflow.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QProgressBar;
+class QPushButton;
+class QScreen;
+class QStackedWidget;
+
+namespace hotdesk::ui {
+
+
+// What the lock screen says.
+struct LockInfo {
+    QString user;        // who must re-authenticate
+    QString reason;      // why, for people ("You have been away for 15 minutes.")
+    int attemptsLeft = -1; // -1: not shown
+    QString helpText;    // the policy's help-desk text
+};
+
+// One screen's window. The primary one holds the sign-in; the others say where it is.
+class LockWindow : public QWidget {
+    Q_OBJECT
+public:
+    LockWindow(QScreen *screen, bool primary, QWidget *parent = nullptr);
+
+    bool isPrimary() const { return m_primary; }
+    QScreen *lockedScreen() const { return m_screen; }
+    void setInfo(const LockInfo &info);
+    void setStatus(const QString &text, bool busy);
+    void setBrowser(AuthBrowserWidget *browser); // takes it into the page area (primary only)
+    AuthBrowserWidget *browser() const { return m_browser; }
+    void showSwitchUser(bool show);
+    void allowClose() { m_closable = true; }
+
+    QPushButton *signInButton() const { return m_signIn; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    QPushButton *switchUserButton() const { return m_switchUser; }
+    QLineEdit *switchUserEdit() const { return m_switchEdit; }
+    QLabel *headline() const { return m_headline; }
+    QLabel *detail() const { return m_detail; }
+
+Q_SIGNALS:
+    void signInRequested();
+    void cancelRequested();
+    void switchUserRequested(const QString &user);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    bool event(QEvent *event) override;
+
+private:
+    void retranslate();
+
+    QScreen *m_screen = nullptr;
+    bool m_primary = false;
+    bool m_closable = false;
+    LockInfo m_info;
+    QLabel *m_headline = nullptr;
+    QLabel *m_detail = nullptr;
+    QLabel *m_attempts = nullptr;
+    QLabel *m_help = nullptr;
+    QLabel *m_status = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QPushButton *m_signIn = nullptr;
+    QPushButton *m_cancel = nullptr;
+    QPushButton *m_switchUser = nullptr;
+    QWidget *m_switchRow = nullptr;
+    QLineEdit *m_switchEdit = nullptr;
+    QPushButton *m_switchGo = nullptr;
+    QStackedWidget *m_pageArea = nullptr;
+    QPointer<AuthBrowserWidget> m_browser;
+};
+
+// Covers every screen at once, including screens plugged in while locked.
+// lock() and unlock() are the only way in and out: Esc, Alt+F4 and a window
+// manager's close request change nothing, and unlock() takes the result of a
+// flow whose ID token was validated, so no other path can lift the lock.
+class LockScreen : public QObject {
+    Q_OBJECT
+public:
+    explicit LockScreen(QObject *parent = nullptr);
+    ~LockScreen() override;
+
+    void lock(const LockInfo &info);
+    bool isLocked() const { return m_locked; }
+    void setInfo(const LockInfo &info);
+    void setStatus(const QString &text, bool busy);
+    // The sign-in browser goes to the primary screen's window.
+    void setBrowser(AuthBrowserWidget *browser);
+    // Only a completed flow (its ID token validated) unlocks, and only for the
+    // user the lock was for or one who switched in.
+    bool unlock(const flow::FlowResult &proof);
+
+    const QList<LockWindow *> &windows() const { return m_windows; }
+    LockWindow *primaryWindow() const;
+
+Q_SIGNALS:
+    void signInRequested(const QString &user);
+    void cancelRequested();
+    void switchUserRequested(const QString &user);
+    void unlocked(const QString &user);
+
+private:
+    void addScreen(QScreen *screen);
+    void removeScreen(QScreen *screen);
+    void coverAll();
+
+    bool m_locked = false;
+    LockInfo m_info;
+    QString m_status;
+    bool m_busy = false;
+    QList<LockWindow *> m_windows;
+    QPointer<AuthBrowserWidget> m_browser;
+};
+
+} // namespace hotdesk::ui
