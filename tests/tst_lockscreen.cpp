@@ -1,5 +1,6 @@
 // The lock screen on two screens: it covers both, ignores Esc and Alt+F4, is usable by keyboard, and lifts only for a completed flow.
 #include "ui/lockscreen.h"
+#include "ui/translations.h"
 
 #include <QAbstractButton>
 #include <QApplication>
@@ -143,6 +144,30 @@ private Q_SLOTS:
         lock.setStatus(QStringLiteral("Approve on your phone."), true);
         QVERIFY(w->cancelButton()->isEnabled());
         QVERIFY(!w->signInButton()->isEnabled());
+    }
+
+    void speaksGerman()
+    {
+        QVERIFY(ui::installTranslations(QLocale(QLocale::German, QLocale::Germany)));
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        ui::LockWindow *w = lock.primaryWindow();
+        QCOMPARE(w->windowTitle(), QStringLiteral("Hotdesk: Dieser PC ist gesperrt"));
+        QCOMPARE(w->headline()->text(), QStringLiteral("alice, bitte melden Sie sich erneut an"));
+        QCOMPARE(w->signInButton()->text(), QStringLiteral("&Anmelden"));
+        QCOMPARE(w->switchUserButton()->text(), QStringLiteral("Nicht alice? Benutzer &wechseln"));
+        QCOMPARE(w->signInButton()->accessibleName(), QStringLiteral("Erneut anmelden"));
+        const QList<QLabel *> labels = w->findChildren<QLabel *>();
+        QVERIFY(std::any_of(labels.begin(), labels.end(),
+            [](QLabel *l) { return l->text() == QStringLiteral("Verbleibende Versuche: 4"); }));
+        for (ui::LockWindow *other : lock.windows()) {
+            if (!other->isPrimary())
+                QCOMPARE(other->detail()->text(), QStringLiteral("Melden Sie sich am Hauptbildschirm an, um fortzufahren."));
+        }
+        // And back: English needs no translation file.
+        QVERIFY(!ui::installTranslations(QLocale(QLocale::English, QLocale::UnitedStates)));
+        QCoreApplication::sendPostedEvents();
+        QCOMPARE(w->signInButton()->text(), QStringLiteral("&Sign in"));
     }
 
     void everyControlHasAnAccessibleName()

@@ -5,6 +5,7 @@
 #include "logincommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
+#include "ui/translations.h"
 #include "ui/uiinit.h"
 #endif
 
@@ -71,6 +72,10 @@ int main(int argc, char *argv[])
         application = std::make_unique<QCoreApplication>(argc, argv);
     }
     QCoreApplication &app = *application;
+#if HOTDESK_HAVE_WEBENGINE
+    // The system locale chooses (LANG, LC_MESSAGES, LANGUAGE); English needs no file.
+    hotdesk::ui::installTranslations();
+#endif
     QCoreApplication::setApplicationName(QStringLiteral("hotdesk"));
     QCoreApplication::setOrganizationName(QStringLiteral("Hotdesk"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HOTDESK_VERSION));

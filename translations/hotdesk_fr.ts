@@ -1,0 +1,270 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="fr_FR">
+    <context>
+        <name>hotdesk::cli::EmbeddedFrontend</name>
+        <message>
+            <source>Sign in to continue</source>
+            <translation>Connectez-vous pour continuer</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::flow::ReauthFlow</name>
+        <message>
+            <source>No user name was given.</source>
+            <translation>Aucun nom d’utilisateur n’a été indiqué.</translation>
+        </message>
+        <message>
+            <source>no device fingerprint</source>
+            <translation>pas d’empreinte de l’appareil</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
+        </message>
+        <message>
+            <source>Contacting the identity provider…</source>
+            <translation>Connexion au fournisseur d’identité…</translation>
+        </message>
+        <message>
+            <source>Registering %1 on this PC…</source>
+            <translation>Enregistrement de %1 sur ce PC…</translation>
+        </message>
+        <message>
+            <source>Asking the device authentication server for a sign-in request…</source>
+            <translation>Demande d’une requête de connexion au serveur d’authentification des appareils…</translation>
+        </message>
+        <message>
+            <source>no random numbers for the sign-in request</source>
+            <translation>pas de nombres aléatoires pour la requête de connexion</translation>
+        </message>
+        <message>
+            <source>The device authentication server signed a request for client "%1", but the policy names "%2".</source>
+            <translation>Le serveur d’authentification des appareils a signé une requête pour le client « %1 », mais la stratégie indique « %2 ».</translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. Asking an administrator to approve it…</source>
+            <translation>Ce PC n’est pas reconnu. Un administrateur est invité à l’approuver…</translation>
+        </message>
+        <message>
+            <source>No administrator approved this PC in time. Ask your administrator, then try again.</source>
+            <translation>Aucun administrateur n’a approuvé ce PC à temps. Contactez votre administrateur, puis réessayez.</translation>
+        </message>
+        <message>
+            <source>The approval request for this PC was %1. Ask your administrator.</source>
+            <translation>La demande d’approbation de ce PC a reçu la réponse « %1 ». Contactez votre administrateur.</translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. Sending you a one-time code…</source>
+            <translation>Ce PC n’est pas reconnu. Envoi d’un code à usage unique…</translation>
+        </message>
+        <message>
+            <source>No one-time code was entered in time. Try again.</source>
+            <translation>Aucun code à usage unique n’a été saisi à temps. Réessayez.</translation>
+        </message>
+        <message>
+            <source>A one-time code was sent to you by another way (e-mail). Enter it to register this PC.</source>
+            <translation>Un code à usage unique vous a été envoyé par un autre moyen (e-mail). Saisissez-le pour enregistrer ce PC.</translation>
+        </message>
+        <message>
+            <source>That code is not right. Check it and enter it again.</source>
+            <translation>Ce code est incorrect. Vérifiez-le et saisissez-le à nouveau.</translation>
+        </message>
+        <message>
+            <source>Approve the sign-in on your phone.</source>
+            <translation>Approuvez la connexion sur votre téléphone.</translation>
+        </message>
+        <message>
+            <source>The sign-in was not completed in time. Try again, and approve on your phone when asked.</source>
+            <translation>La connexion n’a pas été terminée à temps. Réessayez et approuvez sur votre téléphone lorsque cela vous est demandé.</translation>
+        </message>
+        <message>
+            <source>Completing the sign-in…</source>
+            <translation>Finalisation de la connexion…</translation>
+        </message>
+        <message>
+            <source>Checking the identity provider's answer…</source>
+            <translation>Vérification de la réponse du fournisseur d’identité…</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::ui::AuthBrowserDialog</name>
+        <message>
+            <source>Sign in – Hotdesk</source>
+            <translation>Connexion – Hotdesk</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::ui::AuthBrowserWidget</name>
+        <message>
+            <source>Sign-in status</source>
+            <translation>État de la connexion</translation>
+        </message>
+        <message>
+            <source>Loading the sign-in page</source>
+            <translation>Chargement de la page de connexion</translation>
+        </message>
+        <message>
+            <source>What went wrong</source>
+            <translation>Ce qui n’a pas fonctionné</translation>
+        </message>
+        <message>
+            <source>&amp;Retry</source>
+            <translation>&amp;Réessayer</translation>
+        </message>
+        <message>
+            <source>Retry</source>
+            <translation>Réessayer</translation>
+        </message>
+        <message>
+            <source>Load the sign-in page again</source>
+            <translation>Recharger la page de connexion</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>Annuler</translation>
+        </message>
+        <message>
+            <source>Cancel sign-in</source>
+            <translation>Annuler la connexion</translation>
+        </message>
+        <message>
+            <source>Stop signing in and close the sign-in page</source>
+            <translation>Arrêter la connexion et fermer la page de connexion</translation>
+        </message>
+        <message>
+            <source>Sign-in page</source>
+            <translation>Page de connexion</translation>
+        </message>
+        <message>
+            <source>Connecting to sign-in page…</source>
+            <translation>Connexion à la page de connexion…</translation>
+        </message>
+        <message>
+            <source>Sign-in cancelled.</source>
+            <translation>Connexion annulée.</translation>
+        </message>
+        <message>
+            <source>Returning to Hotdesk…</source>
+            <translation>Retour à Hotdesk…</translation>
+        </message>
+        <message>
+            <source>%1 opens in your web browser; this window only shows the sign-in page.</source>
+            <translation>%1 s’ouvre dans votre navigateur web ; cette fenêtre n’affiche que la page de connexion.</translation>
+        </message>
+        <message>
+            <source>The identity provider sent this window to %1, outside %2. Only the identity provider's own pages open here. Tell your administrator.</source>
+            <translation>Le fournisseur d’identité a envoyé cette fenêtre vers %1, en dehors de %2. Seules les pages du fournisseur d’identité s’ouvrent ici. Prévenez votre administrateur.</translation>
+        </message>
+        <message>
+            <source>This window only shows the identity provider's pages; %1 was not opened.</source>
+            <translation>Cette fenêtre n’affiche que les pages du fournisseur d’identité ; %1 n’a pas été ouvert.</translation>
+        </message>
+        <message>
+            <source>The sign-in page at %1 could not prove its identity (%2), so it was not opened. Tell your administrator: the identity provider's certificate, or the CA bundle of the Hotdesk policy, needs fixing.</source>
+            <translation>La page de connexion %1 n’a pas pu prouver son identité (%2) ; elle n’a donc pas été ouverte. Prévenez votre administrateur : le certificat du fournisseur d’identité ou le paquet d’autorités de la stratégie Hotdesk doit être corrigé.</translation>
+        </message>
+        <message>
+            <source>Sign in with your organisation's account. This window closes by itself when you are done.</source>
+            <translation>Connectez-vous avec le compte de votre organisation. Cette fenêtre se ferme d’elle-même une fois terminé.</translation>
+        </message>
+        <message>
+            <source>The sign-in page at %1 answered with an error (%2). Choose Retry; if it keeps failing, tell your administrator.</source>
+            <translation>La page de connexion %1 a répondu par une erreur (%2). Choisissez Réessayer ; si l’échec persiste, prévenez votre administrateur.</translation>
+        </message>
+        <message>
+            <source>The sign-in page at %1 cannot be reached (%2). Check that this PC is connected to the network, then choose Retry. If it keeps failing, tell your administrator.</source>
+            <translation>La page de connexion %1 est injoignable (%2). Vérifiez que ce PC est connecté au réseau, puis choisissez Réessayer. Si l’échec persiste, prévenez votre administrateur.</translation>
+        </message>
+        <message numerus="yes">
+            <source>The sign-in page at %1 did not load within %n second(s). Check the network connection, then choose Retry. If it keeps happening, tell your administrator.</source>
+            <translation>
+                <numerusform>La page de connexion %1 ne s’est pas chargée en %n seconde. Vérifiez la connexion réseau, puis choisissez Réessayer. Si cela se reproduit, prévenez votre administrateur.</numerusform>
+                <numerusform>La page de connexion %1 ne s’est pas chargée en %n secondes. Vérifiez la connexion réseau, puis choisissez Réessayer. Si cela se reproduit, prévenez votre administrateur.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>The sign-in page did not open.</source>
+            <translation>La page de connexion ne s’est pas ouverte.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::ui::LockWindow</name>
+        <message>
+            <source>Hotdesk: this PC is locked</source>
+            <translation>Hotdesk : ce PC est verrouillé</translation>
+        </message>
+        <message>
+            <source>&amp;Sign in</source>
+            <translation>&amp;Se connecter</translation>
+        </message>
+        <message>
+            <source>Sign in again</source>
+            <translation>Se reconnecter</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel</source>
+            <translation>A&amp;nnuler</translation>
+        </message>
+        <message>
+            <source>Cancel this sign-in attempt</source>
+            <translation>Annuler cette tentative de connexion</translation>
+        </message>
+        <message>
+            <source>User name</source>
+            <translation>Nom d’utilisateur</translation>
+        </message>
+        <message>
+            <source>User name of the person who wants to use this PC</source>
+            <translation>Nom d’utilisateur de la personne qui souhaite utiliser ce PC</translation>
+        </message>
+        <message>
+            <source>Co&amp;ntinue</source>
+            <translation>&amp;Continuer</translation>
+        </message>
+        <message>
+            <source>Continue as this user</source>
+            <translation>Continuer avec cet utilisateur</translation>
+        </message>
+        <message>
+            <source>Sign-in in progress</source>
+            <translation>Connexion en cours</translation>
+        </message>
+        <message>
+            <source>Sign-in page</source>
+            <translation>Page de connexion</translation>
+        </message>
+        <message>
+            <source>This PC is locked</source>
+            <translation>Ce PC est verrouillé</translation>
+        </message>
+        <message>
+            <source>Sign in on the main screen to continue.</source>
+            <translation>Connectez-vous sur l’écran principal pour continuer.</translation>
+        </message>
+        <message>
+            <source>%1, please sign in again</source>
+            <translation>%1, veuillez vous reconnecter</translation>
+        </message>
+        <message>
+            <source>Attempts left: %1</source>
+            <translation>Tentatives restantes : %1</translation>
+        </message>
+        <message>
+            <source>S&amp;witch user</source>
+            <translation>Changer d’&amp;utilisateur</translation>
+        </message>
+        <message>
+            <source>Not %1? S&amp;witch user</source>
+            <translation>Vous n’êtes pas %1 ? Changer d’&amp;utilisateur</translation>
+        </message>
+        <message>
+            <source>Sign in as another user</source>
+            <translation>Se connecter avec un autre utilisateur</translation>
+        </message>
+    </context>
+</TS>
