@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "enrollcommand.h"
 #include "doctorcommand.h"
+#include "flowrunner.h"
 #include "logincommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
@@ -47,7 +48,7 @@ bool wantsGui(int argc, char *argv[])
         args << QString::fromLocal8Bit(argv[i]);
     if (args.value(0) != QLatin1String("login"))
         return false;
-    if (hotdesk::cli::loginNeedsGui(args.mid(1)))
+    if (hotdesk::cli::browserNeedsGui(args.mid(1)))
         return true;
 #if defined(Q_OS_LINUX)
     return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
