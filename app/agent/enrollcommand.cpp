@@ -1,30 +1,43 @@
 // "hotdesk enroll": flow 3 from the command line, with the device key going to the OS keychain.
 #include "enrollcommand.h"
 
+#include "agentcontext.h"
 #include "cli.h"
-#include "core/das/enroller.h"
 #include "core/policy/serverpolicy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
 
 #include <QCommandLineParser>
-#include <QEventLoop>
 #include <QFile>
 
 namespace hotdesk::cli {
-namespace {
 
-// The first line of standard input, without surrounding whitespace: keeps a
-// token out of the process list and the shell history.
-Result<QByteArray> firstLineOfStdin()
+Result<QByteArray> readAdminSecret(const QString &given)
 {
+    if (given != u"-")
+        return given.toUtf8();
     QFile in;
     if (!in.open(stdin, QIODevice::ReadOnly))
         return fail(ErrorCode::Io, QStringLiteral("cannot read standard input"));
     return in.readLine(64 * 1024).trimmed();
 }
 
-} // namespace
+void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, EnrollSecret kind, const QByteArray &secret,
+    std::function<void(Result<store::EnrollmentRecord>)> done)
+{
+    auto *enroller
+        = new das::Enroller(context.http(), context.secrets(), context.state(), context.clock(), context.random(), &context);
+    QObject::connect(enroller, &das::Enroller::progress, enroller,
+        [](const QString &step) { printErr(QStringLiteral("hotdesk: %1").arg(step)); });
+    auto finished = [enroller, done = std::move(done)](Result<store::EnrollmentRecord> result) {
+        enroller->deleteLater();
+        done(std::move(result));
+    };
+    if (kind == EnrollSecret::Activation)
+        enroller->enrollWithActivation(target, secret, finished);
+    else
+        enroller->enroll(target, secret, finished);
+}
 
 int runEnroll(const QStringList &args)
 {
@@ -79,7 +92,6 @@ int runEnroll(const QStringList &args)
             return usageError(QStringLiteral("--das takes the DAS's https URL"), command);
         das = url;
     }
-    QByteArray secretInput;
     const bool withActivation = parser.isSet(activationOption);
     const QString given = withActivation ? parser.value(activationOption)
         : parser.isSet(tokenOption)      ? parser.value(tokenOption)
@@ -87,68 +99,49 @@ int runEnroll(const QStringList &args)
     if (given.isEmpty())
         return usageError(
             QStringLiteral("give the administrator token with --admin-token TOKEN|- or $HOTDESK_ADMIN_TOKEN"), command);
-    if (given == u"-") {
-        auto line = firstLineOfStdin();
-        if (!line)
-            return reject(line.error());
-        secretInput = *line;
-    } else {
-        secretInput = given.toUtf8();
-    }
+    auto secret = readAdminSecret(given);
+    if (!secret)
+        return reject(secret.error());
+    const QByteArray secretInput = *secret;
     if (secretInput.isEmpty())
         return usageError(
             withActivation ? QStringLiteral("the activation is empty") : QStringLiteral("the administrator token is empty"),
             command);
 
     const QString policyFile = parser.isSet(policyOption) ? parser.value(policyOption) : policy::defaultPolicyFile();
-    auto policy = policy::loadAgentPolicy(policyFile);
-    if (!policy)
-        return reject(policy.error());
-    auto target = das::enrollTargetFor(*policy, das);
+    QString stateDir = parser.value(stateOption);
+    if (stateDir.isEmpty())
+        stateDir = qEnvironmentVariable("HOTDESK_STATE_DIR");
+    if (stateDir.isEmpty())
+        stateDir = store::AgentState::defaultDirectory();
+    auto context = AgentContext::create(policyFile, stateDir);
+    if (!context)
+        return reject(context.error());
+    AgentContext &ctx = **context;
+    auto target = das::enrollTargetFor(ctx.policy(), das);
     if (!target)
         return reject(target.error());
     target->deviceId = parser.value(deviceOption);
     if (!target->expectedDasUrl)
         printErr(QStringLiteral("hotdesk: note: %1 is not among the DAS URLs of %2; the agent will use this enrollment "
                                 "only once the policy lists the DAS")
-                     .arg(das::DasClient::audienceOf(target->dasUrl), policy->sourceFile));
+                     .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
 
-    net::TlsTrust trust;
-    if (!policy->servers.caBundle.isEmpty()) {
-        auto bundle = net::TlsTrust::fromBundle(policy->servers.caBundle);
-        if (!bundle)
-            return reject(bundle.error());
-        trust = *bundle;
-    }
-    net::HttpClient http(trust, {policy->servers.connectTimeout, policy->servers.responseTimeout});
-    QString stateDir = parser.value(stateOption);
-    if (stateDir.isEmpty())
-        stateDir = qEnvironmentVariable("HOTDESK_STATE_DIR");
-    if (stateDir.isEmpty())
-        stateDir = store::AgentState::defaultDirectory();
-    store::AgentState state(stateDir);
-    store::KeychainSecretStore secrets;
-    SystemClock clock;
-    OpenSslRandom random;
-    das::Enroller enroller(http, secrets, state, clock, random);
-    QObject::connect(
-        &enroller, &das::Enroller::progress, [](const QString &step) { printErr(QStringLiteral("hotdesk: %1").arg(step)); });
-
-    std::optional<Result<store::EnrollmentRecord>> outcome;
-    QEventLoop loop;
-    auto done = [&](Result<store::EnrollmentRecord> r) {
-        outcome = std::move(r);
-        loop.quit();
-    };
-    if (withActivation)
-        enroller.enrollWithActivation(*target, secretInput, done);
-    else
-        enroller.enroll(*target, secretInput, done);
-    if (!outcome)
-        loop.exec();
-    if (!*outcome)
-        return reject(outcome->error());
-    printOut(QStringLiteral("enrolled %1 with %2\n").arg((*outcome)->deviceId, (*outcome)->dasUrl).toUtf8());
+    std::optional<store::EnrollmentRecord> enrolled;
+    const int exitCode = runUntilDone([&](std::function<void(int)> done) {
+        enrollThisPc(ctx, *target, withActivation ? EnrollSecret::Activation : EnrollSecret::AdminToken, secretInput,
+            [&enrolled, done](Result<store::EnrollmentRecord> result) {
+                if (!result) {
+                    done(reject(result.error()));
+                    return;
+                }
+                enrolled = *result;
+                done(ExitOk);
+            });
+    });
+    if (exitCode != ExitOk)
+        return exitCode;
+    printOut(QStringLiteral("enrolled %1 with %2\n").arg(enrolled->deviceId, enrolled->dasUrl).toUtf8());
     return ExitOk;
 }
 

@@ -1,11 +1,31 @@
 // "hotdesk enroll": an administrator enrolls this PC with a DAS (DESIGN flow 3).
 #pragma once
 
+#include "core/das/enroller.h"
+#include "core/result.h"
+
 #include <QStringList>
+
+#include <functional>
 
 namespace hotdesk::cli {
 
+class AgentContext;
+
 // args: the arguments after "enroll"; returns the exit code.
 int runEnroll(const QStringList &args);
+
+// An administrator's secret as given on the command line: the value itself,
+// or for "-" the first line of standard input (which keeps it out of the
+// process list and the shell history) without surrounding whitespace.
+Result<QByteArray> readAdminSecret(const QString &given);
+
+enum class EnrollSecret { AdminToken, Activation };
+
+// Flow 3 with the context's HTTP client, keychain and state: the device key
+// goes to the keychain, the record to the state. Progress goes to stderr
+// ("hotdesk: STEP"). done runs exactly once.
+void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, EnrollSecret kind, const QByteArray &secret,
+    std::function<void(Result<store::EnrollmentRecord>)> done);
 
 } // namespace hotdesk::cli

@@ -3,58 +3,12 @@
 
 #include "agentcontext.h"
 #include "cli.h"
-#include "devicefingerprint.h"
-#include "systembrowser.h"
-#if HOTDESK_HAVE_WEBENGINE
-#include "embeddedfrontend.h"
-#endif
-
-#include "core/flow/reauthflow.h"
+#include "flowrunner.h"
 
 #include <QCommandLineParser>
 #include <QJsonDocument>
-#include <QTimer>
-
-#include <cstdio>
-#include <optional>
 
 namespace hotdesk::cli {
-
-namespace {
-
-Result<BrowserMode> browserMode(const QString &name)
-{
-    if (name == u"embedded")
-        return BrowserMode::Embedded;
-    if (name == u"system")
-        return BrowserMode::System;
-    if (name == u"print")
-        return BrowserMode::Print;
-    return fail(ErrorCode::Unsupported, QStringLiteral("--browser takes embedded, system or print"));
-}
-
-// One line typed by the user; nullopt at the end of input.
-std::optional<QString> readLineFromStdin()
-{
-    char buffer[256];
-    if (!std::fgets(buffer, sizeof buffer, stdin))
-        return std::nullopt;
-    return QString::fromLocal8Bit(buffer).trimmed();
-}
-
-} // namespace
-
-bool loginNeedsGui(const QStringList &args)
-{
-    // The default is the embedded browser.
-    const qsizetype i = args.indexOf(QStringLiteral("--browser"));
-    const QString mode = i >= 0 ? args.value(i + 1) : QString();
-    for (const QString &arg : args) {
-        if (arg.startsWith(QLatin1String("--browser=")))
-            return arg.mid(10) == u"embedded";
-    }
-    return i < 0 || mode == u"embedded";
-}
 
 int runLogin(const QStringList &args)
 {
@@ -97,34 +51,9 @@ int runLogin(const QStringList &args)
         return reject(context.error());
     AgentContext &ctx = **context;
 
-    std::unique_ptr<flow::AuthorizationFrontend> frontend;
-    switch (*mode) {
-    case BrowserMode::Print:
-        frontend = std::make_unique<flow::LoopbackFrontend>([](const QUrl &url) -> Status {
-            printOut("open: " + url.toEncoded() + '\n');
-            return {};
-        });
-        break;
-    case BrowserMode::System:
-        frontend = std::make_unique<flow::LoopbackFrontend>([](const QUrl &url) -> Status {
-            printErr(QStringLiteral("hotdesk: opening the sign-in page in your browser"));
-            return openInSystemBrowser(url);
-        });
-        break;
-    case BrowserMode::Embedded:
-#if HOTDESK_HAVE_WEBENGINE
-    {
-        auto embedded = makeEmbeddedFrontend(ctx.http().trust(), ctx.servers().idpIssuer);
-        if (!embedded)
-            return reject(embedded.error());
-        frontend = std::move(*embedded);
-        break;
-    }
-#else
-        return reject(Error{ErrorCode::Unsupported,
-            QStringLiteral("this build has no embedded browser; use --browser system or --browser print")});
-#endif
-    }
+    auto frontend = makeFrontend(*mode, ctx);
+    if (!frontend)
+        return reject(frontend.error());
 
     flow::FlowOptions options;
     options.user = parser.value(user);
@@ -139,39 +68,13 @@ int runLogin(const QStringList &args)
         return usageError(QStringLiteral("--recognition takes approval, code or none"), command);
 
     return runUntilDone([&](std::function<void(int)> done) {
-        ctx.loadCredential([&, done](Status loaded) {
-            if (!loaded) {
-                done(reject(loaded.error()));
+        runSignIn(ctx, **frontend, options, [done](Result<flow::FlowResult> result) {
+            if (!result) {
+                done(reject(result.error()));
                 return;
             }
-            auto *reauth = new flow::ReauthFlow(ctx.servers(), ctx.http(), *ctx.das(), ctx.provider(), ctx.state(),
-                *frontend, localFingerprint, ctx.clock(), ctx.random(), &ctx);
-            QObject::connect(reauth, &flow::ReauthFlow::progress, reauth,
-                [](flow::Step, const QString &message) { printErr(QStringLiteral("hotdesk: %1").arg(message)); });
-            QObject::connect(reauth, &flow::ReauthFlow::approvalRequested, reauth, [](const QString &id) {
-                printErr(QStringLiteral("hotdesk: approval request %1 is waiting for an administrator").arg(id));
-            });
-            QObject::connect(reauth, &flow::ReauthFlow::oneTimeCodeNeeded, reauth,
-                [reauth](int digits, qint64, int attemptsLeft) {
-                    // Read after the signal returns, so the prompt never blocks inside the flow.
-                    QTimer::singleShot(0, reauth, [reauth, digits, attemptsLeft] {
-                        printErr(QStringLiteral("hotdesk: enter the %1-digit code (%2 attempt(s) left): ")
-                                     .arg(digits)
-                                     .arg(attemptsLeft));
-                        const std::optional<QString> code = readLineFromStdin();
-                        if (code)
-                            reauth->provideOneTimeCode(*code);
-                        else
-                            reauth->cancel();
-                    });
-                });
-            QObject::connect(reauth, &flow::ReauthFlow::failed, reauth, [done](const Error &error) { done(reject(error)); });
-            QObject::connect(reauth, &flow::ReauthFlow::succeeded, reauth, [done](const flow::FlowResult &result) {
-                printErr(QStringLiteral("hotdesk: %1 signed in; the ID token is valid").arg(result.user));
-                printOut(QJsonDocument(result.idToken.claims).toJson(QJsonDocument::Indented));
-                done(ExitOk);
-            });
-            reauth->start(options);
+            printOut(QJsonDocument(result->idToken.claims).toJson(QJsonDocument::Indented));
+            done(ExitOk);
         });
     });
 }

@@ -5,11 +5,7 @@
 
 namespace hotdesk::cli {
 
-enum class BrowserMode { Embedded, System, Print };
-
 // args: the arguments after "login"; returns the exit code.
 int runLogin(const QStringList &args);
-// Which application object "login" needs: a GUI one for the embedded browser.
-bool loginNeedsGui(const QStringList &args);
 
 } // namespace hotdesk::cli

@@ -2,7 +2,9 @@
 #include "cli.h"
 #include "enrollcommand.h"
 #include "doctorcommand.h"
+#include "flowrunner.h"
 #include "logincommand.h"
+#include "opencommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
 #include "ui/translations.h"
@@ -29,6 +31,10 @@ const char kUsage[] =
     "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL')\n"
     "  login --user U [--browser embedded|system|print] [--policy FILE]\n"
     "                   re-authenticate U (exit 0 and the validated claims)\n"
+    "  open URL [--user U] [--browser embedded|system|print] [--admin-token TOKEN|-]\n"
+    "           [--policy FILE]\n"
+    "                   fetch a resource of the enterprise gateway, signing in (and enrolling\n"
+    "                   this PC) when it asks (exit 0 and the resource on stdout)\n"
     "  doctor [--policy FILE]\n"
     "                   check TLS, DAS, IdP discovery and JWKS, enrollment (exit 0 all good)\n"
     "  --version        print the version\n"
@@ -46,16 +52,22 @@ bool wantsGui(int argc, char *argv[])
     QStringList args;
     for (int i = 1; i < argc; ++i)
         args << QString::fromLocal8Bit(argv[i]);
-    if (args.value(0) != QLatin1String("login"))
+    // The commands that can show the sign-in page.
+    const QString command = args.value(0);
+    if (command != QLatin1String("login") && command != QLatin1String("open"))
         return false;
-    if (hotdesk::cli::loginNeedsGui(args.mid(1)))
-        return true;
 #if defined(Q_OS_LINUX)
-    return qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
+    const bool display = qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
         || qEnvironmentVariable("QT_QPA_PLATFORM") == QLatin1String("offscreen");
 #else
-    return true;
+    const bool display = true;
 #endif
+    // "open" of a public URL signs nobody in, so without a display it stays a
+    // console application and the embedded browser, if it comes to that, says
+    // that it needs one.
+    if (command == QLatin1String("login") && hotdesk::cli::browserNeedsGui(args.mid(1)))
+        return true;
+    return display;
 }
 
 } // namespace
@@ -101,6 +113,8 @@ int main(int argc, char *argv[])
         return runEnroll(args.mid(1));
     if (group == QLatin1String("login"))
         return runLogin(args.mid(1));
+    if (group == QLatin1String("open"))
+        return runOpen(args.mid(1));
     if (group == QLatin1String("doctor"))
         return runDoctor(args.mid(1));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));

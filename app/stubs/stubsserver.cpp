@@ -183,6 +183,9 @@ Status StubsServer::writeAgentPolicy()
         {QStringLiteral("connect_timeout"), QStringLiteral("PT5S")},
         {QStringLiteral("response_timeout"), QStringLiteral("PT15S")},
     };
+    // The gateway "hotdesk open" may send access tokens to (flow 5), when this process runs it.
+    if (m_enterprise && e.enterprise.isValid())
+        servers.insert(QStringLiteral("gateways"), QJsonArray{e.enterprise.adjusted(QUrl::RemovePath).toString()});
     // The activation keys an administrator pins (flow 3), when this process runs the DAS.
     if (m_das) {
         auto keys = m_das->activationKeys().publishedKeys();

@@ -141,6 +141,23 @@ Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceF
         s.activationKeys = *keys;
     }
 
+    const QJsonValue gateways = servers.value(QLatin1String("gateways"));
+    if (!gateways.isUndefined() && !gateways.isArray())
+        return invalid(sourceFile, QStringLiteral("gateways"), QStringLiteral("must be a list of https origins"));
+    for (const QJsonValue &entry : gateways.toArray()) {
+        const QUrl url(entry.toString(), QUrl::StrictMode);
+        const bool https = url.scheme() == u"https";
+        const bool loopbackHttp = url.scheme() == u"http" && isLoopbackHost(url.host());
+        // An origin only: the token goes to every resource of that server, so a path would promise a limit that is not there.
+        const bool originOnly
+            = (url.path().isEmpty() || url.path() == u"/") && !url.hasQuery() && !url.hasFragment() && url.userInfo().isEmpty();
+        if (!entry.isString() || !url.isValid() || url.host().isEmpty() || !(https || loopbackHttp) || !originOnly)
+            return invalid(sourceFile, QStringLiteral("gateways"),
+                QStringLiteral("holds \"%1\", which is not an https origin such as \"https://gateway.corp.example\"")
+                    .arg(entry.toString()));
+        s.gateways.append(url);
+    }
+
     auto connect = durationMember(servers, "connect_timeout", s.connectTimeout, sourceFile);
     if (!connect)
         return tl::unexpected(connect.error());
@@ -164,6 +181,17 @@ Result<AgentPolicy> loadAgentPolicy(const QString &file)
     if (f.size() > 1024 * 1024)
         return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: a policy is at most 1 MiB").arg(file));
     return parseAgentPolicy(f.readAll(), QFileInfo(file).absoluteFilePath());
+}
+
+bool isGatewayOrigin(const ServerSettings &servers, const QUrl &url)
+{
+    const auto defaultPort = [](const QUrl &u) { return u.port(u.scheme() == u"https" ? 443 : 80); };
+    for (const QUrl &gateway : servers.gateways) {
+        if (gateway.scheme() == url.scheme().toLower() && gateway.host() == url.host().toLower()
+            && defaultPort(gateway) == defaultPort(url))
+            return true;
+    }
+    return false;
 }
 
 QString defaultPolicyFile()

@@ -26,6 +26,9 @@ struct ServerSettings {
     QString clientId;           // the agent's OAuth client id at the IdP
     QString caBundle;           // extra CA certificates (PEM), on top of the system store; may be empty
     jose::JwkSet activationKeys; // the DAS activation public keys (flow 3); may be empty
+    // The enterprise gateways' origins (scheme, host, port) that may be sent the
+    // IdP's access token (flow 5, "hotdesk open"); may be empty: then none is.
+    QList<QUrl> gateways;
     std::chrono::milliseconds connectTimeout {5000};
     std::chrono::milliseconds responseTimeout {15000};
     // How long a user may take to approve on the phone before the flow gives up.
@@ -44,6 +47,9 @@ struct AgentPolicy {
 // member at fault in the message).
 Result<AgentPolicy> loadAgentPolicy(const QString &file);
 Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceFile);
+
+// Whether url's origin (scheme, host and port) is one of the policy's gateways.
+bool isGatewayOrigin(const ServerSettings &servers, const QUrl &url);
 
 // Where the administrator puts the policy on this platform
 // (/etc/hotdesk/policy.json on Linux; DESIGN.md "Policy").

@@ -1,0 +1,11 @@
+// "hotdesk open URL": a resource the enterprise gateway guards, with a Hotdesk sign-in when it asks for one (DESIGN.md flow 5).
+#pragma once
+
+#include <QStringList>
+
+namespace hotdesk::cli {
+
+// args: the arguments after "open"; returns the exit code.
+int runOpen(const QStringList &args);
+
+} // namespace hotdesk::cli
