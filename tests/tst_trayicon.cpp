@@ -1,5 +1,6 @@
 // The tray: state -> icon, tooltip and status line; the menu emits requests; an absent tray is retried by timer.
 #include "ui/trayicon.h"
+#include "ui/translations.h"
 
 #include <QAction>
 #include <QApplication>
@@ -162,6 +163,18 @@ private Q_SLOTS:
         const int after = checks;
         QTest::qWait(100);
         QCOMPARE(checks, after); // no more checks once the tray is there
+    }
+
+    void followsTheLanguage()
+    {
+        DesktopIntegration tray(nullptr, noTray());
+        tray.setState(AgentState::Locked, QStringLiteral("bob"));
+        QVERIFY(ui::installTranslations(QLocale(QLocale::German, QLocale::Germany)));
+        QCOMPARE(tray.reauthAction()->text(), QStringLiteral("Jetzt erneut anmelden"));
+        QCOMPARE(tray.statusText(), QStringLiteral("Gesperrt, bis sich bob erneut anmeldet"));
+        QCOMPARE(tray.statusAction()->text(), tray.statusText());
+        ui::installTranslations(QLocale(QLocale::English));
+        QCOMPARE(tray.reauthAction()->text(), QStringLiteral("Re-authenticate now"));
     }
 
     void realAvailabilityDecides()
