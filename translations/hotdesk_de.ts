@@ -193,6 +193,67 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::ui::DesktopIntegration</name>
+        <message>
+            <source>Hotdesk is protecting this PC</source>
+            <translation>Hotdesk schützt diesen PC</translation>
+        </message>
+        <message>
+            <source>Signed in as %1</source>
+            <translation>Angemeldet als %1</translation>
+        </message>
+        <message>
+            <source>Re-authentication due soon</source>
+            <translation>Erneute Anmeldung in Kürze fällig</translation>
+        </message>
+        <message>
+            <source>%1 must re-authenticate soon</source>
+            <translation>%1 muss sich in Kürze erneut anmelden</translation>
+        </message>
+        <message>
+            <source>Locked until someone signs in again</source>
+            <translation>Gesperrt, bis sich jemand erneut anmeldet</translation>
+        </message>
+        <message>
+            <source>Locked until %1 signs in again</source>
+            <translation>Gesperrt, bis sich %1 erneut anmeldet</translation>
+        </message>
+        <message>
+            <source>Offline: the authentication server cannot be reached</source>
+            <translation>Offline: Der Authentifizierungsserver ist nicht erreichbar</translation>
+        </message>
+        <message>
+            <source>Hotdesk has a problem; see the audit log</source>
+            <translation>Hotdesk hat ein Problem; siehe Prüfprotokoll</translation>
+        </message>
+        <message>
+            <source>Hotdesk: %1</source>
+            <translation>Hotdesk: %1</translation>
+        </message>
+        <message>
+            <source>Hotdesk: %1
+%2</source>
+            <translation>Hotdesk: %1
+%2</translation>
+        </message>
+        <message>
+            <source>Re-authenticate now</source>
+            <translation>Jetzt erneut anmelden</translation>
+        </message>
+        <message>
+            <source>Enroll this PC…</source>
+            <translation>Diesen PC registrieren …</translation>
+        </message>
+        <message>
+            <source>Open audit log</source>
+            <translation>Prüfprotokoll öffnen</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>Über Hotdesk</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::ui::LockWindow</name>
         <message>
             <source>Hotdesk: this PC is locked</source>

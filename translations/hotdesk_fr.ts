@@ -193,6 +193,67 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::ui::DesktopIntegration</name>
+        <message>
+            <source>Hotdesk is protecting this PC</source>
+            <translation>Hotdesk protège ce PC</translation>
+        </message>
+        <message>
+            <source>Signed in as %1</source>
+            <translation>Connecté en tant que %1</translation>
+        </message>
+        <message>
+            <source>Re-authentication due soon</source>
+            <translation>Nouvelle authentification bientôt requise</translation>
+        </message>
+        <message>
+            <source>%1 must re-authenticate soon</source>
+            <translation>%1 doit bientôt s’authentifier à nouveau</translation>
+        </message>
+        <message>
+            <source>Locked until someone signs in again</source>
+            <translation>Verrouillé jusqu’à ce que quelqu’un se reconnecte</translation>
+        </message>
+        <message>
+            <source>Locked until %1 signs in again</source>
+            <translation>Verrouillé jusqu’à ce que %1 se reconnecte</translation>
+        </message>
+        <message>
+            <source>Offline: the authentication server cannot be reached</source>
+            <translation>Hors ligne : le serveur d’authentification est injoignable</translation>
+        </message>
+        <message>
+            <source>Hotdesk has a problem; see the audit log</source>
+            <translation>Hotdesk a un problème ; consultez le journal d’audit</translation>
+        </message>
+        <message>
+            <source>Hotdesk: %1</source>
+            <translation>Hotdesk : %1</translation>
+        </message>
+        <message>
+            <source>Hotdesk: %1
+%2</source>
+            <translation>Hotdesk : %1
+%2</translation>
+        </message>
+        <message>
+            <source>Re-authenticate now</source>
+            <translation>S’authentifier à nouveau maintenant</translation>
+        </message>
+        <message>
+            <source>Enroll this PC…</source>
+            <translation>Enregistrer ce PC…</translation>
+        </message>
+        <message>
+            <source>Open audit log</source>
+            <translation>Ouvrir le journal d’audit</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>À propos de Hotdesk</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::ui::LockWindow</name>
         <message>
             <source>Hotdesk: this PC is locked</source>

@@ -1,5 +1,6 @@
 // Entry point of hotdesk: the tray agent and the administrator's command line.
 #include "cli.h"
+#include "controlcommands.h"
 #include "enrollcommand.h"
 #include "doctorcommand.h"
 #include "flowrunner.h"
@@ -37,6 +38,8 @@ const char kUsage[] =
     "                   this PC) when it asks (exit 0 and the resource on stdout)\n"
     "  doctor [--policy FILE]\n"
     "                   check TLS, DAS, IdP discovery and JWKS, enrollment (exit 0 all good)\n"
+    "  status           ask the running tray agent for its state (exit 0; 1 when none runs)\n"
+    "  reauth           ask the running tray agent to re-authenticate now (exit 0)\n"
     "  --version        print the version\n"
     "\n"
     "Each command takes --help.\n";
@@ -117,6 +120,10 @@ int main(int argc, char *argv[])
         return runOpen(args.mid(1));
     if (group == QLatin1String("doctor"))
         return runDoctor(args.mid(1));
+    if (group == QLatin1String("status"))
+        return runStatus(args.mid(1));
+    if (group == QLatin1String("reauth"))
+        return runReauth(args.mid(1));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));
     std::fputs(kUsage, stderr);
     return ExitUsage;

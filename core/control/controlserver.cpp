@@ -1,0 +1,170 @@
+// The control socket's server side: one JSON request per line, bounded, per-user, with idle timeouts.
+#include "controlserver.h"
+
+#include "../jose/strictjson.h"
+
+#include <QDir>
+#include <QJsonDocument>
+#include <QLocalServer>
+#include <QLocalSocket>
+#include <QTimer>
+
+#if defined(Q_OS_UNIX)
+#include <unistd.h>
+#endif
+
+namespace hotdesk::control {
+namespace {
+
+constexpr char kBufferProperty[] = "hotdesk_buffer";
+
+QByteArray encode(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+}
+
+QJsonObject errorAnswer(const char *code)
+{
+    return {{QStringLiteral("ok"), false}, {QStringLiteral("error"), QLatin1String(code)}};
+}
+
+} // namespace
+
+QString agentStateName(AgentState state)
+{
+    switch (state) {
+    case AgentState::Ok: return QStringLiteral("ok");
+    case AgentState::ReauthSoon: return QStringLiteral("reauth_soon");
+    case AgentState::Locked: return QStringLiteral("locked");
+    case AgentState::Offline: return QStringLiteral("offline");
+    case AgentState::Error: return QStringLiteral("error");
+    }
+    return QStringLiteral("error");
+}
+
+QString defaultServerName()
+{
+    const QString override = qEnvironmentVariable("HOTDESK_CONTROL_SOCKET");
+    if (!override.isEmpty())
+        return override;
+#if defined(Q_OS_UNIX)
+    const QString name = QStringLiteral("hotdesk-%1").arg(::getuid());
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (!runtime.isEmpty() && QDir::isAbsolutePath(runtime))
+        return runtime + QLatin1Char('/') + name;
+    return name;
+#else
+    return QStringLiteral("hotdesk-%1").arg(qEnvironmentVariable("USERNAME"));
+#endif
+}
+
+ControlServer::ControlServer(QObject *parent)
+    : QObject(parent)
+    , m_server(new QLocalServer(this))
+{
+    m_server->setSocketOptions(QLocalServer::UserAccessOption);
+    connect(m_server, &QLocalServer::newConnection, this, &ControlServer::accept);
+}
+
+ControlServer::~ControlServer() = default;
+
+QString ControlServer::fullServerName() const
+{
+    return m_server->fullServerName();
+}
+
+Status ControlServer::listen(const QString &name)
+{
+    // With access options, Qt binds elsewhere and renames over the name, so it
+    // would silently take the socket of a running agent: ask first. A socket
+    // file left by a killed agent refuses connections and is replaced.
+    QLocalSocket probe;
+    probe.connectToServer(name);
+    if (probe.waitForConnected(500))
+        return fail(ErrorCode::Io,
+            QStringLiteral("another Hotdesk agent is already running for this user (%1); use it, or quit it first")
+                .arg(name));
+    QLocalServer::removeServer(name);
+    if (m_server->listen(name))
+        return {};
+    return fail(ErrorCode::Io,
+        QStringLiteral("cannot open the control socket %1: %2; check that its directory is writable")
+            .arg(name, m_server->errorString()));
+}
+
+void ControlServer::accept()
+{
+    while (QLocalSocket *socket = m_server->nextPendingConnection()) {
+        connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
+        // A client that connects and says nothing must not hold the connection forever.
+        auto *idle = new QTimer(socket);
+        idle->setSingleShot(true);
+        idle->setInterval(m_idleTimeoutMs);
+        connect(idle, &QTimer::timeout, socket, [socket] { socket->abort(); socket->deleteLater(); });
+        idle->start();
+        connect(socket, &QLocalSocket::readyRead, this, [this, socket, idle] {
+            idle->start();
+            readFrom(socket);
+        });
+        if (socket->bytesAvailable() > 0)
+            readFrom(socket);
+    }
+}
+
+void ControlServer::readFrom(QLocalSocket *socket)
+{
+    QByteArray buffer = socket->property(kBufferProperty).toByteArray();
+    for (;;) {
+        // Never hold more than one maximal line and its newline: a client cannot grow our memory.
+        const qsizetype room = kMaxRequestBytes + 1 - buffer.size();
+        if (room > 0 && socket->bytesAvailable() > 0)
+            buffer += socket->read(room);
+        const qsizetype newline = buffer.indexOf('\n');
+        if (newline < 0) {
+            if (buffer.size() > kMaxRequestBytes) {
+                socket->write(encode(errorAnswer("too_large")));
+                socket->disconnectFromServer();
+                return;
+            }
+            break;
+        }
+        const QByteArray line = buffer.left(newline);
+        buffer.remove(0, newline + 1);
+        bool close = false;
+        socket->write(encode(answer(line, &close)));
+        if (close) {
+            socket->disconnectFromServer();
+            return;
+        }
+    }
+    socket->setProperty(kBufferProperty, buffer);
+}
+
+QJsonObject ControlServer::answer(const QByteArray &line, bool *close)
+{
+    jose::StrictJsonLimits limits;
+    const auto request = jose::parseStrictJsonObject(line.trimmed(), limits);
+    if (!request || !request->value(QLatin1String("command")).isString()) {
+        *close = true;
+        return errorAnswer("malformed");
+    }
+    const QString command = request->value(QLatin1String("command")).toString();
+    if (command == QLatin1String("status")) {
+        AgentStatus status;
+        if (m_statusProvider) {
+            status = m_statusProvider();
+        } else {
+            status.state = AgentState::Error;
+            status.detail = QStringLiteral("the agent is starting");
+        }
+        return {{QStringLiteral("ok"), true}, {QStringLiteral("state"), agentStateName(status.state)},
+            {QStringLiteral("user"), status.user}, {QStringLiteral("detail"), status.detail}};
+    }
+    if (command == QLatin1String("reauth")) {
+        Q_EMIT reauthRequested();
+        return {{QStringLiteral("ok"), true}};
+    }
+    return errorAnswer("unknown_command");
+}
+
+} // namespace hotdesk::control
