@@ -3,6 +3,7 @@
 #include "enrollcommand.h"
 #include "doctorcommand.h"
 #include "logincommand.h"
+#include "policycommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
 #include "ui/uiinit.h"
@@ -30,6 +31,8 @@ const char kUsage[] =
     "                   re-authenticate U (exit 0 and the validated claims)\n"
     "  doctor [--policy FILE]\n"
     "                   check TLS, DAS, IdP discovery and JWKS, enrollment (exit 0 all good)\n"
+    "  policy check FILE\n"
+    "                   validate a policy file (exit 0; 2 and FILE:LINE:COL: message per problem)\n"
     "  --version        print the version\n"
     "\n"
     "Each command takes --help.\n";
@@ -98,6 +101,8 @@ int main(int argc, char *argv[])
         return runLogin(args.mid(1));
     if (group == QLatin1String("doctor"))
         return runDoctor(args.mid(1));
+    if (group == QLatin1String("policy") && verb == QLatin1String("check"))
+        return runPolicyCheck(args.mid(2));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));
     std::fputs(kUsage, stderr);
     return ExitUsage;
