@@ -52,6 +52,7 @@ private Q_SLOTS:
     void invalidFileKeepsTheLastValidPolicy();
     void replacedFileIsStillWatched();
     void noFileMeansNoPolicy();
+    void folderCreatedLater();
     void invalidAtStartMeansNoPolicy();
     void removedFileKeepsThePolicy();
     void managedSettingsTakePrecedence();
@@ -162,6 +163,23 @@ void TestPolicyStore::noFileMeansNoPolicy()
     QTRY_COMPARE(changed.count(), 1);
     QVERIFY(store.hasPolicy());
     QVERIFY(store.reason().isEmpty());
+}
+
+void TestPolicyStore::folderCreatedLater()
+{
+    // Neither /etc/hotdesk nor the file exist yet when the agent starts.
+    const QString file = nextFile();
+    PolicyStore store(file);
+    QSignalSpy changed(&store, &PolicyStore::policyChanged);
+    QVERIFY(!store.start());
+    QVERIFY(QDir().mkpath(QFileInfo(file).path()));
+    QVERIFY(writeFile(file, policyWithIdle("PT15M")));
+    QTRY_COMPARE(changed.count(), 1);
+    QVERIFY(store.hasPolicy());
+    // From now on the file itself is followed.
+    QVERIFY(writeFile(file, policyWithIdle("PT20M")));
+    QTRY_COMPARE(changed.count(), 2);
+    QCOMPARE(store.policy().triggers.idle, std::optional<std::chrono::seconds>(20min));
 }
 
 void TestPolicyStore::invalidAtStartMeansNoPolicy()

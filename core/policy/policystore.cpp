@@ -189,9 +189,22 @@ bool PolicyStore::start()
 void PolicyStore::watch()
 {
     // The folder too: editors and configuration tools replace the file by a
-    // rename, which ends the watch on the old file, and the file may not exist yet.
-    const QString folder = QFileInfo(m_file).absolutePath();
-    if (QFileInfo::exists(folder) && !m_watcher.directories().contains(folder))
+    // rename, which ends the watch on the old file, and the file may not exist
+    // yet. Without the folder, its nearest existing parent is watched, so that
+    // a policy installed later (mkdir, then the file) is seen as well.
+    QString folder = QFileInfo(m_file).absolutePath();
+    while (!QFileInfo(folder).isDir()) {
+        const QString parent = QFileInfo(folder).absolutePath();
+        if (parent == folder)
+            break;
+        folder = parent;
+    }
+    const QStringList stale = m_watcher.directories();
+    for (const QString &directory : stale) {
+        if (directory != folder)
+            m_watcher.removePath(directory);
+    }
+    if (QFileInfo(folder).isDir() && !m_watcher.directories().contains(folder))
         m_watcher.addPath(folder);
     if (QFileInfo::exists(m_file) && !m_watcher.files().contains(m_file))
         m_watcher.addPath(m_file);

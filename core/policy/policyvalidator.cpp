@@ -146,10 +146,16 @@ public:
         : m_text(text)
     {
         m_lineStarts.push_back(0);
+        m_continuations.reserve(size_t(text.size()) + 1);
+        int continuations = 0;
         for (qsizetype i = 0; i < text.size(); ++i) {
+            m_continuations.push_back(continuations);
+            if ((uchar(text.at(i)) & 0xC0) == 0x80) // columns count characters, not UTF-8 continuation bytes
+                ++continuations;
             if (text.at(i) == '\n')
                 m_lineStarts.push_back(i + 1);
         }
+        m_continuations.push_back(continuations);
     }
 
     PolicyProblem problemAt(qsizetype offset, const QString &pointer, const QString &message) const
@@ -157,11 +163,8 @@ public:
         offset = std::clamp<qsizetype>(offset, 0, m_text.size());
         const auto next = std::upper_bound(m_lineStarts.begin(), m_lineStarts.end(), offset);
         const int line = int(next - m_lineStarts.begin());
-        int column = 1;
-        for (qsizetype i = m_lineStarts[size_t(line - 1)]; i < offset; ++i) {
-            if ((uchar(m_text.at(i)) & 0xC0) != 0x80) // count characters, not UTF-8 continuation bytes
-                ++column;
-        }
+        const qsizetype start = m_lineStarts[size_t(line - 1)];
+        const int column = int(offset - start) - (m_continuations[size_t(offset)] - m_continuations[size_t(start)]) + 1;
         return PolicyProblem {line, column, pointer, message};
     }
 
@@ -183,6 +186,7 @@ public:
 private:
     const QByteArray &m_text;
     std::vector<qsizetype> m_lineStarts;
+    std::vector<int> m_continuations; // continuation bytes before each offset
 };
 
 // The text as RapidJSON reads it. Its own StringStream is copied inside the
@@ -732,18 +736,22 @@ private:
                     .arg(instance.IsArray() ? instance.Size() : 0)
                     .arg(number(memberOf(schema, "maxItems"))));
         } else if (keyword == u"uniqueItems" && instance.IsArray()) {
-            for (SizeType j = 1; j < instance.Size(); ++j) {
-                for (SizeType i = 0; i < j; ++i) {
-                    if (instance[i] == instance[j]) {
-                        const QString second = pointer + u'/' + QString::number(j);
-                        report(second,
-                            QStringLiteral("%1 is listed a second time (first as %2)")
-                                .arg(shown(instance[j]), memberName(QString(pointer + u'/' + QString::number(i)))));
-                        return;
-                    }
+            // The first repeated entry, found by its written form (linear, whatever the list's length).
+            QHash<QByteArray, SizeType> seen;
+            for (SizeType j = 0; j < instance.Size(); ++j) {
+                rapidjson::StringBuffer buffer;
+                rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+                instance[j].Accept(writer);
+                const QByteArray written(buffer.GetString(), qsizetype(buffer.GetSize()));
+                if (const auto first = seen.constFind(written); first != seen.cend()) {
+                    report(pointer + u'/' + QString::number(j),
+                        QStringLiteral("%1 is listed a second time (first as %2)")
+                            .arg(shown(instance[j]), memberName(QString(pointer + u'/' + QString::number(*first)))));
+                    return;
                 }
+                seen.insert(written, j);
             }
-            report(pointer, QStringLiteral("lists an entry twice"));
+            report(pointer, QStringLiteral("lists an entry twice")); // equal objects with their members in another order
         } else {
             report(pointer, QStringLiteral("does not satisfy the schema's \"%1\" rule").arg(keyword));
         }
