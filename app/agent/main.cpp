@@ -6,6 +6,7 @@
 #include "flowrunner.h"
 #include "logincommand.h"
 #include "opencommand.h"
+#include "policycommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
 #include "ui/translations.h"
@@ -40,6 +41,8 @@ const char kUsage[] =
     "                   check TLS, DAS, IdP discovery and JWKS, enrollment (exit 0 all good)\n"
     "  status           ask the running tray agent for its state (exit 0; 1 when none runs)\n"
     "  reauth           ask the running tray agent to re-authenticate now (exit 0)\n"
+    "  policy check FILE\n"
+    "                   validate a policy file (exit 0; 2 and FILE:LINE:COL: message per problem)\n"
     "  --version        print the version\n"
     "\n"
     "Each command takes --help.\n";
@@ -124,6 +127,8 @@ int main(int argc, char *argv[])
         return runStatus(args.mid(1));
     if (group == QLatin1String("reauth"))
         return runReauth(args.mid(1));
+    if (group == QLatin1String("policy") && verb == QLatin1String("check"))
+        return runPolicyCheck(args.mid(2));
     printErr(QStringLiteral("hotdesk: unknown command '%1'").arg(args.mid(0, 2).join(QLatin1Char(' '))));
     std::fputs(kUsage, stderr);
     return ExitUsage;

@@ -169,8 +169,8 @@ QStringList StubsServer::environmentLines() const
 
 Status StubsServer::writeAgentPolicy()
 {
-    // The agent's policy for this deployment (format: docs/stubs.md until the
-    // policy schema of the tray agent replaces it).
+    // The agent's policy for this deployment (format: resources/policy.schema.json,
+    // docs/policy.md; tst_policyvalidator checks that it validates).
     const Endpoints &e = m_context.endpoints;
     // With --issuer the DAS writes request objects for that provider, so the
     // agent must expect its tokens, not the in-process IdP's.
@@ -193,7 +193,16 @@ Status StubsServer::writeAgentPolicy()
             return tl::unexpected(keys.error());
         servers.insert(QStringLiteral("das_activation_keys"), keys->toPublicJson());
     }
-    const QJsonObject policy{{QStringLiteral("version"), 1}, {QStringLiteral("servers"), servers}};
+    // Triggers a demonstration shows quickly; an administrator's own policy chooses.
+    const QJsonObject triggers {
+        {QStringLiteral("idle"), QStringLiteral("PT15M")},
+        {QStringLiteral("on_unlock"), true},
+    };
+    const QJsonObject policy {
+        {QStringLiteral("version"), 1},
+        {QStringLiteral("servers"), servers},
+        {QStringLiteral("triggers"), triggers},
+    };
     return saveJson(agentPolicyFile(), policy);
 }
 

@@ -2,6 +2,7 @@
 #include "serverpolicy.h"
 
 #include "../jose/strictjson.h"
+#include "policyvalidator.h"
 
 #include <QDir>
 #include <QFile>
@@ -9,6 +10,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QUrl>
 
 namespace hotdesk::policy {
 
@@ -56,131 +58,97 @@ QString formatDuration(std::chrono::seconds duration)
 
 namespace {
 
-tl::unexpected<Error> invalid(const QString &source, const QString &member, const QString &problem)
-{
-    return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: servers.%2 %3").arg(source, member, problem));
-}
-
-bool isLoopbackHost(const QString &host)
-{
-    return host == u"127.0.0.1" || host == u"::1" || host == u"localhost";
-}
-
-Result<std::chrono::milliseconds> durationMember(
-    const QJsonObject &servers, const char *name, std::chrono::milliseconds fallback, const QString &source)
+std::chrono::milliseconds durationMember(const QJsonObject &servers, const char *name, std::chrono::milliseconds fallback)
 {
     const QJsonValue v = servers.value(QLatin1String(name));
-    if (v.isUndefined())
-        return fallback;
     if (!v.isString())
-        return invalid(source, QLatin1String(name), QStringLiteral("must be an ISO 8601 duration string such as \"PT15S\""));
+        return fallback;
     auto d = parseDuration(v.toString());
-    if (!d)
-        return invalid(source, QLatin1String(name), d.error().message);
-    if (d->count() <= 0 || d->count() > 3600)
-        return invalid(source, QLatin1String(name), QStringLiteral("must be between 1 second and 1 hour"));
-    return std::chrono::milliseconds(*d);
+    return d ? std::chrono::milliseconds(*d) : fallback;
 }
 
 } // namespace
 
 Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceFile)
 {
+    // The schema and the rules beyond it decide what is valid; what follows only converts.
+    const QList<PolicyProblem> problems = validatePolicy(json);
+    if (!problems.isEmpty())
+        return fail(ErrorCode::PolicyInvalid,
+            QStringLiteral("the policy %1 is invalid; correct it (hotdesk policy check %1 lists the same):\n%2")
+                .arg(sourceFile, formatProblems(sourceFile, problems).trimmed()));
     auto document = jose::parseStrictJsonObject(json);
     if (!document)
         return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: %2").arg(sourceFile, document.error().message));
     AgentPolicy policy;
     policy.sourceFile = sourceFile;
     policy.document = *document;
-    const QJsonValue version = document->value(QLatin1String("version"));
-    if (!version.isUndefined() && version.toInt(-1) != 1)
-        return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: version must be 1").arg(sourceFile));
-    const QJsonValue serversValue = document->value(QLatin1String("servers"));
-    if (!serversValue.isObject())
-        return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: the policy has no \"servers\" object").arg(sourceFile));
-    const QJsonObject servers = serversValue.toObject();
+    policy.version = document->value(QLatin1String("version")).toInt(1);
+    const QJsonObject servers = document->value(QLatin1String("servers")).toObject();
     ServerSettings &s = policy.servers;
 
-    const QJsonValue das = servers.value(QLatin1String("das"));
-    if (!das.isArray() || das.toArray().isEmpty())
-        return invalid(sourceFile, QStringLiteral("das"), QStringLiteral("must list at least one DAS URL"));
-    for (const QJsonValue &entry : das.toArray()) {
+    for (const QJsonValue &entry : servers.value(QLatin1String("das")).toArray()) {
         const QUrl url(entry.toString(), QUrl::StrictMode);
-        const bool https = url.scheme() == u"https";
-        const bool loopbackHttp = url.scheme() == u"http" && isLoopbackHost(url.host());
-        if (!entry.isString() || !url.isValid() || url.host().isEmpty() || !(https || loopbackHttp) || url.hasQuery()
-            || url.hasFragment())
-            return invalid(sourceFile, QStringLiteral("das"),
-                QStringLiteral("holds \"%1\", which is not an https URL").arg(entry.toString()));
+        if (!url.isValid() || url.host().isEmpty())
+            return fail(ErrorCode::PolicyInvalid,
+                QStringLiteral("%1: servers.das holds \"%2\", which is not a usable URL").arg(sourceFile, entry.toString()));
         s.dasUrls.append(url);
     }
-
     s.idpIssuer = servers.value(QLatin1String("idp_issuer")).toString();
-    const QUrl issuer(s.idpIssuer, QUrl::StrictMode);
-    if (s.idpIssuer.isEmpty() || !issuer.isValid() || issuer.scheme() != u"https" || issuer.hasQuery() || issuer.hasFragment())
-        return invalid(sourceFile, QStringLiteral("idp_issuer"), QStringLiteral("must be the IdP's https issuer URL"));
-
+    if (!QUrl(s.idpIssuer, QUrl::StrictMode).isValid())
+        return fail(ErrorCode::PolicyInvalid,
+            QStringLiteral("%1: servers.idp_issuer \"%2\" is not a usable URL").arg(sourceFile, s.idpIssuer));
     s.clientId = servers.value(QLatin1String("client_id")).toString();
-    if (s.clientId.isEmpty())
-        return invalid(sourceFile, QStringLiteral("client_id"), QStringLiteral("must name the agent's client id at the IdP"));
-
-    const QJsonValue ca = servers.value(QLatin1String("ca_bundle"));
-    if (!ca.isUndefined()) {
-        if (!ca.isString() || ca.toString().isEmpty())
-            return invalid(sourceFile, QStringLiteral("ca_bundle"), QStringLiteral("must be the path of a PEM file"));
-        s.caBundle = QFileInfo(sourceFile).dir().absoluteFilePath(ca.toString());
-    }
-
+    const QString ca = servers.value(QLatin1String("ca_bundle")).toString();
+    if (!ca.isEmpty())
+        s.caBundle = QFileInfo(sourceFile).dir().absoluteFilePath(ca);
     const QJsonValue activation = servers.value(QLatin1String("das_activation_keys"));
-    if (!activation.isUndefined()) {
-        if (!activation.isObject())
-            return invalid(sourceFile, QStringLiteral("das_activation_keys"), QStringLiteral("must be a JWK set"));
+    if (activation.isObject()) {
         auto keys = jose::JwkSet::fromJson(QJsonDocument(activation.toObject()).toJson(QJsonDocument::Compact));
-        if (!keys || keys->isEmpty())
-            return invalid(sourceFile, QStringLiteral("das_activation_keys"), QStringLiteral("holds no usable public key"));
+        if (!keys)
+            return fail(ErrorCode::PolicyInvalid,
+                QStringLiteral("%1: servers.das_activation_keys: %2").arg(sourceFile, keys.error().message));
         s.activationKeys = *keys;
     }
 
-    const QJsonValue gateways = servers.value(QLatin1String("gateways"));
-    if (!gateways.isUndefined() && !gateways.isArray())
-        return invalid(sourceFile, QStringLiteral("gateways"), QStringLiteral("must be a list of https origins"));
-    for (const QJsonValue &entry : gateways.toArray()) {
+    // The schema allows origins only (https, or http on loopback): the token goes
+    // to every resource of that server, so a path would promise a limit that is not there.
+    for (const QJsonValue &entry : servers.value(QLatin1String("gateways")).toArray()) {
         const QUrl url(entry.toString(), QUrl::StrictMode);
-        const bool https = url.scheme() == u"https";
-        const bool loopbackHttp = url.scheme() == u"http" && isLoopbackHost(url.host());
-        // An origin only: the token goes to every resource of that server, so a path would promise a limit that is not there.
-        const bool originOnly
-            = (url.path().isEmpty() || url.path() == u"/") && !url.hasQuery() && !url.hasFragment() && url.userInfo().isEmpty();
-        if (!entry.isString() || !url.isValid() || url.host().isEmpty() || !(https || loopbackHttp) || !originOnly)
-            return invalid(sourceFile, QStringLiteral("gateways"),
-                QStringLiteral("holds \"%1\", which is not an https origin such as \"https://gateway.corp.example\"")
-                    .arg(entry.toString()));
+        if (!url.isValid() || url.host().isEmpty())
+            return fail(ErrorCode::PolicyInvalid,
+                QStringLiteral("%1: servers.gateways holds \"%2\", which is not a usable origin").arg(sourceFile, entry.toString()));
         s.gateways.append(url);
     }
 
-    auto connect = durationMember(servers, "connect_timeout", s.connectTimeout, sourceFile);
-    if (!connect)
-        return tl::unexpected(connect.error());
-    s.connectTimeout = *connect;
-    auto response = durationMember(servers, "response_timeout", s.responseTimeout, sourceFile);
-    if (!response)
-        return tl::unexpected(response.error());
-    s.responseTimeout = *response;
-    auto approval = durationMember(servers, "approval_timeout", s.approvalTimeout, sourceFile);
-    if (!approval)
-        return tl::unexpected(approval.error());
-    s.approvalTimeout = *approval;
+    s.connectTimeout = durationMember(servers, "connect_timeout", s.connectTimeout);
+    s.responseTimeout = durationMember(servers, "response_timeout", s.responseTimeout);
+    s.approvalTimeout = durationMember(servers, "approval_timeout", s.approvalTimeout);
+    s.proxy = servers.value(QLatin1String("proxy")).toString(s.proxy);
     return policy;
+}
+
+Result<QByteArray> readPolicyFile(const QString &file)
+{
+    constexpr qint64 limit = 1024 * 1024;
+    QFile f(file);
+    if (QFileInfo(file).isDir() || !f.open(QIODevice::ReadOnly))
+        return fail(ErrorCode::Io,
+            QStringLiteral("cannot read the policy %1: %2")
+                .arg(file, QFileInfo(file).isDir() ? QStringLiteral("it is a folder") : f.errorString()));
+    QByteArray bytes = f.read(limit + 1);
+    if (bytes.size() > limit)
+        return fail(ErrorCode::TooLarge, QStringLiteral("%1: a policy is at most 1 MiB").arg(file));
+    return bytes;
 }
 
 Result<AgentPolicy> loadAgentPolicy(const QString &file)
 {
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return fail(ErrorCode::Io, QStringLiteral("cannot read the policy %1: %2").arg(file, f.errorString()));
-    if (f.size() > 1024 * 1024)
-        return fail(ErrorCode::PolicyInvalid, QStringLiteral("%1: a policy is at most 1 MiB").arg(file));
-    return parseAgentPolicy(f.readAll(), QFileInfo(file).absoluteFilePath());
+    auto bytes = readPolicyFile(file);
+    if (!bytes)
+        return tl::unexpected(
+            bytes.error().code == ErrorCode::TooLarge ? Error {ErrorCode::PolicyInvalid, bytes.error().message} : bytes.error());
+    return parseAgentPolicy(*bytes, QFileInfo(file).absoluteFilePath());
 }
 
 bool isGatewayOrigin(const ServerSettings &servers, const QUrl &url)

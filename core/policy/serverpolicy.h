@@ -33,6 +33,8 @@ struct ServerSettings {
     std::chrono::milliseconds responseTimeout {15000};
     // How long a user may take to approve on the phone before the flow gives up.
     std::chrono::milliseconds approvalTimeout {120000};
+    // "system" (the OS settings), "none" (direct), or an HTTP proxy URL such as http://proxy.corp.example:3128.
+    QString proxy = QStringLiteral("system");
 };
 
 struct AgentPolicy {
@@ -42,10 +44,13 @@ struct AgentPolicy {
     QJsonObject document; // the whole file, for the parts other modules read
 };
 
-// Reads the policy's server settings. A relative ca_bundle is resolved against
-// the policy file's directory. Errors: Io (unreadable), PolicyInvalid (with the
-// member at fault in the message).
+// Reads the policy's server settings. The whole file must be a valid policy
+// (policyvalidator.h; use parsePolicy in policy.h for the other parts). A
+// relative ca_bundle is resolved against the policy file's directory. Errors:
+// Io (unreadable), PolicyInvalid (every problem as "FILE:LINE:COL: message").
 Result<AgentPolicy> loadAgentPolicy(const QString &file);
+// The bytes of a policy file, at most 1 MiB. Errors: Io, TooLarge.
+Result<QByteArray> readPolicyFile(const QString &file);
 Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceFile);
 
 // Whether url's origin (scheme, host and port) is one of the policy's gateways.

@@ -1,0 +1,132 @@
+// Building the typed policy from a file the validator accepted.
+#include "policy.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonObject>
+
+namespace hotdesk::policy {
+
+namespace {
+
+// Only called on validated documents: a member is absent or of the schema's type.
+std::optional<std::chrono::seconds> durationOf(const QJsonObject &object, const char *name)
+{
+    const QJsonValue v = object.value(QLatin1String(name));
+    if (!v.isString())
+        return std::nullopt;
+    auto d = parseDuration(v.toString());
+    return d ? std::optional(*d) : std::nullopt;
+}
+
+QStringList stringsOf(const QJsonObject &object, const char *name)
+{
+    QStringList out;
+    for (const QJsonValue &v : object.value(QLatin1String(name)).toArray())
+        out << v.toString();
+    return out;
+}
+
+Qt::DayOfWeek dayOf(const QString &name)
+{
+    static const char *const names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    for (int i = 0; i < 7; ++i) {
+        if (name == QLatin1String(names[i]))
+            return Qt::DayOfWeek(i + 1);
+    }
+    return Qt::Monday; // unreachable: the schema allows only these names
+}
+
+Triggers triggersOf(const QJsonObject &t)
+{
+    Triggers out;
+    out.firstLogonIn = durationOf(t, "first_logon_in");
+    out.maxSession = durationOf(t, "max_session");
+    out.idle = durationOf(t, "idle");
+    out.onUnlock = t.value(QLatin1String("on_unlock")).toBool(false);
+    out.sensitiveApps = stringsOf(t, "sensitive_apps");
+    out.sensitivePaths = stringsOf(t, "sensitive_paths");
+    for (const QString &device : stringsOf(t, "sensitive_devices"))
+        out.sensitiveDevices << (device == u"camera" ? SensitiveDevice::Camera : SensitiveDevice::Microphone);
+    for (const QJsonValue &entry : t.value(QLatin1String("schedule")).toArray()) {
+        const QJsonObject e = entry.toObject();
+        ScheduleEntry item;
+        for (const QString &day : stringsOf(e, "days"))
+            item.days << dayOf(day);
+        item.at = QTime::fromString(e.value(QLatin1String("at")).toString(), QStringLiteral("HH:mm"));
+        out.schedule << item;
+    }
+    out.notifyBefore = durationOf(t, "notify_before").value_or(out.notifyBefore);
+    return out;
+}
+
+Failure failureOf(const QJsonObject &f)
+{
+    Failure out;
+    out.maxAttempts = f.value(QLatin1String("max_attempts")).toInt(out.maxAttempts);
+    out.window = durationOf(f, "window").value_or(out.window);
+    if (f.contains(QLatin1String("actions"))) {
+        out.actions.clear();
+        for (const QString &action : stringsOf(f, "actions")) {
+            if (action == u"lock")
+                out.actions << FailureAction::Lock;
+            else if (action == u"require_credentials")
+                out.actions << FailureAction::RequireCredentials;
+            else
+                out.actions << FailureAction::NotifyAdmin;
+        }
+    }
+    out.alternateMethods = stringsOf(f, "alternate_methods");
+    const QJsonObject offline = f.value(QLatin1String("offline")).toObject();
+    if (offline.value(QLatin1String("mode")).toString() == u"grace") {
+        out.offline.mode = OfflinePolicy::Mode::Grace;
+        out.offline.grace = durationOf(offline, "grace").value_or(std::chrono::seconds(0));
+        out.offline.maxUses = offline.value(QLatin1String("max_uses")).toInt(0);
+    }
+    out.exemptUsers = stringsOf(f, "exempt_users");
+    const QJsonObject codes = f.value(QLatin1String("recovery_codes")).toObject();
+    out.recoveryCodes.enabled = codes.value(QLatin1String("enabled")).toBool(false);
+    out.recoveryCodes.count = codes.value(QLatin1String("count")).toInt(out.recoveryCodes.count);
+    out.helpText = f.value(QLatin1String("help_text")).toString();
+    return out;
+}
+
+DeviceRules deviceOf(const QJsonObject &d)
+{
+    DeviceRules out;
+    out.driftThreshold = d.value(QLatin1String("drift_threshold")).toInt(out.driftThreshold);
+    const QString unrecognized = d.value(QLatin1String("unrecognized")).toString();
+    if (unrecognized == u"code")
+        out.unrecognized = UnrecognizedDevice::Code;
+    else if (unrecognized == u"deny")
+        out.unrecognized = UnrecognizedDevice::Deny;
+    return out;
+}
+
+} // namespace
+
+Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
+{
+    auto agent = parseAgentPolicy(json, source);
+    if (!agent)
+        return tl::unexpected(agent.error());
+    Policy policy;
+    policy.sourceFile = agent->sourceFile;
+    policy.version = agent->version;
+    policy.servers = agent->servers;
+    policy.triggers = triggersOf(agent->document.value(QLatin1String("triggers")).toObject());
+    policy.failure = failureOf(agent->document.value(QLatin1String("failure")).toObject());
+    policy.device = deviceOf(agent->document.value(QLatin1String("device")).toObject());
+    return policy;
+}
+
+Result<Policy> loadPolicy(const QString &file)
+{
+    auto bytes = readPolicyFile(file);
+    if (!bytes)
+        return tl::unexpected(
+            bytes.error().code == ErrorCode::TooLarge ? Error {ErrorCode::PolicyInvalid, bytes.error().message} : bytes.error());
+    return parsePolicy(*bytes, QFileInfo(file).absoluteFilePath());
+}
+
+} // namespace hotdesk::policy

@@ -1,0 +1,92 @@
+// The administrator's whole policy file as typed values (format: resources/policy.schema.json, docs/policy.md).
+#pragma once
+
+#include "../result.h"
+#include "serverpolicy.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QTime>
+
+#include <chrono>
+#include <optional>
+
+namespace hotdesk::policy {
+
+enum class SensitiveDevice { Camera, Microphone };
+
+// A fixed re-authentication at a local time on some weekdays.
+struct ScheduleEntry {
+    QList<Qt::DayOfWeek> days; // Qt::Monday ... Qt::Sunday, as listed
+    QTime at; // local time, whole minutes
+
+    friend bool operator==(const ScheduleEntry &, const ScheduleEntry &) = default;
+};
+
+// When the person at the keyboard must re-authenticate. An absent trigger is off.
+struct Triggers {
+    std::optional<std::chrono::seconds> firstLogonIn; // 2FA at the first logon in each such period (P1D: each calendar day)
+    std::optional<std::chrono::seconds> maxSession; // since logon or the last successful re-authentication
+    std::optional<std::chrono::seconds> idle; // without keyboard or mouse input; shorter than maxSession
+    bool onUnlock = false; // when the OS screen lock is lifted
+    QStringList sensitiveApps; // process names
+    QStringList sensitivePaths; // documents below these
+    QList<SensitiveDevice> sensitiveDevices;
+    QList<ScheduleEntry> schedule;
+    std::chrono::seconds notifyBefore {300}; // tray warning before a scheduled or max_session re-auth; 0: none
+};
+
+enum class FailureAction { Lock, RequireCredentials, NotifyAdmin };
+
+struct OfflinePolicy {
+    enum class Mode { Deny, Grace };
+    Mode mode = Mode::Deny;
+    std::chrono::seconds grace {0}; // with Grace: how long after the last successful re-authentication
+    int maxUses = 0; // with Grace: offline unlocks before a server must answer again (>= 1)
+};
+
+struct RecoveryCodes {
+    bool enabled = false;
+    int count = 10; // 5..20
+};
+
+// What happens when re-authentication fails or cannot be done.
+struct Failure {
+    int maxAttempts = 5; // within window
+    std::chrono::seconds window {3600};
+    QList<FailureAction> actions {FailureAction::Lock, FailureAction::NotifyAdmin};
+    QStringList alternateMethods; // acr_values offered after a failure, in order
+    OfflinePolicy offline;
+    QStringList exemptUsers; // break-glass accounts, never asked
+    RecoveryCodes recoveryCodes;
+    QString helpText; // for the lock screen; may be empty
+
+    bool has(FailureAction action) const { return actions.contains(action); }
+};
+
+enum class UnrecognizedDevice { Approval, Code, Deny };
+
+struct DeviceRules {
+    int driftThreshold = 1; // fingerprint components that may change, 0..4
+    UnrecognizedDevice unrecognized = UnrecognizedDevice::Approval;
+};
+
+struct Policy {
+    QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
+    int version = 1;
+    ServerSettings servers;
+    Triggers triggers;
+    Failure failure;
+    DeviceRules device;
+};
+
+// Validates the text (policyvalidator.h) and builds the model; defaults fill
+// what the file leaves out. Error: PolicyInvalid, the message listing every
+// problem as "SOURCE:LINE:COL: message" lines.
+Result<Policy> parsePolicy(QByteArrayView json, const QString &source);
+
+// Reads and parses a policy file (at most 1 MiB). Errors: Io, PolicyInvalid.
+Result<Policy> loadPolicy(const QString &file);
+
+} // namespace hotdesk::policy
