@@ -6,6 +6,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -13,6 +14,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QTimer>
 
 #include <algorithm>
 #include <cmath>
@@ -89,13 +91,27 @@ double rounded(double ms)
     return std::round(ms * 10) / 10;
 }
 
+// One "hotdesk login --browser print", ms from starting the process: its
+// first progress line (the policy, TLS trust and device key are loaded), its
+// "open:" line, the bench browser's loopback redirect answered, exit 0.
+struct PrintTiming {
+    double progress = 0;
+    double open = 0;
+    double redirected = 0;
+    double total = 0;
+};
+
 class FlowBench {
 public:
     Status setUp();
-    // Wall time of one "hotdesk login --browser print", exit 0 with the claims.
-    Result<double> printRun();
+    // withDisplay: the agent sees the session's X display, as in a desktop
+    // terminal (it then opens a GUI application to list the screens for the
+    // device fingerprint); otherwise none, as over SSH.
+    Result<PrintTiming> printRun(bool withDisplay);
     // One hotdesk-flowbench process: its flows' timings.
     Result<QJsonArray> embeddedRun(int flows);
+    // "hotdesk --version": what starting the agent's executable costs by itself.
+    Result<double> versionRun();
 
 private:
     QProcessEnvironment agentEnvironment() const;
@@ -168,31 +184,51 @@ Status FlowBench::setUp()
     return {};
 }
 
-Result<double> FlowBench::printRun()
+Result<PrintTiming> FlowBench::printRun(bool withDisplay)
 {
     Child agent;
-    agent->setProcessEnvironment(agentEnvironment());
+    QProcessEnvironment env = agentEnvironment();
+    if (!withDisplay) {
+        for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QLatin1String(name));
+    }
+    agent->setProcessEnvironment(env);
+    PrintTiming timing;
     QElapsedTimer clock;
     clock.start();
     agent->start(kHotdesk, {QStringLiteral("login"), QStringLiteral("--user"), kUser, QStringLiteral("--browser"),
                                QStringLiteral("print"), QStringLiteral("--policy"), m_policy, QStringLiteral("--no-approval")});
     // The bench browser opens the URL the moment its line is complete.
     QByteArray out;
-    QDeadlineTimer deadline(60000);
-    while (!out.contains('\n') && agent->state() != QProcess::NotRunning && !deadline.hasExpired()) {
-        agent->waitForReadyRead(100);
-        out += agent->readAllStandardOutput();
+    QByteArray err;
+    {
+        QEventLoop loop;
+        QObject::connect(&*agent, &QProcess::readyReadStandardError, &loop, [&] {
+            err += agent->readAllStandardError();
+            if (timing.progress == 0 && (err.startsWith("hotdesk: ") || err.contains("\nhotdesk: ")))
+                timing.progress = double(clock.nsecsElapsed()) / 1e6;
+        });
+        QObject::connect(&*agent, &QProcess::readyReadStandardOutput, &loop, [&] {
+            out += agent->readAllStandardOutput();
+            if (out.contains('\n'))
+                loop.quit();
+        });
+        QObject::connect(&*agent, &QProcess::finished, &loop, &QEventLoop::quit);
+        QTimer::singleShot(60000, &loop, &QEventLoop::quit);
+        loop.exec();
     }
+    timing.open = double(clock.nsecsElapsed()) / 1e6;
     test::FollowResult followed;
     if (out.startsWith("open: ")) {
         test::FlowFollower browser(m_ca);
         browser.setRefreshDelayMs(kBrowserPollMs);
         followed = browser.follow(QUrl::fromEncoded(out.mid(6, out.indexOf('\n') - 6)), QStringLiteral("http://127.0.0.1:"));
     }
+    timing.redirected = double(clock.nsecsElapsed()) / 1e6;
     const bool finished = agent->waitForFinished(60000);
-    const double ms = double(clock.nsecsElapsed()) / 1e6;
+    timing.total = double(clock.nsecsElapsed()) / 1e6;
     out += agent->readAllStandardOutput();
-    const QByteArray err = agent->readAllStandardError();
+    err += agent->readAllStandardError();
     if (!finished || agent->exitStatus() != QProcess::NormalExit || agent->exitCode() != 0)
         return fail(ErrorCode::ServerError,
             QStringLiteral("hotdesk login --browser print did not succeed%1: %2")
@@ -201,7 +237,18 @@ Result<double> FlowBench::printRun()
     const QJsonObject claims = QJsonDocument::fromJson(out.mid(out.indexOf('\n') + 1)).object();
     if (claims.value(QLatin1String("sub")).toString().isEmpty())
         return fail(ErrorCode::Malformed, QStringLiteral("hotdesk login exited 0 without the validated claims: %1").arg(tailOf(out)));
-    return ms;
+    return timing;
+}
+
+Result<double> FlowBench::versionRun()
+{
+    Child agent;
+    QElapsedTimer clock;
+    clock.start();
+    agent->start(kHotdesk, {QStringLiteral("--version")});
+    if (!agent->waitForFinished(30000) || agent->exitCode() != 0)
+        return fail(ErrorCode::ServerError, QStringLiteral("hotdesk --version did not succeed"));
+    return double(clock.nsecsElapsed()) / 1e6;
 }
 
 Result<QJsonArray> FlowBench::embeddedRun(int flows)
@@ -236,7 +283,7 @@ void printSteps(const char *name, const std::vector<QJsonObject> &steps)
 {
     static const char *const kOrder[] = {"discovery", "registration", "request_object", "device_approval", "browser",
         "code_exchange", "validation"};
-    std::printf("  %s:", name);
+    std::printf("  %s, steps from start():", name);
     for (const char *step : kOrder) {
         std::vector<double> values;
         for (const QJsonObject &s : steps) {
@@ -262,14 +309,25 @@ Status runFlowGroup(const TimingPlan &, Metrics &metrics)
     // The first sign-in of a user on a PC also registers the user (flow 2) and
     // warms the servers' caches: run one unmeasured, so every measured run is
     // the everyday re-authentication.
-    if (auto warm = bench.printRun(); !warm)
+    if (auto warm = bench.printRun(false); !warm)
         return tl::unexpected(warm.error());
-    std::vector<double> print;
+    // Without and with a display, alternating, so a busy moment of the machine
+    // falls on both.
+    std::vector<PrintTiming> print[2];
+    std::vector<double> version;
     for (int i = 0; i < kPrintRuns; ++i) {
-        auto ms = bench.printRun();
-        if (!ms)
-            return tl::unexpected(ms.error());
-        print.push_back(*ms);
+        auto start = bench.versionRun();
+        if (!start)
+            return tl::unexpected(start.error());
+        version.push_back(*start);
+        for (const bool withDisplay : {false, true}) {
+            if (withDisplay && qEnvironmentVariableIsEmpty("DISPLAY"))
+                continue;
+            auto timing = bench.printRun(withDisplay);
+            if (!timing)
+                return tl::unexpected(timing.error());
+            print[withDisplay].push_back(*timing);
+        }
     }
     std::printf("  print: %d runs done\n", kPrintRuns);
     std::fflush(stdout);
@@ -306,21 +364,49 @@ Status runFlowGroup(const TimingPlan &, Metrics &metrics)
 
     std::printf("\nflow: start of a sign-in to a validated ID token, ms\n\n");
     std::printf("%-22s %4s %9s %9s %9s %9s\n", "case", "runs", "min", "median", "p90", "max");
-    printRow("print (process)", print);
+    const auto totals = [](const std::vector<PrintTiming> &runs) {
+        std::vector<double> values;
+        for (const PrintTiming &t : runs)
+            values.push_back(t.total);
+        return values;
+    };
+    printRow("print, no display", totals(print[0]));
+    if (!print[1].empty())
+        printRow("print, X display", totals(print[1]));
     if (embedded) {
         printRow("embedded, 1st in proc", cold);
         printRow("embedded, 2nd in proc", warm);
-        std::printf("\nMedian ms per step, start() to succeeded():\n");
+    }
+    printRow("hotdesk --version", version);
+    std::printf("\nMedian ms per phase:\n");
+    for (const bool withDisplay : {false, true}) {
+        std::vector<double> start, servers, browser, rest;
+        for (const PrintTiming &t : print[withDisplay]) {
+            start.push_back(t.progress);
+            servers.push_back(t.open - t.progress);
+            browser.push_back(t.redirected - t.open);
+            rest.push_back(t.total - t.redirected);
+        }
+        if (!start.empty())
+            std::printf("  print, %s: process start, policy and device key %.1f, discovery and request object %.1f,\n"
+                        "    bench browser to the redirect %.1f, code exchange, validation and exit %.1f\n",
+                withDisplay ? "X display" : "no display", median(start), median(servers), median(browser), median(rest));
+    }
+    if (embedded) {
         printSteps("embedded 1st", coldSteps);
         printSteps("embedded 2nd", warmSteps);
     }
     std::printf("\nprint: from starting 'hotdesk login --browser print' to its exit 0 with the claims; the bench\n"
                 "browser follows the printed URL at once and looks again every %d ms while the IdP waits.\n"
+                "No display is the SSH session print mode is for (flow.print.ms); with the X display the agent\n"
+                "also opens a GUI application to list the screens for the device fingerprint (flow.print.display_ms).\n"
                 "embedded: hotdesk-flowbench runs two flows in one process from ReauthFlow::start() to\n"
                 "succeeded(); the IdP page's own script decides when it looks at the phone's answer.\n",
         kBrowserPollMs);
 
-    metrics.insert(QStringLiteral("flow.print.ms"), rounded(median(print)));
+    metrics.insert(QStringLiteral("flow.print.ms"), rounded(median(totals(print[0]))));
+    if (!print[1].empty())
+        metrics.insert(QStringLiteral("flow.print.display_ms"), rounded(median(totals(print[1]))));
     if (embedded) {
         metrics.insert(QStringLiteral("flow.embedded.cold_ms"), rounded(median(cold)));
         metrics.insert(QStringLiteral("flow.embedded.warm_ms"), rounded(median(warm)));
