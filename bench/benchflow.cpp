@@ -197,7 +197,7 @@ Result<PrintTiming> FlowBench::printRun(bool withDisplay)
     QElapsedTimer clock;
     clock.start();
     agent->start(kHotdesk, {QStringLiteral("login"), QStringLiteral("--user"), kUser, QStringLiteral("--browser"),
-                               QStringLiteral("print"), QStringLiteral("--policy"), m_policy, QStringLiteral("--no-approval")});
+                               QStringLiteral("print"), QStringLiteral("--policy"), m_policy, QStringLiteral("--recognition"), QStringLiteral("none")});
     // The bench browser opens the URL the moment its line is complete.
     QByteArray out;
     QByteArray err;

@@ -97,7 +97,7 @@ public:
             flow::FlowOptions options;
             options.user = m_user;
             // An unrecognized PC would wait for an administrator: that is not what is measured.
-            options.requestApproval = false;
+            options.recognition = flow::Recognition::None;
             clock->start();
             reauth->start(options);
         });
