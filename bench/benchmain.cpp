@@ -2,6 +2,7 @@
 #include "bench.h"
 
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -59,6 +60,7 @@ struct Group {
 
 constexpr Group kGroups[] = {
     {"verify", &hotdesk::bench::runVerifyGroup},
+    {"flow", &hotdesk::bench::runFlowGroup},
 };
 
 void usage(std::FILE *to)
@@ -71,12 +73,23 @@ void usage(std::FILE *to)
     std::fprintf(to, "\n");
 }
 
-bool writeMetrics(const QString &path, const hotdesk::bench::Metrics &metrics)
+// Merges into what FILE holds: the keys of the groups that ran are replaced
+// (a key a group no longer reports goes too), every other group's stay, so
+// "./dev bench flow" keeps the verify numbers and the other way round.
+bool writeMetrics(const QString &path, const QStringList &groups, const hotdesk::bench::Metrics &metrics)
 {
     QJsonObject json;
+    QFile file(path);
+    if (file.open(QIODevice::ReadOnly)) {
+        json = QJsonDocument::fromJson(file.readAll()).object();
+        file.close();
+    }
+    for (const QString &key : json.keys()) {
+        if (groups.contains(key.section(QLatin1Char('.'), 0, 0)))
+            json.remove(key);
+    }
     for (auto it = metrics.cbegin(); it != metrics.cend(); ++it)
         json.insert(it.key(), it.value());
-    QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         return false;
     const QByteArray text = QJsonDocument(json).toJson(QJsonDocument::Indented);
@@ -87,6 +100,8 @@ bool writeMetrics(const QString &path, const hotdesk::bench::Metrics &metrics)
 
 int main(int argc, char **argv)
 {
+    // The flow group starts processes and talks HTTP: it needs an event loop.
+    QCoreApplication app(argc, argv);
     QString output;
     QStringList wanted;
     for (int i = 1; i < argc; ++i) {
@@ -121,9 +136,11 @@ int main(int argc, char **argv)
 
     const hotdesk::bench::TimingPlan plan;
     hotdesk::bench::Metrics metrics;
+    QStringList ran;
     for (const Group &g : kGroups) {
         if (!wanted.isEmpty() && !wanted.contains(QLatin1String(g.name)))
             continue;
+        ran << QLatin1String(g.name);
         if (auto ok = g.run(plan, metrics); !ok) {
             std::fprintf(
                 stderr, "hotdesk-bench: %s: %s: %s\n", g.name, qPrintable(ok.error().codeName()), qPrintable(ok.error().message));
@@ -132,7 +149,7 @@ int main(int argc, char **argv)
     }
 
     if (!output.isEmpty()) {
-        if (!writeMetrics(output, metrics)) {
+        if (!writeMetrics(output, ran, metrics)) {
             std::fprintf(
                 stderr, "hotdesk-bench: cannot write %s; check that its directory exists and is writable\n", qPrintable(output));
             return 1;

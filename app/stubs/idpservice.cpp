@@ -580,7 +580,9 @@ QHttpServerResponse IdpService::waitingHtml(const Transaction &tx) const
     const qint64 total = std::max<qint64>(1, tx.expiresAt - tx.createdAt);
     const qint64 left = std::clamp<qint64>(tx.expiresAt - now, 0, total);
     const QString waitUrl = QStringLiteral("/authorize/wait?tx=") + tx.id;
-    // Without JavaScript the page reloads itself every 2 s; with it, it polls the status quietly.
+    // Without JavaScript the page reloads itself every 2 s; with it, it polls the status quietly:
+    // first after 200 ms (a phone that answers at once, or a user quicker than the page, is not
+    // kept waiting a whole second), then twice as long each time up to once a second.
     const QString head = QStringLiteral("<noscript><meta http-equiv=\"refresh\" content=\"2;url=%1\"></noscript>").arg(waitUrl.toHtmlEscaped());
     const QString body = QStringLiteral(
         "<h1>Approve on your phone</h1>"
@@ -589,13 +591,13 @@ QHttpServerResponse IdpService::waitingHtml(const Transaction &tx) const
         "<p id=\"status\" role=\"status\" aria-live=\"polite\">Waiting for your phone&hellip; <span id=\"left\">%3</span> seconds left.</p>"
         "<progress id=\"progress\" max=\"%4\" value=\"%5\" aria-label=\"Time left to approve\">%3 seconds left</progress>"
         "<p><a id=\"refresh\" href=\"%6\">I have approved &mdash; continue</a> &middot; <a id=\"cancel\" href=\"%7\">Cancel sign-in</a></p>"
-        "<script>(function(){var left=%3;var tx=%8;"
+        "<script>(function(){var left=%3;var tx=%8;var wait=200;"
         "function tick(){left=Math.max(0,left-1);document.getElementById('left').textContent=left;"
         "document.getElementById('progress').value=%4-left;}"
         "function poll(){fetch('/authorize/status?tx='+encodeURIComponent(tx),{cache:'no-store'}).then(function(r){return r.json();})"
         ".then(function(s){if(s.status!=='pending'){location.replace('/authorize/wait?tx='+encodeURIComponent(tx));}"
-        "else{setTimeout(poll,1000);}}).catch(function(){setTimeout(poll,2000);});}"
-        "setInterval(tick,1000);setTimeout(poll,1000);})();</script>")
+        "else{wait=Math.min(1000,wait*2);setTimeout(poll,wait);}}).catch(function(){setTimeout(poll,2000);});}"
+        "setInterval(tick,1000);setTimeout(poll,wait);})();</script>")
         .arg(tx.username.toHtmlEscaped())
         .arg(tx.number)
         .arg(left)
