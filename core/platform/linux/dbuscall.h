@@ -1,0 +1,40 @@
+// One asynchronous D-Bus call with a timeout, its reply (or error) handed to a functor on the event loop.
+#pragma once
+
+#include <QDBusConnection>
+#include <QDBusMessage>
+#include <QDBusPendingCallWatcher>
+#include <QObject>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+namespace hotdesk::platform::detail {
+
+// done runs once with the reply or an error message (never inside the call);
+// not at all if context is destroyed first. A bus that is not connected
+// answers with an error too, so nothing here blocks or hangs.
+inline void callDBus(const QDBusConnection &bus, const QDBusMessage &call, std::chrono::milliseconds timeout, QObject *context,
+    std::function<void(const QDBusMessage &reply)> done)
+{
+    auto *watcher = new QDBusPendingCallWatcher(bus.asyncCall(call, int(timeout.count())), context);
+    QObject::connect(watcher, &QDBusPendingCallWatcher::finished, context, [watcher, done = std::move(done)] {
+        watcher->deleteLater();
+        done(watcher->reply());
+    });
+}
+
+// The bus, or a connection that is certainly not connected when there is none.
+inline QDBusConnection busOr(const std::optional<QDBusConnection> &given, QDBusConnection::BusType type)
+{
+    return given ? *given : (type == QDBusConnection::SystemBus ? QDBusConnection::systemBus() : QDBusConnection::sessionBus());
+}
+
+inline QString describeDBusError(const QDBusMessage &reply)
+{
+    return reply.errorName().isEmpty() ? reply.errorMessage()
+                                       : QString(reply.errorName() + QStringLiteral(": ") + reply.errorMessage());
+}
+
+} // namespace hotdesk::platform::detail
