@@ -6,7 +6,6 @@
 
 #include "core/das/enroller.h"
 #include "core/jose/jwk.h"
-#include "core/oidc/discovery.h"
 #include "core/oidc/jwkscache.h"
 #include "core/store/agentstate.h"
 
@@ -14,7 +13,6 @@
 #include <QDateTime>
 #include <QLocale>
 
-#include <memory>
 
 namespace hotdesk::cli {
 
@@ -96,15 +94,15 @@ private:
     {
         const QString issuer = m_ctx.servers().idpIssuer;
         const QString name = QStringLiteral("idp %1").arg(issuer);
-        oidc::fetchProviderMetadata(m_ctx.http(), issuer, [this, name](Result<oidc::ProviderMetadata> metadata) {
+        // The agent's own provider session: the same discovery and JWKS cache a sign-in uses.
+        m_ctx.provider().metadata([this, name](Result<oidc::ProviderMetadata> metadata) {
             if (!metadata) {
                 problem(name, metadata.error().message);
                 enrollment();
                 return;
             }
             ok(QStringLiteral("%1 (discovery)").arg(name));
-            m_jwks = std::make_unique<oidc::JwksCache>(m_ctx.http(), metadata->jwksUri, m_ctx.clock());
-            m_jwks->keysFor(QString(), [this, name, uri = metadata->jwksUri](Result<jose::JwkSet> keys) {
+            m_ctx.provider().jwks()->keysFor(QString(), [this, name, uri = metadata->jwksUri](Result<jose::JwkSet> keys) {
                 if (!keys)
                     problem(QStringLiteral("idp jwks %1").arg(uri.toString()), keys.error().message);
                 else if (keys->isEmpty())
@@ -136,7 +134,6 @@ private:
     AgentContext &m_ctx;
     std::function<void(int)> m_done;
     QList<QUrl> m_pendingDas;
-    std::unique_ptr<oidc::JwksCache> m_jwks;
     int m_problems = 0;
 };
 

@@ -26,9 +26,17 @@ EmbeddedFrontend::~EmbeddedFrontend()
     delete m_closing.data();
 }
 
-Result<QString> EmbeddedFrontend::prepare()
+namespace {
+// The private-use redirect URI (RFC 8252 §7.1) the IdP registers for the agent.
+QString redirectUri()
 {
     return QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme));
+}
+} // namespace
+
+Result<QString> EmbeddedFrontend::prepare()
+{
+    return redirectUri();
 }
 
 void EmbeddedFrontend::open(const QUrl &authorizationUrl)
@@ -38,7 +46,7 @@ void EmbeddedFrontend::open(const QUrl &authorizationUrl)
     m_dialog->setAttribute(Qt::WA_DeleteOnClose, false);
     ui::AuthBrowserOptions options;
     options.authorizationUrl = authorizationUrl;
-    options.redirectUri = QUrl(QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme)));
+    options.redirectUri = QUrl(redirectUri());
     options.allowedOrigin = QUrl(m_issuer);
     options.extraCaCertificates = m_extraCas;
     options.title = tr("Sign in to continue");

@@ -68,7 +68,7 @@ ReauthFlow::ReauthFlow(const policy::ServerSettings &servers, net::HttpClient &h
     connect(&m_frontend, &AuthorizationFrontend::redirected, this, &ReauthFlow::onRedirect);
     connect(&m_frontend, &AuthorizationFrontend::failed, this, [this](const Error &error) {
         if (m_running)
-            finish(tl::unexpected(error));
+            stopOnError(error);
     });
 }
 
@@ -89,7 +89,7 @@ void ReauthFlow::start(const FlowOptions &options)
     }
     auto fingerprint = m_fingerprintSource ? m_fingerprintSource() : fail(ErrorCode::Io, tr("no device fingerprint"));
     if (!fingerprint) {
-        finish(tl::unexpected(fingerprint.error()));
+        stopOnError(fingerprint.error());
         return;
     }
     m_fingerprint = *fingerprint;
@@ -101,12 +101,6 @@ void ReauthFlow::cancel()
     if (!m_running)
         return;
     finish(fail(ErrorCode::Cancelled, tr("Sign-in was cancelled.")));
-}
-
-bool ReauthFlow::stopOnError(const Error &error)
-{
-    finish(tl::unexpected(error));
-    return true;
 }
 
 void ReauthFlow::discover()

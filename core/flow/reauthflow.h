@@ -127,7 +127,7 @@ private:
     void exchange(const QString &code);
     void validate(const QByteArray &idToken, const QByteArray &accessToken);
     void finish(Result<FlowResult> result);
-    bool stopOnError(const Error &error);
+    void stopOnError(const Error &error) { finish(tl::unexpected(error)); }
 
     const policy::ServerSettings &m_servers;
     net::HttpClient &m_http;
