@@ -193,6 +193,7 @@ private Q_SLOTS:
         QTest::newRow("bad now") << QStringList{QStringLiteral("token"), QStringLiteral("verify"), QStringLiteral("--jwks"), QStringLiteral("f"), QStringLiteral("--now"), QStringLiteral("-5"), QStringLiteral("t")};
         QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")};
         QTest::newRow("unknown verb") << QStringList{QStringLiteral("token"), QStringLiteral("sign")};
+        QTest::newRow("agent: unknown option") << QStringList{QStringLiteral("--frobnicate")};
     }
     void usageErrors()
     {

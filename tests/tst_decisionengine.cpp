@@ -196,6 +196,8 @@ private:
             return e.idleTimeIs(durationOf(arg(1)));
         if (cmd == u"activity")
             return e.activity();
+        if (cmd == u"reauth")
+            return e.reauthRequested();
         if (cmd == u"tick")
             return e.tick();
         if (cmd == u"proc")
@@ -390,6 +392,24 @@ private Q_SLOTS:
         }) << lines({"logon alice", "=> require_reauth alice first_logon", "unlock alice"});
     }
     void onUnlock() { runScript(); }
+
+    void manual_data()
+    {
+        addColumns();
+        QTest::newRow("asks for the session's user") << rules()
+                                                     << lines({"logon alice", "reauth", "=> require_reauth alice manual"});
+        QTest::newRow("no session: nobody to ask") << rules() << lines({"reauth"});
+        QTest::newRow("already locked: nothing more")
+            << rules([](ReauthRules &r) { r.triggers.firstLogonIn = 24h; })
+            << lines({"logon alice", "=> require_reauth alice first_logon", "reauth"});
+        QTest::newRow("exempt: never asked")
+            << rules([](ReauthRules &r) { r.failure.exemptUsers = {QStringLiteral("breakglass")}; })
+            << lines({"logon breakglass", "reauth"});
+        QTest::newRow("a lock survives a restart") << rules()
+                                                   << lines({"logon alice s1", "reauth", "=> require_reauth alice manual",
+                                                          "restart", "logon alice s1", "=> require_reauth alice manual"});
+    }
+    void manual() { runScript(); }
 
     void sensitiveApps_data()
     {

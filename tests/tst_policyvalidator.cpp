@@ -83,6 +83,7 @@ private Q_SLOTS:
     void examplesAreValid();
     void examplesBuildTheModel();
     void defaultsFillTheGaps();
+    void engineRulesFollowThePolicy();
     void agentPolicyRefusesAnInvalidFile();
     void stubsPolicyIsValid();
     void memberNames();
@@ -440,6 +441,41 @@ void TestPolicyValidator::defaultsFillTheGaps()
     QCOMPARE(policy->failure.recoveryCodes.count, 10);
     QCOMPARE(policy->device.driftThreshold, 1);
     QCOMPARE(policy->device.unrecognized, UnrecognizedDevice::Approval);
+}
+
+void TestPolicyValidator::engineRulesFollowThePolicy()
+{
+    using namespace std::chrono_literals;
+    auto factory = loadPolicy(QStringLiteral(HOTDESK_SOURCE_DIR "/resources/policies/factory-terminal.json"));
+    QVERIFY2(factory.has_value(), factory ? "" : qPrintable(factory.error().message));
+    const ReauthRules rules = reauthRules(*factory);
+    QCOMPARE(rules.triggers.firstLogonIn, factory->triggers.firstLogonIn);
+    QCOMPARE(rules.triggers.idle, std::optional<std::chrono::seconds>(30min));
+    QCOMPARE(rules.triggers.schedule, factory->triggers.schedule);
+    QCOMPARE(rules.triggers.notifyBefore, std::chrono::seconds(10min));
+    QVERIFY(rules.failure.offlineGrace.has_value());
+    QCOMPARE(rules.failure.offlineGrace->grace, std::chrono::seconds(4h));
+    QCOMPARE(rules.failure.offlineGrace->maxUses, 3);
+    QCOMPARE(rules.failure.exemptUsers, QStringList {QStringLiteral("line-emergency")});
+    QCOMPARE(rules.device.driftThreshold, 2);
+    QCOMPARE(rules.device.unrecognized, DeviceRules::Unrecognized::Code);
+
+    auto cart = loadPolicy(QStringLiteral(HOTDESK_SOURCE_DIR "/resources/policies/hospital-cart.json"));
+    QVERIFY2(cart.has_value(), cart ? "" : qPrintable(cart.error().message));
+    const ReauthRules cartRules = reauthRules(*cart);
+    QVERIFY(cartRules.failure.actions.requireCredentials);
+    QCOMPARE(cartRules.failure.actions.lock, cart->failure.has(FailureAction::Lock));
+    QCOMPARE(cartRules.failure.actions.notifyAdmin, cart->failure.has(FailureAction::NotifyAdmin));
+    QCOMPARE(cartRules.failure.maxAttempts, 3);
+    QCOMPARE(cartRules.failure.window, std::chrono::seconds(15min));
+    QCOMPARE(cartRules.triggers.sensitiveDevices, QList<SensitiveDevice> {SensitiveDevice::Camera});
+
+    // offline "deny" (the default) is no grace at all.
+    auto plain = parsePolicy(withLine4("  \"device\": {}"), QStringLiteral("/etc/hotdesk/policy.json"));
+    QVERIFY(plain.has_value());
+    QVERIFY(!reauthRules(*plain).failure.offlineGrace);
+    QVERIFY(reauthRules(*plain).failure.actions.lock);
+    QVERIFY(!reauthRules(*plain).failure.actions.requireCredentials);
 }
 
 void TestPolicyValidator::agentPolicyRefusesAnInvalidFile()

@@ -13,6 +13,221 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::cli::TrayAgent</name>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>Die Anmeldung wurde abgebrochen.</translation>
+        </message>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Diesen PC registrieren</translation>
+        </message>
+        <message>
+            <source>Enrolling a PC needs an administrator. In a terminal, run:
+
+hotdesk enroll --admin-token TOKEN
+
+with a token from your Hotdesk administrator.</source>
+            <translation>Einen PC registriert eine Administratorin oder ein Administrator. Führen Sie in einem Terminal aus:
+
+hotdesk enroll --admin-token TOKEN
+
+mit einem Token Ihrer Hotdesk-Administration.</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>Über Hotdesk</translation>
+        </message>
+        <message>
+            <source>Hotdesk %1
+Re-authentication with your phone for shared PCs.</source>
+            <translation>Hotdesk %1
+Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
+        </message>
+        <message>
+            <source>%1 switches in at the lock screen</source>
+            <translation>%1 wechselt am Sperrbildschirm herein</translation>
+        </message>
+        <message>
+            <source>Sign in to use this PC.</source>
+            <translation>Melden Sie sich an, um diesen PC zu benutzen.</translation>
+        </message>
+        <message>
+            <source>Hotdesk restarted while this PC was locked.</source>
+            <translation>Hotdesk wurde neu gestartet, während dieser PC gesperrt war.</translation>
+        </message>
+        <message>
+            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
+            <translation>Die neue Richtlinie enthält Fehler; die bisherige bleibt in Kraft. Führen Sie 'hotdesk policy check %1' aus.</translation>
+        </message>
+        <message>
+            <source>policy rejected: %1</source>
+            <translation>Richtlinie abgelehnt: %1</translation>
+        </message>
+        <message>
+            <source>no valid policy: %1</source>
+            <translation>keine gültige Richtlinie: %1</translation>
+        </message>
+        <message>
+            <source>There is no valid Hotdesk policy on this PC (%1). Ask your administrator.</source>
+            <translation>Auf diesem PC gibt es keine gültige Hotdesk-Richtlinie (%1). Wenden Sie sich an Ihre Administration.</translation>
+        </message>
+        <message>
+            <source>policy reloaded from %1</source>
+            <translation>Richtlinie neu geladen aus %1</translation>
+        </message>
+        <message>
+            <source>session of %1 started</source>
+            <translation>Sitzung von %1 begonnen</translation>
+        </message>
+        <message>
+            <source>screen lock events from: %1</source>
+            <translation>Ereignisse der Bildschirmsperre von: %1</translation>
+        </message>
+        <message>
+            <source>idle time unavailable: %1</source>
+            <translation>Leerlaufzeit nicht verfügbar: %1</translation>
+        </message>
+        <message>
+            <source>trigger %1: %2 must re-authenticate</source>
+            <translation>Auslöser %1: %2 muss sich erneut anmelden</translation>
+        </message>
+        <message>
+            <source>Re-authentication soon</source>
+            <translation>Erneute Anmeldung in Kürze</translation>
+        </message>
+        <message numerus="yes">
+            <source>You will be asked to sign in again with your phone in %n minute(s).</source>
+            <translation>
+                <numerusform>Sie werden in %n Minute gebeten, sich erneut mit Ihrem Telefon anzumelden.</numerusform>
+                <numerusform>Sie werden in %n Minuten gebeten, sich erneut mit Ihrem Telefon anzumelden.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>%1 will be asked to re-authenticate in %2 minute(s)</source>
+            <translation>%1 wird in %2 Minute(n) zur erneuten Anmeldung aufgefordert</translation>
+        </message>
+        <message>
+            <source>%1 is locked out; the PC stays locked</source>
+            <translation>%1 ist gesperrt; der PC bleibt gesperrt</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.</source>
+            <translation>Zu viele fehlgeschlagene Anmeldungen. %1 kann sich erst ab %2 wieder anmelden; eine andere Person kann wechseln.</translation>
+        </message>
+        <message>
+            <source>%1 is locked out after %2 failed attempts</source>
+            <translation>%1 ist nach %2 fehlgeschlagenen Versuchen gesperrt</translation>
+        </message>
+        <message>
+            <source>%1 must also give the account password</source>
+            <translation>%1 muss auch das Kontopasswort eingeben</translation>
+        </message>
+        <message numerus="yes">
+            <source>screens locked (%n screen(s))</source>
+            <translation>
+                <numerusform>Bildschirme gesperrt (%n Bildschirm)</numerusform>
+                <numerusform>Bildschirme gesperrt (%n Bildschirme)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This is the first sign-in on this PC in a while: confirm it is you with your phone.</source>
+            <translation>Dies ist die erste Anmeldung an diesem PC seit einer Weile: Bestätigen Sie mit Ihrem Telefon, dass Sie es sind.</translation>
+        </message>
+        <message>
+            <source>Your session has reached the time limit your administrator set.</source>
+            <translation>Ihre Sitzung hat das von Ihrer Administration festgelegte Zeitlimit erreicht.</translation>
+        </message>
+        <message>
+            <source>This PC was left without input for a while.</source>
+            <translation>An diesem PC gab es eine Weile keine Eingabe.</translation>
+        </message>
+        <message>
+            <source>The screen was unlocked: confirm it is you with your phone.</source>
+            <translation>Der Bildschirm wurde entsperrt: Bestätigen Sie mit Ihrem Telefon, dass Sie es sind.</translation>
+        </message>
+        <message>
+            <source>%1 needs a fresh sign-in.</source>
+            <translation>%1 erfordert eine neue Anmeldung.</translation>
+        </message>
+        <message>
+            <source>These files need a fresh sign-in.</source>
+            <translation>Diese Dateien erfordern eine neue Anmeldung.</translation>
+        </message>
+        <message>
+            <source>The microphone is in use: confirm it is you.</source>
+            <translation>Das Mikrofon wird benutzt: Bestätigen Sie, dass Sie es sind.</translation>
+        </message>
+        <message>
+            <source>The camera is in use: confirm it is you.</source>
+            <translation>Die Kamera wird benutzt: Bestätigen Sie, dass Sie es sind.</translation>
+        </message>
+        <message>
+            <source>A scheduled re-authentication is due.</source>
+            <translation>Eine geplante erneute Anmeldung ist fällig.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins.</source>
+            <translation>Zu viele fehlgeschlagene Anmeldungen.</translation>
+        </message>
+        <message>
+            <source>A re-authentication was requested.</source>
+            <translation>Eine erneute Anmeldung wurde angefordert.</translation>
+        </message>
+        <message>
+            <source>Sign-in is blocked for %1 for now. Another user can switch in.</source>
+            <translation>Die Anmeldung ist für %1 vorerst gesperrt. Eine andere Person kann wechseln.</translation>
+        </message>
+        <message>
+            <source>Connecting to the sign-in service…</source>
+            <translation>Verbindung zum Anmeldedienst wird hergestellt …</translation>
+        </message>
+        <message>
+            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
+            <translation>Dieser PC muss von der Administration freigegeben werden (Anfrage %1). Warten …</translation>
+        </message>
+        <message>
+            <source>signing in %1</source>
+            <translation>Anmeldung von %1</translation>
+        </message>
+        <message>
+            <source>%1 signed in; the ID token is valid</source>
+            <translation>%1 ist angemeldet; das ID-Token ist gültig</translation>
+        </message>
+        <message>
+            <source>That sign-in was for %1, not %2. Try again.</source>
+            <translation>Diese Anmeldung war für %1, nicht für %2. Versuchen Sie es erneut.</translation>
+        </message>
+        <message>
+            <source>unlocked for %1</source>
+            <translation>entsperrt für %1</translation>
+        </message>
+        <message>
+            <source>sign-in of %1 failed: %2 (%3)</source>
+            <translation>Anmeldung von %1 fehlgeschlagen: %2 (%3)</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Der Anmeldedienst war nicht erreichbar. Prüfen Sie Netzwerkkabel oder WLAN und wählen Sie dann Anmelden.</translation>
+        </message>
+        <message>
+            <source>Select Sign in to try again.</source>
+            <translation>Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>the administrator was told: %1</source>
+            <translation>die Administration wurde benachrichtigt: %1</translation>
+        </message>
+        <message>
+            <source>screenshot of the lock screen: %1</source>
+            <translation>Bildschirmfoto des Sperrbildschirms: %1</translation>
+        </message>
+        <message>
+            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
+            <translation>Melden Sie sich mit dem Konto Ihrer Organisation an. Die Bildschirme werden danach von selbst entsperrt.</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::flow::ReauthFlow</name>
         <message>
             <source>No user name was given.</source>

@@ -13,6 +13,221 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::cli::TrayAgent</name>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
+        </message>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Enrôler ce PC</translation>
+        </message>
+        <message>
+            <source>Enrolling a PC needs an administrator. In a terminal, run:
+
+hotdesk enroll --admin-token TOKEN
+
+with a token from your Hotdesk administrator.</source>
+            <translation>L’enrôlement d’un PC nécessite un administrateur. Dans un terminal, exécutez :
+
+hotdesk enroll --admin-token TOKEN
+
+avec un jeton fourni par votre administrateur Hotdesk.</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>À propos de Hotdesk</translation>
+        </message>
+        <message>
+            <source>Hotdesk %1
+Re-authentication with your phone for shared PCs.</source>
+            <translation>Hotdesk %1
+Réauthentification avec votre téléphone pour les PC partagés.</translation>
+        </message>
+        <message>
+            <source>%1 switches in at the lock screen</source>
+            <translation>%1 prend la main sur l’écran de verrouillage</translation>
+        </message>
+        <message>
+            <source>Sign in to use this PC.</source>
+            <translation>Connectez-vous pour utiliser ce PC.</translation>
+        </message>
+        <message>
+            <source>Hotdesk restarted while this PC was locked.</source>
+            <translation>Hotdesk a redémarré alors que ce PC était verrouillé.</translation>
+        </message>
+        <message>
+            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
+            <translation>La nouvelle stratégie contient des erreurs ; la précédente reste en vigueur. Exécutez « hotdesk policy check %1 ».</translation>
+        </message>
+        <message>
+            <source>policy rejected: %1</source>
+            <translation>stratégie refusée : %1</translation>
+        </message>
+        <message>
+            <source>no valid policy: %1</source>
+            <translation>aucune stratégie valide : %1</translation>
+        </message>
+        <message>
+            <source>There is no valid Hotdesk policy on this PC (%1). Ask your administrator.</source>
+            <translation>Ce PC n’a pas de stratégie Hotdesk valide (%1). Contactez votre administrateur.</translation>
+        </message>
+        <message>
+            <source>policy reloaded from %1</source>
+            <translation>stratégie rechargée depuis %1</translation>
+        </message>
+        <message>
+            <source>session of %1 started</source>
+            <translation>session de %1 ouverte</translation>
+        </message>
+        <message>
+            <source>screen lock events from: %1</source>
+            <translation>événements de verrouillage de l’écran depuis : %1</translation>
+        </message>
+        <message>
+            <source>idle time unavailable: %1</source>
+            <translation>durée d’inactivité indisponible : %1</translation>
+        </message>
+        <message>
+            <source>trigger %1: %2 must re-authenticate</source>
+            <translation>déclencheur %1 : %2 doit se réauthentifier</translation>
+        </message>
+        <message>
+            <source>Re-authentication soon</source>
+            <translation>Réauthentification prochaine</translation>
+        </message>
+        <message numerus="yes">
+            <source>You will be asked to sign in again with your phone in %n minute(s).</source>
+            <translation>
+                <numerusform>Vous devrez vous reconnecter avec votre téléphone dans %n minute.</numerusform>
+                <numerusform>Vous devrez vous reconnecter avec votre téléphone dans %n minutes.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>%1 will be asked to re-authenticate in %2 minute(s)</source>
+            <translation>%1 devra se réauthentifier dans %2 minute(s)</translation>
+        </message>
+        <message>
+            <source>%1 is locked out; the PC stays locked</source>
+            <translation>%1 est bloqué ; le PC reste verrouillé</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.</source>
+            <translation>Trop d’échecs de connexion. %1 ne peut pas se reconnecter avant %2 ; un autre utilisateur peut prendre la main.</translation>
+        </message>
+        <message>
+            <source>%1 is locked out after %2 failed attempts</source>
+            <translation>%1 est bloqué après %2 tentatives échouées</translation>
+        </message>
+        <message>
+            <source>%1 must also give the account password</source>
+            <translation>%1 doit aussi saisir le mot de passe du compte</translation>
+        </message>
+        <message numerus="yes">
+            <source>screens locked (%n screen(s))</source>
+            <translation>
+                <numerusform>écrans verrouillés (%n écran)</numerusform>
+                <numerusform>écrans verrouillés (%n écrans)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This is the first sign-in on this PC in a while: confirm it is you with your phone.</source>
+            <translation>C’est la première connexion sur ce PC depuis un moment : confirmez votre identité avec votre téléphone.</translation>
+        </message>
+        <message>
+            <source>Your session has reached the time limit your administrator set.</source>
+            <translation>Votre session a atteint la durée limite fixée par votre administrateur.</translation>
+        </message>
+        <message>
+            <source>This PC was left without input for a while.</source>
+            <translation>Ce PC est resté un moment sans saisie.</translation>
+        </message>
+        <message>
+            <source>The screen was unlocked: confirm it is you with your phone.</source>
+            <translation>L’écran a été déverrouillé : confirmez votre identité avec votre téléphone.</translation>
+        </message>
+        <message>
+            <source>%1 needs a fresh sign-in.</source>
+            <translation>%1 nécessite une nouvelle connexion.</translation>
+        </message>
+        <message>
+            <source>These files need a fresh sign-in.</source>
+            <translation>Ces fichiers nécessitent une nouvelle connexion.</translation>
+        </message>
+        <message>
+            <source>The microphone is in use: confirm it is you.</source>
+            <translation>Le microphone est utilisé : confirmez votre identité.</translation>
+        </message>
+        <message>
+            <source>The camera is in use: confirm it is you.</source>
+            <translation>La caméra est utilisée : confirmez votre identité.</translation>
+        </message>
+        <message>
+            <source>A scheduled re-authentication is due.</source>
+            <translation>Une réauthentification planifiée est due.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins.</source>
+            <translation>Trop d’échecs de connexion.</translation>
+        </message>
+        <message>
+            <source>A re-authentication was requested.</source>
+            <translation>Une réauthentification a été demandée.</translation>
+        </message>
+        <message>
+            <source>Sign-in is blocked for %1 for now. Another user can switch in.</source>
+            <translation>La connexion est bloquée pour %1 pour le moment. Un autre utilisateur peut prendre la main.</translation>
+        </message>
+        <message>
+            <source>Connecting to the sign-in service…</source>
+            <translation>Connexion au service d’authentification…</translation>
+        </message>
+        <message>
+            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
+            <translation>Ce PC doit être approuvé par un administrateur (demande %1). En attente…</translation>
+        </message>
+        <message>
+            <source>signing in %1</source>
+            <translation>connexion de %1</translation>
+        </message>
+        <message>
+            <source>%1 signed in; the ID token is valid</source>
+            <translation>%1 est connecté ; le jeton d’identité est valide</translation>
+        </message>
+        <message>
+            <source>That sign-in was for %1, not %2. Try again.</source>
+            <translation>Cette connexion était pour %1, pas pour %2. Réessayez.</translation>
+        </message>
+        <message>
+            <source>unlocked for %1</source>
+            <translation>déverrouillé pour %1</translation>
+        </message>
+        <message>
+            <source>sign-in of %1 failed: %2 (%3)</source>
+            <translation>échec de la connexion de %1 : %2 (%3)</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Le service d’authentification est injoignable. Vérifiez le câble réseau ou le Wi-Fi, puis choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>Select Sign in to try again.</source>
+            <translation>Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>the administrator was told: %1</source>
+            <translation>l’administrateur a été prévenu : %1</translation>
+        </message>
+        <message>
+            <source>screenshot of the lock screen: %1</source>
+            <translation>capture de l’écran de verrouillage : %1</translation>
+        </message>
+        <message>
+            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
+            <translation>Connectez-vous avec le compte de votre organisation. Les écrans se déverrouillent d’eux-mêmes une fois terminé.</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::flow::ReauthFlow</name>
         <message>
             <source>No user name was given.</source>

@@ -141,6 +141,8 @@ void LockWindow::setInfo(const LockInfo &info)
     m_help->setVisible(!info.helpText.isEmpty());
     m_switchUser->setText(info.user.isEmpty() ? tr("S&witch user") : tr("Not %1? S&witch user").arg(info.user));
     m_switchUser->setAccessibleName(tr("Sign in as another user"));
+    if (m_primary)
+        m_signIn->setEnabled(info.signInAllowed && m_progress->isHidden());
 }
 
 void LockWindow::setStatus(const QString &text, bool busy)
@@ -149,7 +151,7 @@ void LockWindow::setStatus(const QString &text, bool busy)
     m_status->setAccessibleName(text);
     m_progress->setVisible(busy);
     if (m_primary) {
-        m_signIn->setEnabled(!busy);
+        m_signIn->setEnabled(!busy && m_info.signInAllowed);
         m_cancel->setEnabled(busy);
     }
 }

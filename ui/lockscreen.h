@@ -25,6 +25,7 @@ struct LockInfo {
     QString reason;      // why, for people ("You have been away for 15 minutes.")
     int attemptsLeft = -1; // -1: not shown
     QString helpText;    // the policy's help-desk text
+    bool signInAllowed = true; // false while this user is locked out, or without a policy
 };
 
 // One screen's window. The primary one holds the sign-in; the others say where it is.

@@ -37,7 +37,7 @@ int reject(const Error &error)
 int usageError(const QString &problem, const QString &command)
 {
     printErr(QStringLiteral("hotdesk: %1").arg(problem));
-    printErr(QStringLiteral("Try 'hotdesk %1 --help'.").arg(command));
+    printErr(command.isEmpty() ? QStringLiteral("Try 'hotdesk --help'.") : QStringLiteral("Try 'hotdesk %1 --help'.").arg(command));
     return ExitUsage;
 }
 

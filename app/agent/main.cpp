@@ -9,6 +9,7 @@
 #include "policycommand.h"
 #include "tokencommands.h"
 #if HOTDESK_HAVE_WEBENGINE
+#include "trayagent.h"
 #include "ui/translations.h"
 #include "ui/uiinit.h"
 #endif
@@ -21,7 +22,9 @@
 namespace {
 
 const char kUsage[] =
-    "Usage: hotdesk COMMAND [OPTIONS]\n"
+    "Usage: hotdesk [--policy FILE] [--state-dir DIR] [--user U] [--no-auto-sign-in]\n"
+    "                   run the tray agent: enforce the policy, lock the screens, re-authenticate\n"
+    "       hotdesk COMMAND [OPTIONS]\n"
     "\n"
     "Commands available in this build:\n"
     "  token verify --jwks FILE|URL [--issuer I] [--audience A] [--nonce N]\n"
@@ -60,14 +63,19 @@ bool wantsGui(int argc, char *argv[])
         args << QString::fromLocal8Bit(argv[i]);
     // The commands that can show the sign-in page.
     const QString command = args.value(0);
-    if (command != QLatin1String("login") && command != QLatin1String("open"))
-        return false;
 #if defined(Q_OS_LINUX)
     const bool display = qEnvironmentVariableIsSet("DISPLAY") || qEnvironmentVariableIsSet("WAYLAND_DISPLAY")
         || qEnvironmentVariable("QT_QPA_PLATFORM") == QLatin1String("offscreen");
 #else
     const bool display = true;
 #endif
+    // The tray agent: no command, or only its options. Without a display it
+    // stays a console application and says that it needs a desktop.
+    if (command.isEmpty() || (command.startsWith(QLatin1String("--")) && command != QLatin1String("--help")
+                                 && command != QLatin1String("--version")))
+        return display;
+    if (command != QLatin1String("login") && command != QLatin1String("open"))
+        return false;
     // "open" of a public URL signs nobody in, so without a display it stays a
     // console application and the embedded browser, if it comes to that, says
     // that it needs one.
@@ -100,14 +108,21 @@ int main(int argc, char *argv[])
     using namespace hotdesk::cli;
 
     const QStringList args = app.arguments().mid(1);
-    if (args.isEmpty() || args.constFirst() == QLatin1String("--help") || args.constFirst() == QLatin1String("-h")) {
+    if (!args.isEmpty() && (args.constFirst() == QLatin1String("--help") || args.constFirst() == QLatin1String("-h"))) {
         printOut(QByteArray(kUsage));
-        // Without arguments hotdesk will run the tray agent; that part is not in this build yet.
-        return args.isEmpty() ? ExitUsage : ExitOk;
+        return ExitOk;
     }
     if (args.constFirst() == QLatin1String("--version")) {
         printOut(QByteArrayLiteral("hotdesk " HOTDESK_VERSION "\n"));
         return ExitOk;
+    }
+    if (args.isEmpty() || (args.constFirst().startsWith(QLatin1String("--")) && args.constFirst() != QLatin1String("--version"))) {
+#if HOTDESK_HAVE_WEBENGINE
+        return runTrayAgent(args);
+#else
+        printErr(QStringLiteral("hotdesk: this build has no tray agent (built without Qt WebEngine)"));
+        return ExitUsage;
+#endif
     }
     const QString group = args.value(0);
     const QString verb = args.value(1);

@@ -47,6 +47,7 @@ constexpr std::pair<Trigger, const char16_t *> kTriggerNames[] = {
     {Trigger::SensitiveDevice, u"sensitive_device"},
     {Trigger::Schedule, u"schedule"},
     {Trigger::Lockout, u"locked_out"},
+    {Trigger::Manual, u"manual"},
 };
 
 const QString kLockedOut = QStringLiteral("locked_out");
@@ -566,6 +567,14 @@ QList<Decision> DecisionEngine::idleTimeIs(std::chrono::seconds idle)
         m_idleFired = false;
     }
     evaluateTimers(out);
+    return out;
+}
+
+QList<Decision> DecisionEngine::reauthRequested()
+{
+    QList<Decision> out;
+    if (m_state.session)
+        require(out, m_state.session->user, Trigger::Manual);
     return out;
 }
 

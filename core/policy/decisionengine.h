@@ -34,6 +34,7 @@ enum class Trigger {
     SensitiveDevice, // "sensitive_device:camera" | "sensitive_device:microphone"
     Schedule, // "schedule"
     Lockout, // "locked_out": the screen was locked because the user was locked out
+    Manual, // "manual": the person asked (tray menu, `hotdesk reauth`)
 };
 
 QString triggerName(Trigger trigger); // without the ":NAME" part
@@ -183,6 +184,9 @@ public:
     QList<Decision> processStarted(const QString &name);
     QList<Decision> pathTouched(const QString &path);
     QList<Decision> deviceInUse(SensitiveDevice device);
+    // The person at the keyboard asked to re-authenticate now (tray menu,
+    // `hotdesk reauth`): the session's user, as for any trigger.
+    QList<Decision> reauthRequested();
     // Time passed: max_session, schedule, idle and the advance notices.
     QList<Decision> tick();
     QList<Decision> authSucceeded(const QString &user, AuthMethod method = AuthMethod::TwoFactor);

@@ -120,6 +120,36 @@ Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
     return policy;
 }
 
+ReauthRules reauthRules(const Policy &policy)
+{
+    ReauthRules rules;
+    const Triggers &t = policy.triggers;
+    rules.triggers.firstLogonIn = t.firstLogonIn;
+    rules.triggers.maxSession = t.maxSession;
+    rules.triggers.idle = t.idle;
+    rules.triggers.onUnlock = t.onUnlock;
+    rules.triggers.sensitiveApps = t.sensitiveApps;
+    rules.triggers.sensitivePaths = t.sensitivePaths;
+    rules.triggers.sensitiveDevices = t.sensitiveDevices;
+    rules.triggers.schedule = t.schedule;
+    rules.triggers.notifyBefore = t.notifyBefore;
+
+    const Failure &f = policy.failure;
+    rules.failure.maxAttempts = f.maxAttempts;
+    rules.failure.window = f.window;
+    rules.failure.actions.lock = f.has(FailureAction::Lock);
+    rules.failure.actions.requireCredentials = f.has(FailureAction::RequireCredentials);
+    rules.failure.actions.notifyAdmin = f.has(FailureAction::NotifyAdmin);
+    rules.failure.alternateMethods = f.alternateMethods;
+    if (f.offline.mode == OfflinePolicy::Mode::Grace)
+        rules.failure.offlineGrace = OfflineGrace {f.offline.grace, f.offline.maxUses};
+    rules.failure.exemptUsers = f.exemptUsers;
+    rules.failure.recoveryCodes = {f.recoveryCodes.enabled, f.recoveryCodes.count};
+    rules.failure.helpText = f.helpText;
+    rules.device = policy.device;
+    return rules;
+}
+
 Result<Policy> loadPolicy(const QString &file)
 {
     auto bytes = readPolicyFile(file);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "../result.h"
+#include "reauthrules.h"
 #include "serverpolicy.h"
 
 #include <QList>
@@ -14,15 +15,8 @@
 
 namespace hotdesk::policy {
 
-enum class SensitiveDevice { Camera, Microphone };
-
-// A fixed re-authentication at a local time on some weekdays.
-struct ScheduleEntry {
-    QList<Qt::DayOfWeek> days; // Qt::Monday ... Qt::Sunday, as listed
-    QTime at; // local time, whole minutes
-
-    friend bool operator==(const ScheduleEntry &, const ScheduleEntry &) = default;
-};
+// SensitiveDevice, ScheduleEntry and DeviceRules are the decision engine's
+// types (reauthrules.h): the file and the engine speak of them the same way.
 
 // When the person at the keyboard must re-authenticate. An absent trigger is off.
 struct Triggers {
@@ -65,12 +59,7 @@ struct Failure {
     bool has(FailureAction action) const { return actions.contains(action); }
 };
 
-enum class UnrecognizedDevice { Approval, Code, Deny };
-
-struct DeviceRules {
-    int driftThreshold = 1; // fingerprint components that may change, 0..4
-    UnrecognizedDevice unrecognized = UnrecognizedDevice::Approval;
-};
+using UnrecognizedDevice = DeviceRules::Unrecognized;
 
 struct Policy {
     QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
@@ -85,6 +74,9 @@ struct Policy {
 // what the file leaves out. Error: PolicyInvalid, the message listing every
 // problem as "SOURCE:LINE:COL: message" lines.
 Result<Policy> parsePolicy(QByteArrayView json, const QString &source);
+
+// The rules the decision engine enforces, as this policy sets them.
+ReauthRules reauthRules(const Policy &policy);
 
 // Reads and parses a policy file (at most 1 MiB). Errors: Io, PolicyInvalid.
 Result<Policy> loadPolicy(const QString &file);

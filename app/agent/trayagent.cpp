@@ -1,0 +1,798 @@
+// The tray agent: the decision engine's decisions carried out on the desktop, the servers and the audit log.
+#include "trayagent.h"
+
+#include "agentcontext.h"
+#include "cli.h"
+#include "core/das/dasclient.h"
+#include "core/jose/strictjson.h"
+#include "core/policy/policystore.h"
+#include "core/store/agentstate.h"
+#include "core/store/auditlog.h"
+#include "devicefingerprint.h"
+#include "ui/authbrowser.h"
+#include "ui/lockscreen.h"
+#include "ui/trayicon.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDateTime>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QUrl>
+
+#include <cstdio>
+
+namespace hotdesk::cli {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// The private-use redirect URI (RFC 8252 §7.1) the IdP registers for the agent.
+QString redirectUri()
+{
+    return QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme));
+}
+
+// Flow 1's sign-in page inside the lock screen: the browser sits in the
+// primary screen's lock window, never in a window of its own that the lock
+// would cover.
+class LockScreenFrontend final : public flow::AuthorizationFrontend {
+public:
+    LockScreenFrontend(ui::LockScreen &lock, QList<QSslCertificate> extraCas, QString issuer, QObject *parent)
+        : AuthorizationFrontend(parent)
+        , m_lock(lock)
+        , m_extraCas(std::move(extraCas))
+        , m_issuer(std::move(issuer))
+    {
+    }
+    ~LockScreenFrontend() override { close(); }
+
+    Result<QString> prepare() override { return redirectUri(); }
+
+    void open(const QUrl &authorizationUrl) override
+    {
+        close();
+        m_browser = new ui::AuthBrowserWidget;
+        ui::AuthBrowserOptions options;
+        options.authorizationUrl = authorizationUrl;
+        options.redirectUri = QUrl(redirectUri());
+        options.allowedOrigin = QUrl(m_issuer);
+        options.extraCaCertificates = m_extraCas;
+        options.title = QString(); // the lock window says who and why
+        options.helpText = TrayAgent::tr("Sign in with your organisation's account. The screens unlock by themselves when you are done.");
+        // A link out of the IdP would open behind the lock: it is not followed.
+        options.openExternally = [](const QUrl &) {};
+        connect(m_browser, &ui::AuthBrowserWidget::redirected, this, [this](const QUrl &url) { Q_EMIT redirected(url); });
+        connect(m_browser, &ui::AuthBrowserWidget::cancelled, this,
+            [this] { Q_EMIT failed(Error {ErrorCode::Cancelled, TrayAgent::tr("Sign-in was cancelled.")}); });
+        connect(m_browser, &ui::AuthBrowserWidget::failed, this, [this](const Error &error) { Q_EMIT failed(error); });
+        connect(m_browser, &ui::AuthBrowserWidget::pageLoaded, this, [this] {
+            if (pageShown)
+                pageShown();
+        });
+        m_lock.setBrowser(m_browser);
+        if (auto started = m_browser->start(options); !started)
+            QTimer::singleShot(0, this, [this, error = started.error()] { Q_EMIT failed(error); });
+    }
+
+    void close() override
+    {
+        if (!m_browser)
+            return;
+        m_browser->disconnect(this);
+        m_lock.setBrowser(nullptr);
+        m_browser->hide();
+        // Later: close() may run inside one of the browser's own signals.
+        m_browser->deleteLater();
+        m_browser = nullptr;
+    }
+
+    std::function<void()> pageShown;
+
+private:
+    ui::LockScreen &m_lock;
+    QList<QSslCertificate> m_extraCas;
+    QString m_issuer;
+    QPointer<ui::AuthBrowserWidget> m_browser;
+};
+
+QString userOfSession()
+{
+    // The same account the session watcher reports; read here so the lock can
+    // go up before the watcher's first event.
+    const QString user = qEnvironmentVariable("USER");
+    return user.isEmpty() ? qEnvironmentVariable("USERNAME") : user;
+}
+
+} // namespace
+
+TrayAgent::TrayAgent(TrayAgentOptions options, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+{
+    if (m_options.stateDir.isEmpty()) {
+        const QString env = qEnvironmentVariable("HOTDESK_STATE_DIR");
+        m_options.stateDir = env.isEmpty() ? store::AgentState::defaultDirectory() : env;
+    }
+    if (m_options.auditLog.isEmpty()) {
+        const QString env = qEnvironmentVariable("HOTDESK_AUDIT_LOG");
+        m_options.auditLog = env.isEmpty() ? store::AuditLog::defaultPath() : env;
+    }
+    if (m_options.screenshotFile.isEmpty())
+        m_options.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
+    m_user = m_options.user.isEmpty() ? userOfSession() : m_options.user;
+    m_sessionId = qEnvironmentVariable("XDG_SESSION_ID");
+    m_stateFile = engineStateFile(m_options.stateDir);
+    m_tick.setSingleShot(true);
+    connect(&m_tick, &QTimer::timeout, this, [this] {
+        if (m_engine)
+            handle(m_engine->tick());
+    });
+    m_lock = new ui::LockScreen(this);
+    m_desktop = new ui::DesktopIntegration(this);
+}
+
+TrayAgent::~TrayAgent()
+{
+    if (m_flow)
+        m_flow->disconnect(this);
+    m_frontend.reset();
+}
+
+QString TrayAgent::engineStateFile(const QString &stateDir)
+{
+    return QDir(stateDir).filePath(QStringLiteral("engine-state.json"));
+}
+
+Status TrayAgent::start()
+{
+    m_control = std::make_unique<control::ControlServer>();
+    if (auto listening = m_control->listen(m_options.controlName.isEmpty() ? control::defaultServerName() : m_options.controlName);
+        !listening)
+        return listening;
+    m_control->setStatusProvider([this] { return status(); });
+    connect(m_control.get(), &control::ControlServer::reauthRequested, this, [this] {
+        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("control_socket"));
+        if (m_engine)
+            handle(m_engine->reauthRequested());
+    });
+    connect(m_desktop, &ui::DesktopIntegration::reauthRequested, this, [this] {
+        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("tray"));
+        if (m_engine)
+            handle(m_engine->reauthRequested());
+    });
+    connect(m_desktop, &ui::DesktopIntegration::openAuditLogRequested, this,
+        [this] { QDesktopServices::openUrl(QUrl::fromLocalFile(m_options.auditLog)); });
+    connect(m_desktop, &ui::DesktopIntegration::enrollRequested, this, [] {
+        QMessageBox::information(nullptr, tr("Enroll this PC"),
+            tr("Enrolling a PC needs an administrator. In a terminal, run:\n\n"
+               "hotdesk enroll --admin-token TOKEN\n\n"
+               "with a token from your Hotdesk administrator."));
+    });
+    connect(m_desktop, &ui::DesktopIntegration::aboutRequested, this, [] {
+        QMessageBox::about(nullptr, tr("About Hotdesk"),
+            tr("Hotdesk %1\nRe-authentication with your phone for shared PCs.").arg(QStringLiteral(HOTDESK_VERSION)));
+    });
+
+    connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
+    connect(m_lock, &ui::LockScreen::cancelRequested, this, [this] {
+        if (m_flow)
+            m_flow->cancel();
+    });
+    connect(m_lock, &ui::LockScreen::switchUserRequested, this, [this](const QString &user) {
+        if (m_flow)
+            m_flow->cancel();
+        audit(QStringLiteral("user_switch"), user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
+        report(tr("%1 switches in at the lock screen").arg(user));
+        m_lockUser = user;
+        const bool lockedOut = m_engine && m_engine->lockedOutUntil(user).has_value();
+        m_lock->setInfo(lockInfo(user, tr("Sign in to use this PC."), !lockedOut));
+        if (!lockedOut)
+            startSignIn(user);
+    });
+
+    m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
+    audit(QStringLiteral("agent_started"), m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
+
+    // The saved state first: a lock that was up when the agent died goes up again
+    // before anything else happens.
+    QFile file(m_stateFile);
+    if (file.exists()) {
+        std::optional<policy::EngineState> state;
+        if (file.open(QIODevice::ReadOnly) && file.size() <= 4 * 1024 * 1024) {
+            auto object = jose::parseStrictJsonObject(file.readAll());
+            if (object) {
+                if (auto parsed = policy::EngineState::fromJson(*object))
+                    state = *parsed;
+            }
+        }
+        if (state) {
+            m_saved = *state;
+        } else {
+            // Unreadable: whatever it said, the person at the keyboard proves who they are.
+            m_stateDamaged = true;
+            audit(QStringLiteral("state_damaged"), m_user, QStringLiteral("malformed"), {{QStringLiteral("file"), m_stateFile}});
+        }
+    }
+    if (m_saved.lock || m_stateDamaged)
+        showLock(m_saved.lock ? m_saved.lock->user : m_user, tr("Hotdesk restarted while this PC was locked."), false);
+
+    m_policyStore = std::make_unique<policy::PolicyStore>(m_options.policyFile);
+    connect(m_policyStore.get(), &policy::PolicyStore::policyChanged, this, &TrayAgent::applyPolicy);
+    connect(m_policyStore.get(), &policy::PolicyStore::policyRejected, this,
+        [this](const QList<policy::PolicyProblem> &problems) {
+            QStringList lines;
+            for (const policy::PolicyProblem &p : problems)
+                lines << QStringLiteral("%1:%2: %3").arg(p.line).arg(p.column).arg(p.message);
+            audit(QStringLiteral("policy_rejected"), m_user, QStringLiteral("policy_invalid"),
+                {{QStringLiteral("file"), m_policyStore->file()}, {QStringLiteral("problems"), QJsonArray::fromStringList(lines)}});
+            m_problem = m_policyStore->hasPolicy()
+                ? tr("The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.")
+                      .arg(m_policyStore->file())
+                : m_policyStore->reason();
+            report(tr("policy rejected: %1").arg(lines.join(QStringLiteral("; "))));
+            updateTray();
+        });
+    if (!m_policyStore->start()) {
+        // Fail closed: without a valid policy nobody can be let in.
+        m_problem = m_policyStore->reason();
+        audit(QStringLiteral("policy_missing"), m_user, QStringLiteral("policy_invalid"), {{QStringLiteral("why"), m_problem}});
+        report(tr("no valid policy: %1").arg(m_problem));
+        showLock(m_user, tr("There is no valid Hotdesk policy on this PC (%1). Ask your administrator.").arg(m_problem), false);
+        updateTray();
+        return {};
+    }
+    applyPolicy(m_policyStore->policy());
+    return {};
+}
+
+void TrayAgent::applyPolicy(const policy::Policy &policy)
+{
+    const bool first = !m_engine;
+    const bool wasLockedWithoutPolicy = first && m_lock->isLocked() && !m_saved.lock && !m_stateDamaged;
+    m_policy = policy;
+    m_problem.clear();
+    policy::EngineState state = m_engine ? m_engine->state() : m_saved;
+    m_engine = std::make_unique<policy::DecisionEngine>(policy::reauthRules(policy), m_clock, policy::EngineEnvironment {}, state);
+    if (!first) {
+        audit(QStringLiteral("policy_applied"), m_user, {}, {{QStringLiteral("file"), policy.sourceFile}});
+        report(tr("policy reloaded from %1").arg(policy.sourceFile));
+    }
+    // The servers may have changed: the next flow reads them again.
+    if (m_flow)
+        m_contextStale = true;
+    else
+        m_context.reset();
+
+    if (m_platformConnected) {
+        m_platform.idle->setThreshold(policy.triggers.idle ? std::chrono::milliseconds(*policy.triggers.idle) : 0ms);
+        m_platform.processes->setNames(policy.triggers.sensitiveApps);
+        m_platform.paths->setPaths(policy.triggers.sensitivePaths);
+        QList<platform::DeviceKind> kinds;
+        for (policy::SensitiveDevice d : policy.triggers.sensitiveDevices)
+            kinds << (d == policy::SensitiveDevice::Camera ? platform::DeviceKind::Camera : platform::DeviceKind::Microphone);
+        m_platform.devices->setKinds(kinds);
+        afterEngine();
+    } else {
+        connectPlatform();
+    }
+    // The lock that went up without a policy (or with a damaged state) becomes
+    // a re-authentication once the session is known: only a validated ID token lifts it.
+    m_relockAtSessionStart = wasLockedWithoutPolicy || (first && m_stateDamaged);
+    updateTray();
+}
+
+void TrayAgent::connectPlatform()
+{
+    m_platform = platform::createPlatform();
+    m_platformConnected = true;
+    const policy::Triggers &t = m_policy->triggers;
+    platform::SessionWatcher *session = m_platform.session.get();
+    connect(session, &platform::SessionWatcher::sessionStarted, this, [this](const QString &user) {
+        if (m_options.user.isEmpty() && !user.isEmpty())
+            m_user = user;
+        report(tr("session of %1 started").arg(m_user));
+        handle(m_engine->sessionStarted(m_user, m_sessionId));
+        if (m_relockAtSessionStart && !m_engine->isLocked())
+            handle(m_engine->reauthRequested());
+        m_relockAtSessionStart = false;
+    });
+    connect(session, &platform::SessionWatcher::unlocked, this, [this] { handle(m_engine->screenUnlocked(m_user)); });
+    connect(session, &platform::SessionWatcher::watching, this, [this](const QString &backend) {
+        report(tr("screen lock events from: %1").arg(backend));
+    });
+    connect(m_platform.idle.get(), &platform::IdleMonitor::idleReached, this, [this](std::chrono::milliseconds idle) {
+        handle(m_engine->idleTimeIs(std::chrono::duration_cast<std::chrono::seconds>(idle)));
+    });
+    connect(m_platform.idle.get(), &platform::IdleMonitor::activityResumed, this, [this] { handle(m_engine->activity()); });
+    connect(m_platform.idle.get(), &platform::IdleMonitor::unavailable, this, [this](const QString &message) {
+        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("idle_unavailable"), {{QStringLiteral("message"), message}});
+        report(tr("idle time unavailable: %1").arg(message));
+    });
+    connect(m_platform.processes.get(), &platform::ProcessWatcher::processStarted, this,
+        [this](const QString &name, qint64) { handle(m_engine->processStarted(name)); });
+    connect(m_platform.paths.get(), &platform::PathWatcher::touched, this,
+        [this](const QString &path, platform::TouchKind) { handle(m_engine->pathTouched(path)); });
+    connect(m_platform.devices.get(), &platform::DeviceWatcher::deviceInUse, this,
+        [this](platform::DeviceKind kind, qint64, const QString &) {
+            handle(m_engine->deviceInUse(
+                kind == platform::DeviceKind::Camera ? policy::SensitiveDevice::Camera : policy::SensitiveDevice::Microphone));
+        });
+    const auto problem = [this](const QString &message) {
+        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
+        report(message);
+    };
+    connect(m_platform.processes.get(), &platform::ProcessWatcher::problem, this, problem);
+    connect(m_platform.paths.get(), &platform::PathWatcher::problem, this, problem);
+    connect(m_platform.devices.get(), &platform::DeviceWatcher::problem, this, problem);
+
+    m_platform.idle->setThreshold(t.idle ? std::chrono::milliseconds(*t.idle) : 0ms);
+    m_platform.processes->setNames(t.sensitiveApps);
+    m_platform.paths->setPaths(t.sensitivePaths);
+    QList<platform::DeviceKind> kinds;
+    for (policy::SensitiveDevice d : t.sensitiveDevices)
+        kinds << (d == policy::SensitiveDevice::Camera ? platform::DeviceKind::Camera : platform::DeviceKind::Microphone);
+    m_platform.devices->setKinds(kinds);
+    session->start();
+}
+
+void TrayAgent::handle(const QList<policy::Decision> &decisions)
+{
+    for (const policy::Decision &decision : decisions)
+        handleOne(decision);
+    afterEngine();
+}
+
+void TrayAgent::handleOne(const policy::Decision &decision)
+{
+    // Every decision is audited as the engine describes it.
+    const QJsonObject record = policy::decisionToJson(decision);
+    QJsonObject extra = record;
+    extra.remove(QStringLiteral("user"));
+    extra.remove(QStringLiteral("decision"));
+    extra.remove(QStringLiteral("reason"));
+    const QString user = record.value(QLatin1String("user")).toString();
+
+    if (const auto *require = std::get_if<policy::RequireReauth>(&decision)) {
+        m_acrValues = require->acrValues;
+        if (m_lock->isLocked() && m_signInTried && m_lockUser.compare(require->user, Qt::CaseInsensitive) == 0) {
+            // After a failed attempt the engine asks again (maybe with other
+            // methods): the lock stays and the person chooses when to retry,
+            // so a denying phone cannot burn the attempts by itself.
+            m_lock->setInfo(lockInfo(require->user, m_lockInfoReason, true));
+            return;
+        }
+        audit(QStringLiteral("reauth_required"), require->user, require->reason(), extra);
+        report(tr("trigger %1: %2 must re-authenticate").arg(require->reason(), require->user));
+        showLock(require->user, reasonForPeople(require->trigger, require->detail), true);
+        if (m_options.autoSignIn)
+            QTimer::singleShot(0, this, [this, who = require->user] {
+                if (m_lock->isLocked() && m_lockUser == who && !m_signInTried)
+                    startSignIn(who);
+            });
+    } else if (const auto *notice = std::get_if<policy::Notify>(&decision)) {
+        audit(QStringLiteral("reauth_soon"), notice->user, policy::triggerName(notice->trigger), extra);
+        m_soon = true;
+        m_desktop->notify(tr("Re-authentication soon"),
+            tr("You will be asked to sign in again with your phone in %n minute(s).", nullptr, notice->minutes));
+        report(tr("%1 will be asked to re-authenticate in %2 minute(s)").arg(notice->user).arg(notice->minutes));
+    } else if (const auto *lock = std::get_if<policy::Lock>(&decision)) {
+        audit(QStringLiteral("locked"), lock->user, lock->reason, extra);
+        const auto until = m_engine->lockedOutUntil(lock->user);
+        const QString when = until ? QLocale().toString(QDateTime::fromSecsSinceEpoch(until->time_since_epoch().count()).time(),
+                                         QLocale::ShortFormat)
+                                   : QString();
+        report(tr("%1 is locked out; the PC stays locked").arg(lock->user));
+        showLock(lock->user,
+            tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(lock->user, when),
+            false);
+    } else if (const auto *out = std::get_if<policy::LockOutUser>(&decision)) {
+        audit(QStringLiteral("user_locked_out"), out->user, QStringLiteral("too_many_failures"), extra);
+        report(tr("%1 is locked out after %2 failed attempts").arg(out->user).arg(out->attempts));
+        const QString when = QLocale().toString(
+            QDateTime::fromSecsSinceEpoch(out->until.time_since_epoch().count()).time(), QLocale::ShortFormat);
+        if (m_lock->isLocked() && m_lockUser.compare(out->user, Qt::CaseInsensitive) == 0)
+            m_lock->setInfo(lockInfo(out->user,
+                tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(out->user, when),
+                false));
+    } else if (const auto *admin = std::get_if<policy::NotifyAdmin>(&decision)) {
+        audit(QStringLiteral("admin_notify"), admin->user, admin->event, extra);
+        notifyAdmin(*admin);
+    } else if (const auto *credentials = std::get_if<policy::RequireCredentials>(&decision)) {
+        // The session's own lock asks for the account password: logind locks
+        // it (the desktop's locker then shows above the Hotdesk lock).
+        audit(QStringLiteral("credentials_required"), credentials->user, QStringLiteral("failure_policy"), extra);
+        report(tr("%1 must also give the account password").arg(credentials->user));
+    } else if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
+        audit(QStringLiteral("offline_unlock"), granted->user, granted->reason, extra);
+    } else if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision)) {
+        audit(QStringLiteral("offline_refused"), refused->user, refused->why, extra);
+    }
+    Q_UNUSED(user);
+}
+
+void TrayAgent::afterEngine()
+{
+    saveState();
+    scheduleTick();
+    updateTray();
+}
+
+void TrayAgent::saveState()
+{
+    if (!m_engine || m_engine->state() == m_saved)
+        return;
+    QDir().mkpath(m_options.stateDir);
+    QSaveFile file(m_stateFile);
+    const QByteArray text = QJsonDocument(m_engine->state().toJson()).toJson(QJsonDocument::Compact);
+    // Owner-only before the rename, so the file is never readable by others.
+    if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+        || file.write(text) != text.size() || !file.commit()) {
+        // Not fatal for this session, but a restart would forget a lock: say so loudly.
+        audit(QStringLiteral("state_not_saved"), m_user, QStringLiteral("io"), {{QStringLiteral("file"), m_stateFile},
+            {QStringLiteral("why"), file.errorString()}});
+        return;
+    }
+    m_saved = m_engine->state();
+}
+
+void TrayAgent::scheduleTick()
+{
+    if (!m_engine)
+        return;
+    const auto next = m_engine->nextDeadline();
+    if (!next) {
+        m_tick.stop();
+        return;
+    }
+    const qint64 delaySeconds = next->time_since_epoch().count() - m_clock.secondsSinceEpoch();
+    // At most a day ahead (the clock may jump; the next event re-plans anyway),
+    // and a second after the deadline so that it has surely passed.
+    const qint64 ms = std::clamp<qint64>(delaySeconds * 1000 + 1000, 0, 24LL * 3600 * 1000);
+    m_tick.start(std::chrono::milliseconds(ms));
+}
+
+ui::LockInfo TrayAgent::lockInfo(const QString &user, const QString &reason, bool signInAllowed) const
+{
+    ui::LockInfo info;
+    info.user = user;
+    info.reason = reason;
+    info.attemptsLeft = m_engine ? attemptsLeft(user) : -1;
+    info.helpText = m_policy ? m_policy->failure.helpText : QString();
+    info.signInAllowed = signInAllowed && m_engine;
+    return info;
+}
+
+void TrayAgent::showLock(const QString &user, const QString &reason, bool signInAllowed)
+{
+    const bool wasLocked = m_lock->isLocked();
+    if (!wasLocked || m_lockUser.compare(user, Qt::CaseInsensitive) != 0)
+        m_signInTried = false;
+    m_lockUser = user;
+    m_lockInfoReason = reason;
+    m_screenshotTaken = false;
+    m_lock->lock(lockInfo(user, reason, signInAllowed));
+    if (!wasLocked)
+        report(tr("screens locked (%n screen(s))", nullptr, int(m_lock->windows().size())));
+    updateTray();
+}
+
+int TrayAgent::attemptsLeft(const QString &user) const
+{
+    const auto &users = m_engine->state().users;
+    const auto it = users.constFind(user);
+    const int failures = it == users.cend() ? 0 : int(it->failures.size());
+    return std::max(0, m_engine->rules().failure.maxAttempts - failures);
+}
+
+QString TrayAgent::reasonForPeople(policy::Trigger trigger, const QString &detail) const
+{
+    using policy::Trigger;
+    switch (trigger) {
+    case Trigger::FirstLogon:
+        return tr("This is the first sign-in on this PC in a while: confirm it is you with your phone.");
+    case Trigger::MaxSession:
+        return tr("Your session has reached the time limit your administrator set.");
+    case Trigger::Idle:
+        return tr("This PC was left without input for a while.");
+    case Trigger::OnUnlock:
+        return tr("The screen was unlocked: confirm it is you with your phone.");
+    case Trigger::SensitiveApp:
+        return tr("%1 needs a fresh sign-in.").arg(detail);
+    case Trigger::SensitivePath:
+        return tr("These files need a fresh sign-in.");
+    case Trigger::SensitiveDevice:
+        return detail == u"microphone" ? tr("The microphone is in use: confirm it is you.")
+                                        : tr("The camera is in use: confirm it is you.");
+    case Trigger::Schedule:
+        return tr("A scheduled re-authentication is due.");
+    case Trigger::Lockout:
+        return tr("Too many failed sign-ins.");
+    case Trigger::Manual:
+        return tr("A re-authentication was requested.");
+    }
+    return {};
+}
+
+void TrayAgent::withContext(std::function<void(AgentContext *, const Error *)> work)
+{
+    if (m_context && m_context->das()) {
+        work(m_context.get(), nullptr);
+        return;
+    }
+    if (!m_context) {
+        auto created = AgentContext::create(m_policyStore->file(), m_options.stateDir);
+        if (!created) {
+            work(nullptr, &created.error());
+            return;
+        }
+        m_context = std::move(*created);
+    }
+    QPointer<AgentContext> context = m_context.get();
+    m_context->loadCredential([this, context, work = std::move(work)](Status loaded) {
+        if (!context)
+            return;
+        if (!loaded) {
+            work(nullptr, &loaded.error());
+            return;
+        }
+        work(context.data(), nullptr);
+    });
+}
+
+void TrayAgent::startSignIn(const QString &user)
+{
+    if (m_flow || !m_engine || !m_lock->isLocked())
+        return;
+    if (m_engine->lockedOutUntil(user)) {
+        m_lock->setStatus(tr("Sign-in is blocked for %1 for now. Another user can switch in.").arg(user), false);
+        return;
+    }
+    if (m_starting)
+        return; // the device credential is still loading for an earlier request
+    m_flowUser = user;
+    m_starting = true;
+    m_signInTried = true;
+    m_lock->setStatus(tr("Connecting to the sign-in service…"), true);
+    withContext([this, user](AgentContext *context, const Error *error) {
+        m_starting = false;
+        if (!context) {
+            flowFailed(user, *error);
+            return;
+        }
+        runFlow(*context, user);
+    });
+}
+
+void TrayAgent::runFlow(AgentContext &context, const QString &user)
+{
+    if (m_flow)
+        return;
+    auto *frontend = new LockScreenFrontend(*m_lock, context.http().trust().extraCertificates(), context.servers().idpIssuer, nullptr);
+    frontend->pageShown = [this] { QTimer::singleShot(500, this, &TrayAgent::saveScreenshot); };
+    m_frontend.reset(frontend);
+    auto *reauth = new flow::ReauthFlow(context.servers(), context.http(), *context.das(), context.provider(), context.state(),
+        *frontend, localFingerprint, context.clock(), context.random(), this);
+    m_flow = reauth;
+    connect(reauth, &flow::ReauthFlow::progress, this, [this](flow::Step, const QString &message) {
+        m_lock->setStatus(message, true);
+        report(message);
+    });
+    connect(reauth, &flow::ReauthFlow::approvalRequested, this, [this](const QString &id) {
+        const QString text = tr("This PC must be approved by an administrator (request %1). Waiting…").arg(id);
+        m_lock->setStatus(text, true);
+        report(text);
+    });
+    connect(reauth, &flow::ReauthFlow::oneTimeCodeNeeded, this, [this](int, qint64, int) {
+        // Typing a code into the lock screen is not offered yet: the flow gives up
+        // and the failure says what to do.
+        if (m_flow)
+            m_flow->cancel();
+    });
+    connect(reauth, &flow::ReauthFlow::succeeded, this, &TrayAgent::flowSucceeded);
+    connect(reauth, &flow::ReauthFlow::failed, this, [this, user](const Error &error) { flowFailed(user, error); });
+    flow::FlowOptions options;
+    options.user = user;
+    options.recognition = m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval
+        ? flow::Recognition::Approval
+        : flow::Recognition::None;
+    report(tr("signing in %1").arg(user));
+    reauth->start(options);
+}
+
+void TrayAgent::flowSucceeded(const flow::FlowResult &result)
+{
+    const QString user = m_flowUser;
+    endFlow();
+    report(tr("%1 signed in; the ID token is valid").arg(result.user));
+    if (!m_lock->unlock(result)) {
+        // A valid token for someone other than the person the lock asks for: it stays.
+        audit(QStringLiteral("reauth_failed"), result.user, QStringLiteral("user_mismatch"));
+        m_lock->setStatus(tr("That sign-in was for %1, not %2. Try again.").arg(result.user, m_lockUser), false);
+        return;
+    }
+    audit(QStringLiteral("reauth_succeeded"), result.user, QStringLiteral("id_token_valid"),
+        {{QStringLiteral("sub"), result.sharedId}, {QStringLiteral("iss"), result.idToken.issuer}});
+    report(tr("unlocked for %1").arg(result.user));
+    m_offline = false;
+    m_soon = false;
+    Q_UNUSED(user);
+    handle(m_engine->authSucceeded(m_lockUser.isEmpty() ? result.user : m_lockUser));
+}
+
+void TrayAgent::flowFailed(const QString &user, const Error &error)
+{
+    endFlow();
+    audit(QStringLiteral("reauth_failed"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+    report(tr("sign-in of %1 failed: %2 (%3)").arg(user, error.message, error.codeName()));
+    const bool serverSide = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Tls
+        || error.code == ErrorCode::Timeout || error.code == ErrorCode::ServerError;
+    m_offline = error.code == ErrorCode::Unreachable;
+    if (m_engine)
+        handle(m_engine->authFailed(user, error.code));
+    if (!m_lock->isLocked())
+        return;
+    QString what = error.message;
+    if (error.code == ErrorCode::Cancelled)
+        what = tr("Sign-in was cancelled.");
+    const QString next = serverSide ? tr("The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.")
+                                    : tr("Select Sign in to try again.");
+    m_lockInfoReason = what;
+    m_lock->setInfo(lockInfo(m_lockUser, what, m_engine && !m_engine->lockedOutUntil(m_lockUser)));
+    m_lock->setStatus(QStringLiteral("%1 %2").arg(what, next), false);
+}
+
+void TrayAgent::endFlow()
+{
+    if (m_flow) {
+        m_flow->disconnect(this);
+        m_flow->deleteLater();
+        m_flow.clear();
+    }
+    if (m_frontend) {
+        m_frontend->close();
+        m_frontend.release()->deleteLater();
+    }
+    if (m_contextStale) {
+        m_contextStale = false;
+        m_context.reset();
+    }
+}
+
+void TrayAgent::notifyAdmin(const policy::NotifyAdmin &event)
+{
+    const QJsonObject body {{QStringLiteral("type"), event.event}, {QStringLiteral("user"), event.user},
+        {QStringLiteral("detail"), event.detail}};
+    withContext([this, body, event](AgentContext *context, const Error *error) {
+        if (!context) {
+            audit(QStringLiteral("admin_notify_failed"), event.user, error->codeName(), {{QStringLiteral("event"), event.event}});
+            return;
+        }
+        context->das()->postEvent(body, [this, event](Status sent) {
+            if (sent) {
+                audit(QStringLiteral("admin_notified"), event.user, event.event);
+                report(tr("the administrator was told: %1").arg(event.event));
+            } else {
+                audit(QStringLiteral("admin_notify_failed"), event.user, sent.error().codeName(),
+                    {{QStringLiteral("event"), event.event}});
+            }
+        });
+    });
+}
+
+void TrayAgent::saveScreenshot()
+{
+    if (m_options.screenshotFile.isEmpty() || m_screenshotTaken || !m_lock->isLocked())
+        return;
+    if (ui::LockWindow *primary = m_lock->primaryWindow()) {
+        const QImage image = primary->grab().toImage();
+        if (!image.isNull() && image.save(m_options.screenshotFile)) {
+            m_screenshotTaken = true;
+            report(tr("screenshot of the lock screen: %1").arg(m_options.screenshotFile));
+        }
+    }
+}
+
+control::AgentStatus TrayAgent::status() const
+{
+    control::AgentStatus s;
+    if (m_lock->isLocked()) {
+        s.state = control::AgentState::Locked;
+        s.user = m_lockUser;
+        s.detail = m_engine && m_engine->lockedOutUntil(m_lockUser) ? QStringLiteral("locked_out")
+            : m_flow                                                  ? QStringLiteral("signing_in")
+            : !m_engine                                               ? QStringLiteral("no_policy")
+                                                                      : QStringLiteral("waiting");
+        if (m_engine && m_engine->state().lock)
+            s.detail += u' ' + policy::reasonString(m_engine->state().lock->trigger, m_engine->state().lock->detail);
+        return s;
+    }
+    s.user = m_user;
+    if (!m_engine) {
+        s.state = control::AgentState::Error;
+        s.detail = m_problem;
+    } else if (m_offline) {
+        s.state = control::AgentState::Offline;
+    } else if (!m_problem.isEmpty()) {
+        s.state = control::AgentState::Error;
+        s.detail = m_problem;
+    } else if (m_soon) {
+        s.state = control::AgentState::ReauthSoon;
+    } else {
+        s.state = control::AgentState::Ok;
+    }
+    return s;
+}
+
+void TrayAgent::updateTray()
+{
+    const control::AgentStatus s = status();
+    m_desktop->setState(s.state, s.user, s.detail);
+}
+
+void TrayAgent::audit(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra)
+{
+    if (!m_audit)
+        return;
+    QString deviceId;
+    if (m_context && m_context->das())
+        deviceId = m_context->das()->credential().deviceId;
+    if (auto written = m_audit->append({event, user, reason, deviceId, extra}); !written)
+        std::fprintf(stderr, "hotdesk: the audit log cannot be written: %s\n", qPrintable(written.error().message));
+}
+
+void TrayAgent::report(const QString &line)
+{
+    printErr(QStringLiteral("hotdesk: %1").arg(line));
+    Q_EMIT stepReported(line);
+}
+
+int runTrayAgent(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("The Hotdesk tray agent: enforces the re-authentication policy."));
+    CommonOptions common;
+    common.addTo(parser);
+    const QCommandLineOption user(QStringLiteral("user"),
+        QStringLiteral("Who sits at this PC (default: the account of the desktop session)."), QStringLiteral("NAME"));
+    const QCommandLineOption manual(QStringLiteral("no-auto-sign-in"),
+        QStringLiteral("Wait for Sign in on the lock screen instead of starting the sign-in at once."));
+    parser.addOptions({user, manual});
+    parser.addHelpOption();
+    if (!parser.parse(QStringList {QStringLiteral("hotdesk")} + args))
+        return usageError(parser.errorText(), {});
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(parser.helpText().toUtf8());
+        return ExitOk;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(QStringLiteral("unknown command '%1'").arg(parser.positionalArguments().constFirst()), {});
+    if (!qobject_cast<QApplication *>(QCoreApplication::instance())) {
+        printErr(QStringLiteral("hotdesk: the tray agent needs a desktop session (no display found)"));
+        return ExitRejected;
+    }
+    TrayAgentOptions options;
+    options.policyFile = parser.isSet(common.policy) ? parser.value(common.policy) : QString();
+    options.stateDir = common.stateDirectory(parser);
+    options.user = parser.value(user);
+    options.autoSignIn = !parser.isSet(manual);
+    // Closing the last window (the lock screen lifting) must not end the agent.
+    QApplication::setQuitOnLastWindowClosed(false);
+    TrayAgent agent(options);
+    if (auto started = agent.start(); !started) {
+        printErr(QStringLiteral("hotdesk: %1").arg(started.error().message));
+        return ExitRejected;
+    }
+    return QCoreApplication::exec();
+}
+
+} // namespace hotdesk::cli

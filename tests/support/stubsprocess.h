@@ -1,0 +1,114 @@
+// "hotdesk-stubs all" as a child process on fixed loopback ports, and the small file helpers end-to-end tests share.
+#pragma once
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTcpServer>
+#include <QTest>
+
+namespace hotdesk::test {
+
+inline QJsonObject readJsonFile(const QString &file)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+inline bool writeJsonFile(const QString &file, const QJsonObject &object)
+{
+    QFile f(file);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(QJsonDocument(object).toJson()) > 0;
+}
+
+// Four consecutive free ports: the servers keep their URLs across restarts, as
+// the enrollment is bound to the DAS URL.
+inline quint16 freePortBase()
+{
+    for (quint16 base = quint16(20000 + (QCoreApplication::applicationPid() % 2000) * 16); base < 60000; base += 97) {
+        QTcpServer probes[4];
+        bool free = true;
+        for (int i = 0; i < 4 && free; ++i)
+            free = probes[i].listen(QHostAddress::LocalHost, quint16(base + i));
+        if (free)
+            return base;
+    }
+    return 0;
+}
+
+// The companion servers with one data directory for the whole test: restarted
+// with other --fault switches or phone behaviour, always on the same ports.
+class StubsProcess {
+public:
+    StubsProcess(QString binary, QString dataDir, quint16 portBase)
+        : m_binary(std::move(binary))
+        , m_data(std::move(dataDir))
+        , m_portBase(portBase)
+    {
+    }
+    ~StubsProcess() { stop(); }
+
+    QString dataDir() const { return m_data; }
+    QString policyFile() const { return QDir(m_data).filePath(QStringLiteral("agent-policy.json")); }
+    QString caFile() const { return QDir(m_data).filePath(QStringLiteral("ca.pem")); }
+
+    // autoApproveMs < 0: the phone waits for "hotdesk-stubs phone approve|deny".
+    void start(const QStringList &faults = {}, int autoApproveMs = 0)
+    {
+        stop();
+        QVERIFY(QDir().mkpath(m_data));
+        QStringList args {QStringLiteral("all"), QStringLiteral("--data"), m_data, QStringLiteral("--port-base"),
+            QString::number(m_portBase)};
+        if (autoApproveMs >= 0)
+            args << QStringLiteral("--auto-approve=%1").arg(autoApproveMs);
+        for (const QString &fault : faults)
+            args << QStringLiteral("--fault") << fault;
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(m_binary, args);
+        QVERIFY(m_process.waitForStarted(10000));
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += m_process.readAllStandardOutput()).contains("\nca "), 30000);
+        QVERIFY(QFile::exists(policyFile()));
+    }
+
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate();
+        if (!m_process.waitForFinished(10000)) {
+            m_process.kill();
+            m_process.waitForFinished(10000);
+        }
+    }
+
+    // One administration command of hotdesk-stubs (with --data); its stdout, or a null array when it failed.
+    QByteArray admin(const QStringList &args) const
+    {
+        QProcess p;
+        p.start(m_binary, args + QStringList {QStringLiteral("--data"), m_data});
+        if (!p.waitForFinished(30000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+            return {};
+        return p.readAllStandardOutput();
+    }
+
+    QByteArray createAdminToken() const
+    {
+        const QByteArray out
+            = admin({QStringLiteral("admin"), QStringLiteral("create-token"), QStringLiteral("--role"), QStringLiteral("admin")});
+        return out.trimmed().split('\n').constLast();
+    }
+
+private:
+    QString m_binary;
+    QString m_data;
+    quint16 m_portBase = 0;
+    QProcess m_process;
+};
+
+} // namespace hotdesk::test
