@@ -1,4 +1,5 @@
-// IdleMonitor's scheduling with a fake idle source, no waiting; DBusIdleSource's order of attempts on fake services.
+// IdleMonitor and FallbackIdleSource with fake sources, no waiting; DBusIdleSource's order of attempts on fake services.
+#include "core/platform/fallbackidlesource.h"
 #include "core/platform/linux/dbusidlesource.h"
 #include "core/platform/platform.h"
 
@@ -23,9 +24,15 @@ using std::chrono::milliseconds;
 
 namespace {
 
-// The test says what the idle time is; answers at once, or holds the answer until release().
+// The test says what the idle time is; answers at once, or holds the answer until the test calls it.
 class FakeIdleSource final : public IdleSource {
 public:
+    FakeIdleSource() = default;
+    explicit FakeIdleSource(QString name)
+        : m_name(std::move(name))
+    {
+    }
+
     std::optional<Result<milliseconds>> answer = milliseconds(0);
     bool hold = false;
     int queries = 0;
@@ -40,7 +47,10 @@ public:
         }
         done(*answer);
     }
-    QString name() const override { return QStringLiteral("fake"); }
+    QString name() const override { return m_name; }
+
+private:
+    QString m_name = QStringLiteral("fake");
 };
 
 // Answers with the time since it was made: idle time that grows by itself.
@@ -54,10 +64,46 @@ private:
     QElapsedTimer m_clock;
 };
 
-Result<milliseconds> failure()
+Result<milliseconds> failure(const QString &message = QStringLiteral("no idle time here"))
 {
-    return fail(ErrorCode::Unsupported, QStringLiteral("no idle time here"));
+    return fail(ErrorCode::Unsupported, message);
 }
+
+// A FallbackIdleSource over fakes named "a", "b", "c" (all failing at first), and the fakes to steer it.
+struct Chain {
+    std::unique_ptr<FallbackIdleSource> source;
+    QList<FakeIdleSource *> fakes;
+
+    explicit Chain(int count)
+    {
+        std::vector<std::unique_ptr<IdleSource>> sources;
+        for (int i = 0; i < count; ++i) {
+            auto fake = std::make_unique<FakeIdleSource>(QString(QChar(u'a' + i)));
+            fake->answer = failure(QStringLiteral("%1 is not there.").arg(fake->name()));
+            fakes << fake.get();
+            sources.push_back(std::move(fake));
+        }
+        source = std::make_unique<FallbackIdleSource>(std::move(sources));
+    }
+
+    // Asks once; the answer comes inside the call with these fakes.
+    Result<milliseconds> ask()
+    {
+        std::optional<Result<milliseconds>> out;
+        source->queryIdleTime([&](Result<milliseconds> r) { out = std::move(r); });
+        if (!out)
+            qFatal("FallbackIdleSource did not answer inside the call");
+        return *out;
+    }
+
+    QList<int> queries() const
+    {
+        QList<int> counts;
+        for (const FakeIdleSource *fake : fakes)
+            counts << fake->queries;
+        return counts;
+    }
+};
 
 qulonglong monotonicMicroseconds()
 {
@@ -296,6 +342,120 @@ private Q_SLOTS:
         QCOMPARE(reached.size(), 1);
     }
 
+    // FallbackIdleSource: the first source that answers, remembered; a failure
+    // of the remembered one goes back to the top.
+    void fallbackAsksInOrderAndRemembers()
+    {
+        Chain chain(3);
+        QCOMPARE(chain.source->name(), QString());
+
+        // Nobody answers: Unsupported with every source's message, in order.
+        auto none = chain.ask();
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, ErrorCode::Unsupported);
+        QCOMPARE(none.error().message, QStringLiteral("a is not there. b is not there. c is not there."));
+        QCOMPARE(chain.queries(), (QList<int> {1, 1, 1}));
+        QCOMPARE(chain.source->name(), QString());
+
+        // The third answers: asked after the other two, then first and alone.
+        chain.fakes[2]->answer = milliseconds(300);
+        auto third = chain.ask();
+        QVERIFY(third);
+        QCOMPARE(*third, milliseconds(300));
+        QCOMPARE(chain.source->name(), QStringLiteral("c"));
+        QCOMPARE(chain.queries(), (QList<int> {2, 2, 2}));
+        chain.fakes[0]->answer = milliseconds(100); // the first comes back, but c still answers
+        QCOMPARE(chain.ask().value_or(-1ms), milliseconds(300));
+        QCOMPARE(chain.queries(), (QList<int> {2, 2, 3}));
+        QCOMPARE(chain.source->preferred(), std::size_t(2));
+
+        // c fails: from the top (a answers), c not asked twice.
+        chain.fakes[2]->answer = failure(QStringLiteral("c went away."));
+        QCOMPARE(chain.ask().value_or(-1ms), milliseconds(100));
+        QCOMPARE(chain.queries(), (QList<int> {3, 2, 4}));
+        QCOMPARE(chain.source->name(), QStringLiteral("a"));
+
+        // b is remembered after a fails and b answers; then all fail: starts over at a next time.
+        chain.fakes[1]->answer = milliseconds(200);
+        chain.fakes[0]->answer = failure(QStringLiteral("a went away."));
+        QCOMPARE(chain.ask().value_or(-1ms), milliseconds(200));
+        QCOMPARE(chain.source->name(), QStringLiteral("b"));
+        chain.fakes[1]->answer = failure(QStringLiteral("b went away."));
+        auto gone = chain.ask();
+        QVERIFY(!gone);
+        // The remembered source was asked first, so its message comes first.
+        QCOMPARE(gone.error().message, QStringLiteral("b went away. a went away. c went away."));
+        QCOMPARE(chain.source->preferred(), std::size_t(0));
+        QCOMPARE(chain.source->name(), QString());
+    }
+
+    // Sources that answer later (D-Bus): the next one is asked only when the
+    // earlier one has said no, and an answer after the chain is gone is dropped.
+    void fallbackWaitsForLateAnswers()
+    {
+        Chain chain(2);
+        chain.fakes[0]->hold = true;
+        chain.fakes[1]->answer = milliseconds(700);
+        std::optional<Result<milliseconds>> out;
+        chain.source->queryIdleTime([&](Result<milliseconds> r) { out = std::move(r); });
+        QVERIFY(!out);
+        QCOMPARE(chain.queries(), (QList<int> {1, 0}));
+        chain.fakes[0]->held.takeFirst()(failure());
+        QVERIFY(out.has_value());
+        QCOMPARE(out->value_or(-1ms), milliseconds(700));
+        QCOMPARE(chain.source->name(), QStringLiteral("b"));
+
+        // b holds now; the chain goes away before b answers.
+        chain.fakes[1]->hold = true;
+        bool called = false;
+        chain.source->queryIdleTime([&](Result<milliseconds>) { called = true; });
+        IdleSource::Callback late = chain.fakes[1]->held.takeFirst();
+        chain.source.reset();
+        late(milliseconds(5));
+        QVERIFY(!called);
+    }
+
+    // An empty chain answers too: with an error, at once.
+    void fallbackWithoutSources()
+    {
+        Chain chain(0);
+        auto none = chain.ask();
+        QVERIFY(!none);
+        QCOMPARE(none.error().code, ErrorCode::Unsupported);
+        QVERIFY(!none.error().message.isEmpty());
+    }
+
+    // IdleMonitor over a chain: the monitor sees one source that works.
+    void monitorOverAChain()
+    {
+        Chain chain(2);
+        chain.fakes[1]->answer = milliseconds(20min);
+        IdleMonitor monitor(std::move(chain.source), options());
+        QSignalSpy reached(&monitor, &IdleMonitor::idleReached);
+        QSignalSpy unavailable(&monitor, &IdleMonitor::unavailable);
+        monitor.setThreshold(15min);
+        QCOMPARE(reached.size(), 1);
+        QCOMPARE(unavailable.size(), 0);
+        QCOMPARE(monitor.source().name(), QStringLiteral("b"));
+    }
+
+    // No session or system bus at all: an error, from the event loop, not a query that never ends.
+    void dbusWithoutAnyBusAnswers()
+    {
+        DBusIdleSource::Options o;
+        o.sessionBus = PrivateBus::nowhere();
+        o.systemBus = PrivateBus::nowhere();
+        DBusIdleSource source(o);
+        std::optional<Result<milliseconds>> out;
+        source.queryIdleTime([&](Result<milliseconds> r) { out = std::move(r); });
+        QVERIFY(!out.has_value()); // never inside the call
+        QTRY_VERIFY_WITH_TIMEOUT(out.has_value(), 10000);
+        QVERIFY(!out->has_value());
+        QCOMPARE(out->error().code, ErrorCode::Unsupported);
+        for (const char *name : {"mutter:", "screensaver:", "logind:"})
+            QVERIFY2(out->error().message.contains(QLatin1String(name)), qPrintable(out->error().message));
+    }
+
     // DBusIdleSource on a private bus: GNOME's Mutter first, then the
     // freedesktop screensaver, then logind; none is an Unsupported error.
     void dbusSourcesInOrder()
@@ -331,7 +491,7 @@ private Q_SLOTS:
             QStringLiteral("/org/freedesktop/login1/session/_37"), &session, QDBusConnection::ExportAllProperties));
         QVERIFY(services.registerService(QStringLiteral("org.freedesktop.login1")));
         auto viaLogind = query(source);
-        QVERIFY2(viaLogind, qPrintable(viaLogind.error().message));
+        QVERIFY2(viaLogind, qPrintable(viaLogind ? QString() : viaLogind.error().message));
         QCOMPARE(*viaLogind, milliseconds(0));
         QCOMPARE(source.name(), QStringLiteral("logind"));
         session.hint = true;

@@ -543,4 +543,31 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <translation>Als anderer Benutzer anmelden</translation>
         </message>
     </context>
+    <context>
+        <name>hotdesk::ui::X11IdleSource</name>
+        <message>
+            <source>The X server's idle time can be read only by a graphical application; this program has none.</source>
+            <translation>Die Leerlaufzeit des X-Servers kann nur eine grafische Anwendung lesen; dieses Programm ist keine.</translation>
+        </message>
+        <message>
+            <source>The connection to the X server is broken, so its idle time cannot be read.</source>
+            <translation>Die Verbindung zum X-Server ist unterbrochen, daher kann seine Leerlaufzeit nicht gelesen werden.</translation>
+        </message>
+        <message>
+            <source>The X server's idle time can be read only when the agent runs on X11; it runs on the "%1" platform.</source>
+            <translation>Die Leerlaufzeit des X-Servers kann nur gelesen werden, wenn der Agent unter X11 läuft; er läuft auf der Plattform „%1“.</translation>
+        </message>
+        <message>
+            <source>This is a Wayland session: its X server (Xwayland) sees only the input of X11 programs, so its idle time is not used. The idle trigger needs a Wayland desktop that tells the idle time over D-Bus, such as GNOME or KDE Plasma.</source>
+            <translation>Dies ist eine Wayland-Sitzung: Der X-Server der Sitzung (Xwayland) sieht nur die Eingaben von X11-Programmen, daher wird seine Leerlaufzeit nicht verwendet. Der Leerlauf-Auslöser braucht einen Wayland-Desktop, der die Leerlaufzeit über D-Bus mitteilt, etwa GNOME oder KDE Plasma.</translation>
+        </message>
+        <message>
+            <source>The X server does not offer the MIT-SCREEN-SAVER extension, so its idle time cannot be read.</source>
+            <translation>Der X-Server bietet die Erweiterung MIT-SCREEN-SAVER nicht an, daher kann seine Leerlaufzeit nicht gelesen werden.</translation>
+        </message>
+        <message>
+            <source>The X server refused to tell its idle time (X error %1).</source>
+            <translation>Der X-Server hat die Auskunft über seine Leerlaufzeit verweigert (X-Fehler %1).</translation>
+        </message>
+    </context>
 </TS>

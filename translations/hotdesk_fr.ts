@@ -543,4 +543,31 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <translation>Se connecter avec un autre utilisateur</translation>
         </message>
     </context>
+    <context>
+        <name>hotdesk::ui::X11IdleSource</name>
+        <message>
+            <source>The X server's idle time can be read only by a graphical application; this program has none.</source>
+            <translation>Seule une application graphique peut lire le temps d’inactivité du serveur X ; ce programme n’en est pas une.</translation>
+        </message>
+        <message>
+            <source>The connection to the X server is broken, so its idle time cannot be read.</source>
+            <translation>La connexion au serveur X est rompue, son temps d’inactivité ne peut donc pas être lu.</translation>
+        </message>
+        <message>
+            <source>The X server's idle time can be read only when the agent runs on X11; it runs on the "%1" platform.</source>
+            <translation>Le temps d’inactivité du serveur X ne peut être lu que lorsque l’agent fonctionne sous X11 ; il fonctionne sur la plateforme « %1 ».</translation>
+        </message>
+        <message>
+            <source>This is a Wayland session: its X server (Xwayland) sees only the input of X11 programs, so its idle time is not used. The idle trigger needs a Wayland desktop that tells the idle time over D-Bus, such as GNOME or KDE Plasma.</source>
+            <translation>Ceci est une session Wayland : son serveur X (Xwayland) ne voit que les saisies des programmes X11, son temps d’inactivité n’est donc pas utilisé. Le déclencheur d’inactivité nécessite un bureau Wayland qui communique le temps d’inactivité via D-Bus, comme GNOME ou KDE Plasma.</translation>
+        </message>
+        <message>
+            <source>The X server does not offer the MIT-SCREEN-SAVER extension, so its idle time cannot be read.</source>
+            <translation>Le serveur X ne propose pas l’extension MIT-SCREEN-SAVER, son temps d’inactivité ne peut donc pas être lu.</translation>
+        </message>
+        <message>
+            <source>The X server refused to tell its idle time (X error %1).</source>
+            <translation>Le serveur X a refusé de donner son temps d’inactivité (erreur X %1).</translation>
+        </message>
+    </context>
 </TS>

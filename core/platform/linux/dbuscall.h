@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QDBusConnection>
+#include <QDBusError>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
 #include <QObject>
@@ -18,6 +19,15 @@ namespace hotdesk::platform::detail {
 inline void callDBus(const QDBusConnection &bus, const QDBusMessage &call, std::chrono::milliseconds timeout, QObject *context,
     std::function<void(const QDBusMessage &reply)> done)
 {
+    if (!bus.isConnected()) {
+        // Qt 6.4 gives a call on such a connection a pending call that never
+        // finishes, so the error is made here.
+        const QString why = bus.lastError().isValid() ? bus.lastError().message() : QStringLiteral("not connected");
+        QMetaObject::invokeMethod(
+            context, [reply = call.createErrorReply(QDBusError::Disconnected, why), done = std::move(done)] { done(reply); },
+            Qt::QueuedConnection);
+        return;
+    }
     auto *watcher = new QDBusPendingCallWatcher(bus.asyncCall(call, int(timeout.count())), context);
     QObject::connect(watcher, &QDBusPendingCallWatcher::finished, context, [watcher, done = std::move(done)] {
         watcher->deleteLater();

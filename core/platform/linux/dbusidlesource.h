@@ -21,8 +21,9 @@ namespace hotdesk::platform {
 // 3. "logind": IdleHint and IdleSinceHintMonotonic of the logind session.
 //    Coarse: the desktop sets IdleHint only after its own idle delay, so idle
 //    time below that delay reads as zero.
-// The X11 screensaver extension is not used: it would bring X11 (libXss) into
-// hotdesk_core, and every desktop above answers one of these.
+// The X server's own idle time (MIT-SCREEN-SAVER) is not asked here: it needs
+// a GUI application's X connection, which hotdesk_core does not have. The agent
+// adds it after this source (ui/desktopidlesource.h, docs/platform.md).
 class DBusIdleSource final : public QObject, public IdleSource {
     Q_OBJECT
 public:
