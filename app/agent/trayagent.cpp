@@ -10,6 +10,9 @@
 #include "core/store/auditlog.h"
 #include "devicefingerprint.h"
 #include "ui/authbrowser.h"
+#if defined(Q_OS_LINUX)
+#include "ui/desktopidlesource.h"
+#endif
 #include "ui/lockscreen.h"
 #include "ui/trayicon.h"
 
@@ -294,6 +297,10 @@ void TrayAgent::applyPolicy(const policy::Policy &policy)
 void TrayAgent::connectPlatform()
 {
     m_platform = platform::createPlatform();
+#if defined(Q_OS_LINUX)
+    // The desktop's D-Bus services, then the X server: idle time on plain X11 too.
+    m_platform.idle = std::make_unique<platform::IdleMonitor>(ui::desktopIdleSource());
+#endif
     m_platformConnected = true;
     const policy::Triggers &t = m_policy->triggers;
     platform::SessionWatcher *session = m_platform.session.get();
