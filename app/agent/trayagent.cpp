@@ -254,7 +254,8 @@ Status TrayAgent::start()
         updateTray();
         return {};
     }
-    applyPolicy(m_policyStore->policy());
+    if (!m_engine) // unless start() already announced it through policyChanged
+        applyPolicy(m_policyStore->policy());
     return {};
 }
 
