@@ -32,5 +32,6 @@ double median(std::vector<double> values);
 // Group entry points: print their table on stdout and add to metrics.
 Status runVerifyGroup(const TimingPlan &plan, Metrics &metrics);
 Status runFlowGroup(const TimingPlan &plan, Metrics &metrics);
+Status runAgentGroup(const TimingPlan &plan, Metrics &metrics);
 
 } // namespace hotdesk::bench

@@ -61,6 +61,7 @@ struct Group {
 constexpr Group kGroups[] = {
     {"verify", &hotdesk::bench::runVerifyGroup},
     {"flow", &hotdesk::bench::runFlowGroup},
+    {"agent", &hotdesk::bench::runAgentGroup},
 };
 
 void usage(std::FILE *to)

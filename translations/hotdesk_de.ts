@@ -226,6 +226,33 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
             <translation>Melden Sie sich mit dem Konto Ihrer Organisation an. Die Bildschirme werden danach von selbst entsperrt.</translation>
         </message>
+        <message>
+            <source>lock screen visible</source>
+            <translation>Sperrbildschirm sichtbar</translation>
+        </message>
+        <message numerus="yes">
+            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
+            <translation>
+                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrung)</numerusform>
+                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrungen)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
+            <translation>Offline-Entsperren ist nicht möglich: %1 hat sich an diesem PC nicht kürzlich genug mit dem Telefon angemeldet.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
+            <translation>Offline-Entsperren ist nicht möglich: Die bis zur nächsten Anmeldung mit dem Telefon erlaubten Offline-Entsperrungen sind aufgebraucht.</translation>
+        </message>
+        <message>
+            <source>The sign-in service can be reached again: select Sign in.</source>
+            <translation>Der Anmeldedienst ist wieder erreichbar: Wählen Sie Anmelden.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible (%1).</source>
+            <translation>Offline-Entsperren ist nicht möglich (%1).</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -541,6 +568,14 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
         <message>
             <source>Sign in as another user</source>
             <translation>Als anderer Benutzer anmelden</translation>
+        </message>
+        <message>
+            <source>Unlock &amp;offline</source>
+            <translation>&amp;Offline entsperren</translation>
+        </message>
+        <message>
+            <source>Unlock without the sign-in service, as the offline policy allows</source>
+            <translation>Ohne Anmeldedienst entsperren, wie es die Offline-Richtlinie erlaubt</translation>
         </message>
     </context>
     <context>

@@ -226,6 +226,33 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
             <translation>Connectez-vous avec le compte de votre organisation. Les écrans se déverrouillent d’eux-mêmes une fois terminé.</translation>
         </message>
+        <message>
+            <source>lock screen visible</source>
+            <translation>écran de verrouillage visible</translation>
+        </message>
+        <message numerus="yes">
+            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
+            <translation>
+                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillage hors ligne restant)</numerusform>
+                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillages hors ligne restants)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
+            <translation>Déverrouillage hors ligne impossible : %1 ne s’est pas connecté avec son téléphone sur ce PC assez récemment.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
+            <translation>Déverrouillage hors ligne impossible : les déverrouillages hors ligne permis jusqu’à la prochaine connexion avec le téléphone sont épuisés.</translation>
+        </message>
+        <message>
+            <source>The sign-in service can be reached again: select Sign in.</source>
+            <translation>Le service d’authentification est de nouveau joignable : choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible (%1).</source>
+            <translation>Déverrouillage hors ligne impossible (%1).</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -541,6 +568,14 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
         <message>
             <source>Sign in as another user</source>
             <translation>Se connecter avec un autre utilisateur</translation>
+        </message>
+        <message>
+            <source>Unlock &amp;offline</source>
+            <translation>Déverrouiller &amp;hors ligne</translation>
+        </message>
+        <message>
+            <source>Unlock without the sign-in service, as the offline policy allows</source>
+            <translation>Déverrouiller sans le service d’authentification, comme la stratégie hors ligne le permet</translation>
         </message>
     </context>
     <context>

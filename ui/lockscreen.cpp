@@ -61,9 +61,11 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     m_signIn = new QPushButton(this);
     m_cancel = new QPushButton(this);
     m_switchUser = new QPushButton(this);
+    m_offline = new QPushButton(this);
     m_signIn->setDefault(true);
     buttons->addWidget(m_signIn);
     buttons->addWidget(m_cancel);
+    buttons->addWidget(m_offline);
     buttons->addStretch(1);
     buttons->addWidget(m_switchUser);
     layout->addLayout(buttons);
@@ -84,7 +86,9 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
              static_cast<QWidget *>(m_switchUser)})
         w->setVisible(m_primary);
     m_cancel->setEnabled(false);
+    m_offline->hide();
 
+    connect(m_offline, &QPushButton::clicked, this, &LockWindow::offlineUnlockRequested);
     connect(m_signIn, &QPushButton::clicked, this, &LockWindow::signInRequested);
     connect(m_cancel, &QPushButton::clicked, this, &LockWindow::cancelRequested);
     connect(m_switchUser, &QPushButton::clicked, this, [this] { showSwitchUser(!m_switchRow->isVisible()); });
@@ -110,6 +114,8 @@ void LockWindow::retranslate()
     m_signIn->setAccessibleName(tr("Sign in again"));
     m_cancel->setText(tr("&Cancel"));
     m_cancel->setAccessibleName(tr("Cancel this sign-in attempt"));
+    m_offline->setText(tr("Unlock &offline"));
+    m_offline->setAccessibleName(tr("Unlock without the sign-in service, as the offline policy allows"));
     m_switchEdit->setPlaceholderText(tr("User name"));
     m_switchEdit->setAccessibleName(tr("User name of the person who wants to use this PC"));
     m_switchGo->setText(tr("Co&ntinue"));
@@ -141,8 +147,10 @@ void LockWindow::setInfo(const LockInfo &info)
     m_help->setVisible(!info.helpText.isEmpty());
     m_switchUser->setText(info.user.isEmpty() ? tr("S&witch user") : tr("Not %1? S&witch user").arg(info.user));
     m_switchUser->setAccessibleName(tr("Sign in as another user"));
-    if (m_primary)
+    if (m_primary) {
         m_signIn->setEnabled(info.signInAllowed && m_progress->isHidden());
+        m_offline->setVisible(info.offerOffline);
+    }
 }
 
 void LockWindow::setStatus(const QString &text, bool busy)
@@ -239,6 +247,7 @@ void LockScreen::addScreen(QScreen *screen)
     connect(window, &LockWindow::signInRequested, this, [this] { Q_EMIT signInRequested(m_info.user); });
     connect(window, &LockWindow::cancelRequested, this, &LockScreen::cancelRequested);
     connect(window, &LockWindow::switchUserRequested, this, &LockScreen::switchUserRequested);
+    connect(window, &LockWindow::offlineUnlockRequested, this, [this] { Q_EMIT offlineUnlockRequested(m_info.user); });
     if (primary && m_browser)
         window->setBrowser(m_browser);
     m_windows.append(window);
@@ -338,6 +347,22 @@ bool LockScreen::unlock(const flow::FlowResult &proof)
     const bool sameUser = user == locked || (!locked.contains(u'@') && user.section(u'@', 0, 0) == locked);
     if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !sameUser)
         return false;
+    lift(proof.user);
+    return true;
+}
+
+bool LockScreen::unlockOffline(const policy::OfflineGranted &grant)
+{
+    if (!m_locked)
+        return true;
+    if (grant.user.isEmpty() || grant.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+        return false;
+    lift(grant.user);
+    return true;
+}
+
+void LockScreen::lift(const QString &user)
+{
     m_locked = false;
     if (LockWindow *primary = primaryWindow())
         primary->setBrowser(nullptr);
@@ -347,8 +372,7 @@ bool LockScreen::unlock(const flow::FlowResult &proof)
         w->deleteLater();
     }
     m_windows.clear();
-    Q_EMIT unlocked(proof.user);
-    return true;
+    Q_EMIT unlocked(user);
 }
 
 } // namespace hotdesk::ui

@@ -3,6 +3,7 @@
 
 #include "authbrowser.h"
 #include "core/flow/reauthflow.h"
+#include "core/policy/decisionengine.h"
 
 #include <QList>
 #include <QObject>
@@ -26,6 +27,9 @@ struct LockInfo {
     int attemptsLeft = -1; // -1: not shown
     QString helpText;    // the policy's help-desk text
     bool signInAllowed = true; // false while this user is locked out, or without a policy
+    // The servers cannot be reached and the policy has an offline grace: offer
+    // "Unlock offline" (the decision engine still decides whether it may).
+    bool offerOffline = false;
 };
 
 // One screen's window. The primary one holds the sign-in; the others say where it is.
@@ -46,6 +50,7 @@ public:
     QPushButton *signInButton() const { return m_signIn; }
     QPushButton *cancelButton() const { return m_cancel; }
     QPushButton *switchUserButton() const { return m_switchUser; }
+    QPushButton *offlineButton() const { return m_offline; }
     QLineEdit *switchUserEdit() const { return m_switchEdit; }
     QLabel *headline() const { return m_headline; }
     QLabel *detail() const { return m_detail; }
@@ -54,6 +59,7 @@ Q_SIGNALS:
     void signInRequested();
     void cancelRequested();
     void switchUserRequested(const QString &user);
+    void offlineUnlockRequested();
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -76,6 +82,7 @@ private:
     QPushButton *m_signIn = nullptr;
     QPushButton *m_cancel = nullptr;
     QPushButton *m_switchUser = nullptr;
+    QPushButton *m_offline = nullptr;
     QWidget *m_switchRow = nullptr;
     QLineEdit *m_switchEdit = nullptr;
     QPushButton *m_switchGo = nullptr;
@@ -102,6 +109,9 @@ public:
     // Only a completed flow (its ID token validated) unlocks, and only for the
     // user the lock was for or one who switched in.
     bool unlock(const flow::FlowResult &proof);
+    // The failure policy's offline grace, granted by the decision engine for
+    // the user the lock is for: the one other way the lock lifts.
+    bool unlockOffline(const policy::OfflineGranted &grant);
 
     const QList<LockWindow *> &windows() const { return m_windows; }
     LockWindow *primaryWindow() const;
@@ -110,9 +120,11 @@ Q_SIGNALS:
     void signInRequested(const QString &user);
     void cancelRequested();
     void switchUserRequested(const QString &user);
+    void offlineUnlockRequested(const QString &user);
     void unlocked(const QString &user);
 
 private:
+    void lift(const QString &user);
     void addScreen(QScreen *screen);
     void removeScreen(QScreen *screen);
     void coverAll();

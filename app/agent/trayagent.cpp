@@ -30,6 +30,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QUrl>
+#include <QWindow>
 
 #include <cstdio>
 
@@ -187,6 +188,10 @@ Status TrayAgent::start()
     });
 
     connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
+    connect(m_lock, &ui::LockScreen::offlineUnlockRequested, this, [this](const QString &user) {
+        if (m_engine && !m_flow && !m_starting)
+            handle(m_engine->offlineUnlockRequested(user));
+    });
     connect(m_lock, &ui::LockScreen::cancelRequested, this, [this] {
         if (m_flow)
             m_flow->cancel();
@@ -422,8 +427,22 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         report(tr("%1 must also give the account password").arg(credentials->user));
     } else if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
         audit(QStringLiteral("offline_unlock"), granted->user, granted->reason, extra);
+        if (m_lock->unlockOffline(*granted))
+            report(tr("unlocked offline for %1 (%n offline unlock(s) left)", nullptr, granted->usesLeft).arg(granted->user));
     } else if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision)) {
         audit(QStringLiteral("offline_refused"), refused->user, refused->why, extra);
+        QString text;
+        if (refused->why == u"no_recent_2fa")
+            text = tr("Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.")
+                       .arg(refused->user);
+        else if (refused->why == u"grace_used_up")
+            text = tr("Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.");
+        else if (refused->why == u"online")
+            text = tr("The sign-in service can be reached again: select Sign in.");
+        else
+            text = tr("Offline unlock is not possible (%1).").arg(refused->why);
+        report(text);
+        m_lock->setStatus(text, false);
     }
     Q_UNUSED(user);
 }
@@ -477,6 +496,7 @@ ui::LockInfo TrayAgent::lockInfo(const QString &user, const QString &reason, boo
     info.attemptsLeft = m_engine ? attemptsLeft(user) : -1;
     info.helpText = m_policy ? m_policy->failure.helpText : QString();
     info.signInAllowed = signInAllowed && m_engine;
+    info.offerOffline = m_offline && m_engine && m_engine->rules().failure.offlineGrace.has_value();
     return info;
 }
 
@@ -489,8 +509,19 @@ void TrayAgent::showLock(const QString &user, const QString &reason, bool signIn
     m_lockInfoReason = reason;
     m_screenshotTaken = false;
     m_lock->lock(lockInfo(user, reason, signInAllowed));
-    if (!wasLocked)
+    if (!wasLocked) {
         report(tr("screens locked (%n screen(s))", nullptr, int(m_lock->windows().size())));
+        // Said once the window system shows it (what `./dev bench agent` times as agent.lock_ms).
+        ui::LockWindow *primary = m_lock->primaryWindow();
+        if (QWindow *window = primary ? primary->windowHandle() : nullptr) {
+            if (window->isExposed()) {
+                report(tr("lock screen visible"));
+            } else {
+                m_exposeWatch = window;
+                window->installEventFilter(this);
+            }
+        }
+    }
     updateTray();
 }
 
@@ -634,6 +665,7 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
     m_offline = false;
     m_soon = false;
     Q_UNUSED(user);
+    m_engine->networkState(policy::Network::Online);
     handle(m_engine->authSucceeded(m_lockUser.isEmpty() ? result.user : m_lockUser));
 }
 
@@ -644,9 +676,12 @@ void TrayAgent::flowFailed(const QString &user, const Error &error)
     report(tr("sign-in of %1 failed: %2 (%3)").arg(user, error.message, error.codeName()));
     const bool serverSide = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Tls
         || error.code == ErrorCode::Timeout || error.code == ErrorCode::ServerError;
-    m_offline = error.code == ErrorCode::Unreachable;
-    if (m_engine)
+    // Unreachable servers make this PC "offline" for the failure policy's grace.
+    m_offline = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
+    if (m_engine) {
+        m_engine->networkState(m_offline ? policy::Network::Offline : policy::Network::Online);
         handle(m_engine->authFailed(user, error.code));
+    }
     if (!m_lock->isLocked())
         return;
     QString what = error.message;
@@ -708,6 +743,17 @@ void TrayAgent::saveScreenshot()
             report(tr("screenshot of the lock screen: %1").arg(m_options.screenshotFile));
         }
     }
+}
+
+bool TrayAgent::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::Expose && watched == m_exposeWatch && m_exposeWatch->isExposed()) {
+        m_exposeWatch->removeEventFilter(this);
+        m_exposeWatch.clear();
+        // After the event is handled, so the first frame is on its way.
+        QTimer::singleShot(0, this, [this] { report(tr("lock screen visible")); });
+    }
+    return QObject::eventFilter(watched, event);
 }
 
 control::AgentStatus TrayAgent::status() const

@@ -12,6 +12,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <QWindow>
 
 #include <memory>
 #include <optional>
@@ -68,6 +69,9 @@ public:
 
     // The engine's state file in the state directory.
     static QString engineStateFile(const QString &stateDir);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 Q_SIGNALS:
     // For tests and the demo: each thing the agent did, as one line for people.
@@ -133,6 +137,7 @@ private:
     bool m_soon = false;
     QString m_problem; // a policy or platform problem for the tray
     bool m_screenshotTaken = false;
+    QPointer<QWindow> m_exposeWatch; // the primary lock window until it is first shown
 };
 
 // `hotdesk [--policy FILE] [--state-dir DIR] [--user U]`: runs the agent until the session ends.
