@@ -3,6 +3,8 @@
 #include "ui/translations.h"
 
 #include <QAbstractButton>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
@@ -10,6 +12,7 @@
 #include <QScreen>
 #include <QSignalSpy>
 #include <QTest>
+#include <qpa/qplatformnativeinterface.h>
 
 using namespace hotdesk;
 
@@ -22,6 +25,27 @@ flow::FlowResult validatedFor(const QString &user, const QString &sharedId)
     r.sharedId = sharedId;
     r.idToken.subject = sharedId;
     return r;
+}
+
+// The offscreen platform's screen configuration, which it changes at run time
+// as if monitors were plugged in or out (its native interface's
+// "configuration" and "setConfiguration" functions).
+QJsonObject screenConfiguration()
+{
+    QPlatformNativeInterface *native = QGuiApplication::platformNativeInterface();
+    auto get = reinterpret_cast<QJsonObject (*)(QPlatformNativeInterface *)>(native->nativeResourceForIntegration("configuration"));
+    return get ? get(native) : QJsonObject();
+}
+
+bool setScreenConfiguration(const QJsonObject &configuration)
+{
+    QPlatformNativeInterface *native = QGuiApplication::platformNativeInterface();
+    auto set = reinterpret_cast<void (*)(const QJsonObject &, QPlatformNativeInterface *)>(
+        native->nativeResourceForIntegration("setConfiguration"));
+    if (!set)
+        return false;
+    set(configuration, native);
+    return true;
 }
 
 ui::LockInfo aliceInfo()
@@ -65,6 +89,49 @@ private Q_SLOTS:
         // Locking again does not stack windows.
         lock.lock(aliceInfo());
         QCOMPARE(lock.windows().size(), 2);
+    }
+
+    void coversAScreenPluggedInWhileLocked()
+    {
+        const QJsonObject twoScreens = screenConfiguration();
+        QCOMPARE(twoScreens.value(QLatin1String("screens")).toArray().size(), 2);
+        QJsonObject threeScreens = twoScreens;
+        QJsonArray screens = twoScreens.value(QLatin1String("screens")).toArray();
+        screens.append(QJsonObject {{QStringLiteral("name"), QStringLiteral("plugged")}, {QStringLiteral("x"), 1824},
+            {QStringLiteral("y"), 0}, {QStringLiteral("width"), 640}, {QStringLiteral("height"), 480}});
+        threeScreens.insert(QStringLiteral("screens"), screens);
+
+        ui::LockScreen lock;
+        lock.lock(aliceInfo());
+        QCOMPARE(lock.windows().size(), 2);
+        // A projector plugged in while locked is covered at once.
+        QVERIFY(setScreenConfiguration(threeScreens));
+        QTRY_COMPARE(QGuiApplication::screens().size(), 3);
+        QTRY_COMPARE(lock.windows().size(), 3);
+        bool covered = false;
+        for (ui::LockWindow *w : lock.windows()) {
+            if (w->lockedScreen()->name() == u"plugged") {
+                covered = true;
+                QVERIFY(w->isVisible());
+                QVERIFY(!w->isPrimary());
+                QCOMPARE(w->geometry(), QRect(1824, 0, 640, 480));
+            }
+        }
+        QVERIFY(covered);
+        // Unplugged again: its window goes, the others stay.
+        QVERIFY(setScreenConfiguration(twoScreens));
+        QTRY_COMPARE(lock.windows().size(), 2);
+        QVERIFY(lock.isLocked());
+        QVERIFY(lock.primaryWindow());
+
+        // Unlocked, a new screen gets no lock window.
+        QVERIFY(lock.unlock(validatedFor(QStringLiteral("alice"), QStringLiteral("s-1"))));
+        QVERIFY(setScreenConfiguration(threeScreens));
+        QTRY_COMPARE(QGuiApplication::screens().size(), 3);
+        QTest::qWait(50);
+        QVERIFY(lock.windows().isEmpty());
+        QVERIFY(setScreenConfiguration(twoScreens));
+        QTRY_COMPARE(QGuiApplication::screens().size(), 2);
     }
 
     void saysWhoWhyAndWhomToCall()
