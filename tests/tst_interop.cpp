@@ -1,4 +1,6 @@
 // Interoperability: "hotdesk login --browser print" against the npm oidc-provider, a standards OpenID Provider, with the DAS of hotdesk-stubs signing the request objects.
+#include "stubsprocess.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -18,14 +20,6 @@ namespace {
 // The account the test maps alice to at the DAS, and logs in with at the provider.
 const QString kUser = QStringLiteral("alice@corp.example");
 const QString kSharedId = QStringLiteral("interop-alice-6f1d2c");
-
-QJsonObject readJson(const QString &file)
-{
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
 
 // A free loopback port: bound once, then released for the provider to take.
 quint16 freePort()
@@ -308,7 +302,7 @@ void TestInterop::cleanupTestCase()
 void TestInterop::policyNamesTheProvider()
 {
     // With --issuer the stubs' agent policy expects the provider's tokens.
-    const QJsonObject servers = readJson(m_policy).value(QLatin1String("servers")).toObject();
+    const QJsonObject servers = hotdesk::test::readJsonFile(m_policy).value(QLatin1String("servers")).toObject();
     QCOMPARE(servers.value(QLatin1String("idp_issuer")).toString(), m_issuer);
     QCOMPARE(servers.value(QLatin1String("client_id")).toString(), QStringLiteral("hotdesk-agent"));
 }

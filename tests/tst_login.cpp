@@ -1,5 +1,6 @@
 // End to end: "hotdesk login" against "hotdesk-stubs all" over TLS on loopback, in print and system mode, and every way it must fail.
 #include "flowfollower.h"
+#include "stubsprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -18,41 +19,12 @@ using namespace hotdesk::test;
 
 namespace {
 
-QJsonObject readJson(const QString &file)
-{
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-bool writeJson(const QString &file, const QJsonObject &object)
-{
-    QFile f(file);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(QJsonDocument(object).toJson()) > 0;
-}
-
 // A port nothing listens on: bound once, then released.
 quint16 deadPort()
 {
     QTcpServer probe;
     probe.listen(QHostAddress::LocalHost, 0);
     return probe.serverPort();
-}
-
-// Four consecutive free ports: the servers keep their URLs across restarts, as
-// the enrollment is bound to the DAS URL.
-quint16 freePortBase()
-{
-    for (quint16 base = quint16(20000 + (QCoreApplication::applicationPid() % 2000) * 16); base < 60000; base += 97) {
-        QTcpServer probes[4];
-        bool free = true;
-        for (int i = 0; i < 4 && free; ++i)
-            free = probes[i].listen(QHostAddress::LocalHost, quint16(base + i));
-        if (free)
-            return base;
-    }
-    return 0;
 }
 
 QJsonObject payloadOf(const QByteArray &jwt)
@@ -150,13 +122,13 @@ void TestLogin::stopStubs()
 
 QString TestLogin::policyWith(const std::function<void(QJsonObject &servers)> &edit)
 {
-    QJsonObject policy = readJson(m_policy);
+    QJsonObject policy = readJsonFile(m_policy);
     QJsonObject servers = policy.value(QLatin1String("servers")).toObject();
     edit(servers);
     policy.insert(QStringLiteral("servers"), servers);
     static int counter = 0;
     const QString file = m_dir.filePath(QStringLiteral("policy-%1.json").arg(++counter));
-    writeJson(file, policy);
+    writeJsonFile(file, policy);
     return file;
 }
 
@@ -236,7 +208,7 @@ void TestLogin::printMode()
     QVERIFY(run.out.startsWith("open: https://127.0.0.1:"));
     const QJsonObject claims = QJsonDocument::fromJson(run.out.mid(newline + 1)).object();
     QVERIFY2(!claims.isEmpty(), run.out.constData());
-    const QJsonObject policy = readJson(m_policy).value(QLatin1String("servers")).toObject();
+    const QJsonObject policy = readJsonFile(m_policy).value(QLatin1String("servers")).toObject();
     QCOMPARE(claims.value(QLatin1String("iss")).toString(), policy.value(QLatin1String("idp_issuer")).toString());
     QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
     QVERIFY(claims.value(QLatin1String("sub")).toString().size() >= 16);

@@ -1,6 +1,7 @@
 // End to end: "hotdesk open URL" against the enterprise gateway of "hotdesk-stubs all": public and missing paths, activation,
 // sign-in, refusals.
 #include "flowfollower.h"
+#include "stubsprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -15,29 +16,6 @@
 using namespace hotdesk::test;
 
 namespace {
-
-QJsonObject readJson(const QString &file)
-{
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly))
-        return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-// Four consecutive free ports: the servers keep their URLs across restarts, as
-// the enrollment is bound to the DAS URL.
-quint16 freePortBase()
-{
-    for (quint16 base = quint16(30000 + (QCoreApplication::applicationPid() % 2000) * 13); base < 60000; base += 89) {
-        QTcpServer probes[4];
-        bool free = true;
-        for (int i = 0; i < 4 && free; ++i)
-            free = probes[i].listen(QHostAddress::LocalHost, quint16(base + i));
-        if (free)
-            return base;
-    }
-    return 0;
-}
 
 // The stdout of a run: the "open: URL" line of print mode, if any, and what follows it.
 struct Output {
@@ -139,7 +117,7 @@ void TestOpen::initTestCase()
     QVERIFY(QDir().mkpath(m_data));
     m_ca = QDir(m_data).filePath(QStringLiteral("ca.pem"));
     m_policy = QDir(m_data).filePath(QStringLiteral("agent-policy.json"));
-    m_portBase = freePortBase();
+    m_portBase = freePortBase(30000, 13, 89);
     QVERIFY(m_portBase != 0);
     startStubs();
 
@@ -324,7 +302,7 @@ void TestOpen::secondTimeNeedsNoEnrollment()
 void TestOpen::gatewayNotInPolicy()
 {
     // A server that answers like the gateway but that the policy does not name gets no access token: no sign-in starts.
-    QJsonObject policy = readJson(m_policy);
+    QJsonObject policy = readJsonFile(m_policy);
     QJsonObject servers = policy.value(QLatin1String("servers")).toObject();
     QVERIFY(servers.contains(QLatin1String("gateways")));
     servers.insert(QStringLiteral("gateways"), QJsonArray {QStringLiteral("https://gateway.example")});

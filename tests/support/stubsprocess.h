@@ -27,16 +27,17 @@ inline bool writeJsonFile(const QString &file, const QJsonObject &object)
 }
 
 // Four consecutive free ports: the servers keep their URLs across restarts, as
-// the enrollment is bound to the DAS URL.
-inline quint16 freePortBase()
+// the enrollment is bound to the DAS URL. Tests that run at the same time
+// start from different places (first, spread) so they seldom probe the same ports.
+inline quint16 freePortBase(int first = 20000, int spread = 16, int step = 97)
 {
-    for (quint16 base = quint16(20000 + (QCoreApplication::applicationPid() % 2000) * 16); base < 60000; base += 97) {
+    for (int base = first + int(QCoreApplication::applicationPid() % 2000) * spread; base < 60000; base += step) {
         QTcpServer probes[4];
         bool free = true;
         for (int i = 0; i < 4 && free; ++i)
             free = probes[i].listen(QHostAddress::LocalHost, quint16(base + i));
         if (free)
-            return base;
+            return quint16(base);
     }
     return 0;
 }
