@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <memory>
+#include <optional>
 
 using namespace hotdesk;
 using namespace hotdesk::platform;
@@ -22,14 +23,30 @@ const QString kSessionPath = QStringLiteral("/org/freedesktop/login1/session/_37
 
 } // namespace
 
+class FakeLogindSession;
+
 class FakeLogindManager : public QObject, protected QDBusContext {
     Q_OBJECT
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.login1.Manager")
 public:
     QHash<QString, QString> sessions; // id -> object path
     QStringList asked;
+    QStringList lockRequests; // ids given to LockSession
+    std::function<void()> lock; // what logind does then: the session emits Lock
 
 public Q_SLOTS:
+    void LockSession(const QString &id)
+    {
+        lockRequests << id;
+        if (!sessions.contains(id)) {
+            sendErrorReply(
+                QStringLiteral("org.freedesktop.login1.NoSuchSession"), QStringLiteral("No session '%1' known").arg(id));
+            return;
+        }
+        if (lock)
+            lock();
+    }
+
     QDBusObjectPath GetSession(const QString &id)
     {
         asked << id;
@@ -46,9 +63,11 @@ class FakeLogindSession : public QObject {
     Q_OBJECT
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.login1.Session")
     Q_PROPERTY(bool LockedHint READ lockedHint)
+    Q_PROPERTY(QString Id READ id)
 public:
     bool locked = false;
     bool lockedHint() const { return locked; }
+    QString id() const { return QStringLiteral("37"); }
 
 Q_SIGNALS:
     void Lock();
@@ -60,9 +79,16 @@ class FakeScreenSaver : public QObject {
     Q_CLASSINFO("D-Bus Interface", "org.freedesktop.ScreenSaver")
 public:
     bool active = false;
+    int lockCalls = 0;
 
 public Q_SLOTS:
     bool GetActive() { return active; }
+    void Lock()
+    {
+        ++lockCalls;
+        active = true;
+        Q_EMIT ActiveChanged(true);
+    }
 
 Q_SIGNALS:
     void ActiveChanged(bool active);
@@ -157,6 +183,7 @@ private Q_SLOTS:
         m_manager = std::make_unique<FakeLogindManager>();
         m_manager->sessions.insert(QStringLiteral("37"), kSessionPath);
         m_session = std::make_unique<FakeLogindSession>();
+        m_manager->lock = [this] { Q_EMIT m_session->Lock(); };
         m_saver = std::make_unique<FakeScreenSaver>();
         m_gnomeSaver = std::make_unique<FakeGnomeScreenSaver>();
     }
@@ -257,6 +284,49 @@ private Q_SLOTS:
         startAndWait(watcher, QStringLiteral("logind"));
         QCOMPARE(m_manager->asked, (QStringList {QStringLiteral("99"), QStringLiteral("auto")}));
         QCOMPARE(watcher.sessionPath(), kSessionPath);
+    }
+
+    void logindLocksTheSession()
+    {
+        registerLogind();
+        LinuxSessionWatcher watcher(options(m_client, m_client));
+        startAndWait(watcher, QStringLiteral("logind"));
+        QSignalSpy locked(&watcher, &SessionWatcher::locked);
+        std::optional<Status> done;
+        watcher.lockSession([&](Status s) { done = s; });
+        QTRY_VERIFY_WITH_TIMEOUT(done.has_value(), 10000);
+        QVERIFY2(done->has_value(), done->has_value() ? "" : qPrintable(done->error().message));
+        // By the session's id (read from its object), as logind's LockSession wants it.
+        QCOMPARE(m_manager->lockRequests, QStringList {QStringLiteral("37")});
+        // logind's Lock signal may come before or after the method's reply.
+        QTRY_COMPARE_WITH_TIMEOUT(locked.size(), 1, 10000);
+        QVERIFY(watcher.isLocked());
+    }
+
+    void screenSaverLocksTheSession()
+    {
+        registerScreenSavers();
+        LinuxSessionWatcher watcher(options(PrivateBus::nowhere(), m_client));
+        startAndWait(watcher, QStringLiteral("screensaver"));
+        QSignalSpy locked(&watcher, &SessionWatcher::locked);
+        std::optional<Status> done;
+        watcher.lockSession([&](Status s) { done = s; });
+        QTRY_VERIFY_WITH_TIMEOUT(done.has_value(), 10000);
+        QVERIFY(done->has_value());
+        QCOMPARE(m_saver->lockCalls, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(locked.size(), 1, 10000);
+    }
+
+    void nothingCanLockTheSession()
+    {
+        LinuxSessionWatcher watcher(options(PrivateBus::nowhere(), PrivateBus::nowhere()));
+        watcher.start(); // without any bus it knows at once
+        QTRY_COMPARE_WITH_TIMEOUT(watcher.backend(), QStringLiteral("none"), 10000);
+        std::optional<Status> done;
+        watcher.lockSession([&](Status s) { done = s; });
+        QTRY_VERIFY_WITH_TIMEOUT(done.has_value(), 10000);
+        QVERIFY(!done->has_value());
+        QCOMPARE(done->error().code, ErrorCode::Unsupported);
     }
 
     void noLogindFallsBackToTheScreenSaver()

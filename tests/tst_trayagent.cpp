@@ -378,7 +378,8 @@ void TestTrayAgent::retriesExhaustedLockTheUserAndTellTheDas()
     m_agent = startAgent(policyWith([](QJsonObject &p) {
         p.insert(QStringLiteral("failure"),
             QJsonObject {{QStringLiteral("max_attempts"), 2}, {QStringLiteral("window"), QStringLiteral("PT1H")},
-                {QStringLiteral("actions"), QJsonArray {QStringLiteral("lock"), QStringLiteral("notify_admin")}},
+                {QStringLiteral("actions"),
+                    QJsonArray {QStringLiteral("lock"), QStringLiteral("notify_admin"), QStringLiteral("require_credentials")}},
                 {QStringLiteral("help_text"), QStringLiteral("Call the service desk on 4711.")}});
     }));
     QVERIFY(m_agent);
@@ -399,6 +400,10 @@ void TestTrayAgent::retriesExhaustedLockTheUserAndTellTheDas()
     QVERIFY(lock.isLocked());
     QVERIFY(!primary->signInButton()->isEnabled());
     QVERIFY(askStatus().detail.startsWith(QLatin1String("locked_out")));
+    // require_credentials: the desktop's own locker is asked for; the test session has
+    // neither logind nor a screensaver, so the request fails and says so.
+    QVERIFY(auditTrail(m_audit).contains(QStringLiteral("credentials_required:failure_policy")));
+    QTRY_VERIFY_WITH_TIMEOUT(auditTrail(m_audit).contains(QStringLiteral("session_lock_failed:unsupported")), 10000);
 
     // The administrator's feed at the DAS has the event, from this PC.
     QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("admin_notified:too_many_failures")) == 1, 30000);

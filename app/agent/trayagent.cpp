@@ -421,10 +421,19 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         audit(QStringLiteral("admin_notify"), admin->user, admin->event, extra);
         notifyAdmin(*admin);
     } else if (const auto *credentials = std::get_if<policy::RequireCredentials>(&decision)) {
-        // The session's own lock asks for the account password: logind locks
-        // it (the desktop's locker then shows above the Hotdesk lock).
+        // The session's own lock asks for the account password: logind (or the
+        // screensaver) locks it, and the desktop's locker shows its prompt.
         audit(QStringLiteral("credentials_required"), credentials->user, QStringLiteral("failure_policy"), extra);
         report(tr("%1 must also give the account password").arg(credentials->user));
+        if (m_platform.session) {
+            m_platform.session->lockSession([this, user = credentials->user](Status locked) {
+                if (locked)
+                    audit(QStringLiteral("session_locked"), user, QStringLiteral("require_credentials"));
+                else
+                    audit(QStringLiteral("session_lock_failed"), user, locked.error().codeName(),
+                        {{QStringLiteral("message"), locked.error().message}});
+            });
+        }
     } else if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
         audit(QStringLiteral("offline_unlock"), granted->user, granted->reason, extra);
         if (m_lock->unlockOffline(*granted))

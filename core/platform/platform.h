@@ -53,6 +53,11 @@ public:
     virtual bool isLocked() const = 0;
     // The source of lock events: "logind", "screensaver", "none"; empty until watching().
     virtual QString backend() const = 0;
+    // Has the desktop lock the session with its own locker, which asks for the
+    // account password (the failure policy's "require_credentials"). done runs
+    // exactly once, after the request was accepted or refused; Unsupported
+    // when nothing can lock the session.
+    virtual void lockSession(std::function<void(Status)> done) = 0;
 
 Q_SIGNALS:
     void sessionStarted(const QString &user);

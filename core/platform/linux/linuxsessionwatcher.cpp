@@ -135,6 +135,47 @@ void LinuxSessionWatcher::readLockedHint(bool announceWhenDone)
     });
 }
 
+void LinuxSessionWatcher::lockSession(std::function<void(Status)> done)
+{
+    const auto answered = [done](const QDBusMessage &reply, const QString &who) {
+        if (reply.type() == QDBusMessage::ReplyMessage)
+            done({});
+        else
+            done(fail(ErrorCode::Unsupported, tr("%1 did not lock the session (%2)").arg(who, detail::describeDBusError(reply))));
+    };
+    if (!m_sessionPath.isEmpty()) {
+        // LockSession takes the session's id, which the object path only encodes.
+        auto get = QDBusMessage::createMethodCall(kLogind, m_sessionPath, kProperties, QStringLiteral("Get"));
+        get << kLogindSession << QStringLiteral("Id");
+        detail::callDBus(m_system, get, m_options.callTimeout, this, [this, done, answered](const QDBusMessage &reply) {
+            const QString id = reply.type() == QDBusMessage::ReplyMessage && !reply.arguments().isEmpty()
+                ? reply.arguments().constFirst().value<QDBusVariant>().variant().toString()
+                : QString();
+            if (id.isEmpty()) {
+                done(fail(ErrorCode::Unsupported,
+                    tr("logind did not say which session this is (%1)").arg(detail::describeDBusError(reply))));
+                return;
+            }
+            auto lock = QDBusMessage::createMethodCall(kLogind, kLogindPath, kLogindManager, QStringLiteral("LockSession"));
+            lock << id;
+            detail::callDBus(m_system, lock, m_options.callTimeout, this,
+                [answered](const QDBusMessage &r) { answered(r, QStringLiteral("logind")); });
+        });
+        return;
+    }
+    if (m_backend == u"screensaver") {
+        const auto &saver = kScreenSavers[0];
+        auto lock = QDBusMessage::createMethodCall(saver.service, saver.path, saver.interface, QStringLiteral("Lock"));
+        detail::callDBus(m_session, lock, m_options.callTimeout, this,
+            [answered](const QDBusMessage &r) { answered(r, QStringLiteral("the screensaver")); });
+        return;
+    }
+    QTimer::singleShot(0, this, [done] {
+        done(fail(ErrorCode::Unsupported,
+            tr("no screen locker answers on D-Bus (neither logind nor org.freedesktop.ScreenSaver), so the session cannot be locked")));
+    });
+}
+
 void LinuxSessionWatcher::useScreenSaver(const QString &whyNotLogind)
 {
     m_logindProblem = whyNotLogind;

@@ -36,6 +36,9 @@ public:
     void start() override;
     bool isLocked() const override { return m_locked; }
     QString backend() const override { return m_backend; }
+    // logind: Manager.LockSession with the session's Id; else the
+    // screensaver's Lock method.
+    void lockSession(std::function<void(Status)> done) override;
 
     // The logind session object watched (empty unless backend() is "logind").
     QString sessionPath() const { return m_sessionPath; }

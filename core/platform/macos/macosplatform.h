@@ -35,6 +35,7 @@ public:
     void start() override;
     bool isLocked() const override;
     QString backend() const override; // "distributed-notifications"
+    void lockSession(std::function<void(Status)> done) override;
 };
 
 class MacIdleSource final : public IdleSource {

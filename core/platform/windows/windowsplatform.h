@@ -37,6 +37,7 @@ public:
     void start() override;
     bool isLocked() const override;
     QString backend() const override; // "wts"
+    void lockSession(std::function<void(Status)> done) override;
 };
 
 class WindowsIdleSource final : public IdleSource {
