@@ -322,7 +322,9 @@ Result<Checked<ApprovalRequest>> DeviceRecognition::requestApproval(
     if (!id)
         return tl::unexpected(id.error());
     ApprovalRequest request;
-    request.id = QString::fromLatin1(*id);
+    // A prefix, so that an id never starts with '-' and reads as an option on
+    // the command line of "hotdesk-stubs admin approve ID".
+    request.id = QStringLiteral("apr_") + QString::fromLatin1(*id);
     request.deviceId = deviceId;
     request.user = user;
     request.fingerprint = fingerprint;
