@@ -216,8 +216,8 @@ WebEngineBrowser::WebEngineBrowser(EmbeddedBrowserSetup setup)
 
     m_page = new AuthPage(m_profile, m_setup);
     AuthPage *page = m_page;
-    QObject::connect(page, &QWebEnginePage::featurePermissionRequested, page,
-        [page](const QUrl &origin, QWebEnginePage::Feature feature) {
+    QObject::connect(
+        page, &QWebEnginePage::featurePermissionRequested, page, [page](const QUrl &origin, QWebEnginePage::Feature feature) {
             page->setFeaturePermission(origin, feature, QWebEnginePage::PermissionDeniedByUser);
         });
     QObject::connect(page, &QWebEnginePage::fileSystemAccessRequested, page,
