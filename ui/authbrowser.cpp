@@ -49,8 +49,10 @@ void ensureSharedOpenGLContext()
     context = new QOpenGLContext;
     context->create();
     qt_gl_set_global_share_context(context);
-    // Classes like QOpenGLWidget look for the attribute rather than the context.
-    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+    // Not Qt::AA_ShareOpenGLContexts as well: set before QApplication it makes
+    // Qt create such a context at once (the cost this avoids), and set now Qt
+    // warns that it is too late. Without it the view's QQuickWidget only
+    // rebuilds its scene graph when it moves to another window.
     qAddPostRoutine([] {
         if (qt_gl_global_share_context() == context)
             qt_gl_set_global_share_context(nullptr);
