@@ -124,6 +124,13 @@ int colourCount(const QImage &image)
     return int(colours.size());
 }
 
+// Whether this process has the WebEngine module mapped (Linux: /proc/self/maps).
+bool moduleLoaded()
+{
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    return maps.open(QIODevice::ReadOnly) && maps.readAll().contains("libhotdesk_webengine");
+}
+
 // The module's view: the widget hands it out as a plain QWidget.
 QWebEngineView *webView(const AuthBrowserWidget *browser)
 {
@@ -415,6 +422,9 @@ private Q_SLOTS:
         QVERIFY(browser.view() == nullptr);
         QVERIFY(browser.grabPage().isNull());
         QVERIFY(!browser.isRunning());
+        // The module comes with start(), not with the widget.
+        QVERIFY(QFile::exists(QStringLiteral("/proc/self/maps")));
+        QVERIFY(!moduleLoaded());
     }
 
     void invalidOptionsStartNothing()
@@ -777,6 +787,7 @@ private Q_SLOTS:
     {
         auto browser = startBrowser(options(QStringLiteral("/page")));
         QVERIFY(browser);
+        QVERIFY(moduleLoaded());
         QSignalSpy loaded(browser.get(), &AuthBrowserWidget::pageLoaded);
         QVERIFY(loaded.wait(20000));
         QCOMPARE(webView(browser.get())->title(), QStringLiteral("IdP page"));
