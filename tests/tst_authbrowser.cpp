@@ -124,6 +124,19 @@ int colourCount(const QImage &image)
     return int(colours.size());
 }
 
+// Whether this process has the WebEngine module mapped (Linux: /proc/self/maps).
+bool moduleLoaded()
+{
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    return maps.open(QIODevice::ReadOnly) && maps.readAll().contains("libhotdesk_webengine");
+}
+
+// The module's view: the widget hands it out as a plain QWidget.
+QWebEngineView *webView(const AuthBrowserWidget *browser)
+{
+    return qobject_cast<QWebEngineView *>(browser->view());
+}
+
 QVariant runJavaScript(QWebEnginePage *page, const QString &code)
 {
     QVariant result;
@@ -409,6 +422,9 @@ private Q_SLOTS:
         QVERIFY(browser.view() == nullptr);
         QVERIFY(browser.grabPage().isNull());
         QVERIFY(!browser.isRunning());
+        // The module comes with start(), not with the widget.
+        QVERIFY(QFile::exists(QStringLiteral("/proc/self/maps")));
+        QVERIFY(!moduleLoaded());
     }
 
     void invalidOptionsStartNothing()
@@ -419,6 +435,21 @@ private Q_SLOTS:
         const Status started = browser.start(o);
         QVERIFY(!started);
         QCOMPARE(started.error().code, ErrorCode::Malformed);
+        QVERIFY(browser.view() == nullptr);
+        QVERIFY(!browser.isRunning());
+    }
+
+    // Runs before any browser starts: the module is loaded once per process.
+    void missingModuleIsUnsupported()
+    {
+        const QByteArray missing = QDir::current().filePath(QStringLiteral("no-such-module.so")).toLocal8Bit();
+        qputenv("HOTDESK_WEBENGINE_MODULE", missing);
+        AuthBrowserWidget browser;
+        const Status started = browser.start(options(QStringLiteral("/page")));
+        qunsetenv("HOTDESK_WEBENGINE_MODULE");
+        QVERIFY(!started);
+        QCOMPARE(started.error().code, ErrorCode::Unsupported);
+        QVERIFY2(started.error().message.contains(QString::fromLocal8Bit(missing)), qPrintable(started.error().message));
         QVERIFY(browser.view() == nullptr);
         QVERIFY(!browser.isRunning());
     }
@@ -467,7 +498,7 @@ private Q_SLOTS:
         auto browser = startBrowser(options(QStringLiteral("/subresources")));
         QVERIFY(browser);
         QSignalSpy redirected(browser.get(), &AuthBrowserWidget::redirected);
-        QTRY_COMPARE_WITH_TIMEOUT(browser->view()->title(), QStringLiteral("fetch-blocked"), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(webView(browser.get())->title(), QStringLiteral("fetch-blocked"), 20000);
         QTest::qWait(300);
         QCOMPARE(redirected.size(), 0);
         QCOMPARE(m_listener->connections, 0);
@@ -504,7 +535,7 @@ private Q_SLOTS:
         QVERIFY(browser);
         QSignalSpy loaded(browser.get(), &AuthBrowserWidget::pageLoaded);
         QVERIFY(loaded.wait(20000));
-        QWebEngineView *view = browser->view();
+        QWebEngineView *view = webView(browser.get());
         const QUrl before = view->url();
         QTRY_VERIFY(view->focusProxy() != nullptr);
 
@@ -525,7 +556,7 @@ private Q_SLOTS:
     {
         auto browser = startBrowser(options(QStringLiteral("/script-away")));
         QVERIFY(browser);
-        QWebEngineView *view = browser->view();
+        QWebEngineView *view = webView(browser.get());
         QTRY_COMPARE_WITH_TIMEOUT(view->title(), QStringLiteral("tried"), 20000);
         QTest::qWait(500);
         QCOMPARE(view->url(), m_site->url(QStringLiteral("/script-away")));
@@ -540,7 +571,7 @@ private Q_SLOTS:
         const int windows = int(QApplication::topLevelWidgets().size());
         auto browser = startBrowser(options(QStringLiteral("/popup")));
         QVERIFY(browser);
-        QTRY_COMPARE_WITH_TIMEOUT(browser->view()->title(), QStringLiteral("no-window"), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(webView(browser.get())->title(), QStringLiteral("no-window"), 20000);
         QTest::qWait(300);
         QCOMPARE(int(m_site->requests().count(QStringLiteral("/popup-target"))), before);
         QCOMPARE(int(QApplication::topLevelWidgets().size()), windows + 1); // the browser itself
@@ -554,7 +585,7 @@ private Q_SLOTS:
         QVERIFY(browser);
         QSignalSpy loaded(browser.get(), &AuthBrowserWidget::pageLoaded);
         QVERIFY(loaded.wait(20000));
-        QWebEngineView *view = browser->view();
+        QWebEngineView *view = webView(browser.get());
         QTRY_VERIFY(view->focusProxy() != nullptr);
         const QVariantList rect = runJavaScript(view->page(),
             QStringLiteral("var r = document.getElementById('blank').getBoundingClientRect(); [r.left + 20, r.top + 20]"))
@@ -592,7 +623,7 @@ private Q_SLOTS:
         if (caListed) {
             QVERIFY(loaded.wait(20000));
             QCOMPARE(failed.size(), 0);
-            QCOMPARE(browser->view()->title(), QStringLiteral("IdP page"));
+            QCOMPARE(webView(browser.get())->title(), QStringLiteral("IdP page"));
             QVERIFY(m_otherSite->requests().size() > before);
             return;
         }
@@ -642,7 +673,7 @@ private Q_SLOTS:
         QVERIFY(late.listen(port));
         QTest::mouseClick(retry, Qt::LeftButton);
         QVERIFY(loaded.wait(20000));
-        QCOMPARE(browser->view()->title(), QStringLiteral("back"));
+        QCOMPARE(webView(browser.get())->title(), QStringLiteral("back"));
         QVERIFY(!message->isVisible());
         QCOMPARE(failed.size(), 1);
     }
@@ -666,7 +697,7 @@ private Q_SLOTS:
     {
         auto browser = startBrowser(options(QStringLiteral("/geolocation")));
         QVERIFY(browser);
-        QTRY_COMPARE_WITH_TIMEOUT(browser->view()->title(), QStringLiteral("geo-denied"), 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(webView(browser.get())->title(), QStringLiteral("geo-denied"), 20000);
     }
 
     void downloadsCancelled()
@@ -676,7 +707,7 @@ private Q_SLOTS:
         int requests = 0;
         QWebEngineDownloadRequest::DownloadState state = QWebEngineDownloadRequest::DownloadRequested;
         // Connected after the widget's own handler, so this sees what it decided.
-        connect(browser->view()->page()->profile(), &QWebEngineProfile::downloadRequested, this,
+        connect(webView(browser.get())->page()->profile(), &QWebEngineProfile::downloadRequested, this,
             [&](QWebEngineDownloadRequest *request) {
                 ++requests;
                 state = request->state();
@@ -727,7 +758,7 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(20000));
         QCOMPARE(dialog.windowTitle(), QStringLiteral("Sign in to Hotdesk"));
         if (inPage) {
-            QWebEngineView *view = dialog.browser()->view();
+            QWebEngineView *view = webView(dialog.browser());
             QTRY_VERIFY(view->focusProxy() != nullptr);
             view->focusProxy()->setFocus();
             QTRY_VERIFY(view->focusProxy()->hasFocus());
@@ -756,9 +787,10 @@ private Q_SLOTS:
     {
         auto browser = startBrowser(options(QStringLiteral("/page")));
         QVERIFY(browser);
+        QVERIFY(moduleLoaded());
         QSignalSpy loaded(browser.get(), &AuthBrowserWidget::pageLoaded);
         QVERIFY(loaded.wait(20000));
-        QCOMPARE(browser->view()->title(), QStringLiteral("IdP page"));
+        QCOMPARE(webView(browser.get())->title(), QStringLiteral("IdP page"));
         // Painting follows the load; wait until the page's colours are on screen.
         QImage image;
         QTRY_VERIFY_WITH_TIMEOUT((image = browser->grabPage(), colourCount(image) >= 3), 10000);

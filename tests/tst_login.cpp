@@ -278,6 +278,11 @@ void TestLogin::embeddedMode()
     QVERIFY(agent.waitForFinished(120000));
     const QByteArray err = agent.readAllStandardError();
     QVERIFY2(agent.exitCode() == 0, err.constData());
+    // WebEngine came as a module with the sign-in (docs/embedded-browser.md) and found what it
+    // needs from before QApplication: the shared OpenGL context and the redirect scheme.
+    QVERIFY2(!err.contains("initialized from a plugin"), err.constData());
+    QVERIFY2(!err.contains("must be set before QCoreApplication"), err.constData());
+    QVERIFY2(!err.contains("Too late to register scheme"), err.constData());
     const QJsonObject claims = QJsonDocument::fromJson(agent.readAllStandardOutput()).object();
     QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
     // The waiting page was shown and saved as a test artifact.

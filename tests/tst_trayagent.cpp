@@ -56,6 +56,13 @@ int countOf(const QStringList &trail, const QString &prefix)
     return n;
 }
 
+// Whether this process has a library of that name mapped (Linux: /proc/self/maps).
+bool libraryMapped(const QString &name)
+{
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    return maps.open(QIODevice::ReadOnly) && QString::fromUtf8(maps.readAll()).contains(name);
+}
+
 } // namespace
 
 class TestTrayAgent : public QObject {
@@ -98,6 +105,10 @@ private:
 void TestTrayAgent::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    // WebEngine comes as a module with the first sign-in (docs/embedded-browser.md), OpenGL with it.
+    QVERIFY(QFile::exists(QStringLiteral("/proc/self/maps")));
+    QVERIFY(!libraryMapped(QStringLiteral("libQt6WebEngineCore")));
+    QVERIFY(!libraryMapped(QStringLiteral("libhotdesk_webengine")));
     const quint16 ports = freePortBase();
     QVERIFY(ports != 0);
     m_stubs = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
@@ -243,6 +254,7 @@ void TestTrayAgent::firstLogonLocksUntilAValidIdToken()
     // The IdP's waiting page shows inside the lock screen: a screenshot is the record.
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_screenshot), 60000);
     QVERIFY(!QImage(m_screenshot).isNull());
+    QVERIFY(libraryMapped(QStringLiteral("libhotdesk_webengine")));
     // Kept as a test artifact next to the test's other outputs.
     const QString artifact = QDir::current().filePath(QStringLiteral("trayagent-lockscreen.png"));
     QFile::remove(artifact);

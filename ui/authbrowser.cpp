@@ -2,61 +2,31 @@
 #include "authbrowser.h"
 
 #include "certificatecheck.h"
+#include "embeddedbrowser.h"
 
 #include <QChildEvent>
+#include <QCoreApplication>
 #include <QDesktopServices>
+#include <QDir>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHostAddress>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QPointer>
+#include <QLibrary>
+#include <QOpenGLContext>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QShortcut>
 #include <QStackedWidget>
-#include <QThread>
 #include <QVBoxLayout>
-#include <QWebEngineCertificateError>
-#include <QWebEngineClientCertificateSelection>
-#include <QWebEngineDownloadRequest>
-#include <QWebEngineFileSystemAccessRequest>
-#include <QWebEngineFullScreenRequest>
-#include <QWebEngineLoadingInfo>
-#include <QWebEngineNewWindowRequest>
-#include <QWebEnginePage>
-#include <QWebEngineProfile>
-#include <QWebEngineRegisterProtocolHandlerRequest>
-#include <QWebEngineSettings>
-#include <QWebEngineUrlRequestInfo>
-#include <QWebEngineUrlRequestInterceptor>
-#include <QWebEngineUrlRequestJob>
-#include <QWebEngineUrlScheme>
-#include <QWebEngineUrlSchemeHandler>
-#include <QWebEngineView>
+#include <QtGui/private/qopenglcontext_p.h>
 
 namespace hotdesk::ui {
 namespace {
 
 // How long after a click (or Enter) a navigation still counts as the person's doing.
 constexpr qint64 kUserActivationMs = 2000;
-
-// Chromium's net::ERR_ABORTED: a navigation that was cancelled (by us, or by a newer one).
-constexpr int kNetErrorAborted = -3;
-
-int effectivePort(const QUrl &url)
-{
-    const QString scheme = url.scheme();
-    if (scheme == QLatin1String("https") || scheme == QLatin1String("wss"))
-        return url.port(443);
-    if (scheme == QLatin1String("http") || scheme == QLatin1String("ws"))
-        return url.port(80);
-    return url.port(-1);
-}
-
-bool isWebUrl(const QUrl &url)
-{
-    return url.scheme() == QLatin1String("https") || url.scheme() == QLatin1String("http");
-}
 
 bool isLoopbackHost(const QString &host)
 {
@@ -66,55 +36,80 @@ bool isLoopbackHost(const QString &host)
     return !address.isNull() && address.isLoopback();
 }
 
-bool sameOrigin(const QUrl &a, const QUrl &b)
+// WebEngine renders through a global shared OpenGL context that it makes
+// itself only when it is linked into the executable (before QApplication
+// exists). Loaded later, it finds this one and has no cause to warn that it
+// "seems to be initialized from a plugin". Made now, not at start-up: on a
+// machine without a GPU the context alone maps Mesa's software renderer.
+void ensureSharedOpenGLContext()
 {
-    return a.scheme() == b.scheme() && a.host() == b.host() && effectivePort(a) == effectivePort(b);
+    if (qt_gl_global_share_context())
+        return;
+    static QOpenGLContext *context = nullptr;
+    context = new QOpenGLContext;
+    context->create();
+    qt_gl_set_global_share_context(context);
+    // Not Qt::AA_ShareOpenGLContexts as well: set before QApplication it makes
+    // Qt create such a context at once (the cost this avoids), and set now Qt
+    // warns that it is too late. Without it the view's QQuickWidget only
+    // rebuilds its scene graph when it moves to another window.
+    qAddPostRoutine([] {
+        if (qt_gl_global_share_context() == context)
+            qt_gl_set_global_share_context(nullptr);
+        delete context;
+        context = nullptr;
+    });
 }
 
-// The endpoint the redirect URI names: every request there is the agent's to
-// receive, whatever its path. The private-use scheme, or the loopback
-// listener's host and port with any scheme (an https:// or ws:// request would
-// reach the same socket).
-bool atRedirectEndpoint(const QUrl &url, const QUrl &redirectUri)
+// The files the module is looked for in, first found first: HOTDESK_WEBENGINE_MODULE
+// alone when set, else the installed module next to the executable's lib
+// directory, then the one of the build tree this was built in.
+QStringList moduleCandidates()
 {
-    if (url.scheme() == QLatin1String(kRedirectScheme))
-        return true;
-    return redirectUri.scheme() != QLatin1String(kRedirectScheme) && url.host() == redirectUri.host()
-        && effectivePort(url) == effectivePort(redirectUri);
+    const QString overridden = qEnvironmentVariable("HOTDESK_WEBENGINE_MODULE");
+    if (!overridden.isEmpty())
+        return {overridden};
+    const QString fileName = QFileInfo(QStringLiteral(HOTDESK_WEBENGINE_BUILD_PATH)).fileName();
+    const QDir appDir(QCoreApplication::applicationDirPath());
+    return {QDir::cleanPath(appDir.filePath(QStringLiteral("../" HOTDESK_WEBENGINE_INSTALL_DIR "/") + fileName)),
+        appDir.filePath(fileName), QStringLiteral(HOTDESK_WEBENGINE_BUILD_PATH)};
 }
 
-bool isRedirectSchemeRegistered()
+// Loads the module once per process (never unloaded: WebEngine does not
+// survive being unloaded) and returns its factory.
+Result<HotdeskWebEngineCreateFunction> webEngineModule()
 {
-    const QByteArray name(kRedirectScheme);
-    return QWebEngineUrlScheme::schemeByName(name).name() == name;
+    static HotdeskWebEngineCreateFunction create = nullptr;
+    if (create)
+        return create;
+    QStringList tried;
+    for (const QString &path : moduleCandidates()) {
+        if (!QFileInfo::exists(path)) {
+            tried << QStringLiteral("%1 (missing)").arg(path);
+            continue;
+        }
+        ensureSharedOpenGLContext();
+        QLibrary library(path);
+        if (!library.load()) {
+            tried << library.errorString();
+            continue;
+        }
+        const auto abi = reinterpret_cast<HotdeskWebEngineAbiFunction>(library.resolve(kWebEngineAbiSymbol));
+        const auto factory = reinterpret_cast<HotdeskWebEngineCreateFunction>(library.resolve(kWebEngineCreateSymbol));
+        if (!abi || !factory || abi() != kEmbeddedBrowserAbi) {
+            tried << QStringLiteral("%1 (not a module of this Hotdesk version)").arg(path);
+            continue;
+        }
+        create = factory;
+        return create;
+    }
+    return fail(ErrorCode::Unsupported,
+        QStringLiteral("the embedded browser's WebEngine module could not be loaded (%1); reinstall Hotdesk, or use "
+                       "--browser system")
+            .arg(tried.join(QStringLiteral("; "))));
 }
 
 } // namespace
-
-void registerAuthBrowserSchemes()
-{
-    if (isRedirectSchemeRegistered())
-        return;
-    QWebEngineUrlScheme scheme {QByteArray(kRedirectScheme)};
-    // com.hotdesk.agent:/callback?code=… has a path and a query, no host (RFC 8252 §7.1).
-    scheme.setSyntax(QWebEngineUrlScheme::Syntax::Path);
-    QWebEngineUrlScheme::registerScheme(scheme);
-}
-
-bool matchesRedirectUri(const QUrl &url, const QUrl &redirectUri)
-{
-    if (!url.isValid() || !redirectUri.isValid() || redirectUri.isEmpty())
-        return false;
-    return url.scheme() == redirectUri.scheme() && url.host() == redirectUri.host()
-        && effectivePort(url) == effectivePort(redirectUri)
-        && url.path(QUrl::FullyEncoded) == redirectUri.path(QUrl::FullyEncoded);
-}
-
-QString originOf(const QUrl &url)
-{
-    return url.adjusted(QUrl::RemoveUserInfo | QUrl::RemovePath | QUrl::RemoveQuery | QUrl::RemoveFragment)
-        .toString(QUrl::FullyEncoded);
-}
 
 Status validateOptions(const AuthBrowserOptions &options)
 {
@@ -145,122 +140,10 @@ Status validateOptions(const AuthBrowserOptions &options)
         return fail(ErrorCode::Malformed,
             QStringLiteral("the redirect URI \"%1\" is neither http://127.0.0.1:PORT/PATH nor %2:/PATH")
                 .arg(redirect.toString(), QLatin1String(kRedirectScheme)));
-    if (privateUse && !isRedirectSchemeRegistered())
-        return fail(ErrorCode::Unsupported,
-            QStringLiteral("the %1 scheme is not registered: call registerAuthBrowserSchemes() before QApplication exists")
-                .arg(QLatin1String(kRedirectScheme)));
     if (options.loadTimeout.count() <= 0)
         return fail(ErrorCode::Malformed, QStringLiteral("the load timeout must be positive"));
     return {};
 }
-
-// The page: decides every navigation before a request for it is made.
-class AuthPage : public QWebEnginePage {
-public:
-    AuthPage(QWebEngineProfile *profile, AuthBrowserWidget *browser)
-        : QWebEnginePage(profile)
-        , m_browser(browser)
-    {
-    }
-
-protected:
-    bool acceptNavigationRequest(const QUrl &url, NavigationType type, bool isMainFrame) override
-    {
-        AuthBrowserWidget *b = m_browser;
-        if (atRedirectEndpoint(url, b->m_options.redirectUri)) {
-            // The authorization response: taken here, so no request goes to the
-            // listener (or to whatever else holds that port) and nothing is shown.
-            if (isMainFrame && matchesRedirectUri(url, b->m_options.redirectUri))
-                b->capture(url);
-            else
-                b->navigationBlocked(url, isMainFrame);
-            return false;
-        }
-        if (b->m_state != AuthBrowserWidget::State::Running)
-            return false;
-        if (b->isAllowedOrigin(url))
-            return true;
-        // Frames the page builds itself load nothing from the network.
-        if (!isMainFrame && url.scheme() == QLatin1String("about"))
-            return true;
-        // A link the person chose goes to their own browser; anything the page
-        // does by itself (scripts, redirects, forms) stays blocked. WebEngine
-        // 6.4 reports a script's location.href as LinkClicked too and tells
-        // nothing of user gestures, hence the check for a click or key just before.
-        if (isMainFrame && type == NavigationTypeLinkClicked && b->recentUserInput() && isWebUrl(url))
-            b->openOutside(url);
-        else
-            b->navigationBlocked(url, isMainFrame);
-        return false;
-    }
-
-    // No pop-ups: window.open and target=_blank get no window (a person's
-    // click on such a link is handed to their browser in newWindowRequested).
-    QWebEnginePage *createWindow(WebWindowType) override { return nullptr; }
-
-    // No file picker: on a lock screen it would browse the locked session's files.
-    QStringList chooseFiles(FileSelectionMode, const QStringList &, const QStringList &) override { return {}; }
-
-private:
-    AuthBrowserWidget *m_browser;
-};
-
-// Every request of the profile passes here before it leaves: the backstop for
-// what acceptNavigationRequest does not see (subresources, fetch, redirects of
-// subframes). Requests to the redirect endpoint are blocked, always.
-class RedirectInterceptor : public QWebEngineUrlRequestInterceptor {
-public:
-    RedirectInterceptor(const QUrl &redirectUri, AuthBrowserWidget *browser, QObject *parent)
-        : QWebEngineUrlRequestInterceptor(parent)
-        , m_redirectUri(redirectUri)
-        , m_browser(browser)
-    {
-    }
-
-    void interceptRequest(QWebEngineUrlRequestInfo &info) override
-    {
-        const QUrl url = info.requestUrl();
-        if (!atRedirectEndpoint(url, m_redirectUri))
-            return;
-        info.block(true);
-        if (info.resourceType() != QWebEngineUrlRequestInfo::ResourceTypeMainFrame || !matchesRedirectUri(url, m_redirectUri))
-            return;
-        // Qt 6.4 calls profile interceptors on the UI thread (seen in tests); should that ever
-        // change, the capture is posted to the widget's thread instead.
-        AuthBrowserWidget *browser = m_browser;
-        if (QThread::currentThread() == browser->thread())
-            browser->capture(url);
-        else
-            QMetaObject::invokeMethod(
-                browser, [browser, url] { browser->capture(url); }, Qt::QueuedConnection);
-    }
-
-private:
-    const QUrl m_redirectUri; // const: safe whichever thread WebEngine calls from
-    AuthBrowserWidget *m_browser;
-};
-
-// Answers com.hotdesk.agent: requests that got past the two checks above
-// (none should): the response is taken, the request gets no content.
-class RedirectSchemeHandler : public QWebEngineUrlSchemeHandler {
-public:
-    RedirectSchemeHandler(AuthBrowserWidget *browser, QObject *parent)
-        : QWebEngineUrlSchemeHandler(parent)
-        , m_browser(browser)
-    {
-    }
-
-    void requestStarted(QWebEngineUrlRequestJob *job) override
-    {
-        const QUrl url = job->requestUrl();
-        job->fail(QWebEngineUrlRequestJob::RequestDenied);
-        if (matchesRedirectUri(url, m_browser->m_options.redirectUri))
-            m_browser->capture(url);
-    }
-
-private:
-    AuthBrowserWidget *m_browser;
-};
 
 AuthBrowserWidget::AuthBrowserWidget(QWidget *parent)
     : QWidget(parent)
@@ -344,104 +227,62 @@ AuthBrowserWidget::~AuthBrowserWidget()
 void AuthBrowserWidget::teardown()
 {
     m_loadTimer.stop();
-    delete m_view;
-    m_view = nullptr;
-    delete m_page;
-    m_page = nullptr;
-    // The interceptor and the scheme handler are the profile's children.
-    delete m_profile;
-    m_profile = nullptr;
-    m_interceptor = nullptr;
-    m_schemeHandler = nullptr;
+    m_engine.reset();
+}
+
+QWidget *AuthBrowserWidget::view() const
+{
+    return m_engine ? m_engine->widget() : nullptr;
 }
 
 Status AuthBrowserWidget::start(AuthBrowserOptions options)
 {
     if (auto valid = validateOptions(options); !valid)
         return valid;
+    auto create = webEngineModule();
+    if (!create)
+        return tl::unexpected(create.error());
     teardown();
     m_options = std::move(options);
     m_origin = m_options.allowedOrigin.isEmpty() ? m_options.authorizationUrl : m_options.allowedOrigin;
     m_title->setText(m_options.title);
     m_title->setVisible(!m_options.title.isEmpty());
 
-    // No storage name: off the record. Cookies, cache and site data live in
-    // memory and die with this flow, so nothing passes between people using the PC.
-    m_profile = new QWebEngineProfile(this);
-    Q_ASSERT(m_profile->isOffTheRecord());
-    m_profile->setHttpCacheType(QWebEngineProfile::MemoryHttpCache);
-    m_profile->setPersistentCookiesPolicy(QWebEngineProfile::NoPersistentCookies);
-    m_profile->setSpellCheckEnabled(false);
+    EmbeddedBrowserSetup setup;
+    setup.redirectUri = m_options.redirectUri;
+    setup.origin = m_origin;
+    setup.accessibleName = tr("Sign-in page");
+    EmbeddedBrowserCallbacks &c = setup.callbacks;
+    c.running = [this] { return m_state == State::Running; };
+    c.recentUserInput = [this] { return recentUserInput(); };
+    c.captured = [this](const QUrl &url) { capture(url); };
+    c.blocked = [this](const QUrl &url, bool isMainFrame) { navigationBlocked(url, isMainFrame); };
+    c.openOutside = [this](const QUrl &url) { openOutside(url); };
+    c.verifyChain = [this](const QList<QSslCertificate> &chain, const QString &host) {
+        const Status trusted = verifyCertificateChain(chain, host, agentTrustAnchors(m_options.extraCaCertificates));
+        return trusted ? QString() : trusted.error().message;
+    };
+    c.certificateRejected = [this](const QUrl &url, const QString &reason) { certificateRejected(url, reason); };
+    c.loadStarted = [this] {
+        if (m_state == State::Running)
+            m_progress->show();
+    };
+    c.loadProgress = [this](int percent) { m_progress->setValue(percent); };
+    c.loadSucceeded = [this](const QUrl &url) { onLoadSucceeded(url); };
+    c.loadStopped = [this] {
+        if (m_state == State::Running)
+            m_progress->hide();
+    };
+    c.loadFailed = [this](const EmbeddedLoadFailure &failure) { onLoadFailed(failure); };
+    m_engine.reset((*create)(setup));
 
-    QWebEngineSettings *settings = m_profile->settings();
-    // The IdP's pages need JavaScript (number matching, countdown, polling).
-    settings->setAttribute(QWebEngineSettings::JavascriptEnabled, true);
-    settings->setAttribute(QWebEngineSettings::JavascriptCanOpenWindows, false);
-    settings->setAttribute(QWebEngineSettings::JavascriptCanAccessClipboard, false);
-    settings->setAttribute(QWebEngineSettings::JavascriptCanPaste, false);
-    settings->setAttribute(QWebEngineSettings::AllowWindowActivationFromJavaScript, false);
-    settings->setAttribute(QWebEngineSettings::LocalContentCanAccessRemoteUrls, false);
-    settings->setAttribute(QWebEngineSettings::LocalContentCanAccessFileUrls, false);
-    settings->setAttribute(QWebEngineSettings::AllowRunningInsecureContent, false);
-    settings->setAttribute(QWebEngineSettings::AllowGeolocationOnInsecureOrigins, false);
-    settings->setAttribute(QWebEngineSettings::PluginsEnabled, false);
-    settings->setAttribute(QWebEngineSettings::PdfViewerEnabled, false);
-    settings->setAttribute(QWebEngineSettings::FullScreenSupportEnabled, false);
-    settings->setAttribute(QWebEngineSettings::ScreenCaptureEnabled, false);
-    settings->setAttribute(QWebEngineSettings::HyperlinkAuditingEnabled, false);
-    settings->setAttribute(QWebEngineSettings::DnsPrefetchEnabled, false);
-    settings->setAttribute(QWebEngineSettings::NavigateOnDropEnabled, false);
-    settings->setAttribute(QWebEngineSettings::AutoLoadIconsForPage, false);
-    settings->setAttribute(QWebEngineSettings::TouchIconsEnabled, false);
-    // Our own message with Retry instead of Chromium's error page.
-    settings->setAttribute(QWebEngineSettings::ErrorPageEnabled, false);
-    settings->setAttribute(QWebEngineSettings::LinksIncludedInFocusChain, true);
-    settings->setAttribute(QWebEngineSettings::FocusOnNavigationEnabled, true);
-    // mailto:, tel: and friends would otherwise start other programs.
-    settings->setUnknownUrlSchemePolicy(QWebEngineSettings::DisallowUnknownUrlSchemes);
-
-    m_interceptor = new RedirectInterceptor(m_options.redirectUri, this, m_profile);
-    m_profile->setUrlRequestInterceptor(m_interceptor);
-    if (isRedirectSchemeRegistered()) {
-        m_schemeHandler = new RedirectSchemeHandler(this, m_profile);
-        m_profile->installUrlSchemeHandler(QByteArray(kRedirectScheme), m_schemeHandler);
-    }
-    connect(
-        m_profile, &QWebEngineProfile::downloadRequested, this, [](QWebEngineDownloadRequest *download) { download->cancel(); });
-
-    m_page = new AuthPage(m_profile, this);
-    AuthPage *page = m_page;
-    connect(page, &QWebEnginePage::featurePermissionRequested, this, [page](const QUrl &origin, QWebEnginePage::Feature feature) {
-        page->setFeaturePermission(origin, feature, QWebEnginePage::PermissionDeniedByUser);
-    });
-    connect(page, &QWebEnginePage::fileSystemAccessRequested, this,
-        [](QWebEngineFileSystemAccessRequest request) { request.reject(); });
-    connect(page, &QWebEnginePage::registerProtocolHandlerRequested, this,
-        [](QWebEngineRegisterProtocolHandlerRequest request) { request.reject(); });
-    connect(page, &QWebEnginePage::fullScreenRequested, this, [](QWebEngineFullScreenRequest request) { request.reject(); });
-    // No client certificates: the shared PC's certificate store is not the user's.
-    connect(page, &QWebEnginePage::selectClientCertificate, this,
-        [](QWebEngineClientCertificateSelection selection) { selection.selectNone(); });
-    connect(page, &QWebEnginePage::newWindowRequested, this, [this](QWebEngineNewWindowRequest &request) {
-        if (request.isUserInitiated() && isWebUrl(request.requestedUrl()))
-            openOutside(request.requestedUrl());
-    });
-    connect(page, &QWebEnginePage::certificateError, this, &AuthBrowserWidget::onCertificateError);
-    connect(page, &QWebEnginePage::loadingChanged, this, &AuthBrowserWidget::onLoadingChanged);
-    connect(page, &QWebEnginePage::loadProgress, m_progress, &QProgressBar::setValue);
-
-    m_view = new QWebEngineView(m_stack);
-    m_view->setObjectName(QStringLiteral("authbrowser-view"));
-    m_view->setAccessibleName(tr("Sign-in page"));
-    m_view->setContextMenuPolicy(Qt::NoContextMenu);
-    m_view->setAcceptDrops(false);
-    m_view->setPage(m_page);
-    m_view->installEventFilter(this);
-    for (QWidget *child : m_view->findChildren<QWidget *>())
+    QWidget *view = m_engine->widget();
+    view->installEventFilter(this);
+    for (QWidget *child : view->findChildren<QWidget *>())
         child->installEventFilter(this);
     m_lastInput.invalidate();
-    m_stack->addWidget(m_view);
-    setTabOrder(m_view, m_retry);
+    m_stack->addWidget(view);
+    setTabOrder(view, m_retry);
     setTabOrder(m_retry, m_cancel);
 
     load();
@@ -457,14 +298,14 @@ void AuthBrowserWidget::load()
     m_progress->setValue(0);
     m_progress->show();
     m_retry->hide();
-    m_stack->setCurrentWidget(m_view);
+    m_stack->setCurrentWidget(m_engine->widget());
     m_loadTimer.start(m_options.loadTimeout);
-    m_page->load(m_options.authorizationUrl);
+    m_engine->load(m_options.authorizationUrl);
 }
 
 void AuthBrowserWidget::retry()
 {
-    if (m_state != State::Failed || !m_page)
+    if (m_state != State::Failed || !m_engine)
         return;
     load();
 }
@@ -484,10 +325,15 @@ void AuthBrowserWidget::finish()
     m_loadTimer.stop();
     m_progress->hide();
     m_retry->hide();
+    stopLater();
+}
+
+void AuthBrowserWidget::stopLater()
+{
     // Stopping from inside a WebEngine callback is not safe; from the event loop it is.
     later([this] {
-        if (m_page)
-            m_page->triggerAction(QWebEnginePage::Stop);
+        if (m_engine)
+            m_engine->stop();
     });
 }
 
@@ -542,11 +388,6 @@ bool AuthBrowserWidget::recentUserInput() const
     return m_lastInput.isValid() && m_lastInput.elapsed() < kUserActivationMs;
 }
 
-bool AuthBrowserWidget::isAllowedOrigin(const QUrl &url) const
-{
-    return sameOrigin(url, m_origin);
-}
-
 void AuthBrowserWidget::openOutside(const QUrl &url)
 {
     // The redirect endpoint never leaves the agent, not even to the system browser.
@@ -577,75 +418,51 @@ void AuthBrowserWidget::navigationBlocked(const QUrl &url, bool isMainFrame)
     m_status->setText(tr("This window only shows the identity provider's pages; %1 was not opened.").arg(originOf(url)));
 }
 
-void AuthBrowserWidget::onCertificateError(const QWebEngineCertificateError &error)
-{
-    QWebEngineCertificateError decision = error; // shares the decision with WebEngine
-    const QUrl url = decision.url();
-    // Only an unknown issuer can be fixed by the policy's CAs; anything else
-    // (expired, wrong name, revoked, weak, obsolete TLS) is refused as Chromium found it.
-    const bool fixable = decision.type() == QWebEngineCertificateError::CertificateAuthorityInvalid && decision.isOverridable()
-        && m_state == State::Running;
-    QString reason = decision.description();
-    if (fixable) {
-        const Status trusted
-            = verifyCertificateChain(decision.certificateChain(), url.host(), agentTrustAnchors(m_options.extraCaCertificates));
-        if (trusted) {
-            decision.acceptCertificate();
-            return;
-        }
-        reason = trusted.error().message;
-    }
-    decision.rejectCertificate();
-    if (m_state == State::Running && isAllowedOrigin(url))
-        fail(ErrorCode::Tls,
-            tr("The sign-in page at %1 could not prove its identity (%2), so it was not opened. Tell your "
-               "administrator: the identity provider's certificate, or the CA bundle of the Hotdesk policy, needs fixing.")
-                .arg(originOf(url), reason));
-}
-
-void AuthBrowserWidget::onLoadingChanged(const QWebEngineLoadingInfo &info)
+void AuthBrowserWidget::certificateRejected(const QUrl &url, const QString &reason)
 {
     if (m_state != State::Running)
         return;
-    switch (info.status()) {
-    case QWebEngineLoadingInfo::LoadStartedStatus:
-        m_progress->show();
+    fail(ErrorCode::Tls,
+        tr("The sign-in page at %1 could not prove its identity (%2), so it was not opened. Tell your "
+           "administrator: the identity provider's certificate, or the CA bundle of the Hotdesk policy, needs fixing.")
+            .arg(originOf(url), reason));
+}
+
+void AuthBrowserWidget::onLoadSucceeded(const QUrl &url)
+{
+    if (m_state != State::Running)
         return;
-    case QWebEngineLoadingInfo::LoadStoppedStatus:
-        m_progress->hide();
-        return;
-    case QWebEngineLoadingInfo::LoadSucceededStatus:
-        m_loadTimer.stop();
-        m_progress->hide();
-        m_pageShown = true;
-        m_status->setText(m_options.helpText.isEmpty()
-                ? tr("Sign in with your organisation's account. This window closes by itself when you are done.")
-                : m_options.helpText);
-        later([this, url = info.url()] { Q_EMIT pageLoaded(url); });
-        return;
-    case QWebEngineLoadingInfo::LoadFailedStatus:
-        break;
-    }
+    m_loadTimer.stop();
     m_progress->hide();
-    // Aborted: a navigation we refused (already handled) or one replaced by the next.
-    if (m_attemptFailed || info.errorCode() == kNetErrorAborted)
+    m_pageShown = true;
+    m_status->setText(m_options.helpText.isEmpty()
+            ? tr("Sign in with your organisation's account. This window closes by itself when you are done.")
+            : m_options.helpText);
+    later([this, url] { Q_EMIT pageLoaded(url); });
+}
+
+void AuthBrowserWidget::onLoadFailed(const EmbeddedLoadFailure &failure)
+{
+    if (m_state != State::Running)
         return;
-    const QString origin = originOf(info.url());
-    const QString detail = info.errorString().isEmpty() ? QString::number(info.errorCode()) : info.errorString();
-    switch (info.errorDomain()) {
-    case QWebEngineLoadingInfo::CertificateErrorDomain:
+    m_progress->hide();
+    if (m_attemptFailed)
+        return;
+    const QString origin = originOf(failure.url);
+    const QString detail = failure.errorString.isEmpty() ? QString::number(failure.errorCode) : failure.errorString;
+    switch (failure.domain) {
+    case EmbeddedLoadFailure::Domain::Certificate:
         fail(ErrorCode::Tls,
             tr("The sign-in page at %1 could not prove its identity (%2), so it was not opened. Tell your "
                "administrator: the identity provider's certificate, or the CA bundle of the Hotdesk policy, needs fixing.")
                 .arg(origin, detail));
         return;
-    case QWebEngineLoadingInfo::HttpErrorDomain:
-    case QWebEngineLoadingInfo::HttpStatusCodeDomain:
+    case EmbeddedLoadFailure::Domain::Http:
         fail(ErrorCode::ServerError,
             tr("The sign-in page at %1 answered with an error (%2). Choose Retry; if it keeps failing, tell your administrator.")
                 .arg(origin, detail));
         return;
-    default:
+    case EmbeddedLoadFailure::Domain::Network:
         fail(ErrorCode::Unreachable,
             tr("The sign-in page at %1 cannot be reached (%2). Check that this PC is connected to the network, then "
                "choose Retry. If it keeps failing, tell your administrator.")
@@ -671,10 +488,7 @@ void AuthBrowserWidget::fail(ErrorCode code, const QString &message)
     m_attemptFailed = true;
     m_state = State::Failed;
     m_loadTimer.stop();
-    later([this] {
-        if (m_page)
-            m_page->triggerAction(QWebEnginePage::Stop);
-    });
+    stopLater();
     m_progress->hide();
     m_status->setText(tr("The sign-in page did not open."));
     m_message->setText(message);
@@ -687,7 +501,8 @@ void AuthBrowserWidget::fail(ErrorCode code, const QString &message)
 
 QImage AuthBrowserWidget::grabPage() const
 {
-    return m_view ? m_view->grab().toImage() : QImage();
+    QWidget *page = view();
+    return page ? page->grab().toImage() : QImage();
 }
 
 QString AuthBrowserWidget::statusText() const

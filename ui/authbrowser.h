@@ -1,6 +1,7 @@
 // The embedded sign-in browser of flow 1 (steps 4 and 7): shows the IdP's pages and captures the redirect.
 #pragma once
 
+#include "browserurls.h"
 #include "core/result.h"
 
 #include <QDialog>
@@ -15,36 +16,17 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 class QLabel;
 class QProgressBar;
 class QPushButton;
 class QStackedWidget;
-class QWebEngineCertificateError;
-class QWebEngineLoadingInfo;
-class QWebEngineProfile;
-class QWebEngineView;
 
 namespace hotdesk::ui {
 
-class AuthPage;
-class RedirectInterceptor;
-class RedirectSchemeHandler;
-
-// The private-use URI scheme of the agent's redirect URI (RFC 8252 §7.1):
-// com.hotdesk.agent:/callback.
-inline constexpr char kRedirectScheme[] = "com.hotdesk.agent";
-
-// Registers kRedirectScheme with WebEngine. WebEngine accepts schemes only
-// before its first profile exists, so call this (or prepareApplication() of
-// uiinit.h) before QApplication is constructed. Calling it twice is harmless.
-void registerAuthBrowserSchemes();
-
-// True when url is the redirect URI whatever its query and fragment: same
-// scheme, host, port and path. That is what the IdP sends back to.
-bool matchesRedirectUri(const QUrl &url, const QUrl &redirectUri);
-// "https://idp.example:8443": the scheme, host and port that make up url's origin.
-QString originOf(const QUrl &url);
+class EmbeddedBrowserEngine;
+struct EmbeddedLoadFailure;
 
 struct AuthBrowserOptions {
     // authorization_endpoint?client_id=…&request=JWT
@@ -71,10 +53,14 @@ struct AuthBrowserOptions {
 // Checks what start() would refuse: a non-HTTPS authorization URL (plain HTTP
 // only on loopback), an authorization URL outside the allowed origin, or a
 // redirect URI that is neither a loopback http URL nor com.hotdesk.agent:/….
+// Loads nothing.
 Status validateOptions(const AuthBrowserOptions &options);
 
 // The browser as a widget, so a lock screen can embed it. WebEngine starts
-// only in start(): constructing the widget creates no profile and no page.
+// only in start(): constructing the widget creates no profile and no page,
+// and the first start() of the process loads the WebEngine module
+// (ui/webengine, embeddedbrowser.h) after creating the shared OpenGL context
+// WebEngine needs.
 //
 // Signals: redirected() and cancelled() end the flow, and once one of them
 // came nothing else is emitted. failed() reports an attempt that did not get
@@ -88,7 +74,8 @@ public:
 
     // Starts a flow with a fresh off-the-record profile (nothing from an earlier
     // flow or user survives) and loads the authorization URL. Options that
-    // validateOptions() refuses: the error, and nothing starts.
+    // validateOptions() refuses: the error, and nothing starts. A module that
+    // cannot be loaded: Unsupported, saying which files were tried.
     Status start(AuthBrowserOptions options);
     // Loads the authorization URL again after a failure.
     void retry();
@@ -99,8 +86,9 @@ public:
     bool isFinished() const { return m_state == State::Finished; }
     // The page as it is drawn now (empty before start()); for tests and demos.
     QImage grabPage() const;
-    // The view, for focus handling by a host and for tests; null before start().
-    QWebEngineView *view() const { return m_view; }
+    // The view (a QWebEngineView of the module), for focus handling by a host
+    // and for tests; null before start().
+    QWidget *view() const;
     QString statusText() const;
     QString messageText() const;
 
@@ -116,9 +104,6 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
-    friend class AuthPage;
-    friend class RedirectInterceptor;
-    friend class RedirectSchemeHandler;
     enum class State { Idle, Running, Failed, Finished };
 
     void teardown();
@@ -127,15 +112,16 @@ private:
     void later(std::function<void()> work);
     void load();
     void capture(const QUrl &url);
-    bool isAllowedOrigin(const QUrl &url) const;
     bool recentUserInput() const;
     void openOutside(const QUrl &url);
     void navigationBlocked(const QUrl &url, bool isMainFrame);
-    void onCertificateError(const QWebEngineCertificateError &error);
-    void onLoadingChanged(const QWebEngineLoadingInfo &info);
+    void certificateRejected(const QUrl &url, const QString &reason);
+    void onLoadSucceeded(const QUrl &url);
+    void onLoadFailed(const EmbeddedLoadFailure &failure);
     void onLoadTimeout();
     void fail(ErrorCode code, const QString &message);
     void finish();
+    void stopLater();
 
     AuthBrowserOptions m_options;
     QUrl m_origin;
@@ -145,13 +131,8 @@ private:
     QTimer m_loadTimer;
     QElapsedTimer m_lastInput; // the last click, tap or Enter in the page
 
-    // Owned here and deleted in this order: view, page, profile (WebEngine
-    // complains when a profile goes before its pages).
-    QWebEngineView *m_view = nullptr;
-    AuthPage *m_page = nullptr;
-    QWebEngineProfile *m_profile = nullptr;
-    RedirectInterceptor *m_interceptor = nullptr;
-    RedirectSchemeHandler *m_schemeHandler = nullptr;
+    // The module's profile, page and view for this flow.
+    std::unique_ptr<EmbeddedBrowserEngine> m_engine;
 
     QLabel *m_title = nullptr;
     QLabel *m_status = nullptr;

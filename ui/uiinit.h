@@ -3,9 +3,8 @@
 
 namespace hotdesk::ui {
 
-// Call in main() before constructing QApplication: WebEngine needs shared
-// OpenGL contexts, and accepts custom URL schemes (the agent's redirect
-// scheme) only before it starts. Starts nothing itself.
+// Call in main() before constructing QApplication. Loads nothing: WebEngine
+// and its shared OpenGL context come with the first sign-in (AuthBrowserWidget::start()).
 void prepareApplication();
 
 } // namespace hotdesk::ui

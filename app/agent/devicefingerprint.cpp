@@ -9,11 +9,6 @@
 #include <algorithm>
 #include <cmath>
 
-#if HOTDESK_HAVE_WEBENGINE
-#include <QtWebEngineCore/qtwebenginecoreversion.h>
-#include <QtWebEngineCore/qtwebenginecoreglobal.h>
-#endif
-
 namespace hotdesk::cli {
 
 Result<das::Fingerprint> localFingerprint()
@@ -34,8 +29,10 @@ Result<das::Fingerprint> localFingerprint()
     }
 #if HOTDESK_HAVE_WEBENGINE
     fp->browserEngine = QStringLiteral("QtWebEngine");
+    // Known at build time (ui/webengine/CMakeLists.txt): asking WebEngine here
+    // would load it in every flow, even one that never shows the embedded browser.
     fp->browserVersion = QStringLiteral("%1 (Chromium %2)")
-                             .arg(QLatin1String(QTWEBENGINECORE_VERSION_STR), QLatin1String(qWebEngineChromiumVersion()));
+                             .arg(QLatin1String(HOTDESK_WEBENGINE_VERSION), QLatin1String(HOTDESK_CHROMIUM_VERSION));
 #endif
     return fp;
 }

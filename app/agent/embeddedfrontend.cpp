@@ -6,7 +6,6 @@
 #include <QApplication>
 #include <QGuiApplication>
 #include <QTimer>
-#include <QWebEngineView>
 
 namespace hotdesk::cli {
 
