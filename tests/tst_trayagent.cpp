@@ -254,6 +254,14 @@ void TestTrayAgent::firstLogonLocksUntilAValidIdToken()
     // The IdP's waiting page shows inside the lock screen: a screenshot is the record.
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(m_screenshot), 60000);
     QVERIFY(!QImage(m_screenshot).isNull());
+    // One Cancel on the lock screen: the lock window's, not also the browser's own.
+    int visibleCancels = 0;
+    for (QPushButton *b : primary->findChildren<QPushButton *>()) {
+        if (b->isVisible() && b->text().remove(u'&') == u"Cancel")
+            ++visibleCancels;
+    }
+    QCOMPARE(visibleCancels, 1);
+    QVERIFY(primary->cancelButton()->isVisible() && primary->cancelButton()->isEnabled());
     QVERIFY(libraryMapped(QStringLiteral("libhotdesk_webengine")));
     // Kept as a test artifact next to the test's other outputs.
     const QString artifact = QDir::current().filePath(QStringLiteral("trayagent-lockscreen.png"));

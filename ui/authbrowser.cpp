@@ -247,6 +247,7 @@ Status AuthBrowserWidget::start(AuthBrowserOptions options)
     m_origin = m_options.allowedOrigin.isEmpty() ? m_options.authorizationUrl : m_options.allowedOrigin;
     m_title->setText(m_options.title);
     m_title->setVisible(!m_options.title.isEmpty());
+    m_cancel->setVisible(m_options.showCancel);
 
     EmbeddedBrowserSetup setup;
     setup.redirectUri = m_options.redirectUri;

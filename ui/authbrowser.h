@@ -48,6 +48,9 @@ struct AuthBrowserOptions {
     // QDesktopServices::openUrl. A lock screen passes its own (the system
     // browser would open behind it).
     std::function<void(const QUrl &)> openExternally;
+    // False when the host has a Cancel of its own (the lock screen): the
+    // widget's is hidden, so the person sees one. Retry still shows after a failure.
+    bool showCancel = true;
 };
 
 // Checks what start() would refuse: a non-HTTPS authorization URL (plain HTTP

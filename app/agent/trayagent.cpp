@@ -75,6 +75,8 @@ public:
         options.helpText = TrayAgent::tr("Sign in with your organisation's account. The screens unlock by themselves when you are done.");
         // A link out of the IdP would open behind the lock: it is not followed.
         options.openExternally = [](const QUrl &) {};
+        options.showCancel = false; // the lock window's Cancel stops the flow
+
         connect(m_browser, &ui::AuthBrowserWidget::redirected, this, [this](const QUrl &url) { Q_EMIT redirected(url); });
         connect(m_browser, &ui::AuthBrowserWidget::cancelled, this,
             [this] { Q_EMIT failed(Error {ErrorCode::Cancelled, TrayAgent::tr("Sign-in was cancelled.")}); });
