@@ -25,13 +25,29 @@ EmbeddedFrontend::~EmbeddedFrontend()
     delete m_closing.data();
 }
 
-namespace {
-// The private-use redirect URI (RFC 8252 §7.1) the IdP registers for the agent.
-QString redirectUri()
+QString EmbeddedFrontend::redirectUri()
 {
     return QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme));
 }
-} // namespace
+
+ui::AuthBrowserOptions EmbeddedFrontend::browserOptions(
+    const QUrl &authorizationUrl, const QString &issuer, const QList<QSslCertificate> &extraCas)
+{
+    ui::AuthBrowserOptions options;
+    options.authorizationUrl = authorizationUrl;
+    options.redirectUri = QUrl(redirectUri());
+    options.allowedOrigin = QUrl(issuer);
+    options.extraCaCertificates = extraCas;
+    return options;
+}
+
+void EmbeddedFrontend::relay(ui::AuthBrowserWidget *browser, flow::AuthorizationFrontend *frontend)
+{
+    connect(browser, &ui::AuthBrowserWidget::redirected, frontend, &AuthorizationFrontend::redirected);
+    connect(browser, &ui::AuthBrowserWidget::cancelled, frontend,
+        [frontend] { Q_EMIT frontend->failed(Error {ErrorCode::Cancelled, tr("Sign-in was cancelled.")}); });
+    connect(browser, &ui::AuthBrowserWidget::failed, frontend, &AuthorizationFrontend::failed);
+}
 
 Result<QString> EmbeddedFrontend::prepare()
 {
@@ -43,17 +59,10 @@ void EmbeddedFrontend::open(const QUrl &authorizationUrl)
     close();
     m_dialog = new ui::AuthBrowserDialog;
     m_dialog->setAttribute(Qt::WA_DeleteOnClose, false);
-    ui::AuthBrowserOptions options;
-    options.authorizationUrl = authorizationUrl;
-    options.redirectUri = QUrl(redirectUri());
-    options.allowedOrigin = QUrl(m_issuer);
-    options.extraCaCertificates = m_extraCas;
+    ui::AuthBrowserOptions options = browserOptions(authorizationUrl, m_issuer, m_extraCas);
     options.title = tr("Sign in to continue");
     ui::AuthBrowserWidget *browser = m_dialog->browser();
-    connect(browser, &ui::AuthBrowserWidget::redirected, this, [this](const QUrl &url) { Q_EMIT redirected(url); });
-    connect(browser, &ui::AuthBrowserWidget::cancelled, this,
-        [this] { Q_EMIT failed(Error{ErrorCode::Cancelled, tr("Sign-in was cancelled.")}); });
-    connect(browser, &ui::AuthBrowserWidget::failed, this, [this](const Error &error) { Q_EMIT failed(error); });
+    relay(browser, this);
     if (!m_screenshotFile.isEmpty()) {
         // The waiting page, once it is drawn: a record of what the user saw.
         connect(browser, &ui::AuthBrowserWidget::pageLoaded, this, [this, browser] {

@@ -10,6 +10,8 @@
 
 namespace hotdesk::ui {
 class AuthBrowserDialog;
+class AuthBrowserWidget;
+struct AuthBrowserOptions;
 }
 
 namespace hotdesk::cli {
@@ -23,6 +25,14 @@ public:
     Result<QString> prepare() override;
     void open(const QUrl &authorizationUrl) override;
     void close() override;
+    // The private-use redirect URI (RFC 8252 §7.1) the IdP registers for the agent.
+    static QString redirectUri();
+    // What every embedded sign-in starts from: the authorization URL, that
+    // redirect URI, the IdP's origin and the policy's CA certificates.
+    static ui::AuthBrowserOptions browserOptions(
+        const QUrl &authorizationUrl, const QString &issuer, const QList<QSslCertificate> &extraCas);
+    // Reports the browser's outcome as frontend's redirected() or failed() (cancelling is a failure).
+    static void relay(ui::AuthBrowserWidget *browser, flow::AuthorizationFrontend *frontend);
     // Where a screenshot of the waiting page goes ($HOTDESK_SCREENSHOT), for tests and the demo.
     void setScreenshotFile(const QString &file) { m_screenshotFile = file; }
 

@@ -9,6 +9,7 @@
 #include "core/store/agentstate.h"
 #include "core/store/auditlog.h"
 #include "devicefingerprint.h"
+#include "embeddedfrontend.h"
 #include "ui/authbrowser.h"
 #if defined(Q_OS_LINUX)
 #include "ui/desktopidlesource.h"
@@ -40,12 +41,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The private-use redirect URI (RFC 8252 §7.1) the IdP registers for the agent.
-QString redirectUri()
-{
-    return QStringLiteral("%1:/callback").arg(QLatin1String(ui::kRedirectScheme));
-}
-
 // Flow 1's sign-in page inside the lock screen: the browser sits in the
 // primary screen's lock window, never in a window of its own that the lock
 // would cover.
@@ -60,27 +55,20 @@ public:
     }
     ~LockScreenFrontend() override { close(); }
 
-    Result<QString> prepare() override { return redirectUri(); }
+    Result<QString> prepare() override { return EmbeddedFrontend::redirectUri(); }
 
     void open(const QUrl &authorizationUrl) override
     {
         close();
         m_browser = new ui::AuthBrowserWidget;
-        ui::AuthBrowserOptions options;
-        options.authorizationUrl = authorizationUrl;
-        options.redirectUri = QUrl(redirectUri());
-        options.allowedOrigin = QUrl(m_issuer);
-        options.extraCaCertificates = m_extraCas;
+        ui::AuthBrowserOptions options = EmbeddedFrontend::browserOptions(authorizationUrl, m_issuer, m_extraCas);
         options.title = QString(); // the lock window says who and why
         options.helpText = TrayAgent::tr("Sign in with your organisation's account. The screens unlock by themselves when you are done.");
         // A link out of the IdP would open behind the lock: it is not followed.
         options.openExternally = [](const QUrl &) {};
         options.showCancel = false; // the lock window's Cancel stops the flow
 
-        connect(m_browser, &ui::AuthBrowserWidget::redirected, this, [this](const QUrl &url) { Q_EMIT redirected(url); });
-        connect(m_browser, &ui::AuthBrowserWidget::cancelled, this,
-            [this] { Q_EMIT failed(Error {ErrorCode::Cancelled, TrayAgent::tr("Sign-in was cancelled.")}); });
-        connect(m_browser, &ui::AuthBrowserWidget::failed, this, [this](const Error &error) { Q_EMIT failed(error); });
+        EmbeddedFrontend::relay(m_browser, this);
         connect(m_browser, &ui::AuthBrowserWidget::pageLoaded, this, [this] {
             if (pageShown)
                 pageShown();
@@ -111,13 +99,16 @@ private:
     QPointer<ui::AuthBrowserWidget> m_browser;
 };
 
-QString userOfSession()
+platform::DeviceKind deviceKind(policy::SensitiveDevice device)
 {
-    // The same account the session watcher reports; read here so the lock can
-    // go up before the watcher's first event.
-    const QString user = qEnvironmentVariable("USER");
-    return user.isEmpty() ? qEnvironmentVariable("USERNAME") : user;
+    return device == policy::SensitiveDevice::Camera ? platform::DeviceKind::Camera : platform::DeviceKind::Microphone;
 }
+
+policy::SensitiveDevice sensitiveDevice(platform::DeviceKind kind)
+{
+    return kind == platform::DeviceKind::Camera ? policy::SensitiveDevice::Camera : policy::SensitiveDevice::Microphone;
+}
+
 
 } // namespace
 
@@ -135,7 +126,8 @@ TrayAgent::TrayAgent(TrayAgentOptions options, QObject *parent)
     }
     if (m_options.screenshotFile.isEmpty())
         m_options.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
-    m_user = m_options.user.isEmpty() ? userOfSession() : m_options.user;
+    // The session watcher reports the same account, later; the lock may need it before.
+    m_user = m_options.user.isEmpty() ? platform::loginName() : m_options.user;
     m_sessionId = qEnvironmentVariable("XDG_SESSION_ID");
     m_stateFile = engineStateFile(m_options.stateDir);
     m_tick.setSingleShot(true);
@@ -285,13 +277,7 @@ void TrayAgent::applyPolicy(const policy::Policy &policy)
         m_context.reset();
 
     if (m_platformConnected) {
-        m_platform.idle->setThreshold(policy.triggers.idle ? std::chrono::milliseconds(*policy.triggers.idle) : 0ms);
-        m_platform.processes->setNames(policy.triggers.sensitiveApps);
-        m_platform.paths->setPaths(policy.triggers.sensitivePaths);
-        QList<platform::DeviceKind> kinds;
-        for (policy::SensitiveDevice d : policy.triggers.sensitiveDevices)
-            kinds << (d == policy::SensitiveDevice::Camera ? platform::DeviceKind::Camera : platform::DeviceKind::Microphone);
-        m_platform.devices->setKinds(kinds);
+        configureWatchers(policy.triggers);
         afterEngine();
     } else {
         connectPlatform();
@@ -310,7 +296,6 @@ void TrayAgent::connectPlatform()
     m_platform.idle = std::make_unique<platform::IdleMonitor>(ui::desktopIdleSource());
 #endif
     m_platformConnected = true;
-    const policy::Triggers &t = m_policy->triggers;
     platform::SessionWatcher *session = m_platform.session.get();
     connect(session, &platform::SessionWatcher::sessionStarted, this, [this](const QString &user) {
         if (m_options.user.isEmpty() && !user.isEmpty())
@@ -339,8 +324,7 @@ void TrayAgent::connectPlatform()
         [this](const QString &path, platform::TouchKind) { handle(m_engine->pathTouched(path)); });
     connect(m_platform.devices.get(), &platform::DeviceWatcher::deviceInUse, this,
         [this](platform::DeviceKind kind, qint64, const QString &) {
-            handle(m_engine->deviceInUse(
-                kind == platform::DeviceKind::Camera ? policy::SensitiveDevice::Camera : policy::SensitiveDevice::Microphone));
+            handle(m_engine->deviceInUse(sensitiveDevice(kind)));
         });
     const auto problem = [this](const QString &message) {
         audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
@@ -350,14 +334,19 @@ void TrayAgent::connectPlatform()
     connect(m_platform.paths.get(), &platform::PathWatcher::problem, this, problem);
     connect(m_platform.devices.get(), &platform::DeviceWatcher::problem, this, problem);
 
-    m_platform.idle->setThreshold(t.idle ? std::chrono::milliseconds(*t.idle) : 0ms);
-    m_platform.processes->setNames(t.sensitiveApps);
-    m_platform.paths->setPaths(t.sensitivePaths);
-    QList<platform::DeviceKind> kinds;
-    for (policy::SensitiveDevice d : t.sensitiveDevices)
-        kinds << (d == policy::SensitiveDevice::Camera ? platform::DeviceKind::Camera : platform::DeviceKind::Microphone);
-    m_platform.devices->setKinds(kinds);
+    configureWatchers(m_policy->triggers);
     session->start();
+}
+
+void TrayAgent::configureWatchers(const policy::Triggers &triggers)
+{
+    m_platform.idle->setThreshold(triggers.idle ? std::chrono::milliseconds(*triggers.idle) : 0ms);
+    m_platform.processes->setNames(triggers.sensitiveApps);
+    m_platform.paths->setPaths(triggers.sensitivePaths);
+    QList<platform::DeviceKind> kinds;
+    for (policy::SensitiveDevice d : triggers.sensitiveDevices)
+        kinds << deviceKind(d);
+    m_platform.devices->setKinds(kinds);
 }
 
 void TrayAgent::handle(const QList<policy::Decision> &decisions)
@@ -369,16 +358,13 @@ void TrayAgent::handle(const QList<policy::Decision> &decisions)
 
 void TrayAgent::handleOne(const policy::Decision &decision)
 {
-    // Every decision is audited as the engine describes it.
-    const QJsonObject record = policy::decisionToJson(decision);
-    QJsonObject extra = record;
+    // Every decision is audited as the engine describes it (user and reason have columns of their own).
+    QJsonObject extra = policy::decisionToJson(decision);
     extra.remove(QStringLiteral("user"));
     extra.remove(QStringLiteral("decision"));
     extra.remove(QStringLiteral("reason"));
-    const QString user = record.value(QLatin1String("user")).toString();
 
     if (const auto *require = std::get_if<policy::RequireReauth>(&decision)) {
-        m_acrValues = require->acrValues;
         if (m_lock->isLocked() && m_signInTried && m_lockUser.compare(require->user, Qt::CaseInsensitive) == 0) {
             // After a failed attempt the engine asks again (maybe with other
             // methods): the lock stays and the person chooses when to retry,
@@ -455,7 +441,6 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         report(text);
         m_lock->setStatus(text, false);
     }
-    Q_UNUSED(user);
 }
 
 void TrayAgent::afterEngine()
@@ -661,7 +646,6 @@ void TrayAgent::runFlow(AgentContext &context, const QString &user)
 
 void TrayAgent::flowSucceeded(const flow::FlowResult &result)
 {
-    const QString user = m_flowUser;
     endFlow();
     report(tr("%1 signed in; the ID token is valid").arg(result.user));
     if (!m_lock->unlock(result)) {
@@ -675,7 +659,6 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
     report(tr("unlocked for %1").arg(result.user));
     m_offline = false;
     m_soon = false;
-    Q_UNUSED(user);
     m_engine->networkState(policy::Network::Online);
     handle(m_engine->authSucceeded(m_lockUser.isEmpty() ? result.user : m_lockUser));
 }

@@ -85,6 +85,7 @@ private:
     void saveState();
     void scheduleTick();
     void connectPlatform();
+    void configureWatchers(const policy::Triggers &triggers);
 
     void showLock(const QString &user, const QString &reason, bool signInAllowed);
     ui::LockInfo lockInfo(const QString &user, const QString &reason, bool signInAllowed) const;
@@ -132,7 +133,6 @@ private:
     QString m_lockInfoReason; // what the lock screen says about why
     bool m_signInTried = false; // a sign-in started since this lock went up
     bool m_relockAtSessionStart = false; // a lock without policy or state waits for the session to become a re-authentication
-    QStringList m_acrValues; // the engine's alternate methods for the next attempt (not sent yet)
     bool m_offline = false;
     bool m_soon = false;
     QString m_problem; // a policy or platform problem for the tray

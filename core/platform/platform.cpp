@@ -1,7 +1,28 @@
 // Names of the platform layer's enums, as the policy and the audit log spell them.
 #include "platform.h"
 
+#if defined(Q_OS_UNIX)
+#include <pwd.h>
+#include <unistd.h>
+
+#include <vector>
+#endif
+
 namespace hotdesk::platform {
+
+QString loginName()
+{
+#if defined(Q_OS_UNIX)
+    std::vector<char> buffer(16384);
+    passwd entry {};
+    passwd *found = nullptr;
+    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name)
+        return QString::fromLocal8Bit(found->pw_name);
+    return qEnvironmentVariable("USER");
+#else
+    return qEnvironmentVariable("USERNAME");
+#endif
+}
 
 QString touchKindName(TouchKind kind)
 {

@@ -35,6 +35,9 @@ Q_ENUM_NS(TouchKind)
 enum class DeviceKind { Camera, Microphone };
 Q_ENUM_NS(DeviceKind)
 
+// The account this process runs as (the password database, else $USER; %USERNAME% on Windows).
+QString loginName();
+
 QString touchKindName(TouchKind kind); // "opened", "modified", …
 QString deviceKindName(DeviceKind kind); // "camera" | "microphone", as the policy spells them
 std::optional<DeviceKind> deviceKindFromName(const QString &name);

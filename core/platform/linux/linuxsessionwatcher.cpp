@@ -7,11 +7,6 @@
 #include <QDBusVariant>
 #include <QTimer>
 
-#include <pwd.h>
-#include <unistd.h>
-
-#include <vector>
-
 namespace hotdesk::platform {
 
 namespace {
@@ -31,16 +26,6 @@ const ScreenSaver kScreenSavers[] = {
         QStringLiteral("org.freedesktop.ScreenSaver")},
     {QStringLiteral("org.gnome.ScreenSaver"), QStringLiteral("/org/gnome/ScreenSaver"), QStringLiteral("org.gnome.ScreenSaver")},
 };
-
-QString loginName()
-{
-    std::vector<char> buffer(16384);
-    passwd entry {};
-    passwd *found = nullptr;
-    if (getpwuid_r(getuid(), &entry, buffer.data(), buffer.size(), &found) == 0 && found && found->pw_name)
-        return QString::fromLocal8Bit(found->pw_name);
-    return qEnvironmentVariable("USER");
-}
 
 } // namespace
 
