@@ -1,4 +1,6 @@
 // End to end: "hotdesk login" against "hotdesk-stubs all" over TLS on loopback, in print and system mode, and every way it must fail.
+#include "core/store/recoverycodestore.h"
+#include "core/store/secretstore.h"
 #include "flowfollower.h"
 #include "stubsprocess.h"
 
@@ -14,6 +16,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
+
+#include <optional>
 
 using namespace hotdesk::test;
 
@@ -58,6 +62,7 @@ private Q_SLOTS:
     void notEnrolled();
     void doctorAllGood();
     void doctorNamesEachProblem();
+    void recoveryCodesAfterASignIn();
 
 private:
     void startStubs(const QStringList &faults = {}, bool autoApprove = true, int approveDelayMs = 0);
@@ -72,6 +77,8 @@ private:
     };
     // Runs hotdesk login --browser print, follows the printed URL like a browser would.
     Run loginPrint(const QString &user, const QString &policy = {}, const QString &stateDir = {});
+    // Runs any hotdesk command that signs in with --browser print, following the URL.
+    Run runPrint(const QStringList &args, const QString &stateDir = {});
     QProcessEnvironment agentEnvironment() const;
 
     QTemporaryDir m_dir;
@@ -168,15 +175,20 @@ void TestLogin::cleanupTestCase()
 
 TestLogin::Run TestLogin::loginPrint(const QString &user, const QString &policy, const QString &stateDir)
 {
+    return runPrint({QStringLiteral("login"), QStringLiteral("--user"), user, QStringLiteral("--browser"), QStringLiteral("print"),
+                        QStringLiteral("--policy"), policy.isEmpty() ? m_policy : policy},
+        stateDir);
+}
+
+TestLogin::Run TestLogin::runPrint(const QStringList &args, const QString &stateDir)
+{
     Run run;
     QProcess agent;
     QProcessEnvironment env = agentEnvironment();
     if (!stateDir.isEmpty())
         env.insert(QStringLiteral("HOTDESK_STATE_DIR"), stateDir);
     agent.setProcessEnvironment(env);
-    agent.start(QStringLiteral(HOTDESK_BINARY),
-        {QStringLiteral("login"), QStringLiteral("--user"), user, QStringLiteral("--browser"), QStringLiteral("print"),
-            QStringLiteral("--policy"), policy.isEmpty() ? m_policy : policy});
+    agent.start(QStringLiteral(HOTDESK_BINARY), args);
     if (!agent.waitForStarted(10000))
         return run;
     // The first stdout line is "open: URL"; it may never come when an early step fails.
@@ -464,6 +476,55 @@ void TestLogin::doctorNamesEachProblem()
     QVERIFY2(lines[2].startsWith("enrollment: "), lines[2].constData());
     // The DAS that works is reported as such.
     QVERIFY(doctor.readAllStandardError().contains("ok       das "));
+}
+
+void TestLogin::recoveryCodesAfterASignIn()
+{
+    const QString user = QStringLiteral("dave");
+    QJsonObject policy = readJsonFile(m_policy);
+    const QString refusing = m_dir.filePath(QStringLiteral("policy-no-recovery.json"));
+    writeJsonFile(refusing, policy);
+    QJsonObject failure = policy.value(QLatin1String("failure")).toObject();
+    failure.insert(QStringLiteral("recovery_codes"), QJsonObject {{QStringLiteral("enabled"), true}, {QStringLiteral("count"), 5}});
+    policy.insert(QStringLiteral("failure"), failure);
+    const QString allowing = m_dir.filePath(QStringLiteral("policy-recovery.json"));
+    writeJsonFile(allowing, policy);
+
+    // Without the policy's consent there are no codes, and nobody is asked to sign in.
+    QProcess refused;
+    refused.setProcessEnvironment(agentEnvironment());
+    refused.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("recovery-codes"), QStringLiteral("--user"), user,
+                                                      QStringLiteral("--browser"), QStringLiteral("print"), QStringLiteral("--policy"), refusing});
+    QVERIFY(refused.waitForFinished(60000));
+    QCOMPARE(refused.exitCode(), 1);
+    QVERIFY(refused.readAllStandardOutput().isEmpty());
+    QVERIFY(refused.readAllStandardError().contains("does not allow recovery codes"));
+
+    // With it: a sign-in first, then five codes on stdout after the "open:" line.
+    const Run run = runPrint({QStringLiteral("recovery-codes"), QStringLiteral("--user"), user, QStringLiteral("--browser"),
+        QStringLiteral("print"), QStringLiteral("--policy"), allowing});
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.follow.reachedRedirect);
+    QList<QByteArray> lines = run.out.trimmed().split('\n');
+    QVERIFY(lines.takeFirst().startsWith("open: https://127.0.0.1:"));
+    QCOMPARE(lines.size(), 5);
+    static const QRegularExpression shape(QStringLiteral("^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"));
+    for (const QByteArray &line : std::as_const(lines))
+        QVERIFY2(shape.match(QString::fromLatin1(line)).hasMatch(), line.constData());
+    QVERIFY(run.err.contains("dave signed in"));
+
+    // They are dave's in the keychain: one is accepted once, and four remain.
+    hotdesk::store::KeychainSecretStore keychain;
+    hotdesk::OpenSslRandom random;
+    hotdesk::store::RecoveryCodeStore codes(keychain, random);
+    std::optional<hotdesk::Result<hotdesk::store::RecoveryCodeAccepted>> used;
+    codes.consume(user, QString::fromLatin1(lines.at(2)), [&](hotdesk::Result<hotdesk::store::RecoveryCodeAccepted> r) { used = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(used.has_value(), 30000);
+    QVERIFY2(*used, *used ? "" : qPrintable((*used).error().message));
+    QCOMPARE((*used)->remaining, 4);
+    bool deleted = false;
+    keychain.deleteSecret(hotdesk::store::RecoveryCodeStore::keyFor(user), [&](hotdesk::Status) { deleted = true; });
+    QTRY_VERIFY(deleted);
 }
 
 QTEST_GUILESS_MAIN(TestLogin)

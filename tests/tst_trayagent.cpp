@@ -2,7 +2,10 @@
 // "hotdesk-stubs all" over TLS, with real WebEngine under Xvfb and a real keyring.
 #include "app/agent/trayagent.h"
 #include "core/control/controlclient.h"
+#include "core/das/fingerprint.h"
 #include "core/policy/decisionengine.h"
+#include "core/store/recoverycodestore.h"
+#include "core/store/secretstore.h"
 #include "httpsclient.h"
 #include "stubsprocess.h"
 #include "ui/lockscreen.h"
@@ -14,6 +17,9 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -85,6 +91,8 @@ private Q_SLOTS:
     void offlineGraceWithinBoundsOnly();
     void agentKilledWhileLockedComesBackLocked();
     void secondAgentIsRefused();
+    void recoveryCodeUnlocksOnceAndTheAdminHears();
+    void oneTimeCodeRegistersAnUnrecognizedPc();
 
 private:
     QString policyWith(const std::function<void(QJsonObject &policy)> &edit);
@@ -558,6 +566,159 @@ void TestTrayAgent::secondAgentIsRefused()
     // Same control socket: one agent per session.
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("agent did not start")));
     QVERIFY(!startAgent(policy));
+}
+
+void TestTrayAgent::recoveryCodeUnlocksOnceAndTheAdminHears()
+{
+    m_stubs->start({}, -1);
+    // alice made two codes earlier (as "hotdesk recovery-codes" does after a sign-in); they are in the real keychain.
+    store::KeychainSecretStore keychain;
+    OpenSslRandom random;
+    store::RecoveryCodeStore codes(keychain, random);
+    std::optional<Result<QStringList>> made;
+    codes.generate(QStringLiteral("alice"), 2, [&](Result<QStringList> r) { made = r; });
+    QTRY_VERIFY_WITH_TIMEOUT(made.has_value(), 30000);
+    QVERIFY2(*made, *made ? "" : qPrintable((*made).error().message));
+    const QStringList plain = **made;
+
+    m_agent = startAgent(policyWith([](QJsonObject &p) {
+        p.insert(QStringLiteral("failure"),
+            QJsonObject {{QStringLiteral("max_attempts"), 3}, {QStringLiteral("window"), QStringLiteral("PT1H")},
+                {QStringLiteral("actions"), QJsonArray {QStringLiteral("lock"), QStringLiteral("notify_admin")}},
+                {QStringLiteral("recovery_codes"), QJsonObject {{QStringLiteral("enabled"), true}, {QStringLiteral("count"), 5}}}});
+    }), false);
+    QVERIFY(m_agent);
+    ui::LockScreen &lock = m_agent->lockScreen();
+    QTRY_VERIFY_WITH_TIMEOUT(lock.isLocked(), 10000);
+    ui::LockWindow *primary = lock.primaryWindow();
+    QVERIFY(primary->recoveryButton()->isVisible());
+    QVERIFY(primary->recoveryButton()->isEnabled());
+    QVERIFY(!primary->recoveryButton()->accessibleName().isEmpty());
+    QVERIFY(!primary->codeEdit()->isVisible());
+
+    // A wrong code: refused, counted as a failed attempt, and the lock stays.
+    primary->recoveryButton()->click();
+    QVERIFY(primary->codeEdit()->isVisible());
+    QTest::keyClicks(primary->codeEdit(), QStringLiteral("AAAA-AAAA"));
+    QTest::keyClick(primary->codeEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("recovery_code_refused:access_denied")) == 1, 30000);
+    QVERIFY(lock.isLocked());
+    QTRY_VERIFY(primary->recoveryButton()->isEnabled());
+    bool attemptsShown = false;
+    for (QLabel *label : primary->findChildren<QLabel *>())
+        attemptsShown = attemptsShown || (label->isVisible() && label->text() == u"Attempts left: 2");
+    QVERIFY(attemptsShown);
+
+    // One of alice's codes, typed loosely: the lock lifts.
+    primary->recoveryButton()->click();
+    QTest::keyClicks(primary->codeEdit(), plain.at(0).toLower().remove(u'-'));
+    primary->codeSubmitButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!lock.isLocked(), 30000);
+    const QStringList trail = auditTrail(m_audit);
+    QVERIFY2(trail.contains(QStringLiteral("reauth_succeeded:recovery_code")), qPrintable(trail.join(u',')));
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("admin_notified:recovery_code_used")) == 1, 30000);
+    QCOMPARE(askStatus().state, control::AgentState::Ok);
+
+    // Locked again: the used code does not work a second time; the other one does.
+    bool answered = false;
+    control::sendControlCommand(m_socket, QStringLiteral("reauth"), this, [&](Result<QJsonObject> a) {
+        answered = a.has_value() && a->value(QLatin1String("ok")).toBool();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(answered && lock.isLocked(), 10000);
+    primary = lock.primaryWindow();
+    QVERIFY(primary->recoveryButton()->isVisible());
+    QTRY_VERIFY(primary->recoveryButton()->isEnabled());
+    primary->recoveryButton()->click();
+    QVERIFY(primary->codeEdit()->isVisible());
+    QTest::keyClicks(primary->codeEdit(), plain.at(0));
+    QTest::keyClick(primary->codeEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("recovery_code_refused:access_denied")) == 2, 30000);
+    QVERIFY(lock.isLocked());
+    QTRY_VERIFY(primary->recoveryButton()->isEnabled());
+    primary->recoveryButton()->click();
+    QTest::keyClicks(primary->codeEdit(), plain.at(1));
+    QTest::keyClick(primary->codeEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(!lock.isLocked(), 30000);
+    QCOMPARE(countOf(auditTrail(m_audit), QStringLiteral("reauth_succeeded:recovery_code")), 2);
+
+    // The administrator's feed at the DAS has each use of a recovery code.
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("admin_notified:recovery_code_used")) == 2, 30000);
+    HttpsClient client(m_stubs->caFile());
+    const QJsonObject endpoints = readJsonFile(QDir(m_stubs->dataDir()).filePath(QStringLiteral("endpoints.json")));
+    const QUrl das(endpoints.value(QLatin1String("das")).toString());
+    const HttpResult feed = client.send(das.resolved(QUrl(QStringLiteral("/v1/admin/events"))), "GET", {}, {},
+        {{"Authorization", "Bearer " + m_adminToken}});
+    QCOMPARE(feed.status, 200);
+    int used = 0;
+    for (const QJsonValue &e : QJsonDocument::fromJson(feed.body).object().value(QLatin1String("events")).toArray())
+        used += e.toObject().value(QLatin1String("type")).toString() == u"recovery_code_used" ? 1 : 0;
+    QVERIFY2(used >= 2, feed.body.constData());
+    bool deleted = false;
+    keychain.deleteSecret(store::RecoveryCodeStore::keyFor(QStringLiteral("alice")), [&](Status) { deleted = true; });
+    QTRY_VERIFY(deleted);
+}
+
+void TestTrayAgent::oneTimeCodeRegistersAnUnrecognizedPc()
+{
+    m_stubs->start({}, 0);
+    // The DAS knows this PC by another machine's fingerprint (as after a re-install
+    // on new hardware): every component differs, beyond the drift threshold.
+    das::Fingerprint other;
+    other.machineId = QStringLiteral("0b7c5a0e-8c1f-4d8e-9f61-2a3b4c5d6e7f");
+    other.osName = QStringLiteral("Other OS");
+    other.osVersion = QStringLiteral("99");
+    other.browserEngine = QStringLiteral("OtherEngine");
+    other.browserVersion = QStringLiteral("1.0");
+    other.agentVersion = QStringLiteral("0.0.1");
+    other.screens.append(das::ScreenMode {640, 480, 100});
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("das-edit"));
+        db.setDatabaseName(QDir(m_stubs->dataDir()).filePath(QStringLiteral("stubs.db")));
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+        QVERIFY(db.open());
+        QSqlQuery update(db);
+        QVERIFY(update.prepare(QStringLiteral("UPDATE das_devices SET fingerprint = ?")));
+        update.addBindValue(QString::fromUtf8(QJsonDocument(other.toJson()).toJson(QJsonDocument::Compact)));
+        QVERIFY(update.exec());
+        QVERIFY(update.numRowsAffected() >= 1);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("das-edit"));
+
+    m_agent = startAgent(policyWith([](QJsonObject &p) {
+        p.insert(QStringLiteral("device"), QJsonObject {{QStringLiteral("unrecognized"), QStringLiteral("code")}});
+    }));
+    QVERIFY(m_agent);
+    ui::LockScreen &lock = m_agent->lockScreen();
+    QTRY_VERIFY_WITH_TIMEOUT(lock.isLocked(), 10000);
+    ui::LockWindow *primary = lock.primaryWindow();
+    // The DAS sent alice a code (the stub's outbox stands for her mailbox); the lock screen asks for it.
+    QTRY_VERIFY_WITH_TIMEOUT(primary->codeEdit()->isVisible(), 60000);
+    QVERIFY2(primary->codePrompt()->text().contains(QLatin1String("8-character")), qPrintable(primary->codePrompt()->text()));
+    QVERIFY(!primary->codeEdit()->accessibleName().isEmpty());
+    QVERIFY(primary->cancelButton()->isEnabled());
+    QDir outbox(QDir(m_stubs->dataDir()).filePath(QStringLiteral("outbox")));
+    QTRY_VERIFY_WITH_TIMEOUT(!outbox.entryList(QDir::Files).isEmpty(), 10000);
+    const QStringList mails = outbox.entryList(QDir::Files, QDir::Time);
+    QFile mail(outbox.filePath(mails.value(0)));
+    QVERIFY(mail.open(QIODevice::ReadOnly));
+    static const QRegularExpression codeLine(QStringLiteral("^Code: ([0-9]+)$"), QRegularExpression::MultilineOption);
+    const QString code = codeLine.match(QString::fromUtf8(mail.readAll())).captured(1);
+    QVERIFY(!code.isEmpty());
+
+    // A mistyped code is asked for again; the right one registers the PC and the sign-in goes on.
+    QString wrong = code;
+    wrong[0] = wrong[0] == u'1' ? u'2' : u'1';
+    QTest::keyClicks(primary->codeEdit(), wrong);
+    QTest::keyClick(primary->codeEdit(), Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(!primary->codeEdit()->isVisible(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(primary->codeEdit()->isVisible(), 30000);
+    QVERIFY(lock.isLocked());
+    QTest::keyClicks(primary->codeEdit(), code);
+    primary->codeSubmitButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(!lock.isLocked(), 60000);
+    const QStringList trail = auditTrail(m_audit);
+    QVERIFY2(trail.contains(QStringLiteral("reauth_succeeded:id_token_valid")), qPrintable(trail.join(u',')));
 }
 
 int main(int argc, char **argv)

@@ -253,6 +253,56 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <source>Offline unlock is not possible (%1).</source>
             <translation>Offline-Entsperren ist nicht möglich (%1).</translation>
         </message>
+        <message>
+            <source>Checking the code…</source>
+            <translation>Der Code wird geprüft…</translation>
+        </message>
+        <message numerus="yes">
+            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
+            <translation>
+                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuch):</numerusform>
+                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuche):</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
+            <translation>Dieser PC wird nicht erkannt. Ihnen wurde ein Einmalcode per E-Mail geschickt; geben Sie ihn unten ein.</translation>
+        </message>
+        <message>
+            <source>Checking the recovery code…</source>
+            <translation>Der Wiederherstellungscode wird geprüft…</translation>
+        </message>
+        <message>
+            <source>checking a recovery code for %1</source>
+            <translation>prüfe einen Wiederherstellungscode für %1</translation>
+        </message>
+        <message>
+            <source>That recovery code is not right, or it was used before. Check it and try again.</source>
+            <translation>Dieser Wiederherstellungscode ist falsch oder wurde schon benutzt. Prüfen Sie ihn und versuchen Sie es erneut.</translation>
+        </message>
+        <message>
+            <source>%1 has no recovery codes on this PC. Sign in with the phone, or ask the help desk.</source>
+            <translation>%1 hat auf diesem PC keine Wiederherstellungscodes. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
+        <message>
+            <source>The recovery code could not be checked: %1</source>
+            <translation>Der Wiederherstellungscode konnte nicht geprüft werden: %1</translation>
+        </message>
+        <message>
+            <source>That recovery code is not for %1.</source>
+            <translation>Dieser Wiederherstellungscode gehört nicht zu %1.</translation>
+        </message>
+        <message numerus="yes">
+            <source>unlocked for %1 with a recovery code (%n code(s) left)</source>
+            <translation>
+                <numerusform>für %1 mit einem Wiederherstellungscode entsperrt (noch %n Code)</numerusform>
+                <numerusform>für %1 mit einem Wiederherstellungscode entsperrt (noch %n Codes)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>waiting for the one-time code sent to %1</source>
+            <translation>warte auf den Einmalcode, der an %1 geschickt wurde</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -576,6 +626,26 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
         <message>
             <source>Unlock without the sign-in service, as the offline policy allows</source>
             <translation>Ohne Anmeldedienst entsperren, wie es die Offline-Richtlinie erlaubt</translation>
+        </message>
+        <message>
+            <source>Type one of your recovery codes (it looks like 7K3M-Q9TD):</source>
+            <translation>Geben Sie einen Ihrer Wiederherstellungscodes ein (er sieht aus wie 7K3M-Q9TD):</translation>
+        </message>
+        <message>
+            <source>Use a &amp;recovery code</source>
+            <translation>Wieder&amp;herstellungscode verwenden</translation>
+        </message>
+        <message>
+            <source>Unlock with one of your one-time recovery codes, for example when your phone is lost</source>
+            <translation>Mit einem Ihrer einmaligen Wiederherstellungscodes entsperren, zum Beispiel wenn Ihr Telefon verloren ist</translation>
+        </message>
+        <message>
+            <source>Sub&amp;mit</source>
+            <translation>Ab&amp;senden</translation>
+        </message>
+        <message>
+            <source>Submit the code</source>
+            <translation>Den Code absenden</translation>
         </message>
     </context>
     <context>

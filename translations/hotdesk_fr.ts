@@ -253,6 +253,56 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <source>Offline unlock is not possible (%1).</source>
             <translation>Déverrouillage hors ligne impossible (%1).</translation>
         </message>
+        <message>
+            <source>Checking the code…</source>
+            <translation>Vérification du code…</translation>
+        </message>
+        <message numerus="yes">
+            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
+            <translation>
+                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essai restant) :</numerusform>
+                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essais restants) :</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
+            <translation>Ce PC n’est pas reconnu. Un code à usage unique vous a été envoyé par e-mail ; saisissez-le ci-dessous.</translation>
+        </message>
+        <message>
+            <source>Checking the recovery code…</source>
+            <translation>Vérification du code de secours…</translation>
+        </message>
+        <message>
+            <source>checking a recovery code for %1</source>
+            <translation>vérification d’un code de secours pour %1</translation>
+        </message>
+        <message>
+            <source>That recovery code is not right, or it was used before. Check it and try again.</source>
+            <translation>Ce code de secours est incorrect ou a déjà été utilisé. Vérifiez-le et réessayez.</translation>
+        </message>
+        <message>
+            <source>%1 has no recovery codes on this PC. Sign in with the phone, or ask the help desk.</source>
+            <translation>%1 n’a pas de codes de secours sur ce PC. Connectez-vous avec le téléphone ou contactez le support.</translation>
+        </message>
+        <message>
+            <source>The recovery code could not be checked: %1</source>
+            <translation>Le code de secours n’a pas pu être vérifié : %1</translation>
+        </message>
+        <message>
+            <source>That recovery code is not for %1.</source>
+            <translation>Ce code de secours n’appartient pas à %1.</translation>
+        </message>
+        <message numerus="yes">
+            <source>unlocked for %1 with a recovery code (%n code(s) left)</source>
+            <translation>
+                <numerusform>déverrouillé pour %1 avec un code de secours (%n code restant)</numerusform>
+                <numerusform>déverrouillé pour %1 avec un code de secours (%n codes restants)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>waiting for the one-time code sent to %1</source>
+            <translation>attente du code à usage unique envoyé à %1</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -576,6 +626,26 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
         <message>
             <source>Unlock without the sign-in service, as the offline policy allows</source>
             <translation>Déverrouiller sans le service d’authentification, comme la stratégie hors ligne le permet</translation>
+        </message>
+        <message>
+            <source>Type one of your recovery codes (it looks like 7K3M-Q9TD):</source>
+            <translation>Saisissez l’un de vos codes de secours (il ressemble à 7K3M-Q9TD) :</translation>
+        </message>
+        <message>
+            <source>Use a &amp;recovery code</source>
+            <translation>Utiliser un code de secou&amp;rs</translation>
+        </message>
+        <message>
+            <source>Unlock with one of your one-time recovery codes, for example when your phone is lost</source>
+            <translation>Déverrouiller avec l’un de vos codes de secours à usage unique, par exemple si votre téléphone est perdu</translation>
+        </message>
+        <message>
+            <source>Sub&amp;mit</source>
+            <translation>&amp;Valider</translation>
+        </message>
+        <message>
+            <source>Submit the code</source>
+            <translation>Valider le code</translation>
         </message>
     </context>
     <context>

@@ -62,10 +62,12 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     m_cancel = new QPushButton(this);
     m_switchUser = new QPushButton(this);
     m_offline = new QPushButton(this);
+    m_recovery = new QPushButton(this);
     m_signIn->setDefault(true);
     buttons->addWidget(m_signIn);
     buttons->addWidget(m_cancel);
     buttons->addWidget(m_offline);
+    buttons->addWidget(m_recovery);
     buttons->addStretch(1);
     buttons->addWidget(m_switchUser);
     layout->addLayout(buttons);
@@ -79,6 +81,23 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     switchLayout->addWidget(m_switchGo);
     m_switchRow->hide();
     layout->addWidget(m_switchRow);
+
+    m_codeRow = new QWidget(this);
+    auto *codeLayout = new QHBoxLayout(m_codeRow);
+    codeLayout->setContentsMargins(0, 0, 0, 0);
+    m_codePrompt = new QLabel(m_codeRow);
+    m_codePrompt->setWordWrap(true);
+    m_codeEdit = new QLineEdit(m_codeRow);
+    m_codeEdit->setMaxLength(32);
+    // Nothing typed here should be remembered or predicted.
+    m_codeEdit->setInputMethodHints(Qt::ImhSensitiveData | Qt::ImhNoPredictiveText | Qt::ImhNoAutoUppercase);
+    m_codePrompt->setBuddy(m_codeEdit);
+    m_codeGo = new QPushButton(m_codeRow);
+    codeLayout->addWidget(m_codePrompt, 2);
+    codeLayout->addWidget(m_codeEdit, 1);
+    codeLayout->addWidget(m_codeGo);
+    m_codeRow->hide();
+    layout->addWidget(m_codeRow);
     layout->addWidget(m_help);
 
     // Only the primary window signs in; the others point to it.
@@ -87,6 +106,7 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
         w->setVisible(m_primary);
     m_cancel->setEnabled(false);
     m_offline->hide();
+    m_recovery->hide();
 
     connect(m_offline, &QPushButton::clicked, this, &LockWindow::offlineUnlockRequested);
     connect(m_signIn, &QPushButton::clicked, this, &LockWindow::signInRequested);
@@ -101,6 +121,23 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     };
     connect(m_switchGo, &QPushButton::clicked, this, submitSwitch);
     connect(m_switchEdit, &QLineEdit::returnPressed, this, submitSwitch);
+    connect(m_recovery, &QPushButton::clicked, this, [this] {
+        if (m_codeRow->isVisible() && m_codeKind == CodeKind::RecoveryCode)
+            hideCode();
+        else
+            askForCode(CodeKind::RecoveryCode, tr("Type one of your recovery codes (it looks like 7K3M-Q9TD):"));
+    });
+    auto submitCode = [this] {
+        const QString code = m_codeEdit->text().trimmed();
+        if (code.isEmpty())
+            return;
+        m_codeEdit->clear();
+        const CodeKind kind = m_codeKind;
+        hideCode();
+        Q_EMIT codeEntered(kind, code);
+    };
+    connect(m_codeGo, &QPushButton::clicked, this, submitCode);
+    connect(m_codeEdit, &QLineEdit::returnPressed, this, submitCode);
 
     retranslate();
     if (m_screen)
@@ -121,6 +158,10 @@ void LockWindow::retranslate()
     m_switchGo->setText(tr("Co&ntinue"));
     m_switchGo->setAccessibleName(tr("Continue as this user"));
     m_progress->setAccessibleName(tr("Sign-in in progress"));
+    m_recovery->setText(tr("Use a &recovery code"));
+    m_recovery->setAccessibleName(tr("Unlock with one of your one-time recovery codes, for example when your phone is lost"));
+    m_codeGo->setText(tr("Sub&mit"));
+    m_codeGo->setAccessibleName(tr("Submit the code"));
     m_pageArea->setAccessibleName(tr("Sign-in page"));
     setInfo(m_info);
 }
@@ -150,6 +191,8 @@ void LockWindow::setInfo(const LockInfo &info)
     if (m_primary) {
         m_signIn->setEnabled(info.signInAllowed && m_progress->isHidden());
         m_offline->setVisible(info.offerOffline);
+        m_recovery->setVisible(info.offerRecoveryCode);
+        m_recovery->setEnabled(info.signInAllowed && !m_busy);
     }
 }
 
@@ -158,10 +201,36 @@ void LockWindow::setStatus(const QString &text, bool busy)
     m_status->setText(text);
     m_status->setAccessibleName(text);
     m_progress->setVisible(busy);
+    m_busy = busy;
     if (m_primary) {
         m_signIn->setEnabled(!busy && m_info.signInAllowed);
         m_cancel->setEnabled(busy);
+        m_recovery->setEnabled(!busy && m_info.signInAllowed);
     }
+}
+
+void LockWindow::askForCode(CodeKind kind, const QString &prompt)
+{
+    if (!m_primary)
+        return;
+    m_codeKind = kind;
+    m_codePrompt->setText(prompt);
+    m_codeEdit->setAccessibleName(prompt);
+    m_codeEdit->clear();
+    showSwitchUser(false);
+    m_codeRow->show();
+    m_codeEdit->setFocus();
+}
+
+void LockWindow::hideCode()
+{
+    m_codeRow->hide();
+    m_codeEdit->clear();
+}
+
+bool LockWindow::isAskingForCode() const
+{
+    return m_codeRow->isVisibleTo(const_cast<LockWindow *>(this));
 }
 
 void LockWindow::setBrowser(AuthBrowserWidget *browser)
@@ -248,6 +317,13 @@ void LockScreen::addScreen(QScreen *screen)
     connect(window, &LockWindow::cancelRequested, this, &LockScreen::cancelRequested);
     connect(window, &LockWindow::switchUserRequested, this, &LockScreen::switchUserRequested);
     connect(window, &LockWindow::offlineUnlockRequested, this, [this] { Q_EMIT offlineUnlockRequested(m_info.user); });
+    connect(window, &LockWindow::codeEntered, this, [this](CodeKind kind, const QString &code) {
+        m_codeKind.reset();
+        if (kind == CodeKind::OneTimeCode)
+            Q_EMIT oneTimeCodeEntered(code);
+        else
+            Q_EMIT recoveryCodeEntered(m_info.user, code);
+    });
     if (primary && m_browser)
         window->setBrowser(m_browser);
     m_windows.append(window);
@@ -258,6 +334,8 @@ void LockScreen::addScreen(QScreen *screen)
         window->raise();
         window->activateWindow();
         window->signInButton()->setFocus();
+        if (m_codeKind)
+            window->askForCode(*m_codeKind, m_codePrompt);
     }
 }
 
@@ -361,8 +439,40 @@ bool LockScreen::unlockOffline(const policy::OfflineGranted &grant)
     return true;
 }
 
+bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof)
+{
+    if (!m_locked)
+        return true;
+    if (proof.user.isEmpty() || proof.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+        return false;
+    lift(proof.user);
+    return true;
+}
+
+void LockScreen::askForCode(CodeKind kind, const QString &prompt)
+{
+    m_codeKind = kind;
+    m_codePrompt = prompt;
+    if (LockWindow *primary = primaryWindow())
+        primary->askForCode(kind, prompt);
+}
+
+void LockScreen::hideCode(std::optional<CodeKind> only)
+{
+    LockWindow *primary = primaryWindow();
+    if (only && primary && primary->isAskingForCode() && primary->codeKind() != *only)
+        return;
+    m_codeKind.reset();
+    if (primary)
+        primary->hideCode();
+}
+
 void LockScreen::lift(const QString &user)
 {
+    // The next lock starts quiet: nothing of this one's progress carries over.
+    m_codeKind.reset();
+    m_status.clear();
+    m_busy = false;
     m_locked = false;
     if (LockWindow *primary = primaryWindow())
         primary->setBrowser(nullptr);

@@ -4,11 +4,14 @@
 #include "authbrowser.h"
 #include "core/flow/reauthflow.h"
 #include "core/policy/decisionengine.h"
+#include "core/store/recoverycodestore.h"
 
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QWidget>
+
+#include <optional>
 
 class QLabel;
 class QLineEdit;
@@ -30,6 +33,14 @@ struct LockInfo {
     // The servers cannot be reached and the policy has an offline grace: offer
     // "Unlock offline" (the decision engine still decides whether it may).
     bool offerOffline = false;
+    // The policy allows recovery codes: offer "Use a recovery code" (for a lost phone).
+    bool offerRecoveryCode = false;
+};
+
+// What the code field of the lock screen is asking for.
+enum class CodeKind {
+    OneTimeCode,  // flow 4: the code the DAS sent out of band to register this PC
+    RecoveryCode, // one of the user's one-time recovery codes
 };
 
 // One screen's window. The primary one holds the sign-in; the others say where it is.
@@ -45,6 +56,11 @@ public:
     void setBrowser(AuthBrowserWidget *browser); // takes it into the page area (primary only)
     AuthBrowserWidget *browser() const { return m_browser; }
     void showSwitchUser(bool show);
+    // Shows the code field with this prompt and puts the focus in it; hideCode() takes it away.
+    void askForCode(CodeKind kind, const QString &prompt);
+    void hideCode();
+    bool isAskingForCode() const;
+    CodeKind codeKind() const { return m_codeKind; }
     void allowClose() { m_closable = true; }
 
     QPushButton *signInButton() const { return m_signIn; }
@@ -52,6 +68,10 @@ public:
     QPushButton *switchUserButton() const { return m_switchUser; }
     QPushButton *offlineButton() const { return m_offline; }
     QLineEdit *switchUserEdit() const { return m_switchEdit; }
+    QPushButton *recoveryButton() const { return m_recovery; }
+    QLineEdit *codeEdit() const { return m_codeEdit; }
+    QPushButton *codeSubmitButton() const { return m_codeGo; }
+    QLabel *codePrompt() const { return m_codePrompt; }
     QLabel *headline() const { return m_headline; }
     QLabel *detail() const { return m_detail; }
 
@@ -60,6 +80,7 @@ Q_SIGNALS:
     void cancelRequested();
     void switchUserRequested(const QString &user);
     void offlineUnlockRequested();
+    void codeEntered(hotdesk::ui::CodeKind kind, const QString &code);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -86,6 +107,13 @@ private:
     QWidget *m_switchRow = nullptr;
     QLineEdit *m_switchEdit = nullptr;
     QPushButton *m_switchGo = nullptr;
+    QPushButton *m_recovery = nullptr;
+    QWidget *m_codeRow = nullptr;
+    QLabel *m_codePrompt = nullptr;
+    QLineEdit *m_codeEdit = nullptr;
+    QPushButton *m_codeGo = nullptr;
+    CodeKind m_codeKind = CodeKind::OneTimeCode;
+    bool m_busy = false;
     QStackedWidget *m_pageArea = nullptr;
     QPointer<AuthBrowserWidget> m_browser;
 };
@@ -112,6 +140,13 @@ public:
     // The failure policy's offline grace, granted by the decision engine for
     // the user the lock is for: the one other way the lock lifts.
     bool unlockOffline(const policy::OfflineGranted &grant);
+    // A recovery code of the user the lock is for was accepted and used up.
+    bool unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof);
+    // The code field on the primary screen (a one-time code the flow waits
+    // for, or a recovery code); it moves with the sign-in if screens change.
+    void askForCode(CodeKind kind, const QString &prompt);
+    // Hides the code field; with `only`, just when it asks for that kind.
+    void hideCode(std::optional<CodeKind> only = std::nullopt);
 
     const QList<LockWindow *> &windows() const { return m_windows; }
     LockWindow *primaryWindow() const;
@@ -121,6 +156,8 @@ Q_SIGNALS:
     void cancelRequested();
     void switchUserRequested(const QString &user);
     void offlineUnlockRequested(const QString &user);
+    void oneTimeCodeEntered(const QString &code);
+    void recoveryCodeEntered(const QString &user, const QString &code);
     void unlocked(const QString &user);
 
 private:
@@ -135,6 +172,8 @@ private:
     bool m_busy = false;
     QList<LockWindow *> m_windows;
     QPointer<AuthBrowserWidget> m_browser;
+    std::optional<CodeKind> m_codeKind;
+    QString m_codePrompt;
 };
 
 } // namespace hotdesk::ui

@@ -5,6 +5,10 @@
 #include "cli.h"
 #include "flowrunner.h"
 
+#include "core/platform/platform.h"
+#include "core/policy/policy.h"
+#include "core/store/recoverycodestore.h"
+
 #include <QCommandLineParser>
 #include <QJsonDocument>
 
@@ -75,6 +79,84 @@ int runLogin(const QStringList &args)
             }
             printOut(QJsonDocument(result->idToken.claims).toJson(QJsonDocument::Indented));
             done(ExitOk);
+        });
+    });
+}
+
+int runRecoveryCodes(const QStringList &args)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral(
+        "Makes a new set of one-time recovery codes for a user of this PC, after the user\n"
+        "has signed in with the phone. A recovery code unlocks the lock screen once, for\n"
+        "when the phone is lost; the policy must allow them (failure.recovery_codes).\n"
+        "The codes are printed once on standard output, one per line; only their\n"
+        "Argon2id hashes are kept, in the OS keychain. A new set replaces the old one."));
+    parser.addHelpOption();
+    const QCommandLineOption user(QStringLiteral("user"),
+        QStringLiteral("The user, as the lock screen names them (default: the account running this command)."),
+        QStringLiteral("U"));
+    const QCommandLineOption browser(QStringLiteral("browser"),
+        QStringLiteral("How the user signs in first: embedded (the default), system or print."), QStringLiteral("MODE"),
+        QStringLiteral("embedded"));
+    CommonOptions common;
+    parser.addOptions({user, browser});
+    common.addTo(parser);
+
+    const QString command = QStringLiteral("recovery-codes");
+    if (!parser.parse(QStringList{QStringLiteral("hotdesk recovery-codes")} + args))
+        return usageError(parser.errorText(), command);
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(parser.helpText().toUtf8());
+        return ExitOk;
+    }
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().constFirst()), command);
+    auto mode = browserMode(parser.value(browser));
+    if (!mode)
+        return usageError(mode.error().message, command);
+    const QString who = parser.isSet(user) ? parser.value(user).trimmed() : platform::loginName();
+    if (who.isEmpty())
+        return usageError(QStringLiteral("--user is required (the account name is not known)"), command);
+
+    const QString policyFile = common.policyFile(parser);
+    auto rules = policy::loadPolicy(policyFile);
+    if (!rules)
+        return reject(rules.error());
+    if (!rules->failure.recoveryCodes.enabled)
+        return reject(Error{ErrorCode::PolicyInvalid,
+            QStringLiteral("the policy %1 does not allow recovery codes (failure.recovery_codes.enabled)").arg(policyFile)});
+    auto context = AgentContext::create(policyFile, common.stateDirectory(parser));
+    if (!context)
+        return reject(context.error());
+    AgentContext &ctx = **context;
+    auto frontend = makeFrontend(*mode, ctx);
+    if (!frontend)
+        return reject(frontend.error());
+
+    flow::FlowOptions options;
+    options.user = who;
+    options.recognition = flow::Recognition::None;
+    const int count = rules->failure.recoveryCodes.count;
+    store::RecoveryCodeStore codes(ctx.secrets(), ctx.random());
+    return runUntilDone([&](std::function<void(int)> done) {
+        // Proving who one is comes first: the codes are as good as the phone.
+        runSignIn(ctx, **frontend, options, [&, done](Result<flow::FlowResult> result) {
+            if (!result) {
+                done(reject(result.error()));
+                return;
+            }
+            printErr(QStringLiteral("%1 signed in; making %2 recovery codes…").arg(result->user).arg(count));
+            codes.generate(who, count, [who, done](Result<QStringList> made) {
+                if (!made) {
+                    done(reject(made.error()));
+                    return;
+                }
+                printErr(QStringLiteral("Recovery codes for %1. Each unlocks this PC's lock screen once. Keep them "
+                                        "somewhere safe, away from the phone; they are not shown again.").arg(who));
+                printOut((made->join(QLatin1Char('\n')) + QLatin1Char('\n')).toUtf8());
+                done(ExitOk);
+            });
         });
     });
 }

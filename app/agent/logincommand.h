@@ -8,4 +8,8 @@ namespace hotdesk::cli {
 // args: the arguments after "login"; returns the exit code.
 int runLogin(const QStringList &args);
 
+// "hotdesk recovery-codes [--user U]": after a sign-in with the phone, a new
+// set of one-time recovery codes for U, printed once, hashed in the keychain.
+int runRecoveryCodes(const QStringList &args);
+
 } // namespace hotdesk::cli

@@ -36,6 +36,8 @@ const char kUsage[] =
     "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL')\n"
     "  login --user U [--browser embedded|system|print] [--policy FILE]\n"
     "                   re-authenticate U (exit 0 and the validated claims)\n"
+    "  recovery-codes [--user U] [--browser embedded|system|print] [--policy FILE]\n"
+    "                   after a sign-in, print a new set of one-time recovery codes for U\n"
     "  open URL [--user U] [--browser embedded|system|print] [--admin-token TOKEN|-]\n"
     "           [--policy FILE]\n"
     "                   fetch a resource of the enterprise gateway, signing in (and enrolling\n"
@@ -74,12 +76,13 @@ bool wantsGui(int argc, char *argv[])
     if (command.isEmpty() || (command.startsWith(QLatin1String("--")) && command != QLatin1String("--help")
                                  && command != QLatin1String("--version")))
         return display;
-    if (command != QLatin1String("login") && command != QLatin1String("open"))
+    if (command != QLatin1String("login") && command != QLatin1String("open") && command != QLatin1String("recovery-codes"))
         return false;
     // "open" of a public URL signs nobody in, so without a display it stays a
     // console application and the embedded browser, if it comes to that, says
     // that it needs one.
-    if (command == QLatin1String("login") && hotdesk::cli::browserNeedsGui(args.mid(1)))
+    if ((command == QLatin1String("login") || command == QLatin1String("recovery-codes"))
+        && hotdesk::cli::browserNeedsGui(args.mid(1)))
         return true;
     return display;
 }
@@ -136,6 +139,8 @@ int main(int argc, char *argv[])
         return runLogin(args.mid(1));
     if (group == QLatin1String("open"))
         return runOpen(args.mid(1));
+    if (group == QLatin1String("recovery-codes"))
+        return runRecoveryCodes(args.mid(1));
     if (group == QLatin1String("doctor"))
         return runDoctor(args.mid(1));
     if (group == QLatin1String("status"))

@@ -8,6 +8,8 @@
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
 #include "core/store/auditlog.h"
+#include "core/store/recoverycodestore.h"
+#include "core/store/secretstore.h"
 #include "devicefingerprint.h"
 #include "embeddedfrontend.h"
 #include "ui/authbrowser.h"
@@ -189,6 +191,13 @@ Status TrayAgent::start()
     connect(m_lock, &ui::LockScreen::cancelRequested, this, [this] {
         if (m_flow)
             m_flow->cancel();
+    });
+    connect(m_lock, &ui::LockScreen::recoveryCodeEntered, this, &TrayAgent::checkRecoveryCode);
+    connect(m_lock, &ui::LockScreen::oneTimeCodeEntered, this, [this](const QString &code) {
+        if (!m_flow)
+            return;
+        m_lock->setStatus(tr("Checking the code…"), true);
+        m_flow->provideOneTimeCode(code);
     });
     connect(m_lock, &ui::LockScreen::switchUserRequested, this, [this](const QString &user) {
         if (m_flow)
@@ -493,6 +502,7 @@ ui::LockInfo TrayAgent::lockInfo(const QString &user, const QString &reason, boo
     info.helpText = m_policy ? m_policy->failure.helpText : QString();
     info.signInAllowed = signInAllowed && m_engine;
     info.offerOffline = m_offline && m_engine && m_engine->rules().failure.offlineGrace.has_value();
+    info.offerRecoveryCode = m_engine && m_policy && m_policy->failure.recoveryCodes.enabled;
     return info;
 }
 
@@ -627,19 +637,25 @@ void TrayAgent::runFlow(AgentContext &context, const QString &user)
         m_lock->setStatus(text, true);
         report(text);
     });
-    connect(reauth, &flow::ReauthFlow::oneTimeCodeNeeded, this, [this](int, qint64, int) {
-        // Typing a code into the lock screen is not offered yet: the flow gives up
-        // and the failure says what to do.
-        if (m_flow)
-            m_flow->cancel();
+    connect(reauth, &flow::ReauthFlow::oneTimeCodeNeeded, this, [this](int digits, qint64 expiresAt, int attemptsLeft) {
+        const QString until = QLocale().toString(QDateTime::fromSecsSinceEpoch(expiresAt).time(), QLocale::ShortFormat);
+        m_lock->askForCode(ui::CodeKind::OneTimeCode,
+            tr("Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):", nullptr, attemptsLeft)
+                .arg(digits)
+                .arg(until));
+        // Busy, so that Cancel stays available while the person looks for the code.
+        m_lock->setStatus(tr("This PC is not recognized. A one-time code was sent to you by e-mail; type it below."), true);
+        report(tr("waiting for the one-time code sent to %1").arg(m_flowUser));
     });
     connect(reauth, &flow::ReauthFlow::succeeded, this, &TrayAgent::flowSucceeded);
     connect(reauth, &flow::ReauthFlow::failed, this, [this, user](const Error &error) { flowFailed(user, error); });
     flow::FlowOptions options;
     options.user = user;
-    options.recognition = m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval
-        ? flow::Recognition::Approval
-        : flow::Recognition::None;
+    options.recognition = flow::Recognition::None;
+    if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval)
+        options.recognition = flow::Recognition::Approval;
+    else if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Code)
+        options.recognition = flow::Recognition::OneTimeCode;
     report(tr("signing in %1").arg(user));
     reauth->start(options);
 }
@@ -690,6 +706,7 @@ void TrayAgent::flowFailed(const QString &user, const Error &error)
 
 void TrayAgent::endFlow()
 {
+    m_lock->hideCode(ui::CodeKind::OneTimeCode);
     if (m_flow) {
         m_flow->disconnect(this);
         m_flow->deleteLater();
@@ -703,6 +720,58 @@ void TrayAgent::endFlow()
         m_contextStale = false;
         m_context.reset();
     }
+}
+
+void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
+{
+    if (!m_engine || !m_lock->isLocked() || m_flow || m_starting || m_checkingCode)
+        return;
+    if (!m_policy || !m_policy->failure.recoveryCodes.enabled)
+        return;
+    if (m_engine->lockedOutUntil(user)) {
+        m_lock->setStatus(tr("Sign-in is blocked for %1 for now. Another user can switch in.").arg(user), false);
+        return;
+    }
+    if (!m_recoveryCodes) {
+        m_secrets = std::make_unique<store::KeychainSecretStore>();
+        m_recoveryCodes = new store::RecoveryCodeStore(*m_secrets, m_random, this);
+    }
+    m_checkingCode = true;
+    m_lock->setStatus(tr("Checking the recovery code…"), true);
+    report(tr("checking a recovery code for %1").arg(user));
+    m_recoveryCodes->consume(user, code, [this, user](Result<store::RecoveryCodeAccepted> accepted) {
+        m_checkingCode = false;
+        if (!accepted) {
+            const Error &error = accepted.error();
+            audit(QStringLiteral("recovery_code_refused"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+            QString text;
+            if (error.code == ErrorCode::AccessDenied) {
+                text = tr("That recovery code is not right, or it was used before. Check it and try again.");
+                // A wrong code is a failed attempt: guessing codes runs into max_attempts.
+                handle(m_engine->authFailed(user, ErrorCode::AccessDenied));
+            } else if (error.code == ErrorCode::NotEnrolled) {
+                text = tr("%1 has no recovery codes on this PC. Sign in with the phone, or ask the help desk.").arg(user);
+            } else {
+                text = tr("The recovery code could not be checked: %1").arg(error.message);
+            }
+            report(text);
+            if (m_lock->isLocked()) {
+                m_lock->setInfo(lockInfo(m_lockUser, m_lockInfoReason, !m_engine->lockedOutUntil(m_lockUser)));
+                m_lock->setStatus(text, false);
+            }
+            return;
+        }
+        if (!m_lock->unlockWithRecoveryCode(*accepted)) {
+            audit(QStringLiteral("recovery_code_refused"), user, QStringLiteral("user_mismatch"));
+            m_lock->setStatus(tr("That recovery code is not for %1.").arg(m_lockUser), false);
+            return;
+        }
+        audit(QStringLiteral("reauth_succeeded"), user, QStringLiteral("recovery_code"),
+            {{QStringLiteral("codes_left"), accepted->remaining}});
+        report(tr("unlocked for %1 with a recovery code (%n code(s) left)", nullptr, accepted->remaining).arg(user));
+        m_soon = false;
+        handle(m_engine->authSucceeded(user, policy::AuthMethod::RecoveryCode));
+    });
 }
 
 void TrayAgent::notifyAdmin(const policy::NotifyAdmin &event)

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "core/control/controlserver.h"
 #include "core/flow/reauthflow.h"
 #include "core/platform/platform.h"
@@ -23,6 +24,8 @@ class PolicyStore;
 namespace hotdesk::store {
 class AuditLog;
 struct AuditEntry;
+class RecoveryCodeStore;
+class SecretStore;
 } // namespace hotdesk::store
 namespace hotdesk::ui {
 class DesktopIntegration;
@@ -98,6 +101,7 @@ private:
     void flowSucceeded(const flow::FlowResult &result);
     void flowFailed(const QString &user, const Error &error);
     void endFlow();
+    void checkRecoveryCode(const QString &user, const QString &code);
     void notifyAdmin(const policy::NotifyAdmin &event);
     void saveScreenshot();
 
@@ -123,6 +127,10 @@ private:
     ui::LockScreen *m_lock = nullptr;
     ui::DesktopIntegration *m_desktop = nullptr;
 
+    OpenSslRandom m_random;
+    std::unique_ptr<store::SecretStore> m_secrets; // the keychain, for recovery codes
+    store::RecoveryCodeStore *m_recoveryCodes = nullptr;
+    bool m_checkingCode = false; // a recovery code is being checked
     std::unique_ptr<AgentContext> m_context;
     bool m_contextStale = false;
     QPointer<flow::ReauthFlow> m_flow;

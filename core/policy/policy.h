@@ -40,10 +40,6 @@ struct OfflinePolicy {
     int maxUses = 0; // with Grace: offline unlocks before a server must answer again (>= 1)
 };
 
-struct RecoveryCodes {
-    bool enabled = false;
-    int count = 10; // 5..20
-};
 
 // What happens when re-authentication fails or cannot be done.
 struct Failure {
@@ -53,7 +49,7 @@ struct Failure {
     QStringList alternateMethods; // acr_values offered after a failure, in order
     OfflinePolicy offline;
     QStringList exemptUsers; // break-glass accounts, never asked
-    RecoveryCodes recoveryCodes;
+    RecoveryCodeRules recoveryCodes;
     QString helpText; // for the lock screen; may be empty
 
     bool has(FailureAction action) const { return actions.contains(action); }
