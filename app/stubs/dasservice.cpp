@@ -97,6 +97,14 @@ Checked<void> usableActivation(const QString &status, qint64 expiresAt, qint64 n
     return {};
 }
 
+// The activation was open when read, but another request (perhaps in another
+// DAS process on the same database) spent or locked it before this one wrote.
+Problem activationSpentMeanwhile()
+{
+    return problem(HttpStatus::Gone, "activation-used", "Activation already used",
+        QStringLiteral("another request used or locked this activation at the same moment; ask the administrator for a new one"));
+}
+
 Problem deviceTokenProblem(const Error &error)
 {
     const QString detail = QStringLiteral("%1: %2").arg(error.codeName(), error.message);
@@ -259,6 +267,8 @@ Status DasService::prepare()
 
 QString DasService::url() const
 {
+    if (!m_context.dasPublicUrl.isEmpty())
+        return withoutTrailingSlash(m_context.dasPublicUrl);
     return withoutTrailingSlash(baseUrl().toString(QUrl::FullyEncoded));
 }
 
@@ -457,13 +467,15 @@ QHttpServerResponse DasService::spake2(const QString &uid, const QHttpServerRequ
                     QStringLiteral("pA: %1").arg(exchange.error().message)));
             return tl::unexpected(exchange.error());
         }
-        auto r = exec(db,
+        auto r = execClaim(db,
             QStringLiteral(
                 "UPDATE das_activations SET device_id = ?, pb = ?, mac_a = ?, mac_b = ?, ke = ?, exchange_expires_at = ?"
-                " WHERE service_uid = ?"),
+                " WHERE service_uid = ? AND status = 'open'"),
             {*deviceId, exchange->pB, exchange->macA, exchange->macB, exchange->ke, now + kExchangeLifetime.count(), uid});
         if (!r)
             return tl::unexpected(r.error());
+        if (!*r)
+            return refuse<QByteArray>(activationSpentMeanwhile());
         return Checked<QByteArray>(exchange->pB);
     });
     if (!pB)
@@ -549,10 +561,13 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
             // the limit.
             const int total = failures + 1;
             const bool locked = total >= das::kMaxConfirmationFailures;
+            // Counted in the statement, so guesses sent at once to several DAS processes all count.
             auto r = exec(db,
-                QStringLiteral("UPDATE das_activations SET failures = ?, status = ?, %1 WHERE service_uid = ?")
+                QStringLiteral("UPDATE das_activations SET failures = failures + 1,"
+                               " status = CASE WHEN failures + 1 >= ? THEN 'locked' ELSE status END, %1"
+                               " WHERE service_uid = ? AND status = 'open'")
                     .arg(clearExchange),
-                {total, locked ? QStringLiteral("locked") : QStringLiteral("open"), uid});
+                {das::kMaxConfirmationFailures, uid});
             if (!r)
                 return tl::unexpected(r.error());
             const QString consequence = locked
@@ -567,12 +582,15 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
                 QStringLiteral("key_mac does not authenticate the device key with the exchanged key; %1").arg(consequence)));
         }
 
-        if (auto r = exec(db,
-                QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ?")
-                    .arg(clearExchange),
-                {now, uid});
-            !r)
-            return tl::unexpected(r.error());
+        // Spent only if still open: two confirmations racing in two DAS processes enroll one device.
+        auto spent = execClaim(db,
+            QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
+                .arg(clearExchange),
+            {now, uid});
+        if (!spent)
+            return tl::unexpected(spent.error());
+        if (!*spent)
+            return refuse<Confirmed>(activationSpentMeanwhile());
         // Re-enrolling a device id replaces its key; the fingerprint starts afresh with it.
         auto r = exec(db,
             QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"

@@ -51,6 +51,10 @@ struct StubsContext {
         return {};
     }
 
+    // --public-url: the URL agents reach the DAS at when several DAS processes
+    // share one database behind a load balancer; device tokens and SPAKE2 are
+    // bound to it. Empty: the DAS's own listening URL.
+    QString dasPublicUrl;
     // --issuer: the OpenID Provider the DAS writes request objects for; empty: the in-process IdP.
     QString issuer;
     // Lifetime of ID and access tokens; a rotated key stays published this long.

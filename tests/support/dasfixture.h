@@ -48,6 +48,7 @@ public:
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
     std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
+    QString database; // --db for the next start(); empty: SQLite in the data directory
 
     // Starts the roles on a new data directory, or again on the current one when keepData is set.
     void start(bool keepData = false, const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")})
@@ -64,6 +65,7 @@ public:
         options.clock = &clock;
         options.faults = faults;
         options.autoApprove = autoApprove;
+        options.database = database;
         auto started = stubs::StubsServer::start(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
