@@ -1,4 +1,5 @@
-// The companion servers on PostgreSQL (--db): URL parsing, a throwaway cluster, the DAS protocol over TLS, and two DAS processes sharing one database.
+// The companion servers on PostgreSQL (--db): URL parsing, a throwaway cluster, the DAS protocol over TLS, and two DAS processes
+// sharing one database.
 #include "app/stubs/store.h"
 #include "app/stubs/stubsserver.h"
 #include "dasfixture.h"
@@ -90,7 +91,8 @@ class TestStubsPg : public QObject {
 
     QString url(const QString &database) const
     {
-        return QStringLiteral("postgres://hotdesk:%1@/%2?host=%3").arg(kPasswordInUrl, database, clusterPath(QStringLiteral("sock")));
+        return QStringLiteral("postgres://hotdesk:%1@/%2?host=%3")
+            .arg(kPasswordInUrl, database, clusterPath(QStringLiteral("sock")));
     }
 
     // The companion servers' output must never carry the database password.
@@ -199,22 +201,51 @@ private Q_SLOTS:
         QTest::addColumn<QString>("host");
         QTest::addColumn<int>("port");
         QTest::addColumn<QString>("database");
-        QTest::newRow("full") << "postgres://das:pw@db.example:5433/hotdesk" << true << "das" << "pw" << "db.example" << 5433 << "hotdesk";
-        QTest::newRow("postgresql scheme") << "postgresql://das@db/hotdesk" << true << "das" << "" << "db" << -1 << "hotdesk";
-        QTest::newRow("socket") << "postgres://das:p%40ss@/hotdesk?host=/run/postgresql" << true << "das" << "p@ss"
+        QTest::newRow("full") << "postgres://das:pw@db.example:5433/hotdesk" << true << "das"
+                              << "pw"
+                              << "db.example" << 5433 << "hotdesk";
+        QTest::newRow("postgresql scheme") << "postgresql://das@db/hotdesk" << true << "das"
+                                           << ""
+                                           << "db" << -1 << "hotdesk";
+        QTest::newRow("socket") << "postgres://das:p%40ss@/hotdesk?host=/run/postgresql" << true << "das"
+                                << "p@ss"
                                 << "/run/postgresql" << -1 << "hotdesk";
-        QTest::newRow("ipv6") << "postgres://das@[::1]:6000/db" << true << "das" << "" << "::1" << 6000 << "db";
-        QTest::newRow("no user") << "postgres://localhost/db?sslmode=require" << true << "" << "" << "localhost" << -1 << "db";
-        QTest::newRow("colon in password") << "postgres://das:a:b@h/db" << true << "das" << "a:b" << "h" << -1 << "db";
-        QTest::newRow("sqlite path") << "/var/lib/stubs.db" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("mysql") << "mysql://das:pw@h/db" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("no database") << "postgres://das:pw@h:5432" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("empty database") << "postgres://das:pw@h/" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("bad port") << "postgres://das:pw@h:99999/db" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("port not a number") << "postgres://das:pw@h:pg/db" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("unknown parameter") << "postgres://das:pw@h/db?options=-c%20x" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("bad sslmode") << "postgres://das:pw@h/db?sslmode=sometimes" << false << "" << "" << "" << 0 << "";
-        QTest::newRow("password without user") << "postgres://:pw@h/db" << false << "" << "" << "" << 0 << "";
+        QTest::newRow("ipv6") << "postgres://das@[::1]:6000/db" << true << "das"
+                              << ""
+                              << "::1" << 6000 << "db";
+        QTest::newRow("no user") << "postgres://localhost/db?sslmode=require" << true << ""
+                                 << ""
+                                 << "localhost" << -1 << "db";
+        QTest::newRow("colon in password") << "postgres://das:a:b@h/db" << true << "das"
+                                           << "a:b"
+                                           << "h" << -1 << "db";
+        QTest::newRow("sqlite path") << "/var/lib/stubs.db" << false << ""
+                                     << ""
+                                     << "" << 0 << "";
+        QTest::newRow("mysql") << "mysql://das:pw@h/db" << false << ""
+                               << ""
+                               << "" << 0 << "";
+        QTest::newRow("no database") << "postgres://das:pw@h:5432" << false << ""
+                                     << ""
+                                     << "" << 0 << "";
+        QTest::newRow("empty database") << "postgres://das:pw@h/" << false << ""
+                                        << ""
+                                        << "" << 0 << "";
+        QTest::newRow("bad port") << "postgres://das:pw@h:99999/db" << false << ""
+                                  << ""
+                                  << "" << 0 << "";
+        QTest::newRow("port not a number") << "postgres://das:pw@h:pg/db" << false << ""
+                                           << ""
+                                           << "" << 0 << "";
+        QTest::newRow("unknown parameter") << "postgres://das:pw@h/db?options=-c%20x" << false << ""
+                                           << ""
+                                           << "" << 0 << "";
+        QTest::newRow("bad sslmode") << "postgres://das:pw@h/db?sslmode=sometimes" << false << ""
+                                     << ""
+                                     << "" << 0 << "";
+        QTest::newRow("password without user") << "postgres://:pw@h/db" << false << ""
+                                               << ""
+                                               << "" << 0 << "";
     }
 
     void parsesDatabaseUrls()
@@ -242,7 +273,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QProcess stubs;
         stubs.start(QStringLiteral(HOTDESK_STUBS_BINARY),
-            {QStringLiteral("all"), QStringLiteral("--data"), dir.path(), QStringLiteral("--db"), QStringLiteral("postgres://das:topsecret@db.example:5432")});
+            {QStringLiteral("all"), QStringLiteral("--data"), dir.path(), QStringLiteral("--db"),
+                QStringLiteral("postgres://das:topsecret@db.example:5432")});
         QVERIFY(stubs.waitForFinished(30000));
         QCOMPARE(stubs.exitCode(), 2);
         const QByteArray err = stubs.readAllStandardError();
@@ -265,7 +297,8 @@ private Q_SLOTS:
         if (QTest::currentTestFailed())
             return;
         QVERIFY(!QFile::exists(das.dir->filePath(QStringLiteral("stubs.db"))));
-        QCOMPARE(das.count(QStringLiteral("SELECT COUNT(*) FROM schema_versions WHERE component IN ('common', 'das', 'idp')")), 3);
+        QCOMPARE(
+            das.count(QStringLiteral("SELECT COUNT(*) FROM schema_versions WHERE component IN ('common', 'das', 'idp')")), 3);
 
         EnrolledDevice device;
         das.enroll(QStringLiteral("pc-pg-1"), device);
@@ -296,7 +329,8 @@ private Q_SLOTS:
         auto jws = jose::verifyCompact(jsonOf(r).value(QLatin1String("request")).toString().toLatin1(), *set, options);
         QVERIFY(jws.has_value());
         const QJsonObject claims = QJsonDocument::fromJson(jws->payload).object();
-        QCOMPARE(claims[QLatin1String("claims")][QLatin1String("id_token")][QLatin1String("sub")][QLatin1String("value")].toString(),
+        QCOMPARE(
+            claims[QLatin1String("claims")][QLatin1String("id_token")][QLatin1String("sub")][QLatin1String("value")].toString(),
             sharedId);
         // The same device token again at the same DAS: refused.
         r = das.postJson(QStringLiteral("/v1/2fa-tokens"), twoFactorBody(user), auth);
@@ -356,7 +390,8 @@ private Q_SLOTS:
         const QString database = url(QStringLiteral("hotdesk_all"));
         QProcess all;
         all.start(QStringLiteral(HOTDESK_STUBS_BINARY),
-            {QStringLiteral("all"), QStringLiteral("--data"), dir.path(), QStringLiteral("--db"), database, QStringLiteral("--auto-approve=0")});
+            {QStringLiteral("all"), QStringLiteral("--data"), dir.path(), QStringLiteral("--db"), database,
+                QStringLiteral("--auto-approve=0")});
         QVERIFY(all.waitForStarted(10000));
         QByteArray summary;
         waitForSummary(all, summary);
@@ -376,8 +411,8 @@ private Q_SLOTS:
         const QByteArray token = adminOut.trimmed().split('\n').constLast();
         HttpsClient client(dir.filePath(QStringLiteral("ca.pem")));
         const QUrl dasUrl = summaryUrl(summary, "das");
-        HttpResult r = client.send(dasUrl.resolved(QUrl(QStringLiteral("/v1/activation"))), "POST", {}, {},
-            {{"Authorization", "Bearer " + token}});
+        HttpResult r = client.send(
+            dasUrl.resolved(QUrl(QStringLiteral("/v1/activation"))), "POST", {}, {}, {{"Authorization", "Bearer " + token}});
         QVERIFY2(r.status == 201, r.body.constData());
         // The IdP's discovery and keys come from the same database.
         r = client.get(summaryUrl(summary, "idp").resolved(QUrl(QStringLiteral("/jwks"))));

@@ -128,7 +128,8 @@ int runAdminCommand(const QStringList &args)
     const QCommandLineOption tokenOption(
         QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN"));
     const QCommandLineOption denyOption(QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it."));
-    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL"));
+    const QCommandLineOption db(
+        QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL"));
     parser.addOptions({help, data, db, role, subject, tokenOption, denyOption});
     // QCommandLineParser expects the program name first.
     if (!parser.parse(QStringList {QStringLiteral("hotdesk-stubs admin")} + args.mid(1))) {

@@ -545,8 +545,9 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
         const bool burnt = total >= kOobMaxFailures;
         // Counted in the statement, so wrong codes sent at once to several DAS processes all count.
         if (auto r = exec(db,
-                QStringLiteral("UPDATE das_oob_tokens SET failures = failures + 1,"
-                               " status = CASE WHEN failures + 1 >= ? THEN 'burnt' ELSE status END WHERE id = ? AND status = 'live'"),
+                QStringLiteral(
+                    "UPDATE das_oob_tokens SET failures = failures + 1,"
+                    " status = CASE WHEN failures + 1 >= ? THEN 'burnt' ELSE status END WHERE id = ? AND status = 'live'"),
                 {kOobMaxFailures, rowId});
             !r)
             return tl::unexpected(r.error());
@@ -587,8 +588,8 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
                 .arg(machineId.left(64))));
 
     // Spent only if still live: the same code verified at the same moment elsewhere wins once.
-    auto spent = execClaim(
-        db, QStringLiteral("UPDATE das_oob_tokens SET status = 'used', used_at = ? WHERE id = ? AND status = 'live'"), {now, rowId});
+    auto spent = execClaim(db,
+        QStringLiteral("UPDATE das_oob_tokens SET status = 'used', used_at = ? WHERE id = ? AND status = 'live'"), {now, rowId});
     if (!spent)
         return tl::unexpected(spent.error());
     if (!*spent)
@@ -614,9 +615,8 @@ Status DeviceRecognition::forgetPending(QSqlDatabase &db, const QString &deviceI
 {
     const qint64 now = m_clock.secondsSinceEpoch();
     if (auto r = exec(db,
-            QStringLiteral(
-                "UPDATE das_approval_requests SET expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END"
-                " WHERE device_id = ? AND status = 'pending'"),
+            QStringLiteral("UPDATE das_approval_requests SET expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END"
+                           " WHERE device_id = ? AND status = 'pending'"),
             {now, now, deviceId});
         !r)
         return tl::unexpected(r.error());

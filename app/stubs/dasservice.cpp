@@ -584,7 +584,8 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
 
         // Spent only if still open: two confirmations racing in two DAS processes enroll one device.
         auto spent = execClaim(db,
-            QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
+            QStringLiteral(
+                "UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
                 .arg(clearExchange),
             {now, uid});
         if (!spent)

@@ -400,7 +400,8 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
         const QString jtiKey = QStringLiteral("idp-jar:") + str("jti");
         auto recorded = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
             // One statement decides, so the same request object at two IdP processes on one database passes once.
-            auto fresh = execClaim(db, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
+            auto fresh = execClaim(db,
+                QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
                 {jtiKey, exp});
             if (!fresh)
                 return tl::unexpected(fresh.error());
@@ -691,7 +692,8 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
             return {};
         }
         // The code is spent whatever happens next: a wrong verifier must not get a second try.
-        auto spent = execClaim(db, QStringLiteral("UPDATE idp_transactions SET code_used = 1 WHERE id = ? AND code_used = 0"), {id});
+        auto spent
+            = execClaim(db, QStringLiteral("UPDATE idp_transactions SET code_used = 1 WHERE id = ? AND code_used = 0"), {id});
         if (!spent)
             return tl::unexpected(spent.error());
         if (!*spent) {

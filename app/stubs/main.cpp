@@ -16,25 +16,24 @@ using namespace hotdesk::stubs;
 
 namespace {
 
-const char kUsage[] =
-    "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
-    "\n"
-    "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
-    "  das|idp|push|enterprise [--port-base N]   start one role\n"
-    "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
-    "  phone ...                         play a user's phone (see 'hotdesk-stubs phone --help')\n"
-    "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
-    "\n"
-    "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
-    "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
-    "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
-    "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
-    "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
-    "\n"
-    "--data DIR holds the CA, keys and database (default: the user's data directory).\n"
-    "--db postgres://USER:PASSWORD@HOST:PORT/DBNAME[?host=/socket/dir] keeps the tables in PostgreSQL\n"
-    "    instead of DIR/stubs.db, so several processes can share them ($HOTDESK_STUBS_DB: the same,\n"
-    "    without the password in the process list).\n";
+const char kUsage[] = "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
+                      "\n"
+                      "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
+                      "  das|idp|push|enterprise [--port-base N]   start one role\n"
+                      "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
+                      "  phone ...                         play a user's phone (see 'hotdesk-stubs phone --help')\n"
+                      "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
+                      "\n"
+                      "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
+                      "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
+                      "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
+                      "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
+                      "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
+                      "\n"
+                      "--data DIR holds the CA, keys and database (default: the user's data directory).\n"
+                      "--db postgres://USER:PASSWORD@HOST:PORT/DBNAME[?host=/socket/dir] keeps the tables in PostgreSQL\n"
+                      "    instead of DIR/stubs.db, so several processes can share them ($HOTDESK_STUBS_DB: the same,\n"
+                      "    without the password in the process list).\n";
 
 void err(const QString &line)
 {
@@ -72,8 +71,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption issuer(QStringLiteral("issuer"), QStringLiteral("OpenID Provider the DAS writes request objects for."), QStringLiteral("URL"));
     const QCommandLineOption clientId(QStringLiteral("client-id"), QStringLiteral("client_id of the DAS at that provider."), QStringLiteral("ID"));
     const QCommandLineOption fault(QStringLiteral("fault"), QStringLiteral("Misbehave on purpose (repeatable; see docs/faults.md)."), QStringLiteral("NAME"));
-    const QCommandLineOption db(QStringLiteral("db"), QStringLiteral("PostgreSQL database URL (postgres://...)."), QStringLiteral("URL"));
-    const QCommandLineOption publicUrl(QStringLiteral("public-url"), QStringLiteral("The URL agents reach the DAS at."), QStringLiteral("URL"));
+    const QCommandLineOption db(
+        QStringLiteral("db"), QStringLiteral("PostgreSQL database URL (postgres://...)."), QStringLiteral("URL"));
+    const QCommandLineOption publicUrl(
+        QStringLiteral("public-url"), QStringLiteral("The URL agents reach the DAS at."), QStringLiteral("URL"));
     parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {

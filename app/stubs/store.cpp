@@ -46,7 +46,8 @@ QString PostgresUrl::redacted() const
 {
     QString url = QStringLiteral("postgres://");
     if (!user.isEmpty())
-        url += QString::fromLatin1(QUrl::toPercentEncoding(user)) + (password.isEmpty() ? QString() : QStringLiteral(":***")) + QLatin1Char('@');
+        url += QString::fromLatin1(QUrl::toPercentEncoding(user)) + (password.isEmpty() ? QString() : QStringLiteral(":***"))
+            + QLatin1Char('@');
     if (!host.startsWith(QLatin1Char('/')))
         url += host.contains(QLatin1Char(':')) ? QLatin1Char('[') + host + QLatin1Char(']') : host;
     if (port > 0)
@@ -124,8 +125,8 @@ Result<PostgresUrl> parsePostgresUrl(const QString &text)
         else if (key == QLatin1String("port"))
             portText = value;
         else if (key == QLatin1String("sslmode")
-            && QStringList {QStringLiteral("disable"), QStringLiteral("allow"), QStringLiteral("prefer"), QStringLiteral("require"),
-                   QStringLiteral("verify-ca"), QStringLiteral("verify-full")}
+            && QStringList {QStringLiteral("disable"), QStringLiteral("allow"), QStringLiteral("prefer"),
+                QStringLiteral("require"), QStringLiteral("verify-ca"), QStringLiteral("verify-full")}
                    .contains(value))
             url.sslMode = value;
         else
@@ -151,9 +152,8 @@ Result<bool> execClaim(QSqlDatabase &db, const QString &sql, const QVariantList 
 Result<QSqlQuery> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values)
 {
     QSqlQuery query(db);
-    auto failed = [&] {
-        return fail(ErrorCode::Io, QStringLiteral("database: %1 (%2)").arg(query.lastError().text(), sql.left(60)));
-    };
+    auto failed
+        = [&] { return fail(ErrorCode::Io, QStringLiteral("database: %1 (%2)").arg(query.lastError().text(), sql.left(60))); };
     // Without values, run the text as it is: PostgreSQL prepares only SELECT,
     // INSERT, UPDATE, DELETE and VALUES, not the DDL and SET of migrations.
     if (values.isEmpty())

@@ -25,7 +25,8 @@ Result<Store> openStore(const QString &dataDir, const QString &database, const Q
 Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &options)
 {
     std::unique_ptr<StubsServer> s(new StubsServer);
-    auto store = openStore(options.dataDir, options.database, QStringLiteral("stubs-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+    auto store = openStore(
+        options.dataDir, options.database, QStringLiteral("stubs-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
     if (!store)
         return tl::unexpected(store.error());
     s->m_store.emplace(std::move(*store));
