@@ -128,9 +128,9 @@ int runAdminCommand(const QStringList &args)
     const QCommandLineOption tokenOption(
         QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN"));
     const QCommandLineOption denyOption(QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it."));
-    const QCommandLineOption db(
+    const QCommandLineOption dbOption(
         QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL"));
-    parser.addOptions({help, data, db, role, subject, tokenOption, denyOption});
+    parser.addOptions({help, data, dbOption, role, subject, tokenOption, denyOption});
     // QCommandLineParser expects the program name first.
     if (!parser.parse(QStringList {QStringLiteral("hotdesk-stubs admin")} + args.mid(1))) {
         err(parser.errorText());
@@ -152,7 +152,7 @@ int runAdminCommand(const QStringList &args)
         }
         const QString holder
             = parser.isSet(subject) ? parser.value(subject) : qEnvironmentVariable("USER", QStringLiteral("administrator"));
-        auto store = openStore(dataDir, parser.value(db), QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;
@@ -177,7 +177,7 @@ int runAdminCommand(const QStringList &args)
             err(name.error().message);
             return 2;
         }
-        auto store = openStore(dataDir, parser.value(db), QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;
@@ -204,7 +204,7 @@ int runAdminCommand(const QStringList &args)
             err(QStringLiteral("usage: drift-threshold [N] [--data DIR], N from 0 to %1").arg(das::kMaxDriftThreshold));
             return 2;
         }
-        auto store = openStore(dataDir, parser.value(db), QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;
