@@ -497,14 +497,15 @@ Result<Checked<IssuedOobToken>> DeviceRecognition::issueOobToken(QSqlDatabase &d
         !r)
         return tl::unexpected(r.error());
     // Written last: a failure rolls the stored hash back with it.
-    auto file = writeOutbox(user, deviceId, *code, expiresAt);
+    const QString message = outboxMessage(user, deviceId, *code, expiresAt);
+    auto file = writeOutbox(user, message);
     if (!file)
         return tl::unexpected(file.error());
     if (auto ok = event(
             db, "oob_token_issued", deviceId, user, QStringLiteral("one-time code sent, valid until %1").arg(isoTime(expiresAt)));
         !ok)
         return tl::unexpected(ok.error());
-    return Checked<IssuedOobToken>(IssuedOobToken {user, *file, expiresAt});
+    return Checked<IssuedOobToken>(IssuedOobToken {user, *file, expiresAt, message});
 }
 
 Result<Checked<void>> DeviceRecognition::verifyOobToken(
@@ -628,8 +629,22 @@ Status DeviceRecognition::forgetPending(QSqlDatabase &db, const QString &deviceI
     return {};
 }
 
-Result<QString> DeviceRecognition::writeOutbox(
-    const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt)
+QString DeviceRecognition::outboxMessage(
+    const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt) const
+{
+    const qint64 now = m_clock.secondsSinceEpoch();
+    return QStringLiteral("To: %1\n"
+                          "Subject: Your Hotdesk one-time code\n"
+                          "Date: %2\n"
+                          "\n"
+                          "A PC asked to be registered for you: device \"%3\".\n"
+                          "Code: %4\n"
+                          "It works once, until %5.\n"
+                          "If you did not ask for it, do not pass it on and tell your administrator.\n")
+        .arg(user, QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(Qt::RFC2822Date), deviceId, code, isoTime(expiresAt));
+}
+
+Result<QString> DeviceRecognition::writeOutbox(const QString &user, const QString &body)
 {
     if (!QDir().mkpath(m_outboxDir))
         return fail(ErrorCode::Io, QStringLiteral("cannot create the outbox %1").arg(m_outboxDir));
@@ -637,16 +652,6 @@ Result<QString> DeviceRecognition::writeOutbox(
     // The user name may hold '/' and the like: percent-encode all but the usual mailbox characters.
     const QString stem = QString::fromLatin1(QUrl::toPercentEncoding(user, "@.-_+")) + QLatin1Char('-')
         + QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(QStringLiteral("yyyyMMdd'T'HHmmss'Z'"));
-    const QString body = QStringLiteral("To: %1\n"
-                                        "Subject: Your Hotdesk one-time code\n"
-                                        "Date: %2\n"
-                                        "\n"
-                                        "A PC asked to be registered for you: device \"%3\".\n"
-                                        "Code: %4\n"
-                                        "It works once, until %5.\n"
-                                        "If you did not ask for it, do not pass it on and tell your administrator.\n")
-                             .arg(user, QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(Qt::RFC2822Date), deviceId, code,
-                                 isoTime(expiresAt));
     // Several codes may go out within one second: the first free name wins, never overwriting another message.
     for (int n = 1; n <= 100; ++n) {
         const QString path

@@ -208,6 +208,17 @@ DasService::DasService(StubsContext &context, QObject *parent)
     , m_activationKeys(*context.store, QStringLiteral("das-activation"), jose::Algorithm::ES256, *context.clock)
     , m_recognition(*context.clock, m_random, QDir(context.dataDir).filePath(QStringLiteral("outbox")))
 {
+    if (context.smtp) {
+        m_mailer = std::make_unique<SmtpMailer>(*context.smtp);
+        // The agent's answer never depends on the mail: what became of it goes to the log.
+        connect(m_mailer.get(), &SmtpMailer::finished, this, [](const QString &recipient, bool ok, const QString &detail) {
+            if (ok)
+                qInfo("das: mailed a one-time code to %s", qPrintable(recipient));
+            else
+                qWarning("das: could not mail the one-time code to %s (it is in the outbox): %s", qPrintable(recipient),
+                    qPrintable(detail));
+        });
+    }
     server().route(QStringLiteral("/jwks"), Method::Get, [this] { return keySet(m_signingKeys); });
     server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
     server().route(QStringLiteral("/v1/activation"), Method::Post,
@@ -879,6 +890,20 @@ QHttpServerResponse DasService::approvalStatus(const QString &deviceId, const QS
     return jsonResponse(approvalBody(*done, m_context.clock->secondsSinceEpoch()));
 }
 
+void DasService::mailOobToken(const IssuedOobToken &issued)
+{
+    // The DAS keeps no mail address: a user named user@domain (the AD user
+    // principal name, as the agent reports it) is mailed there, when the domain
+    // looks like a mail domain; a bare "user" or "user@CORP" has only the outbox.
+    const QString domain = issued.user.section(QLatin1Char('@'), 1);
+    if (!issued.user.contains(QLatin1Char('@')) || !domain.contains(QLatin1Char('.'))) {
+        qWarning("das: one-time code for %s not mailed: the user name is not a mail address (it is in the outbox)",
+            qPrintable(issued.user));
+        return;
+    }
+    m_mailer->send(issued.user, issued.message);
+}
+
 QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
 {
     auto done = inTransaction<IssuedOobToken>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<IssuedOobToken>> {
@@ -899,6 +924,9 @@ QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
     });
     if (!done)
         return answer(done.error());
+    // Mailed after the commit: a code that was rolled back must never reach anyone.
+    if (m_mailer)
+        mailOobToken(*done);
     // 202: the code is on its way to the user, through a channel the PC does not see.
     const qint64 now = m_context.clock->secondsSinceEpoch();
     return jsonResponse(

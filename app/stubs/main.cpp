@@ -29,6 +29,8 @@ const char kUsage[] = "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
                       "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
                       "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
                       "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
+                      "all and das take --smtp smtp://HOST:PORT|smtps://HOST:PORT[?from=ADDRESS]: also mail one-time codes\n"
+                      "    (STARTTLS is required unless HOST is loopback; the outbox file is written either way).\n"
                       "\n"
                       "--data DIR holds the CA, keys and database (default: the user's data directory).\n"
                       "--db postgres://USER:PASSWORD@HOST:PORT/DBNAME[?host=/socket/dir] keeps the tables in PostgreSQL\n"
@@ -75,7 +77,9 @@ int main(int argc, char *argv[])
         QStringLiteral("db"), QStringLiteral("PostgreSQL database URL (postgres://...)."), QStringLiteral("URL"));
     const QCommandLineOption publicUrl(
         QStringLiteral("public-url"), QStringLiteral("The URL agents reach the DAS at."), QStringLiteral("URL"));
-    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl});
+    const QCommandLineOption smtp(
+        QStringLiteral("smtp"), QStringLiteral("Mail one-time codes through this SMTP server."), QStringLiteral("URL"));
+    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl, smtp});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {
         if (a == QLatin1String("--auto-approve"))
@@ -192,6 +196,14 @@ int main(int argc, char *argv[])
             return 2;
         }
         options.dasPublicUrl = parser.value(publicUrl);
+    }
+    if (parser.isSet(smtp)) {
+        auto settings = parseSmtpUrl(parser.value(smtp));
+        if (!settings || (command != QLatin1String("all") && command != QLatin1String("das"))) {
+            err(settings ? QStringLiteral("--smtp goes with all or das") : settings.error().message);
+            return 2;
+        }
+        options.smtp = *settings;
     }
     auto server = StubsServer::start(options);
     if (!server) {

@@ -42,6 +42,7 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     s->m_context.faults = options.faults;
     s->m_context.issuer = options.issuer;
     s->m_context.dasPublicUrl = options.dasPublicUrl;
+    s->m_context.smtp = options.smtp;
     if (!options.clientId.isEmpty())
         s->m_context.clientId = options.clientId;
 

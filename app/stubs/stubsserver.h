@@ -27,6 +27,7 @@ struct StubsOptions {
     QStringList faults; // --fault; see StubsContext
     QString database; // --db: a postgres:// URL; empty: see openStore
     QString dasPublicUrl; // --public-url; see StubsContext
+    std::optional<SmtpSettings> smtp; // --smtp; see StubsContext
 };
 
 class StubsServer {
