@@ -1,4 +1,5 @@
 // The DAS mails one-time codes over SMTP (--smtp) to a sink on loopback that records the conversation.
+#include "app/stubs/localca.h"
 #include "app/stubs/smtpmailer.h"
 #include "dasfixture.h"
 
@@ -6,6 +7,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSslServer>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -100,11 +102,11 @@ class TestSmtp : public QObject {
     DasFixture m_das;
     EnrolledDevice m_device;
 
-    // The DAS with --smtp pointing at sink, a PC enrolled, alice and bob known.
-    void startDas(const SmtpSink &sink, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000))
+    // The DAS with --smtp pointing at server, a PC enrolled, alice and bob known.
+    void startDas(const QUrl &server, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000))
     {
         stubs::SmtpSettings settings;
-        settings.server = sink.url();
+        settings.server = server;
         settings.from = QStringLiteral("das@corp.example");
         settings.timeout = timeout;
         m_das.smtp = settings;
@@ -178,7 +180,7 @@ private Q_SLOTS:
     void mailsTheCode()
     {
         SmtpSink sink(SmtpSink::Mode::Accept);
-        startDas(sink);
+        startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
         QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
@@ -219,7 +221,7 @@ private Q_SLOTS:
     void refusedMailIsLoggedOnly()
     {
         SmtpSink sink(SmtpSink::Mode::RefuseRecipient);
-        startDas(sink);
+        startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
         QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
@@ -238,7 +240,7 @@ private Q_SLOTS:
     void silentServerTimesOut()
     {
         SmtpSink sink(SmtpSink::Mode::Silent);
-        startDas(sink, std::chrono::milliseconds(300));
+        startDas(sink.url(), std::chrono::milliseconds(300));
         if (QTest::currentTestFailed())
             return;
         QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
@@ -250,11 +252,37 @@ private Q_SLOTS:
         QCOMPARE(outboxCode().size(), 8);
     }
 
+    // smtps:// to a server whose certificate the system does not trust (the
+    // stubs' own local CA): the handshake fails and no code is sent.
+    void untrustedCertificateIsRefused()
+    {
+        QSslServer tls;
+        QVERIFY(tls.listen(QHostAddress::LocalHost));
+        QSignalSpy handshakes(&tls, &QSslServer::startedEncryptionHandshake);
+        startDas(QUrl(QStringLiteral("smtps://127.0.0.1:%1").arg(tls.serverPort())));
+        if (QTest::currentTestFailed())
+            return;
+        auto ca = stubs::LocalCa::loadOrCreate(m_das.dir->path());
+        QVERIFY(ca.has_value());
+        QSslConfiguration config = QSslConfiguration::defaultConfiguration();
+        config.setLocalCertificate(ca->serverCertificate());
+        config.setPrivateKey(ca->serverKey());
+        tls.setSslConfiguration(config);
+        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("could not mail the one-time code to alice@corp.example .*: TLS: ")));
+        QCOMPARE(askForCode(kUser).status, 202);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QCOMPARE(finished[0][1].toBool(), false);
+        QVERIFY2(finished[0][2].toString().startsWith(QLatin1String("TLS: ")), qPrintable(finished[0][2].toString()));
+        QCOMPARE(handshakes.size(), 1);
+        QCOMPARE(outboxCode().size(), 8);
+    }
+
     // A user name that is no mail address has only the outbox.
     void userWithoutAddressIsNotMailed()
     {
         SmtpSink sink(SmtpSink::Mode::Accept);
-        startDas(sink);
+        startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("one-time code for bob not mailed")));
