@@ -19,7 +19,7 @@
 namespace hotdesk::stubs {
 namespace {
 
-const char kAdminUsage[] = "Usage: hotdesk-stubs admin COMMAND [--data DIR]\n"
+const char kAdminUsage[] = "Usage: hotdesk-stubs admin COMMAND [--data DIR] [--db postgres://...]\n"
                            "\n"
                            "  create-token --role admin|approver [--subject NAME]\n"
                            "        makes an administrator token for the DAS and prints it as the last line;\n"
@@ -35,7 +35,8 @@ const char kAdminUsage[] = "Usage: hotdesk-stubs admin COMMAND [--data DIR]\n"
                            "        shows, or sets to N (0 to 4), how many fingerprint components of a PC may\n"
                            "        change before the DAS asks for approval again (default 1)\n"
                            "\n"
-                           "Every command works while the servers run on the same --data DIR; approve needs them.\n";
+                           "Every command works while the servers run on the same --data DIR; approve needs them.\n"
+                           "Servers started with --db need the same --db here (or $HOTDESK_STUBS_DB).\n";
 
 void err(const QString &line)
 {
@@ -127,7 +128,9 @@ int runAdminCommand(const QStringList &args)
     const QCommandLineOption tokenOption(
         QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN"));
     const QCommandLineOption denyOption(QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it."));
-    parser.addOptions({help, data, role, subject, tokenOption, denyOption});
+    const QCommandLineOption dbOption(
+        QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL"));
+    parser.addOptions({help, data, dbOption, role, subject, tokenOption, denyOption});
     // QCommandLineParser expects the program name first.
     if (!parser.parse(QStringList {QStringLiteral("hotdesk-stubs admin")} + args.mid(1))) {
         err(parser.errorText());
@@ -149,7 +152,7 @@ int runAdminCommand(const QStringList &args)
         }
         const QString holder
             = parser.isSet(subject) ? parser.value(subject) : qEnvironmentVariable("USER", QStringLiteral("administrator"));
-        auto store = openStore(dataDir, QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;
@@ -174,7 +177,7 @@ int runAdminCommand(const QStringList &args)
             err(name.error().message);
             return 2;
         }
-        auto store = openStore(dataDir, QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;
@@ -201,7 +204,7 @@ int runAdminCommand(const QStringList &args)
             err(QStringLiteral("usage: drift-threshold [N] [--data DIR], N from 0 to %1").arg(das::kMaxDriftThreshold));
             return 2;
         }
-        auto store = openStore(dataDir, QStringLiteral("admin"));
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
         if (!store) {
             err(store.error().message);
             return 1;

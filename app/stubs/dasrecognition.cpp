@@ -137,11 +137,15 @@ Result<qint64> recordEvent(QSqlDatabase &db, const DasEvent &event)
 {
     auto null = [](const QString &s) { return s.isEmpty() ? QVariant() : QVariant(s); };
     auto q = exec(db,
-        QStringLiteral("INSERT INTO das_events (at, source, type, device_id, username, detail) VALUES (?, ?, ?, ?, ?, ?)"),
+        QStringLiteral("INSERT INTO das_events (at, source, type, device_id, username, detail) VALUES (?, ?, ?, ?, ?, ?)"
+                       " RETURNING id"),
         {event.at, event.source, event.type, null(event.deviceId), null(event.user), null(event.detail)});
     if (!q)
         return tl::unexpected(q.error());
-    return q->lastInsertId().toLongLong();
+    // RETURNING rather than lastInsertId(): PostgreSQL's driver has no last insert id for an identity column.
+    if (!q->next())
+        return fail(ErrorCode::Io, QStringLiteral("database: the new event has no id"));
+    return q->value(0).toLongLong();
 }
 
 Result<QList<DasEvent>> listEvents(QSqlDatabase &db, qint64 since, int limit)
@@ -427,11 +431,15 @@ Result<Checked<ApprovalRequest>> DeviceRecognition::decide(
 
     request->status = approve ? QStringLiteral("approved") : QStringLiteral("denied");
     request->decidedBy = who;
-    if (auto r
-        = exec(db, QStringLiteral("UPDATE das_approval_requests SET status = ?, decided_at = ?, decided_by = ? WHERE id = ?"),
-            {request->status, now, who, request->id});
-        !r)
-        return tl::unexpected(r.error());
+    auto decided = execClaim(db,
+        QStringLiteral(
+            "UPDATE das_approval_requests SET status = ?, decided_at = ?, decided_by = ? WHERE id = ? AND status = 'pending'"),
+        {request->status, now, who, request->id});
+    if (!decided)
+        return tl::unexpected(decided.error());
+    if (!*decided)
+        return refuse<ApprovalRequest>(problem(HttpStatus::Conflict, "approval-already-decided", "Approval already decided",
+            QStringLiteral("request %1 was decided by someone else at the same moment").arg(request->id)));
     if (approve) {
         if (auto r = exec(db,
                 QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ?, candidate_fingerprint = NULL,"
@@ -489,14 +497,15 @@ Result<Checked<IssuedOobToken>> DeviceRecognition::issueOobToken(QSqlDatabase &d
         !r)
         return tl::unexpected(r.error());
     // Written last: a failure rolls the stored hash back with it.
-    auto file = writeOutbox(user, deviceId, *code, expiresAt);
+    const QString message = outboxMessage(user, deviceId, *code, expiresAt);
+    auto file = writeOutbox(user, message);
     if (!file)
         return tl::unexpected(file.error());
     if (auto ok = event(
             db, "oob_token_issued", deviceId, user, QStringLiteral("one-time code sent, valid until %1").arg(isoTime(expiresAt)));
         !ok)
         return tl::unexpected(ok.error());
-    return Checked<IssuedOobToken>(IssuedOobToken {user, *file, expiresAt});
+    return Checked<IssuedOobToken>(IssuedOobToken {user, *file, expiresAt, message});
 }
 
 Result<Checked<void>> DeviceRecognition::verifyOobToken(
@@ -535,8 +544,12 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
     if (!das::compareMac(expected, codeHash(salt, token))) {
         const int total = failures + 1;
         const bool burnt = total >= kOobMaxFailures;
-        if (auto r = exec(db, QStringLiteral("UPDATE das_oob_tokens SET failures = ?, status = ? WHERE id = ?"),
-                {total, burnt ? QStringLiteral("burnt") : status, rowId});
+        // Counted in the statement, so wrong codes sent at once to several DAS processes all count.
+        if (auto r = exec(db,
+                QStringLiteral(
+                    "UPDATE das_oob_tokens SET failures = failures + 1,"
+                    " status = CASE WHEN failures + 1 >= ? THEN 'burnt' ELSE status END WHERE id = ? AND status = 'live'"),
+                {kOobMaxFailures, rowId});
             !r)
             return tl::unexpected(r.error());
         if (auto ok = event(db, burnt ? "oob_token_burnt" : "oob_token_failed", deviceId, user,
@@ -575,9 +588,14 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
                            "fingerprint, then enter the code again (it is still valid)")
                 .arg(machineId.left(64))));
 
-    if (auto r = exec(db, QStringLiteral("UPDATE das_oob_tokens SET status = 'used', used_at = ? WHERE id = ?"), {now, rowId});
-        !r)
-        return tl::unexpected(r.error());
+    // Spent only if still live: the same code verified at the same moment elsewhere wins once.
+    auto spent = execClaim(db,
+        QStringLiteral("UPDATE das_oob_tokens SET status = 'used', used_at = ? WHERE id = ? AND status = 'live'"), {now, rowId});
+    if (!spent)
+        return tl::unexpected(spent.error());
+    if (!*spent)
+        return refuse<void>(problem(HttpStatus::Gone, "oob-token-used", "One-time code already used",
+            QStringLiteral("the newest code sent to %1 for this PC has been used; %2").arg(user, askAgain)));
     if (!registerJson.isEmpty()) {
         if (auto r = exec(db,
                 QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ?, candidate_fingerprint = NULL,"
@@ -598,9 +616,9 @@ Status DeviceRecognition::forgetPending(QSqlDatabase &db, const QString &deviceI
 {
     const qint64 now = m_clock.secondsSinceEpoch();
     if (auto r = exec(db,
-            QStringLiteral(
-                "UPDATE das_approval_requests SET expires_at = MIN(expires_at, ?) WHERE device_id = ? AND status = 'pending'"),
-            {now, deviceId});
+            QStringLiteral("UPDATE das_approval_requests SET expires_at = CASE WHEN expires_at > ? THEN ? ELSE expires_at END"
+                           " WHERE device_id = ? AND status = 'pending'"),
+            {now, now, deviceId});
         !r)
         return tl::unexpected(r.error());
     if (auto r
@@ -611,8 +629,22 @@ Status DeviceRecognition::forgetPending(QSqlDatabase &db, const QString &deviceI
     return {};
 }
 
-Result<QString> DeviceRecognition::writeOutbox(
-    const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt)
+QString DeviceRecognition::outboxMessage(
+    const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt) const
+{
+    const qint64 now = m_clock.secondsSinceEpoch();
+    return QStringLiteral("To: %1\n"
+                          "Subject: Your Hotdesk one-time code\n"
+                          "Date: %2\n"
+                          "\n"
+                          "A PC asked to be registered for you: device \"%3\".\n"
+                          "Code: %4\n"
+                          "It works once, until %5.\n"
+                          "If you did not ask for it, do not pass it on and tell your administrator.\n")
+        .arg(user, QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(Qt::RFC2822Date), deviceId, code, isoTime(expiresAt));
+}
+
+Result<QString> DeviceRecognition::writeOutbox(const QString &user, const QString &body)
 {
     if (!QDir().mkpath(m_outboxDir))
         return fail(ErrorCode::Io, QStringLiteral("cannot create the outbox %1").arg(m_outboxDir));
@@ -620,16 +652,6 @@ Result<QString> DeviceRecognition::writeOutbox(
     // The user name may hold '/' and the like: percent-encode all but the usual mailbox characters.
     const QString stem = QString::fromLatin1(QUrl::toPercentEncoding(user, "@.-_+")) + QLatin1Char('-')
         + QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(QStringLiteral("yyyyMMdd'T'HHmmss'Z'"));
-    const QString body = QStringLiteral("To: %1\n"
-                                        "Subject: Your Hotdesk one-time code\n"
-                                        "Date: %2\n"
-                                        "\n"
-                                        "A PC asked to be registered for you: device \"%3\".\n"
-                                        "Code: %4\n"
-                                        "It works once, until %5.\n"
-                                        "If you did not ask for it, do not pass it on and tell your administrator.\n")
-                             .arg(user, QDateTime::fromSecsSinceEpoch(now, Qt::UTC).toString(Qt::RFC2822Date), deviceId, code,
-                                 isoTime(expiresAt));
     // Several codes may go out within one second: the first free name wins, never overwriting another message.
     for (int n = 1; n <= 100; ++n) {
         const QString path

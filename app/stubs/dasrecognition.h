@@ -69,6 +69,7 @@ struct IssuedOobToken {
     QString user;
     QString file; // where the "message" went
     qint64 expiresAt = 0;
+    QString message; // the outbox file's text (headers, blank line, body), for --smtp
 };
 
 // The rules of flow 4 over the DAS tables. Every call works inside the
@@ -111,7 +112,8 @@ public:
 
 private:
     Status event(QSqlDatabase &db, const char *type, const QString &deviceId, const QString &user, const QString &detail);
-    Result<QString> writeOutbox(const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt);
+    QString outboxMessage(const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt) const;
+    Result<QString> writeOutbox(const QString &user, const QString &message);
 
     const Clock &m_clock;
     RandomSource &m_random;

@@ -97,6 +97,14 @@ Checked<void> usableActivation(const QString &status, qint64 expiresAt, qint64 n
     return {};
 }
 
+// The activation was open when read, but another request (perhaps in another
+// DAS process on the same database) spent or locked it before this one wrote.
+Problem activationSpentMeanwhile()
+{
+    return problem(HttpStatus::Gone, "activation-used", "Activation already used",
+        QStringLiteral("another request used or locked this activation at the same moment; ask the administrator for a new one"));
+}
+
 Problem deviceTokenProblem(const Error &error)
 {
     const QString detail = QStringLiteral("%1: %2").arg(error.codeName(), error.message);
@@ -200,6 +208,17 @@ DasService::DasService(StubsContext &context, QObject *parent)
     , m_activationKeys(*context.store, QStringLiteral("das-activation"), jose::Algorithm::ES256, *context.clock)
     , m_recognition(*context.clock, m_random, QDir(context.dataDir).filePath(QStringLiteral("outbox")))
 {
+    if (context.smtp) {
+        m_mailer = std::make_unique<SmtpMailer>(*context.smtp);
+        // The agent's answer never depends on the mail: what became of it goes to the log.
+        connect(m_mailer.get(), &SmtpMailer::finished, this, [](const QString &recipient, bool ok, const QString &detail) {
+            if (ok)
+                qInfo("das: mailed a one-time code to %s", qPrintable(recipient));
+            else
+                qWarning("das: could not mail the one-time code to %s (it is in the outbox): %s", qPrintable(recipient),
+                    qPrintable(detail));
+        });
+    }
     server().route(QStringLiteral("/jwks"), Method::Get, [this] { return keySet(m_signingKeys); });
     server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
     server().route(QStringLiteral("/v1/activation"), Method::Post,
@@ -259,6 +278,8 @@ Status DasService::prepare()
 
 QString DasService::url() const
 {
+    if (!m_context.dasPublicUrl.isEmpty())
+        return withoutTrailingSlash(m_context.dasPublicUrl);
     return withoutTrailingSlash(baseUrl().toString(QUrl::FullyEncoded));
 }
 
@@ -457,13 +478,15 @@ QHttpServerResponse DasService::spake2(const QString &uid, const QHttpServerRequ
                     QStringLiteral("pA: %1").arg(exchange.error().message)));
             return tl::unexpected(exchange.error());
         }
-        auto r = exec(db,
+        auto r = execClaim(db,
             QStringLiteral(
                 "UPDATE das_activations SET device_id = ?, pb = ?, mac_a = ?, mac_b = ?, ke = ?, exchange_expires_at = ?"
-                " WHERE service_uid = ?"),
+                " WHERE service_uid = ? AND status = 'open'"),
             {*deviceId, exchange->pB, exchange->macA, exchange->macB, exchange->ke, now + kExchangeLifetime.count(), uid});
         if (!r)
             return tl::unexpected(r.error());
+        if (!*r)
+            return refuse<QByteArray>(activationSpentMeanwhile());
         return Checked<QByteArray>(exchange->pB);
     });
     if (!pB)
@@ -549,10 +572,13 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
             // the limit.
             const int total = failures + 1;
             const bool locked = total >= das::kMaxConfirmationFailures;
+            // Counted in the statement, so guesses sent at once to several DAS processes all count.
             auto r = exec(db,
-                QStringLiteral("UPDATE das_activations SET failures = ?, status = ?, %1 WHERE service_uid = ?")
+                QStringLiteral("UPDATE das_activations SET failures = failures + 1,"
+                               " status = CASE WHEN failures + 1 >= ? THEN 'locked' ELSE status END, %1"
+                               " WHERE service_uid = ? AND status = 'open'")
                     .arg(clearExchange),
-                {total, locked ? QStringLiteral("locked") : QStringLiteral("open"), uid});
+                {das::kMaxConfirmationFailures, uid});
             if (!r)
                 return tl::unexpected(r.error());
             const QString consequence = locked
@@ -567,12 +593,16 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
                 QStringLiteral("key_mac does not authenticate the device key with the exchanged key; %1").arg(consequence)));
         }
 
-        if (auto r = exec(db,
-                QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ?")
-                    .arg(clearExchange),
-                {now, uid});
-            !r)
-            return tl::unexpected(r.error());
+        // Spent only if still open: two confirmations racing in two DAS processes enroll one device.
+        auto spent = execClaim(db,
+            QStringLiteral(
+                "UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
+                .arg(clearExchange),
+            {now, uid});
+        if (!spent)
+            return tl::unexpected(spent.error());
+        if (!*spent)
+            return refuse<Confirmed>(activationSpentMeanwhile());
         // Re-enrolling a device id replaces its key; the fingerprint starts afresh with it.
         auto r = exec(db,
             QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"
@@ -860,6 +890,20 @@ QHttpServerResponse DasService::approvalStatus(const QString &deviceId, const QS
     return jsonResponse(approvalBody(*done, m_context.clock->secondsSinceEpoch()));
 }
 
+void DasService::mailOobToken(const IssuedOobToken &issued)
+{
+    // The DAS keeps no mail address: a user named user@domain (the AD user
+    // principal name, as the agent reports it) is mailed there, when the domain
+    // looks like a mail domain; a bare "user" or "user@CORP" has only the outbox.
+    const QString domain = issued.user.section(QLatin1Char('@'), 1);
+    if (!issued.user.contains(QLatin1Char('@')) || !domain.contains(QLatin1Char('.'))) {
+        qWarning("das: one-time code for %s not mailed: the user name is not a mail address (it is in the outbox)",
+            qPrintable(issued.user));
+        return;
+    }
+    m_mailer->send(issued.user, issued.message);
+}
+
 QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
 {
     auto done = inTransaction<IssuedOobToken>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<IssuedOobToken>> {
@@ -880,6 +924,9 @@ QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
     });
     if (!done)
         return answer(done.error());
+    // Mailed after the commit: a code that was rolled back must never reach anyone.
+    if (m_mailer)
+        mailOobToken(*done);
     // 202: the code is on its way to the user, through a channel the PC does not see.
     const qint64 now = m_context.clock->secondsSinceEpoch();
     return jsonResponse(

@@ -40,6 +40,7 @@ public:
     // relay when an enterprise server runs, else the in-process IdP's SCIM.
     void setUserDirectory(std::unique_ptr<UserDirectory> directory) { m_directory = std::move(directory); }
     ServiceClient &serviceClient() { return *m_client; }
+    SmtpMailer *mailer() const { return m_mailer.get(); }
 
 private:
     struct AuthorizationServer {
@@ -58,6 +59,7 @@ private:
     QHttpServerResponse requestApproval(const QString &deviceId, const QHttpServerRequest &request);
     QHttpServerResponse approvalStatus(const QString &deviceId, const QString &id, const QHttpServerRequest &request);
     QHttpServerResponse issueOobToken(const QHttpServerRequest &request);
+    void mailOobToken(const IssuedOobToken &issued);
     QHttpServerResponse verifyOobToken(const QHttpServerRequest &request);
     QHttpServerResponse reportEvent(const QHttpServerRequest &request);
     // The administrators' API under /v1/admin/, with an admin or approver token.
@@ -84,6 +86,7 @@ private:
     std::unique_ptr<ServiceClient> m_client;
     std::unique_ptr<UserDirectory> m_directory;
     DeviceRecognition m_recognition;
+    std::unique_ptr<SmtpMailer> m_mailer; // with --smtp
     std::optional<AuthorizationServer> m_discovered;
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
     qint64 m_lastJtiPurge = 0;

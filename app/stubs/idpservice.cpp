@@ -399,13 +399,14 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
         QString username;
         const QString jtiKey = QStringLiteral("idp-jar:") + str("jti");
         auto recorded = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
-            auto seen = exec(db, QStringLiteral("SELECT 1 FROM seen_jti WHERE jti = ?"), {jtiKey});
-            if (!seen)
-                return tl::unexpected(seen.error());
-            if (seen->next())
+            // One statement decides, so the same request object at two IdP processes on one database passes once.
+            auto fresh = execClaim(db,
+                QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
+                {jtiKey, exp});
+            if (!fresh)
+                return tl::unexpected(fresh.error());
+            if (!*fresh)
                 return fail(ErrorCode::Malformed, QStringLiteral("replayed"));
-            if (auto r = exec(db, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?)"), {jtiKey, exp}); !r)
-                return tl::unexpected(r.error());
             auto user = exec(db, QStringLiteral("SELECT username FROM idp_users WHERE shared_id = ?"), {sharedId});
             if (!user)
                 return tl::unexpected(user.error());
@@ -691,8 +692,14 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
             return {};
         }
         // The code is spent whatever happens next: a wrong verifier must not get a second try.
-        if (auto r = exec(db, QStringLiteral("UPDATE idp_transactions SET code_used = 1 WHERE id = ?"), {id}); !r)
-            return tl::unexpected(r.error());
+        auto spent
+            = execClaim(db, QStringLiteral("UPDATE idp_transactions SET code_used = 1 WHERE id = ? AND code_used = 0"), {id});
+        if (!spent)
+            return tl::unexpected(spent.error());
+        if (!*spent) {
+            grantError = QStringLiteral("the authorization code was already used");
+            return {};
+        }
         if (now >= q->value(2).toLongLong()) {
             grantError = QStringLiteral("the authorization code has expired");
             return {};

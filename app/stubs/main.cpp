@@ -16,21 +16,26 @@ using namespace hotdesk::stubs;
 
 namespace {
 
-const char kUsage[] =
-    "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
-    "\n"
-    "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
-    "  das|idp|push|enterprise [--port-base N]   start one role\n"
-    "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
-    "  phone ...                         play a user's phone (see 'hotdesk-stubs phone --help')\n"
-    "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
-    "\n"
-    "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
-    "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
-    "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
-    "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
-    "\n"
-    "--data DIR holds the CA, keys and database (default: the user's data directory).\n";
+const char kUsage[] = "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
+                      "\n"
+                      "  all [--env FILE] [--port-base N]   start every role on loopback over TLS\n"
+                      "  das|idp|push|enterprise [--port-base N]   start one role\n"
+                      "  idp rotate-key                    make a new ID-token signing key (the old one stays published)\n"
+                      "  phone ...                         play a user's phone (see 'hotdesk-stubs phone --help')\n"
+                      "  admin ...                         administration (see 'hotdesk-stubs admin --help')\n"
+                      "\n"
+                      "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
+                      "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
+                      "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
+                      "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
+                      "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
+                      "all and das take --smtp smtp://HOST:PORT|smtps://HOST:PORT[?from=ADDRESS]: also mail one-time codes\n"
+                      "    (STARTTLS is required unless HOST is loopback; the outbox file is written either way).\n"
+                      "\n"
+                      "--data DIR holds the CA, keys and database (default: the user's data directory).\n"
+                      "--db postgres://USER:PASSWORD@HOST:PORT/DBNAME[?host=/socket/dir] keeps the tables in PostgreSQL\n"
+                      "    instead of DIR/stubs.db, so several processes can share them ($HOTDESK_STUBS_DB: the same,\n"
+                      "    without the password in the process list).\n";
 
 void err(const QString &line)
 {
@@ -68,7 +73,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption issuer(QStringLiteral("issuer"), QStringLiteral("OpenID Provider the DAS writes request objects for."), QStringLiteral("URL"));
     const QCommandLineOption clientId(QStringLiteral("client-id"), QStringLiteral("client_id of the DAS at that provider."), QStringLiteral("ID"));
     const QCommandLineOption fault(QStringLiteral("fault"), QStringLiteral("Misbehave on purpose (repeatable; see docs/faults.md)."), QStringLiteral("NAME"));
-    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault});
+    const QCommandLineOption db(
+        QStringLiteral("db"), QStringLiteral("PostgreSQL database URL (postgres://...)."), QStringLiteral("URL"));
+    const QCommandLineOption publicUrl(
+        QStringLiteral("public-url"), QStringLiteral("The URL agents reach the DAS at."), QStringLiteral("URL"));
+    const QCommandLineOption smtp(
+        QStringLiteral("smtp"), QStringLiteral("Mail one-time codes through this SMTP server."), QStringLiteral("URL"));
+    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl, smtp});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {
         if (a == QLatin1String("--auto-approve"))
@@ -88,9 +99,17 @@ int main(int argc, char *argv[])
         return 0;
     }
     const QString dataDir = parser.value(data);
+    const QString database = parser.value(db);
+    if (!database.isEmpty()) {
+        // Checked here so that a mistyped URL is a usage error, not a failure to start.
+        if (auto url = parsePostgresUrl(database); !url) {
+            err(url.error().message);
+            return 2;
+        }
+    }
 
     if (rotate) {
-        auto store = openStore(dataDir, QStringLiteral("rotate"));
+        auto store = openStore(dataDir, database, QStringLiteral("rotate"));
         if (!store) {
             err(store.error().message);
             return 1;
@@ -110,6 +129,7 @@ int main(int argc, char *argv[])
 
     StubsOptions options;
     options.dataDir = dataDir;
+    options.database = database;
     if (command == QLatin1String("all")) {
         // all four roles
     } else if (QStringList{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}.contains(command)) {
@@ -167,6 +187,23 @@ int main(int argc, char *argv[])
             return 2;
         }
         options.clientId = parser.value(clientId);
+    }
+    if (parser.isSet(publicUrl)) {
+        const QUrl url(parser.value(publicUrl), QUrl::StrictMode);
+        if (command != QLatin1String("das") || !url.isValid() || url.scheme() != QLatin1String("https") || url.host().isEmpty()
+            || url.hasQuery() || url.hasFragment()) {
+            err(QStringLiteral("--public-url goes with das and takes its https URL, without query or fragment"));
+            return 2;
+        }
+        options.dasPublicUrl = parser.value(publicUrl);
+    }
+    if (parser.isSet(smtp)) {
+        auto settings = parseSmtpUrl(parser.value(smtp));
+        if (!settings || (command != QLatin1String("all") && command != QLatin1String("das"))) {
+            err(settings ? QStringLiteral("--smtp goes with all or das") : settings.error().message);
+            return 2;
+        }
+        options.smtp = *settings;
     }
     auto server = StubsServer::start(options);
     if (!server) {

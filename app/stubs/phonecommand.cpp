@@ -29,6 +29,7 @@ const char kUsage[] = "Usage: hotdesk-stubs phone COMMAND USER [--data DIR]\n"
                       "                              database, as a user who reads it correctly would (simulator only)\n"
                       "  deny USER                   deny USER's newest pending challenge\n"
                       "\n"
+                      "With servers on PostgreSQL (--db), set $HOTDESK_STUBS_DB to the same URL for approve without --number.\n"
                       "Exit status: 0 done, 1 failed (no pending challenge, wrong number, ...), 2 usage error.\n";
 
 constexpr int kTimeoutMs = 15000;
@@ -201,7 +202,7 @@ private:
     // person who reads it off the PC screen.
     Result<int> numberFromStore(const QString &id) const
     {
-        auto store = openStore(m_dataDir, QStringLiteral("phone-simulator"));
+        auto store = openStore(m_dataDir, QString(), QStringLiteral("phone-simulator"));
         if (!store)
             return tl::unexpected(store.error());
         QSqlDatabase db = store->database();

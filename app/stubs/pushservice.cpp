@@ -31,6 +31,10 @@ const QList<const char *> kMigrations = {
     " nonce TEXT NOT NULL, context TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
     " status TEXT NOT NULL, decided_at INTEGER, reason TEXT);"
     "CREATE INDEX push_challenges_by_user ON push_challenges (user_name, status, created_at);",
+    // The order of challenges made in the same second: SQLite's rowid served,
+    // but PostgreSQL has none. Challenges from before this migration have no
+    // sequence number and sort after the numbered ones of their second.
+    "ALTER TABLE push_challenges ADD COLUMN seq INTEGER;",
 };
 
 constexpr qsizetype kMaxIdLength = 128;
@@ -362,12 +366,12 @@ QHttpServerResponse PushService::createChallenge(const QHttpServerRequest &reque
             phoneMissing = true;
             return {};
         }
-        auto r = exec(
-            db,
-            QStringLiteral("INSERT INTO push_challenges (id, user_name, number, nonce, context, created_at, expires_at, status)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+        auto r = exec(db,
+            QStringLiteral(
+                "INSERT INTO push_challenges (id, user_name, number, nonce, context, created_at, expires_at, status, seq)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM push_challenges))"),
             {QString::fromLatin1(*id), *user, *number, QString::fromLatin1(*nonce),
-             QString::fromUtf8(QJsonDocument(context).toJson(QJsonDocument::Compact)), createdAt, expiresAt, kPending});
+                QString::fromUtf8(QJsonDocument(context).toJson(QJsonDocument::Compact)), createdAt, expiresAt, kPending});
         if (!r)
             return tl::unexpected(r.error());
         return {};
@@ -424,9 +428,9 @@ QHttpServerResponse PushService::pendingChallenges(const QString &user)
         return noPhone(user);
     // Never the number: the user reads it off the PC screen and types it.
     auto q = exec(db,
-                  QStringLiteral("SELECT id, nonce, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
-                                 " AND expires_at > ? ORDER BY created_at DESC, rowid DESC"),
-                  {user, kPending, now()});
+        QStringLiteral("SELECT id, nonce, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
+                       " AND expires_at > ? ORDER BY created_at DESC, seq DESC NULLS LAST"),
+        {user, kPending, now()});
     if (!q)
         return internalError(q.error());
     QJsonArray challenges;
@@ -623,9 +627,9 @@ QHttpServerResponse PushService::phonePage(const QString &user)
     const bool simulated = hasSimulatedPhone(user, phone->value(0).toString());
     phone->finish();
     auto q = exec(db,
-                  QStringLiteral("SELECT id, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
-                                 " AND expires_at > ? ORDER BY created_at DESC, rowid DESC"),
-                  {user, kPending, now()});
+        QStringLiteral("SELECT id, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
+                       " AND expires_at > ? ORDER BY created_at DESC, seq DESC NULLS LAST"),
+        {user, kPending, now()});
     if (!q)
         return internalError(q.error());
 

@@ -1,4 +1,4 @@
-// The companion servers' durable state: SQLite in WAL mode, one transaction per request.
+// The companion servers' durable state: SQLite in WAL mode (or PostgreSQL), one transaction per request.
 #pragma once
 
 #include "core/result.h"
@@ -12,33 +12,68 @@
 
 namespace hotdesk::stubs {
 
+// A PostgreSQL database named by a URL (libpq's form):
+// postgres[ql]://[USER[:PASSWORD]@][HOST][:PORT]/DBNAME[?host=/socket/dir&sslmode=MODE].
+struct PostgresUrl {
+    QString user;
+    QString password;
+    QString host; // a name, an address, or a Unix socket directory (starts with '/'); empty: libpq's default
+    int port = -1;
+    QString database;
+    QString sslMode;
+
+    // The URL without the password, for messages and logs.
+    QString redacted() const;
+};
+
+// Parses --db; the error message never repeats the password.
+Result<PostgresUrl> parsePostgresUrl(const QString &url);
+
 class Store {
 public:
+    enum class Dialect { Sqlite, Postgres };
+
     // Opens (and creates or migrates) the database at path. SQLite runs in WAL
     // mode with synchronous=FULL, so an acknowledged write survives kill -9.
     static Result<Store> open(const QString &path, const QString &connectionName);
+    // Opens (and creates or migrates the tables in) a PostgreSQL database, which
+    // several processes (several DAS instances, say) may share.
+    static Result<Store> openPostgres(const PostgresUrl &url, const QString &connectionName);
     ~Store();
     Store(Store &&other) noexcept;
     Store &operator=(Store &&) = delete;
     Store(const Store &) = delete;
 
     QSqlDatabase database() const;
+    Dialect dialect() const { return m_dialect; }
 
     // Brings one component's tables up to date. Each component (a server role)
     // keeps its own ordered list of migrations; entry i moves its schema from
-    // version i to i + 1, and a shipped entry is never edited.
+    // version i to i + 1, and a shipped entry is never edited. Migrations are
+    // written in SQLite's dialect; on PostgreSQL their column types are mapped
+    // (see postgresDdl in store.cpp).
     Status migrate(const QString &component, const QList<const char *> &migrations);
 
     // Runs work inside one transaction: committed if it succeeds, rolled back
     // otherwise, so a failed request never leaves half-written state.
+    // On PostgreSQL the isolation is READ COMMITTED: a statement that spends
+    // something single-use must re-check, in its own WHERE clause, what the
+    // transaction read (see execClaim and docs/stubs.md).
     Status transaction(const std::function<Status(QSqlDatabase &)> &work);
 
 private:
     Store() = default;
     QString m_connection;
+    Dialect m_dialect = Dialect::Sqlite;
 };
 
 // Prepares and executes a statement with positional values; a failure is an Io error naming the statement.
 Result<QSqlQuery> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
+
+// Executes an UPDATE (or DELETE) whose WHERE clause repeats the condition the
+// transaction read (status = 'live', code_used = 0, …) and says whether it
+// changed a row. False means another request, possibly in another process on
+// the same database, got there first: the caller must treat the thing as spent.
+Result<bool> execClaim(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
 
 } // namespace hotdesk::stubs

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "keyring.h"
 #include "localca.h"
+#include "smtpmailer.h"
 #include "store.h"
 
 #include <QString>
@@ -51,6 +52,12 @@ struct StubsContext {
         return {};
     }
 
+    // --public-url: the URL agents reach the DAS at when several DAS processes
+    // share one database behind a load balancer; device tokens and SPAKE2 are
+    // bound to it. Empty: the DAS's own listening URL.
+    QString dasPublicUrl;
+    // --smtp: the DAS also mails one-time codes (the outbox file is written either way).
+    std::optional<SmtpSettings> smtp;
     // --issuer: the OpenID Provider the DAS writes request objects for; empty: the in-process IdP.
     QString issuer;
     // Lifetime of ID and access tokens; a rotated key stays published this long.

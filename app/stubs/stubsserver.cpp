@@ -9,17 +9,24 @@
 
 namespace hotdesk::stubs {
 
-Result<Store> openStore(const QString &dataDir, const QString &connectionName)
+Result<Store> openStore(const QString &dataDir, const QString &database, const QString &connectionName)
 {
     if (!QDir().mkpath(dataDir))
         return fail(ErrorCode::Io, QStringLiteral("cannot create the data directory %1").arg(dataDir));
-    return Store::open(QDir(dataDir).filePath(QStringLiteral("stubs.db")), connectionName);
+    const QString url = database.isEmpty() ? qEnvironmentVariable("HOTDESK_STUBS_DB") : database;
+    if (url.isEmpty())
+        return Store::open(QDir(dataDir).filePath(QStringLiteral("stubs.db")), connectionName);
+    auto postgres = parsePostgresUrl(url);
+    if (!postgres)
+        return tl::unexpected(postgres.error());
+    return Store::openPostgres(*postgres, connectionName);
 }
 
 Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &options)
 {
     std::unique_ptr<StubsServer> s(new StubsServer);
-    auto store = openStore(options.dataDir, QStringLiteral("stubs-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
+    auto store = openStore(
+        options.dataDir, options.database, QStringLiteral("stubs-") + QUuid::createUuid().toString(QUuid::WithoutBraces));
     if (!store)
         return tl::unexpected(store.error());
     s->m_store.emplace(std::move(*store));
@@ -34,6 +41,8 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     s->m_context.autoApprove = options.autoApprove;
     s->m_context.faults = options.faults;
     s->m_context.issuer = options.issuer;
+    s->m_context.dasPublicUrl = options.dasPublicUrl;
+    s->m_context.smtp = options.smtp;
     if (!options.clientId.isEmpty())
         s->m_context.clientId = options.clientId;
 

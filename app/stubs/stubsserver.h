@@ -25,6 +25,9 @@ struct StubsOptions {
     QString issuer;   // --issuer: see StubsContext; empty: the in-process IdP
     QString clientId; // --client-id; empty: StubsContext's default
     QStringList faults; // --fault; see StubsContext
+    QString database; // --db: a postgres:// URL; empty: see openStore
+    QString dasPublicUrl; // --public-url; see StubsContext
+    std::optional<SmtpSettings> smtp; // --smtp; see StubsContext
 };
 
 class StubsServer {
@@ -61,8 +64,9 @@ private:
     std::unique_ptr<EnterpriseService> m_enterprise;
 };
 
-// Opens the store of a data directory (for the administration subcommands).
-Result<Store> openStore(const QString &dataDir, const QString &connectionName);
+// Opens the store of a data directory: database is a postgres:// URL (--db),
+// or empty for $HOTDESK_STUBS_DB, or when that is unset too, DIR/stubs.db.
+Result<Store> openStore(const QString &dataDir, const QString &database, const QString &connectionName);
 
 // DIR/endpoints.json, written by a running "hotdesk-stubs all" (or one role),
 // tells the administration subcommands where the servers listen.

@@ -48,6 +48,8 @@ public:
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
     std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
+    QString database; // --db for the next start(); empty: SQLite in the data directory
+    std::optional<stubs::SmtpSettings> smtp; // --smtp for the next start()
 
     // Starts the roles on a new data directory, or again on the current one when keepData is set.
     void start(bool keepData = false, const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")})
@@ -64,6 +66,8 @@ public:
         options.clock = &clock;
         options.faults = faults;
         options.autoApprove = autoApprove;
+        options.database = database;
+        options.smtp = smtp;
         auto started = stubs::StubsServer::start(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
