@@ -1,4 +1,4 @@
-// The "das" group: 2FA request objects per second from a DAS alone on one core, driven by wrk over HTTPS keep-alive, against raw ES256 signing on that core.
+// The "das" group: 2FA request objects per second from a lone DAS under wrk, against raw ES256 signing on its core.
 #include "bench.h"
 
 #include "core/clock.h"
