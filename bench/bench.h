@@ -4,6 +4,7 @@
 #include "core/result.h"
 
 #include <QMap>
+#include <QProcess>
 #include <QString>
 
 #include <chrono>
@@ -29,9 +30,34 @@ std::optional<double> measureRate(const std::function<bool()> &once, std::chrono
 
 double median(std::vector<double> values);
 
+// A child process that is always ended: whatever way the group returns.
+class Child {
+public:
+    Child() = default;
+    Child(const Child &) = delete;
+    Child &operator=(const Child &) = delete;
+    ~Child() { stop(); }
+    QProcess &operator*() { return m_process; }
+    QProcess *operator->() { return &m_process; }
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate();
+        if (!m_process.waitForFinished(10000)) {
+            m_process.kill();
+            m_process.waitForFinished(10000);
+        }
+    }
+
+private:
+    QProcess m_process;
+};
+
 // Group entry points: print their table on stdout and add to metrics.
 Status runVerifyGroup(const TimingPlan &plan, Metrics &metrics);
 Status runFlowGroup(const TimingPlan &plan, Metrics &metrics);
 Status runAgentGroup(const TimingPlan &plan, Metrics &metrics);
+Status runDasGroup(const TimingPlan &plan, Metrics &metrics);
 
 } // namespace hotdesk::bench

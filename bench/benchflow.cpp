@@ -41,30 +41,6 @@ QString tailOf(const QByteArray &text)
     return QString::fromUtf8(text.right(1500)).trimmed();
 }
 
-// A child process that is always ended: whatever way the group returns.
-class Child {
-public:
-    Child() = default;
-    Child(const Child &) = delete;
-    Child &operator=(const Child &) = delete;
-    ~Child() { stop(); }
-    QProcess &operator*() { return m_process; }
-    QProcess *operator->() { return &m_process; }
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate();
-        if (!m_process.waitForFinished(10000)) {
-            m_process.kill();
-            m_process.waitForFinished(10000);
-        }
-    }
-
-private:
-    QProcess m_process;
-};
-
 struct Stats {
     double min = 0;
     double median = 0;

@@ -62,6 +62,7 @@ constexpr Group kGroups[] = {
     {"verify", &hotdesk::bench::runVerifyGroup},
     {"flow", &hotdesk::bench::runFlowGroup},
     {"agent", &hotdesk::bench::runAgentGroup},
+    {"das", &hotdesk::bench::runDasGroup},
 };
 
 void usage(std::FILE *to)

@@ -11,12 +11,14 @@
 #include "httpsclient.h"
 #include "tokenfactory.h"
 
+#include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 using namespace hotdesk;
 using namespace hotdesk::test;
@@ -777,6 +779,66 @@ private Q_SLOTS:
         QCOMPARE(r.status, 401);
         QCOMPARE(problemType(r), QStringLiteral("replayed-token"));
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE jti LIKE 'das-device:pc-rp:%'")), 2);
+    }
+
+    void requestsInFlightTogether()
+    {
+        // Requests that arrive together share one commit; each is still judged
+        // alone: a token sent twice at once is spent once, and a refusal among
+        // them spoils none of the others and spends its own jti all the same.
+        Device device;
+        enroll(QStringLiteral("pc-gc"), device);
+        if (QTest::currentTestFailed())
+            return;
+        mapUser();
+        const QByteArray twice = deviceToken(device);
+        QList<std::pair<QByteArray, QJsonObject>> sent {{twice, twoFactorBody()}, {twice, twoFactorBody()},
+            {deviceToken(device), twoFactorBody(QStringLiteral("mallory@corp.example"))}};
+        for (int i = 0; i < 5; ++i)
+            sent.append({deviceToken(device), twoFactorBody()});
+
+        QNetworkAccessManager manager;
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.addCaCertificates(m_server->caFile());
+        std::vector<std::unique_ptr<QNetworkReply>> replies;
+        QEventLoop loop;
+        int finished = 0;
+        for (const auto &[token, body] : sent) {
+            QNetworkRequest request(at(QStringLiteral("/v1/2fa-tokens")));
+            request.setSslConfiguration(ssl);
+            request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+            request.setRawHeader("Authorization", "DeviceToken " + token);
+            replies.emplace_back(manager.post(request, compact(body)));
+            connect(replies.back().get(), &QNetworkReply::finished, &loop, [&] {
+                if (++finished == int(sent.size()))
+                    loop.quit();
+            });
+        }
+        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+        loop.exec();
+        QCOMPARE(finished, int(sent.size()));
+
+        std::vector<HttpResult> r;
+        for (const auto &reply : replies) {
+            HttpResult result;
+            result.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            result.body = reply->readAll();
+            r.push_back(result);
+        }
+        QCOMPARE(r[0].status + r[1].status, 201 + 401);
+        QCOMPARE(problemType(r[0].status == 401 ? r[0] : r[1]), QStringLiteral("replayed-token"));
+        QCOMPARE(r[2].status, 404);
+        QCOMPARE(problemType(r[2]), QStringLiteral("user-unknown"));
+        for (std::size_t i = 3; i < r.size(); ++i) {
+            QCOMPARE(r[i].status, 201);
+            QJsonObject claims;
+            verifiedRequestObject(json(r[i]).value(QLatin1String("request")).toString().toLatin1(), claims);
+            if (QTest::currentTestFailed())
+                return;
+            QCOMPARE(claims.value(QLatin1String("state")).toString(), QStringLiteral("st-8d1f0c"));
+        }
+        // Seven distinct tokens verified, and each is spent.
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE jti LIKE 'das-device:pc-gc:%'")), 7);
     }
 
     void requestObject()

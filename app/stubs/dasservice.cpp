@@ -339,7 +339,11 @@ Result<jose::Jwk> DasService::deviceKey(const QString &json)
 
 Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request)
 {
-    const QByteArray token = authorization(request, das::kDeviceTokenScheme);
+    return authenticateDevice(db, authorization(request, das::kDeviceTokenScheme));
+}
+
+Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const QByteArray &token)
+{
     if (token.isEmpty())
         return refuse<QString>(problem(HttpStatus::Unauthorized, "device-token-required", "Device token required",
             QStringLiteral(
@@ -708,74 +712,120 @@ Result<Checked<void>> DasService::recognizeDevice(
 
 void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder)
 {
-    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
-    auto checked = inTransaction<TwoFactorRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<TwoFactorRequest>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<TwoFactorRequest>(device->error());
-        auto body = jsonBody(request);
-        if (!body)
-            return refuse<TwoFactorRequest>(problemFor(body.error()));
-        auto user = requireString(*body, "user", 512);
-        auto state = requireString(*body, "state", 512);
-        auto nonce = requireString(*body, "nonce", 512);
-        auto challenge = requireString(*body, "code_challenge", 128);
-        auto method = requireString(*body, "code_challenge_method", 16);
-        auto redirect = requireString(*body, "redirect_uri", 2048);
-        for (const auto *field : {&user, &state, &nonce, &challenge, &method, &redirect}) {
-            if (!*field)
-                return refuse<TwoFactorRequest>(problemFor(field->error()));
+    // Nothing touches the database here: the request joins the group that
+    // commits once this turn of the event loop has read every request that came in.
+    m_pendingIssues.push_back(PendingIssue {authorization(request, das::kDeviceTokenScheme), jsonBody(request),
+        std::make_shared<QHttpServerResponder>(std::move(responder))});
+    if (m_pendingIssues.size() == 1)
+        QMetaObject::invokeMethod(this, &DasService::issuePending, Qt::QueuedConnection);
+}
+
+Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDatabase &db, const PendingIssue &issue)
+{
+    auto device = authenticateDevice(db, issue.token);
+    if (!device)
+        return tl::unexpected(device.error());
+    if (!*device)
+        return refuse<TwoFactorRequest>(device->error());
+    const Result<QJsonObject> &body = issue.body;
+    if (!body)
+        return refuse<TwoFactorRequest>(problemFor(body.error()));
+    auto user = requireString(*body, "user", 512);
+    auto state = requireString(*body, "state", 512);
+    auto nonce = requireString(*body, "nonce", 512);
+    auto challenge = requireString(*body, "code_challenge", 128);
+    auto method = requireString(*body, "code_challenge_method", 16);
+    auto redirect = requireString(*body, "redirect_uri", 2048);
+    for (const auto *field : {&user, &state, &nonce, &challenge, &method, &redirect}) {
+        if (!*field)
+            return refuse<TwoFactorRequest>(problemFor(field->error()));
+    }
+    if (*method != QLatin1String("S256"))
+        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "unsupported-challenge-method",
+            "PKCE method not supported", QStringLiteral("code_challenge_method must be S256 (RFC 7636)")));
+    static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
+    if (!challengeShape.match(*challenge).hasMatch())
+        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-code-challenge", "Invalid PKCE challenge",
+            QStringLiteral("code_challenge must be the 43-character base64url SHA-256 of the verifier")));
+    if (!isAcceptableRedirect(*redirect))
+        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
+            QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
+                           "fragment")));
+    auto fingerprint = fingerprintField(*body);
+    if (!fingerprint)
+        return refuse<TwoFactorRequest>(fingerprint.error());
+    auto name = canonicalUserName(*user);
+    if (!name)
+        return refuse<TwoFactorRequest>(problemFor(name.error()));
+    auto known = findUser(db, *name);
+    if (!known)
+        return tl::unexpected(known.error());
+    if (!*known)
+        return refuse<TwoFactorRequest>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
+            QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
+    auto recognized = recognizeDevice(db, **device, *name, *fingerprint);
+    if (!recognized)
+        return tl::unexpected(recognized.error());
+    if (!*recognized)
+        return refuse<TwoFactorRequest>(recognized->error());
+    return Checked<TwoFactorRequest>(
+        TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect});
+}
+
+void DasService::issuePending()
+{
+    // Group commit: the requests of one turn share a transaction, so under
+    // load one fsync (synchronous=FULL) acknowledges many spent jtis instead
+    // of one each. Each request still runs in a savepoint of its own: a
+    // database error undoes only its writes, a refusal keeps them as a
+    // transaction per request did (a spent jti, an event), and a jti seen
+    // twice in one group is a replay like any other, since the second check
+    // reads the first one's row. No answer leaves before the commit.
+    std::vector<PendingIssue> issues = std::exchange(m_pendingIssues, {});
+    std::vector<std::optional<Checked<TwoFactorRequest>>> outcomes(issues.size());
+    auto committed = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
+        for (std::size_t i = 0; i < issues.size(); ++i) {
+            if (auto r = exec(db, QStringLiteral("SAVEPOINT issue")); !r)
+                return tl::unexpected(r.error());
+            auto checked = checkTwoFactor(db, issues[i]);
+            if (!checked) {
+                if (auto r = exec(db, QStringLiteral("ROLLBACK TO issue")); !r)
+                    return tl::unexpected(r.error());
+                outcomes[i].emplace(tl::unexpect, problemFor(checked.error()));
+            } else {
+                outcomes[i].emplace(std::move(*checked));
+            }
+            if (auto r = exec(db, QStringLiteral("RELEASE issue")); !r)
+                return tl::unexpected(r.error());
         }
-        if (*method != QLatin1String("S256"))
-            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "unsupported-challenge-method",
-                "PKCE method not supported", QStringLiteral("code_challenge_method must be S256 (RFC 7636)")));
-        static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
-        if (!challengeShape.match(*challenge).hasMatch())
-            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-code-challenge", "Invalid PKCE challenge",
-                QStringLiteral("code_challenge must be the 43-character base64url SHA-256 of the verifier")));
-        if (!isAcceptableRedirect(*redirect))
-            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
-                QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
-                               "fragment")));
-        auto fingerprint = fingerprintField(*body);
-        if (!fingerprint)
-            return refuse<TwoFactorRequest>(fingerprint.error());
-        auto name = canonicalUserName(*user);
-        if (!name)
-            return refuse<TwoFactorRequest>(problemFor(name.error()));
-        auto known = findUser(db, *name);
-        if (!known)
-            return tl::unexpected(known.error());
-        if (!*known)
-            return refuse<TwoFactorRequest>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
-                QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
-        auto recognized = recognizeDevice(db, **device, *name, *fingerprint);
-        if (!recognized)
-            return tl::unexpected(recognized.error());
-        if (!*recognized)
-            return refuse<TwoFactorRequest>(recognized->error());
-        return Checked<TwoFactorRequest>(
-            TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect});
+        return {};
     });
-    if (!checked)
-        return send(reply, answer(checked.error()));
-    withAuthorizationServer([this, reply, pending = *checked](Checked<AuthorizationServer> server) {
-        if (!server)
-            return send(reply, answer(server.error()));
-        auto jwt = signRequestObject(pending, *server);
-        if (!jwt)
-            return send(reply, answer(problemFor(jwt.error())));
-        // The agent's failure tests switch on --fault here (docs/faults.md).
-        answerWithFaults(m_context, this,
-            jsonResponse(
-                {{QStringLiteral("request"), QString::fromLatin1(*jwt)}, {QStringLiteral("client_id"), m_context.clientId},
-                    {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
-                    {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())}},
-                HttpStatus::Created),
-            reply);
-    });
+    for (std::size_t i = 0; i < issues.size(); ++i) {
+        const Responder &reply = issues[i].reply;
+        if (!committed) {
+            send(reply, answer(problemFor(committed.error())));
+            continue;
+        }
+        if (!*outcomes[i]) {
+            send(reply, answer(outcomes[i]->error()));
+            continue;
+        }
+        withAuthorizationServer([this, reply, pending = **outcomes[i]](Checked<AuthorizationServer> server) {
+            if (!server)
+                return send(reply, answer(server.error()));
+            auto jwt = signRequestObject(pending, *server);
+            if (!jwt)
+                return send(reply, answer(problemFor(jwt.error())));
+            // The agent's failure tests switch on --fault here (docs/faults.md).
+            answerWithFaults(m_context, this,
+                jsonResponse(
+                    {{QStringLiteral("request"), QString::fromLatin1(*jwt)}, {QStringLiteral("client_id"), m_context.clientId},
+                        {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
+                        {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())}},
+                    HttpStatus::Created),
+                reply);
+        });
+    }
 }
 
 void DasService::withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done)

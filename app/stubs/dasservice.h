@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 namespace hotdesk::stubs {
 
@@ -48,12 +49,20 @@ private:
         QString authorizationEndpoint;
     };
     struct TwoFactorRequest;
+    // A POST /v1/2fa-tokens waiting for its group's transaction (issuePending).
+    struct PendingIssue {
+        QByteArray token; // of "Authorization: DeviceToken", empty when absent
+        Result<QJsonObject> body;
+        std::shared_ptr<QHttpServerResponder> reply;
+    };
 
     QHttpServerResponse activation(const QHttpServerRequest &request);
     QHttpServerResponse spake2(const QString &uid, const QHttpServerRequest &request);
     QHttpServerResponse confirm(const QString &uid, const QHttpServerRequest &request);
     void registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    Result<Checked<TwoFactorRequest>> checkTwoFactor(QSqlDatabase &db, const PendingIssue &issue);
+    void issuePending();
     QHttpServerResponse keySet(Keyring &keys);
     // Flow 4, for devices.
     QHttpServerResponse requestApproval(const QString &deviceId, const QHttpServerRequest &request);
@@ -70,6 +79,7 @@ private:
     Result<Checked<AdminIdentity>> authenticateAdmin(QSqlDatabase &db, const QHttpServerRequest &request, AdminRole needed);
     // Checks "Authorization: DeviceToken <JWT>" and records its jti; returns the device id.
     Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request);
+    Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QByteArray &token);
     Result<jose::Jwk> deviceKey(const QString &json);
     // Device recognition (DESIGN flow 4): the presented fingerprint against the
     // registered one under the drift threshold; 403 device-unrecognized beyond it.
@@ -90,6 +100,7 @@ private:
     std::optional<AuthorizationServer> m_discovered;
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
     qint64 m_lastJtiPurge = 0;
+    std::vector<PendingIssue> m_pendingIssues;
 };
 
 } // namespace hotdesk::stubs
