@@ -841,6 +841,43 @@ private Q_SLOTS:
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE jti LIKE 'das-device:pc-gc:%'")), 7);
     }
 
+    // acr_values from the agent (the policy's alternate methods) go into the request object; malformed ones are refused.
+    void requestObjectCarriesAcrValues()
+    {
+        Device device;
+        enroll(QStringLiteral("pc-acr"), device);
+        if (QTest::currentTestFailed())
+            return;
+        mapUser();
+        QJsonObject body = twoFactorBody();
+        const QString asked = QStringLiteral("urn:example:acr:hwk urn:hotdesk:acr:push");
+        body.insert(QStringLiteral("acr_values"), asked);
+        const HttpResult r = postJson(QStringLiteral("/v1/2fa-tokens"), body, deviceAuth(deviceToken(device)));
+        QCOMPARE(r.status, 201);
+        QJsonObject claims;
+        verifiedRequestObject(json(r).value(QLatin1String("request")).toString().toLatin1(), claims);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(claims.value(QLatin1String("acr_values")).toString(), asked);
+
+        // Without acr_values the request object has none.
+        const HttpResult plain = postJson(QStringLiteral("/v1/2fa-tokens"), twoFactorBody(), deviceAuth(deviceToken(device)));
+        QCOMPARE(plain.status, 201);
+        QJsonObject plainClaims;
+        verifiedRequestObject(json(plain).value(QLatin1String("request")).toString().toLatin1(), plainClaims);
+        QVERIFY(!plainClaims.contains(QLatin1String("acr_values")));
+
+        const QList<QJsonValue> bad {QJsonValue(QString()), QJsonValue(QStringLiteral("urn:a  urn:b")),
+            QJsonValue(QStringLiteral("urn:a\nurn:b")), QJsonValue(QString(256, u'a')),
+            QJsonValue(QStringLiteral("a b c d e f g h i")), QJsonValue(QJsonArray {QStringLiteral("urn:a")})};
+        for (const QJsonValue &value : bad) {
+            QJsonObject refused = twoFactorBody();
+            refused.insert(QStringLiteral("acr_values"), value);
+            const HttpResult answer = postJson(QStringLiteral("/v1/2fa-tokens"), refused, deviceAuth(deviceToken(device)));
+            QVERIFY2(answer.status == 400, answer.body.constData());
+        }
+    }
+
     void requestObject()
     {
         Device device;

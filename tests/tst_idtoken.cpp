@@ -148,6 +148,45 @@ private Q_SLOTS:
         }
     }
 
+    // acr_values asked for (the policy's alternate methods): "acr" must name one of them.
+    void acrMustBeOneAskedFor_data()
+    {
+        QTest::addColumn<QJsonValue>("acr");
+        QTest::addColumn<QStringList>("asked");
+        QTest::addColumn<bool>("accepted");
+        const QStringList asked{QStringLiteral("urn:hotdesk:acr:push"), QStringLiteral("urn:example:acr:hwk")};
+        QTest::newRow("nothing asked, none given") << QJsonValue(QJsonValue::Undefined) << QStringList() << true;
+        QTest::newRow("nothing asked, any given") << QJsonValue(QStringLiteral("urn:other")) << QStringList() << true;
+        QTest::newRow("the first asked") << QJsonValue(asked.at(0)) << asked << true;
+        QTest::newRow("the second asked") << QJsonValue(asked.at(1)) << asked << true;
+        QTest::newRow("another method") << QJsonValue(QStringLiteral("urn:example:acr:password")) << asked << false;
+        QTest::newRow("missing") << QJsonValue(QJsonValue::Undefined) << asked << false;
+        QTest::newRow("empty") << QJsonValue(QString()) << asked << false;
+        QTest::newRow("not a string") << QJsonValue(QJsonArray{asked.at(0)}) << asked << false;
+        QTest::newRow("case differs") << QJsonValue(asked.at(0).toUpper()) << asked << false;
+    }
+    void acrMustBeOneAskedFor()
+    {
+        QFETCH(QJsonValue, acr);
+        QFETCH(QStringList, asked);
+        QFETCH(bool, accepted);
+        const QByteArray header = "{\"alg\":\"ES256\",\"kid\":\"idp-2026\"}";
+        const QByteArray token = signRaw(header, compactJson(changed(baseClaims(), "acr", acr)), m_key, Algorithm::ES256);
+        oidc::IdTokenRequirements req;
+        req.issuer = kIssuer;
+        req.clientId = kClient;
+        req.nonce = kNonce;
+        req.subject = kSubject;
+        req.acrValues = asked;
+        FakeClock clock(kNow);
+        auto result = oidc::validateIdToken(token, m_keys, req, clock);
+        QCOMPARE(result.has_value(), accepted);
+        if (!accepted) {
+            QCOMPARE(result.error().code, ErrorCode::InvalidClaim);
+            QVERIFY2(result.error().message.contains(QLatin1String("acr")), qPrintable(result.error().message));
+        }
+    }
+
     void trustedExtraAudience()
     {
         QJsonObject claims = changed(changed(baseClaims(), "aud", QJsonArray{kClient, QStringLiteral("hotdesk-gateway")}), "azp", kClient);

@@ -93,6 +93,7 @@ private Q_SLOTS:
     void secondAgentIsRefused();
     void recoveryCodeUnlocksOnceAndTheAdminHears();
     void oneTimeCodeRegistersAnUnrecognizedPc();
+    void alternateMethodsAfterAFailure();
 
 private:
     QString policyWith(const std::function<void(QJsonObject &policy)> &edit);
@@ -719,6 +720,65 @@ void TestTrayAgent::oneTimeCodeRegistersAnUnrecognizedPc()
     QTRY_VERIFY_WITH_TIMEOUT(!lock.isLocked(), 60000);
     const QStringList trail = auditTrail(m_audit);
     QVERIFY2(trail.contains(QStringLiteral("reauth_succeeded:id_token_valid")), qPrintable(trail.join(u',')));
+}
+
+void TestTrayAgent::alternateMethodsAfterAFailure()
+{
+    m_stubs->start({}, -1);
+    const auto failurePolicy = [this](const QJsonArray &methods) {
+        return policyWith([methods](QJsonObject &p) {
+            p.insert(QStringLiteral("failure"),
+                QJsonObject {{QStringLiteral("max_attempts"), 5}, {QStringLiteral("window"), QStringLiteral("PT1H")},
+                    {QStringLiteral("actions"), QJsonArray {QStringLiteral("lock")}}, {QStringLiteral("alternate_methods"), methods}});
+        });
+    };
+    const auto said = [](const QSignalSpy &steps, const QString &text) {
+        for (const QList<QVariant> &args : steps) {
+            if (args.value(0).toString().contains(text))
+                return true;
+        }
+        return false;
+    };
+
+    // The first attempt asks for nothing in particular; the phone denies it.
+    m_agent = startAgent(failurePolicy(QJsonArray {QStringLiteral("urn:example:acr:hwk"), QStringLiteral("urn:hotdesk:acr:push")}));
+    QVERIFY(m_agent);
+    QSignalSpy steps(m_agent.get(), &cli::TrayAgent::stepReported);
+    ui::LockScreen &lock = m_agent->lockScreen();
+    QTRY_VERIFY_WITH_TIMEOUT(m_agent->isSigningIn(), 10000);
+    QVERIFY(!said(steps, QStringLiteral("asking the identity provider for")));
+    phone(QStringLiteral("deny"));
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("reauth_failed:access_denied")) == 1, 60000);
+
+    // The retry asks for the policy's alternate methods; the IdP can do one of
+    // them, and the ID token's acr must (and does) name it.
+    QTRY_VERIFY(m_agent->lockScreen().primaryWindow()->signInButton()->isEnabled());
+    QTest::mouseClick(lock.primaryWindow()->signInButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(m_agent->isSigningIn(), 10000);
+    QVERIFY(said(steps, QStringLiteral("asking the identity provider for: urn:example:acr:hwk urn:hotdesk:acr:push")));
+    phone(QStringLiteral("approve"));
+    QTRY_VERIFY_WITH_TIMEOUT(!lock.isLocked(), 60000);
+    QVERIFY(auditTrail(m_audit).contains(QStringLiteral("reauth_succeeded:id_token_valid")));
+    m_agent.reset();
+
+    // Alternate methods this IdP does not have: it says so at once, nobody's
+    // phone is asked, and the lock stays, telling the person to call the administrator.
+    QFile::remove(cli::TrayAgent::engineStateFile(m_state));
+    init();
+    m_agent = startAgent(failurePolicy(QJsonArray {QStringLiteral("urn:example:acr:hwk")}));
+    QVERIFY(m_agent);
+    ui::LockScreen &second = m_agent->lockScreen();
+    QTRY_VERIFY_WITH_TIMEOUT(m_agent->isSigningIn(), 10000);
+    phone(QStringLiteral("deny"));
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("reauth_failed:access_denied")) == 1, 60000);
+    QTRY_VERIFY(second.primaryWindow()->signInButton()->isEnabled());
+    QTest::mouseClick(second.primaryWindow()->signInButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("reauth_failed:policy_invalid")) == 1, 60000);
+    QVERIFY(second.isLocked());
+    bool toldWhy = false;
+    for (QLabel *label : second.primaryWindow()->findChildren<QLabel *>())
+        toldWhy = toldWhy || (label->isVisible() && label->text().contains(QLatin1String("alternate_methods")));
+    QVERIFY(toldWhy);
 }
 
 int main(int argc, char **argv)

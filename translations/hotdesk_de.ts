@@ -303,6 +303,10 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <source>waiting for the one-time code sent to %1</source>
             <translation>warte auf den Einmalcode, der an %1 geschickt wurde</translation>
         </message>
+        <message>
+            <source>asking the identity provider for: %1</source>
+            <translation>fordere beim Identitätsanbieter an: %1</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -646,6 +650,10 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
         <message>
             <source>Submit the code</source>
             <translation>Den Code absenden</translation>
+        </message>
+        <message>
+            <source>Code</source>
+            <translation>Code</translation>
         </message>
     </context>
     <context>

@@ -303,6 +303,10 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <source>waiting for the one-time code sent to %1</source>
             <translation>attente du code à usage unique envoyé à %1</translation>
         </message>
+        <message>
+            <source>asking the identity provider for: %1</source>
+            <translation>demande au fournisseur d’identité : %1</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>
@@ -646,6 +650,10 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
         <message>
             <source>Submit the code</source>
             <translation>Valider le code</translation>
+        </message>
+        <message>
+            <source>Code</source>
+            <translation>Code</translation>
         </message>
     </context>
     <context>

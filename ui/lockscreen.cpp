@@ -162,6 +162,9 @@ void LockWindow::retranslate()
     m_recovery->setAccessibleName(tr("Unlock with one of your one-time recovery codes, for example when your phone is lost"));
     m_codeGo->setText(tr("Sub&mit"));
     m_codeGo->setAccessibleName(tr("Submit the code"));
+    // askForCode() names the field after what it asks for; until then, what it is.
+    if (m_codePrompt->text().isEmpty())
+        m_codeEdit->setAccessibleName(tr("Code"));
     m_pageArea->setAccessibleName(tr("Sign-in page"));
     setInfo(m_info);
 }

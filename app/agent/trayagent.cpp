@@ -651,6 +651,9 @@ void TrayAgent::runFlow(AgentContext &context, const QString &user)
     connect(reauth, &flow::ReauthFlow::failed, this, [this, user](const Error &error) { flowFailed(user, error); });
     flow::FlowOptions options;
     options.user = user;
+    options.acrValues = m_engine ? m_engine->acrFor(user) : QStringList();
+    if (!options.acrValues.isEmpty())
+        report(tr("asking the identity provider for: %1").arg(options.acrValues.join(u' ')));
     options.recognition = flow::Recognition::None;
     if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval)
         options.recognition = flow::Recognition::Approval;

@@ -199,6 +199,7 @@ struct DasService::TwoFactorRequest {
     QString nonce;
     QString codeChallenge;
     QString redirectUri;
+    QString acrValues; // space-separated, as OIDC Core 3.1.2.1 writes them; may be empty
 };
 
 DasService::DasService(StubsContext &context, QObject *parent)
@@ -751,6 +752,18 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
         return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
             QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
                            "fragment")));
+    QString acrValues;
+    if (body->contains(QLatin1String("acr_values"))) {
+        auto acr = requireString(*body, "acr_values", 2048);
+        if (!acr)
+            return refuse<TwoFactorRequest>(problemFor(acr.error()));
+        // Up to 8 values (as the policy allows), each a URI or name without spaces or control characters.
+        static const QRegularExpression acrShape(QStringLiteral("^[\\x21-\\x7e]{1,255}( [\\x21-\\x7e]{1,255}){0,7}$"));
+        if (!acrShape.match(*acr).hasMatch())
+            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-acr-values", "Invalid acr_values",
+                QStringLiteral("acr_values is 1 to 8 space-separated values of printable ASCII, each at most 255 characters")));
+        acrValues = *acr;
+    }
     auto fingerprint = fingerprintField(*body);
     if (!fingerprint)
         return refuse<TwoFactorRequest>(fingerprint.error());
@@ -769,7 +782,7 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
     if (!*recognized)
         return refuse<TwoFactorRequest>(recognized->error());
     return Checked<TwoFactorRequest>(
-        TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect});
+        TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect, acrValues});
 }
 
 void DasService::issuePending()
@@ -870,7 +883,7 @@ Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request
         return tl::unexpected(jti.error());
     const qint64 now = m_context.clock->secondsSinceEpoch();
     const QJsonObject subject {{QStringLiteral("value"), request.sharedId}, {QStringLiteral("essential"), true}};
-    const QJsonObject claims {
+    QJsonObject claims {
         {QStringLiteral("iss"), m_context.clientId},
         {QStringLiteral("aud"), server.issuer},
         {QStringLiteral("client_id"), m_context.clientId},
@@ -888,6 +901,8 @@ Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request
         {QStringLiteral("exp"), now + kRequestObjectLifetime.count()},
         {QStringLiteral("claims"), QJsonObject {{QStringLiteral("id_token"), QJsonObject {{QStringLiteral("sub"), subject}}}}},
     };
+    if (!request.acrValues.isEmpty())
+        claims.insert(QStringLiteral("acr_values"), request.acrValues);
     // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
     return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), *key, jose::Algorithm::ES256,
         {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});

@@ -25,6 +25,11 @@ namespace hotdesk::stubs {
 
 namespace {
 
+// The one authentication method of this IdP: a push to the user's phone,
+// approved there with the number shown at the PC. Its acr value (OIDC Core 2).
+const QString kAcrPush = QStringLiteral("urn:hotdesk:acr:push");
+
+
 const QList<const char *> kIdpMigrations = {
     "CREATE TABLE idp_users (shared_id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, external_id TEXT,"
     " created_at INTEGER NOT NULL);"
@@ -243,9 +248,10 @@ QHttpServerResponse IdpService::discovery() const
         {QStringLiteral("authorization_response_iss_parameter_supported"), true},
         {QStringLiteral("token_endpoint_auth_methods_supported"), QJsonArray{QStringLiteral("none")}},
         {QStringLiteral("claims_parameter_supported"), true},
+        {QStringLiteral("acr_values_supported"), QJsonArray{kAcrPush}},
         {QStringLiteral("scopes_supported"), QJsonArray{QStringLiteral("openid")}},
         {QStringLiteral("claims_supported"), QJsonArray{QStringLiteral("sub"), QStringLiteral("iss"), QStringLiteral("aud"), QStringLiteral("exp"),
-                                                        QStringLiteral("iat"), QStringLiteral("auth_time"), QStringLiteral("nonce"), QStringLiteral("amr"),
+                                                        QStringLiteral("iat"), QStringLiteral("auth_time"), QStringLiteral("nonce"), QStringLiteral("amr"), QStringLiteral("acr"),
                                                         QStringLiteral("preferred_username")}},
     };
     return jsonResponse(doc);
@@ -394,6 +400,12 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
             return back(QStringLiteral("invalid_request"), QStringLiteral("state and nonce are required"));
         if (sharedId.isEmpty())
             return back(QStringLiteral("invalid_request"), QStringLiteral("the request does not name the user (claims.id_token.sub.value)"));
+        // Asked only for methods this IdP does not have: say so now rather than
+        // push to the phone and answer with a token the client will refuse.
+        const QString acrValues = str("acr_values");
+        if (!acrValues.isEmpty() && !acrValues.split(QLatin1Char(' '), Qt::SkipEmptyParts).contains(kAcrPush))
+            return back(QStringLiteral("unmet_authentication_requirements"),
+                QStringLiteral("this identity provider offers only %1, not %2").arg(kAcrPush, acrValues));
 
         // Single use of the request object: its jti is remembered until it expires.
         QString username;
@@ -752,6 +764,7 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         {QStringLiteral("auth_time"), double(tx.authTime ? tx.authTime : now)},
         {QStringLiteral("nonce"), tx.nonce},
         {QStringLiteral("amr"), QJsonArray{QStringLiteral("mfa"), QStringLiteral("swk")}},
+        {QStringLiteral("acr"), kAcrPush},
         {QStringLiteral("preferred_username"), tx.username},
     };
     const QJsonObject accessClaims{

@@ -292,10 +292,12 @@ void DasClient::registerUser(const UserRegistration &user, Callback<RegisteredUs
 
 void DasClient::requestTwoFactor(const TwoFactorParams &params, Callback<TwoFactorRequest> done)
 {
-    const QJsonObject body {{QStringLiteral("user"), params.user}, {QStringLiteral("state"), params.state},
+    QJsonObject body {{QStringLiteral("user"), params.user}, {QStringLiteral("state"), params.state},
         {QStringLiteral("nonce"), params.nonce}, {QStringLiteral("code_challenge"), params.codeChallenge},
         {QStringLiteral("code_challenge_method"), QStringLiteral("S256")}, {QStringLiteral("redirect_uri"), params.redirectUri},
         {QStringLiteral("fingerprint"), params.fingerprint}};
+    if (!params.acrValues.isEmpty())
+        body.insert(QStringLiteral("acr_values"), params.acrValues.join(u' '));
     call("POST", QStringLiteral("/v1/2fa-tokens"), body, [this, done](Result<Answer> answer) {
         const QString what = QStringLiteral("the 2FA request object");
         auto o = objectOf(answer, what);

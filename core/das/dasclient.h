@@ -48,6 +48,7 @@ struct TwoFactorParams {
     QString codeChallenge;
     QString redirectUri;
     QJsonObject fingerprint; // das::Fingerprint::toJson()
+    QStringList acrValues; // for the request object's acr_values; may be empty
 };
 
 struct TwoFactorRequest {

@@ -179,6 +179,7 @@ void ReauthFlow::requestObject()
     request.state = m_flowState;
     request.nonce = m_nonce;
     request.codeChallenge = QString::fromLatin1(pkce->challenge);
+    request.acrValues = m_options.acrValues;
     request.redirectUri = m_redirectUri;
     request.fingerprint = m_fingerprint.toJson();
     QPointer<ReauthFlow> self(this);
@@ -402,6 +403,7 @@ void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessTok
         rules.clientId = self->m_servers.clientId;
         rules.nonce = self->m_nonce;
         rules.subject = self->m_sharedId;
+        rules.acrValues = self->m_options.acrValues;
         rules.leeway = kLeeway;
         // Issued during this flow: nothing older can answer this request.
         rules.maxTokenAge = std::chrono::seconds(self->m_clock.secondsSinceEpoch() - self->m_startedAt) + kLeeway;

@@ -79,6 +79,9 @@ struct FlowOptions {
     Recognition recognition = Recognition::Approval;
     std::chrono::milliseconds approvalPollInterval {2000};
     int maxCodeAttempts = 3;        // wrong one-time codes before the flow gives up
+    // acr_values for the identity provider (the policy's failure.alternate_methods
+    // after a failed attempt); the ID token's "acr" must then be one of them.
+    QStringList acrValues {};
 };
 
 struct FlowResult {

@@ -113,6 +113,13 @@ Result<QString> codeFromRedirect(const QUrl &redirect, const RedirectExpectation
                 QStringLiteral(
                     "the sign-in was refused: the identity provider answered %1; sign in again and approve on your phone")
                     .arg(said));
+        // OpenID Connect Core Unmet Authentication Requirements 1.0: none of the
+        // acr_values can be met, which is the policy's doing, not the user's.
+        if (*error == QLatin1String("unmet_authentication_requirements"))
+            return fail(ErrorCode::PolicyInvalid,
+                QStringLiteral("the identity provider cannot use any of the sign-in methods the policy asks for after a "
+                               "failure (failure.alternate_methods): it answered %1; tell your administrator")
+                    .arg(said));
         return fail(ErrorCode::ServerError,
             QStringLiteral("the identity provider ended the sign-in with the error %1; sign in again, and tell your "
                            "administrator if this repeats")

@@ -156,6 +156,20 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
     if (req.subject && *sub != *req.subject)
         return fail(ErrorCode::SubjectMismatch, QStringLiteral("the token is for another user than the one who must re-authenticate"));
     out.subject = *sub;
+
+    if (!req.acrValues.isEmpty()) {
+        auto acr = stringClaim(claims, "acr");
+        if (!acr)
+            return tl::unexpected(acr.error());
+        if (acr->isEmpty())
+            return fail(ErrorCode::InvalidClaim,
+                QStringLiteral("the token names no authentication method (acr), but the request asked for one of: %1")
+                    .arg(req.acrValues.join(u' ')));
+        if (!req.acrValues.contains(*acr))
+            return fail(ErrorCode::InvalidClaim,
+                QStringLiteral("the identity provider used the authentication method \"%1\", not one of those asked for: %2")
+                    .arg(*acr, req.acrValues.join(u' ')));
+    }
     return out;
 }
 

@@ -30,6 +30,9 @@ struct IdTokenRequirements {
     std::optional<std::chrono::seconds> maxTokenAge;
     // max_age of the request: "auth_time" must be present and this recent.
     std::optional<std::chrono::seconds> maxAuthAge;
+    // The acr_values the request asked for (OIDC Core 3.1.2.1); when not empty,
+    // "acr" must name one of them: the method asked for was the one used.
+    QStringList acrValues;
     jose::AlgorithmSet allowedAlgorithms = jose::AlgorithmSet::asymmetric();
 };
 

@@ -209,13 +209,16 @@ public:
     // everything but transport, server and local failures (the person did nothing wrong).
     static bool countsAsAttempt(ErrorCode why);
 
+    // The acr_values for the user's next attempt: failure.alternate_methods
+    // once the user has failed since their last success, else none.
+    QStringList acrFor(const QString &user) const;
+
 private:
     Instant now() const;
     void require(QList<Decision> &out, const QString &user, Trigger trigger, const QString &detail = {});
     void evaluateTimers(QList<Decision> &out);
     void requireSensitive(QList<Decision> &out, Trigger trigger, const QString &detail);
     bool lockedOutNow(const QString &user) const;
-    QStringList acrFor(const QString &user) const;
     std::optional<Instant> maxSessionDeadline() const;
     std::optional<Instant> latestOccurrence(Instant at) const;
     std::optional<Instant> nextOccurrence(Instant after) const;
