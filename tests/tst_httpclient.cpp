@@ -1,6 +1,7 @@
 // HttpClient against loopback servers that misbehave on purpose: trust, timeouts, size limits, cancel, no redirects.
 #include "app/stubs/localca.h"
 #include "core/net/httpclient.h"
+#include "core/net/proxy.h"
 #include "waitfor.h"
 
 #include <QFile>
@@ -342,6 +343,91 @@ private Q_SLOTS:
             QCOMPARE(trust.error().codeName(), error);
             QVERIFY(trust.error().message.contains(file));
         }
+    }
+
+    // servers.proxy: the three forms, and what is refused.
+    void proxySettings_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<int>("mode"); // -1: refused
+        using M = net::ProxySetting::Mode;
+        QTest::newRow("system") << QStringLiteral("system") << int(M::System);
+        QTest::newRow("empty is system") << QString() << int(M::System);
+        QTest::newRow("none") << QStringLiteral("none") << int(M::None);
+        QTest::newRow("http proxy") << QStringLiteral("http://proxy.corp.example:3128") << int(M::Http);
+        QTest::newRow("trailing slash") << QStringLiteral("http://proxy.corp.example:3128/") << int(M::Http);
+        QTest::newRow("no port") << QStringLiteral("http://proxy.corp.example") << -1;
+        QTest::newRow("https scheme") << QStringLiteral("https://proxy.corp.example:3128") << -1;
+        QTest::newRow("socks") << QStringLiteral("socks5://proxy.corp.example:1080") << -1;
+        QTest::newRow("password") << QStringLiteral("http://u:secret@proxy.corp.example:3128") << -1;
+        QTest::newRow("path") << QStringLiteral("http://proxy.corp.example:3128/pac") << -1;
+        QTest::newRow("word") << QStringLiteral("auto") << -1;
+    }
+    void proxySettings()
+    {
+        QFETCH(QString, text);
+        QFETCH(int, mode);
+        const auto setting = net::ProxySetting::parse(text);
+        if (mode < 0) {
+            QVERIFY(!setting.has_value());
+            QCOMPARE(setting.error().code, ErrorCode::PolicyInvalid);
+            QVERIFY(!setting.error().message.contains(QLatin1String("secret")));
+        } else {
+            QVERIFY2(setting.has_value(), setting ? "" : qPrintable(setting.error().message));
+            QCOMPARE(int(setting->mode), mode);
+        }
+    }
+
+    // With an HTTP proxy in the policy, a server elsewhere is reached through it
+    // (an HTTPS tunnel: CONNECT), while this PC's loopback is reached directly.
+    void httpProxyIsUsedExceptForLoopback()
+    {
+        QTcpServer proxy;
+        QVERIFY(proxy.listen(QHostAddress::LocalHost));
+        QByteArray seen;
+        connect(&proxy, &QTcpServer::newConnection, this, [&] {
+            QTcpSocket *socket = proxy.nextPendingConnection();
+            connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
+                seen += socket->readAll();
+                if (seen.contains("\r\n\r\n")) {
+                    socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    socket->disconnectFromHost();
+                }
+            });
+        });
+        auto setting = net::ProxySetting::parse(QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()));
+        QVERIFY(setting.has_value());
+        net::HttpClient http(m_trust, net::Timeouts {std::chrono::milliseconds(5000), std::chrono::milliseconds(5000)});
+        http.setProxy(*setting);
+
+        const Answer far = call(http, net::HttpRequest::get(QUrl(QStringLiteral("https://das.hotdesk-proxy-test.invalid/v1/x"))));
+        QVERIFY(far.has_value());
+        QVERIFY(!*far); // the proxy refused to connect onwards
+        QVERIFY2(seen.startsWith("CONNECT das.hotdesk-proxy-test.invalid:443 HTTP/1.1\r\n"), seen.constData());
+
+        seen.clear();
+        const Answer near = call(http, net::HttpRequest::get(m_server->url(QStringLiteral("/json"))));
+        QVERIFY2(near && *near, whyNot(near));
+        QCOMPARE((*near)->status, 200);
+        QVERIFY(seen.isEmpty());
+    }
+
+    void loopbackHosts_data()
+    {
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<bool>("loopback");
+        QTest::newRow("127.0.0.1") << QStringLiteral("127.0.0.1") << true;
+        QTest::newRow("127.8.9.10") << QStringLiteral("127.8.9.10") << true;
+        QTest::newRow("::1") << QStringLiteral("::1") << true;
+        QTest::newRow("localhost") << QStringLiteral("LocalHost") << true;
+        QTest::newRow("10.0.0.1") << QStringLiteral("10.0.0.1") << false;
+        QTest::newRow("name") << QStringLiteral("localhost.corp.example") << false;
+    }
+    void loopbackHosts()
+    {
+        QFETCH(QString, host);
+        QFETCH(bool, loopback);
+        QCOMPARE(net::PolicyProxyFactory::isLoopbackHost(host), loopback);
     }
 
 private:

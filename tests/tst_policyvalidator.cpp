@@ -237,6 +237,10 @@ void TestPolicyValidator::problem_data()
     QTest::newRow("proxy") << withServerMember("\"proxy\": \"direct\"") << 5 << 14 << QStringLiteral("/servers/proxy")
                            << QStringLiteral("servers.proxy: \"direct\" is not \"system\", \"none\" or an HTTP proxy URL such as "
                                              "http://proxy.corp.example:3128");
+    QTest::newRow("proxy without port") << withServerMember("\"proxy\": \"http://proxy.corp.example\"") << 5 << 14
+                                        << QStringLiteral("/servers/proxy")
+                                        << QStringLiteral("servers.proxy: \"http://proxy.corp.example\" is not \"system\", \"none\" or an "
+                                                          "HTTP proxy URL such as http://proxy.corp.example:3128");
     QTest::newRow("private key") << withServerMember("\"das_activation_keys\": {\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", "
                                                      "\"x\": \"AA\", \"y\": \"AA\", \"d\": \"AA\"}]}")
                                  << 5 << 90 << QStringLiteral("/servers/das_activation_keys/keys/0/d")

@@ -3,6 +3,7 @@
 
 #include "core/das/dasclient.h"
 #include "core/das/enroller.h"
+#include "core/net/proxy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
 
@@ -39,10 +40,15 @@ Result<std::unique_ptr<AgentContext>> AgentContext::create(const QString &policy
             return tl::unexpected(bundle.error());
         trust = *bundle;
     }
+    auto proxy = net::ProxySetting::parse(policy->servers.proxy);
+    if (!proxy)
+        return tl::unexpected(proxy.error());
     std::unique_ptr<AgentContext> context(new AgentContext);
     context->m_policy = *policy;
     context->m_http = std::make_unique<net::HttpClient>(
         trust, net::Timeouts{policy->servers.connectTimeout, policy->servers.responseTimeout});
+    context->m_http->setProxy(*proxy);
+    net::applyToApplication(*proxy);
     context->m_state = std::make_unique<store::AgentState>(stateDir);
     context->m_secrets = std::make_unique<store::KeychainSecretStore>();
     context->m_provider = new flow::ProviderSession(*context->m_http, policy->servers.idpIssuer, context->m_clock, context.get());

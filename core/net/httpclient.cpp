@@ -1,6 +1,8 @@
 // HTTPS client of the agent's flows.
 #include "httpclient.h"
 
+#include "proxy.h"
+
 #include "../jose/strictjson.h"
 
 #include <QFile>
@@ -237,6 +239,13 @@ HttpClient::HttpClient(TlsTrust trust, Timeouts timeouts, QObject *parent)
 {
     // Connections are reused between the calls of one flow; nothing is cached on disk.
     m_manager.setAutoDeleteReplies(false);
+    setProxy(ProxySetting {});
+}
+
+void HttpClient::setProxy(const ProxySetting &setting)
+{
+    // The manager owns the factory.
+    m_manager.setProxyFactory(new PolicyProxyFactory(setting));
 }
 
 QPointer<HttpCall> HttpClient::send(const HttpRequest &request, Callback done)

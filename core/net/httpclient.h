@@ -22,6 +22,8 @@ class QNetworkReply;
 
 namespace hotdesk::net {
 
+struct ProxySetting;
+
 // Who the agent trusts for TLS: the operating system's store plus the
 // certificates of the policy's CA bundle. Nothing is ever trusted beyond that,
 // and no certificate error is ever ignored.
@@ -131,6 +133,8 @@ public:
     const Timeouts &timeouts() const { return m_timeouts; }
     void setTimeouts(const Timeouts &timeouts) { m_timeouts = timeouts; }
     const TlsTrust &trust() const { return m_trust; }
+    // How requests reach servers other than this PC's loopback (servers.proxy); System by default.
+    void setProxy(const ProxySetting &setting);
 
 private:
     QNetworkAccessManager m_manager;
