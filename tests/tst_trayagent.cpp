@@ -9,6 +9,7 @@
 #include "httpsclient.h"
 #include "stubsprocess.h"
 #include "ui/lockscreen.h"
+#include "ui/trayicon.h"
 #include "ui/uiinit.h"
 
 #include <QApplication>
@@ -94,6 +95,7 @@ private Q_SLOTS:
     void recoveryCodeUnlocksOnceAndTheAdminHears();
     void oneTimeCodeRegistersAnUnrecognizedPc();
     void alternateMethodsAfterAFailure();
+    void advanceNoticeBeforeMaxSession();
 
 private:
     QString policyWith(const std::function<void(QJsonObject &policy)> &edit);
@@ -779,6 +781,29 @@ void TestTrayAgent::alternateMethodsAfterAFailure()
     for (QLabel *label : second.primaryWindow()->findChildren<QLabel *>())
         toldWhy = toldWhy || (label->isVisible() && label->text().contains(QLatin1String("alternate_methods")));
     QVERIFY(toldWhy);
+}
+
+void TestTrayAgent::advanceNoticeBeforeMaxSession()
+{
+    m_stubs->start({}, 0);
+    // max_session four minutes after logon, inside the five-minute notice: the
+    // notice is due at once, and the PC stays open until the deadline.
+    m_agent = startAgent(policyWith([](QJsonObject &p) {
+        p.insert(QStringLiteral("triggers"), QJsonObject {{QStringLiteral("max_session"), QStringLiteral("PT4M")}});
+    }));
+    QVERIFY(m_agent);
+    QSignalSpy steps(m_agent.get(), &cli::TrayAgent::stepReported);
+    QTRY_VERIFY_WITH_TIMEOUT(auditTrail(m_audit).contains(QStringLiteral("reauth_soon:max_session")), 10000);
+    QVERIFY(!m_agent->lockScreen().isLocked());
+    QCOMPARE(m_agent->desktop().state(), control::AgentState::ReauthSoon);
+    QCOMPARE(askStatus().state, control::AgentState::ReauthSoon);
+    bool told = false;
+    for (const QList<QVariant> &args : std::as_const(steps))
+        told = told || args.value(0).toString().contains(QLatin1String("will be asked to re-authenticate in 4 minute(s)"));
+    QVERIFY(told);
+    // Once: the notice is not repeated for the same deadline.
+    QTest::qWait(1500);
+    QCOMPARE(countOf(auditTrail(m_audit), QStringLiteral("reauth_soon")), 1);
 }
 
 int main(int argc, char **argv)
