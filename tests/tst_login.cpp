@@ -62,6 +62,7 @@ private Q_SLOTS:
     void notEnrolled();
     void doctorAllGood();
     void doctorNamesEachProblem();
+    void doctorChecksAlternateMethods();
     void recoveryCodesAfterASignIn();
 
 private:
@@ -449,6 +450,30 @@ void TestLogin::doctorAllGood()
     QVERIFY(err.contains("every check passed"));
     QVERIFY(err.contains("(discovery)"));
     QVERIFY(err.contains("device key in the keychain"));
+}
+
+void TestLogin::doctorChecksAlternateMethods()
+{
+    const auto doctorWith = [this](const QJsonArray &methods) {
+        QJsonObject policy = readJsonFile(m_policy);
+        QJsonObject failure = policy.value(QLatin1String("failure")).toObject();
+        failure.insert(QStringLiteral("alternate_methods"), methods);
+        policy.insert(QStringLiteral("failure"), failure);
+        const QString file = m_dir.filePath(QStringLiteral("policy-acr-%1.json").arg(methods.size()));
+        writeJsonFile(file, policy);
+        QProcess doctor;
+        doctor.setProcessEnvironment(agentEnvironment());
+        doctor.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("doctor"), QStringLiteral("--policy"), file});
+        doctor.waitForFinished(60000);
+        // ok lines go to stderr, one line per problem to stdout.
+        return std::make_pair(doctor.exitCode(), QByteArray(doctor.readAllStandardError() + doctor.readAllStandardOutput()));
+    };
+    const auto [good, goodErr] = doctorWith({QStringLiteral("urn:example:acr:hwk"), QStringLiteral("urn:hotdesk:acr:push")});
+    QVERIFY2(good == 0, goodErr.constData());
+    QVERIFY2(goodErr.contains("alternate methods: the identity provider offers urn:hotdesk:acr:push"), goodErr.constData());
+    const auto [bad, badErr] = doctorWith({QStringLiteral("urn:example:acr:hwk")});
+    QCOMPARE(bad, 1);
+    QVERIFY2(badErr.contains("none of failure.alternate_methods (urn:example:acr:hwk)"), badErr.constData());
 }
 
 void TestLogin::doctorNamesEachProblem()

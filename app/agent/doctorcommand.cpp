@@ -9,6 +9,8 @@
 #include "core/oidc/jwkscache.h"
 #include "core/store/agentstate.h"
 
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QLocale>
@@ -90,6 +92,39 @@ private:
                     .arg(skew));
     }
 
+    // failure.alternate_methods are asked for after a failed attempt; an IdP
+    // that has none of them would leave that user unable to sign in at all.
+    void alternateMethods(const oidc::ProviderMetadata &metadata)
+    {
+        QStringList wanted;
+        const QJsonValue methods = m_ctx.policy().document.value(QLatin1String("failure")).toObject().value(QLatin1String("alternate_methods"));
+        for (const QJsonValue &v : methods.toArray())
+            wanted << v.toString();
+        if (wanted.isEmpty())
+            return;
+        const QJsonValue listed = metadata.document.value(QLatin1String("acr_values_supported"));
+        if (!listed.isArray()) {
+            ok(QStringLiteral("alternate methods: the identity provider does not list acr_values_supported, so %1 cannot be "
+                              "checked here").arg(wanted.join(u' ')));
+            return;
+        }
+        QStringList supported;
+        for (const QJsonValue &v : listed.toArray())
+            supported << v.toString();
+        QStringList usable;
+        for (const QString &method : std::as_const(wanted)) {
+            if (supported.contains(method))
+                usable << method;
+        }
+        if (usable.isEmpty())
+            problem(QStringLiteral("alternate methods"),
+                QStringLiteral("none of failure.alternate_methods (%1) is in the identity provider's acr_values_supported (%2): "
+                               "after a failed attempt nobody could sign in; change the policy")
+                    .arg(wanted.join(u' '), supported.join(u' ')));
+        else
+            ok(QStringLiteral("alternate methods: the identity provider offers %1").arg(usable.join(u' ')));
+    }
+
     void discovery()
     {
         const QString issuer = m_ctx.servers().idpIssuer;
@@ -102,6 +137,7 @@ private:
                 return;
             }
             ok(QStringLiteral("%1 (discovery)").arg(name));
+            alternateMethods(*metadata);
             m_ctx.provider().jwks()->keysFor(QString(), [this, name, uri = metadata->jwksUri](Result<jose::JwkSet> keys) {
                 if (!keys)
                     problem(QStringLiteral("idp jwks %1").arg(uri.toString()), keys.error().message);
