@@ -596,7 +596,7 @@ void TrayAgent::withContext(std::function<void(AgentContext *, const Error *)> w
 
 void TrayAgent::startSignIn(const QString &user)
 {
-    if (m_flow || !m_engine || !m_lock->isLocked())
+    if (m_flow || m_checkingCode || !m_engine || !m_lock->isLocked())
         return;
     if (m_engine->lockedOutUntil(user)) {
         m_lock->setStatus(tr("Sign-in is blocked for %1 for now. Another user can switch in.").arg(user), false);
@@ -740,6 +740,8 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
         m_recoveryCodes = new store::RecoveryCodeStore(*m_secrets, m_random, this);
     }
     m_checkingCode = true;
+    // The person chose how to get in: a wrong code must not start a push on its own.
+    m_signInTried = true;
     m_lock->setStatus(tr("Checking the recovery code…"), true);
     report(tr("checking a recovery code for %1").arg(user));
     m_recoveryCodes->consume(user, code, [this, user](Result<store::RecoveryCodeAccepted> accepted) {
