@@ -163,14 +163,14 @@ HttpService::HttpService(QString role, QObject *parent)
 
 HttpService::~HttpService() = default;
 
-Result<quint16> HttpService::listen(const LocalCa &ca, const QHostAddress &address, quint16 port)
+Result<quint16> HttpService::listen(const LocalCa &ca, const QHostAddress &address, quint16 port, const QString &publicHost)
 {
     m_server.sslSetup(ca.serverCertificate(), ca.serverKey());
     const quint16 bound = m_server.listen(address, port);
     if (bound == 0)
         return fail(ErrorCode::Io, QStringLiteral("%1: cannot listen on %2:%3").arg(m_role, address.toString()).arg(port));
     m_baseUrl.setScheme(QStringLiteral("https"));
-    m_baseUrl.setHost(address.toString());
+    m_baseUrl.setHost(publicHost.isEmpty() ? address.toString() : publicHost);
     m_baseUrl.setPort(bound);
     return bound;
 }

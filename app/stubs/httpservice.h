@@ -63,7 +63,10 @@ public:
     ~HttpService() override;
 
     // Listens with TLS on address:port (0 = any free port); returns the port.
-    Result<quint16> listen(const LocalCa &ca, const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // publicHost: the host name in baseUrl() (what other hosts reach this role
+    // by); empty: the address.
+    Result<quint16> listen(const LocalCa &ca, const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0,
+        const QString &publicHost = {});
     QUrl baseUrl() const { return m_baseUrl; }
     QString role() const { return m_role; }
     QHttpServer &server() { return m_server; }

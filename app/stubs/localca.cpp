@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QHostAddress>
 #include <QSaveFile>
 
 #include <openssl/pem.h>
@@ -57,7 +58,8 @@ bool addExtension(X509 *cert, X509 *issuer, int nid, const char *value)
 }
 
 // A certificate for subjectKey, signed by issuerKey (self-signed when issuer is null).
-X509Ptr makeCertificate(EVP_PKEY *subjectKey, const char *commonName, X509 *issuer, EVP_PKEY *issuerKey, bool isCa, long days)
+X509Ptr makeCertificate(EVP_PKEY *subjectKey, const char *commonName, X509 *issuer, EVP_PKEY *issuerKey, bool isCa, long days,
+    const QByteArray &altNames = "DNS:localhost,IP:127.0.0.1,IP:::1")
 {
     X509Ptr cert(X509_new());
     if (!cert)
@@ -83,7 +85,7 @@ X509Ptr makeCertificate(EVP_PKEY *subjectKey, const char *commonName, X509 *issu
         ok = ok && addExtension(cert.get(), issuerCert, NID_basic_constraints, "critical,CA:FALSE");
         ok = ok && addExtension(cert.get(), issuerCert, NID_key_usage, "critical,digitalSignature");
         ok = ok && addExtension(cert.get(), issuerCert, NID_ext_key_usage, "serverAuth");
-        ok = ok && addExtension(cert.get(), issuerCert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
+        ok = ok && addExtension(cert.get(), issuerCert, NID_subject_alt_name, altNames.constData());
     }
     if (!ok || X509_sign(cert.get(), issuerKey ? issuerKey : subjectKey, EVP_sha256()) <= 0)
         return nullptr;
@@ -111,7 +113,70 @@ Result<QByteArray> readAll(const QString &path)
     return f.readAll();
 }
 
+// The server certificate's subjectAltName: loopback always, plus hostName (a DNS name or an IP address).
+QByteArray altNamesFor(const QString &hostName)
+{
+    QByteArray names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+    if (hostName.isEmpty() || hostName == QLatin1String("localhost") || hostName == QLatin1String("127.0.0.1")
+        || hostName == QLatin1String("::1"))
+        return names;
+    const bool ip = !QHostAddress(hostName).isNull();
+    return names + (ip ? ",IP:" : ",DNS:") + hostName.toLatin1();
+}
+
+bool certificateNames(const QSslCertificate &cert, const QString &hostName)
+{
+    if (hostName.isEmpty())
+        return true;
+    const QHostAddress ip(hostName);
+    for (const QString &name : cert.subjectAlternativeNames().values(ip.isNull() ? QSsl::DnsEntry : QSsl::IpAddressEntry)) {
+        if (ip.isNull() ? name.compare(hostName, Qt::CaseInsensitive) == 0 : QHostAddress(name) == ip)
+            return true;
+    }
+    return false;
+}
+
+EvpPkeyPtr readKey(const QByteArray &pem)
+{
+    BioPtr bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+    return EvpPkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+}
+
+X509Ptr readCert(const QByteArray &pem)
+{
+    BioPtr bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+    return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
 } // namespace
+
+Result<LocalCa> LocalCa::loadOrCreate(const QString &dataDir, const QString &hostName)
+{
+    auto ca = loadOrCreate(dataDir);
+    if (!ca || certificateNames(ca->m_serverCert, hostName))
+        return ca;
+    // Another host's name: a new server certificate for the same key, signed by
+    // this directory's CA (copied with the directory from the first host).
+    const QDir dir(dataDir);
+    auto caPem = readAll(dir.filePath(QStringLiteral("ca.pem")));
+    auto caKeyPem = readAll(dir.filePath(QStringLiteral("ca-key.pem")));
+    auto keyPem = readAll(dir.filePath(QStringLiteral("server-key.pem")));
+    for (const auto *r : {&caPem, &caKeyPem, &keyPem}) {
+        if (!*r)
+            return fail(ErrorCode::Io, QStringLiteral("%1; the CA key is needed to add %2 to the server certificate").arg(r->error().message, hostName));
+    }
+    X509Ptr caCert = readCert(*caPem);
+    EvpPkeyPtr caKey = readKey(*caKeyPem);
+    EvpPkeyPtr serverKey = readKey(*keyPem);
+    if (!caCert || !caKey || !serverKey)
+        return cryptoError(QStringLiteral("the CA or server key in %1 cannot be read").arg(dataDir));
+    X509Ptr server = makeCertificate(serverKey.get(), "localhost", caCert.get(), caKey.get(), false, 825, altNamesFor(hostName));
+    if (!server)
+        return cryptoError(QStringLiteral("the server certificate for %1 could not be signed").arg(hostName));
+    if (auto ok = writePrivate(dir.filePath(QStringLiteral("server.pem")), pemOfCert(server.get()), false); !ok)
+        return tl::unexpected(ok.error());
+    return loadOrCreate(dataDir);
+}
 
 Result<LocalCa> LocalCa::loadOrCreate(const QString &dataDir)
 {

@@ -31,6 +31,8 @@ const char kUsage[] = "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
                       "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
                       "all and das take --smtp smtp://HOST:PORT|smtps://HOST:PORT[?from=ADDRESS]: also mail one-time codes\n"
                       "    (STARTTLS is required unless HOST is loopback; the outbox file is written either way).\n"
+                      "Across hosts: --listen ADDRESS, --hostname NAME (in the URLs and the server certificate) and\n"
+                      "    --peer ROLE=https://HOST:PORT for each role that runs elsewhere (see docs/stubs.md).\n"
                       "\n"
                       "--data DIR holds the CA, keys and database (default: the user's data directory).\n"
                       "--db postgres://USER:PASSWORD@HOST:PORT/DBNAME[?host=/socket/dir] keeps the tables in PostgreSQL\n"
@@ -79,7 +81,14 @@ int main(int argc, char *argv[])
         QStringLiteral("public-url"), QStringLiteral("The URL agents reach the DAS at."), QStringLiteral("URL"));
     const QCommandLineOption smtp(
         QStringLiteral("smtp"), QStringLiteral("Mail one-time codes through this SMTP server."), QStringLiteral("URL"));
-    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl, smtp});
+    const QCommandLineOption listenOn(QStringLiteral("listen"),
+        QStringLiteral("Listen on this address (default 127.0.0.1; a split deployment across hosts)."), QStringLiteral("ADDRESS"));
+    const QCommandLineOption hostName(QStringLiteral("hostname"),
+        QStringLiteral("The name other hosts reach these roles by (in the URLs and the server certificate)."), QStringLiteral("NAME"));
+    const QCommandLineOption peer(QStringLiteral("peer"),
+        QStringLiteral("A role that runs on another host: das|idp|push|enterprise=https://HOST:PORT (repeatable)."),
+        QStringLiteral("ROLE=URL"));
+    parser.addOptions({data, env, portBase, autoApprove, issuer, clientId, fault, db, publicUrl, smtp, listenOn, hostName, peer});
     // "--auto-approve" alone means the default delay; QCommandLineParser wants a value, so supply it.
     for (QString &a : args) {
         if (a == QLatin1String("--auto-approve"))
@@ -130,10 +139,49 @@ int main(int argc, char *argv[])
     StubsOptions options;
     options.dataDir = dataDir;
     options.database = database;
+    if (parser.isSet(listenOn)) {
+        options.listenAddress = QHostAddress(parser.value(listenOn));
+        if (options.listenAddress.isNull()) {
+            err(QStringLiteral("--listen takes an IP address such as 192.0.2.10 or 0.0.0.0, not '%1'").arg(parser.value(listenOn)));
+            return 2;
+        }
+    }
+    options.hostName = parser.value(hostName).trimmed();
+    const bool anyAddress = options.listenAddress == QHostAddress(QHostAddress::AnyIPv4)
+        || options.listenAddress == QHostAddress(QHostAddress::AnyIPv6) || options.listenAddress == QHostAddress(QHostAddress::Any);
+    if (anyAddress && options.hostName.isEmpty()) {
+        err(QStringLiteral("--listen %1 needs --hostname: the name other hosts reach this one by").arg(parser.value(listenOn)));
+        return 2;
+    }
+    if (options.hostName.isEmpty() && options.listenAddress != QHostAddress(QHostAddress::LocalHost))
+        options.hostName = options.listenAddress.toString();
+    for (const QString &value : parser.values(peer)) {
+        const QString role = value.section(QLatin1Char('='), 0, 0);
+        const QUrl url(value.section(QLatin1Char('='), 1), QUrl::StrictMode);
+        QUrl *slot = role == u"das" ? &options.peers.das
+            : role == u"idp"        ? &options.peers.idp
+            : role == u"push"       ? &options.peers.push
+            : role == u"enterprise" ? &options.peers.enterprise
+                                    : nullptr;
+        if (!slot || !url.isValid() || url.scheme() != QLatin1String("https") || url.host().isEmpty() || url.port() <= 0
+            || !url.path().isEmpty()) {
+            err(QStringLiteral("--peer takes ROLE=https://HOST:PORT with ROLE das, idp, push or enterprise, not '%1'").arg(value));
+            return 2;
+        }
+        *slot = url;
+    }
     if (command == QLatin1String("all")) {
         // all four roles
     } else if (QStringList{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}.contains(command)) {
         options.roles = {command};
+        const QUrl runsHere = command == u"das" ? options.peers.das
+            : command == u"idp"                 ? options.peers.idp
+            : command == u"push"                ? options.peers.push
+                                                : options.peers.enterprise;
+        if (runsHere.isValid()) {
+            err(QStringLiteral("--peer %1=... names the role this process runs").arg(command));
+            return 2;
+        }
     } else {
         err(QStringLiteral("unknown command '%1'").arg(command));
         std::fputs(kUsage, stderr);

@@ -30,7 +30,7 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     if (!store)
         return tl::unexpected(store.error());
     s->m_store.emplace(std::move(*store));
-    auto ca = LocalCa::loadOrCreate(options.dataDir);
+    auto ca = LocalCa::loadOrCreate(options.dataDir, options.hostName);
     if (!ca)
         return tl::unexpected(ca.error());
     s->m_ca = *ca;
@@ -48,7 +48,7 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
 
     auto port = [&](int offset) { return options.portBase == 0 ? quint16(0) : quint16(options.portBase + offset); };
     auto listen = [&](HttpService &service, int offset, QUrl &url) -> Status {
-        auto bound = service.listen(s->m_ca, QHostAddress::LocalHost, port(offset));
+        auto bound = service.listen(s->m_ca, options.listenAddress, port(offset), options.hostName);
         if (!bound)
             return tl::unexpected(bound.error());
         url = service.baseUrl();
@@ -58,6 +58,14 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     // deployment) are found through endpoints.json.
     if (auto others = readEndpoints(options.dataDir)) {
         s->m_context.endpoints = *others;
+    }
+    // Roles on other hosts, as the command line names them.
+    for (auto [peer, known] : {std::pair{options.peers.das, &s->m_context.endpoints.das},
+             std::pair{options.peers.idp, &s->m_context.endpoints.idp},
+             std::pair{options.peers.push, &s->m_context.endpoints.push},
+             std::pair{options.peers.enterprise, &s->m_context.endpoints.enterprise}}) {
+        if (peer.isValid())
+            *known = peer;
     }
 
     // Every role is created, then all listen, then each prepares (tables, keys)
@@ -183,7 +191,10 @@ Status StubsServer::writeAgentPolicy()
     const Endpoints &e = m_context.endpoints;
     // With --issuer the DAS writes request objects for that provider, so the
     // agent must expect its tokens, not the in-process IdP's.
-    const QString idpIssuer = !m_context.issuer.isEmpty() ? m_context.issuer : m_idp ? m_idp->issuer() : QString();
+    // An IdP of this deployment on another process or host is its URL from endpoints.json or --peer.
+    QString idpIssuer = !m_context.issuer.isEmpty() ? m_context.issuer
+        : m_idp                                     ? m_idp->issuer()
+                                                    : e.idp.toString(QUrl::FullyEncoded | QUrl::StripTrailingSlash);
     QJsonObject servers{
         {QStringLiteral("das"), QJsonArray{e.das.toString()}},
         {QStringLiteral("idp_issuer"), idpIssuer},

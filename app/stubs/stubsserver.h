@@ -9,6 +9,7 @@
 #include "store.h"
 #include "stubsconfig.h"
 
+#include <QHostAddress>
 #include <QStringList>
 
 #include <memory>
@@ -28,6 +29,12 @@ struct StubsOptions {
     QString database; // --db: a postgres:// URL; empty: see openStore
     QString dasPublicUrl; // --public-url; see StubsContext
     std::optional<SmtpSettings> smtp; // --smtp; see StubsContext
+    // A split deployment across hosts: where this process listens, the name
+    // other hosts reach it by (put into the server certificate and the URLs it
+    // publishes), and the URLs of roles that run elsewhere.
+    QHostAddress listenAddress {QHostAddress::LocalHost}; // --listen
+    QString hostName; // --hostname; empty: the listen address
+    Endpoints peers;  // --peer ROLE=URL; empty URLs: found in DIR/endpoints.json
 };
 
 class StubsServer {
