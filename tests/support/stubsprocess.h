@@ -10,6 +10,8 @@
 #include <QTcpServer>
 #include <QTest>
 
+#include <algorithm>
+
 namespace hotdesk::test {
 
 inline QJsonObject readJsonFile(const QString &file)
@@ -31,7 +33,9 @@ inline bool writeJsonFile(const QString &file, const QJsonObject &object)
 // start from different places (first, spread) so they seldom probe the same ports.
 inline quint16 freePortBase(int first = 20000, int spread = 16, int step = 97)
 {
-    for (int base = first + int(QCoreApplication::applicationPid() % 2000) * spread; base < 60000; base += step) {
+    // Kept below 60000 whatever the pid: a start past the end would probe nothing.
+    const int start = first + int(QCoreApplication::applicationPid() % 2000) * spread % std::max(1, 60000 - first);
+    for (int base = start; base < 60000; base += step) {
         QTcpServer probes[4];
         bool free = true;
         for (int i = 0; i < 4 && free; ++i)
