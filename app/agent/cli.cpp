@@ -41,6 +41,17 @@ int usageError(const QString &problem, const QString &command)
     return ExitUsage;
 }
 
+std::optional<int> parseCommandLine(QCommandLineParser &parser, const QString &command, const QStringList &args)
+{
+    if (!parser.parse(QStringList {QStringLiteral("hotdesk ") + command} + args))
+        return usageError(parser.errorText(), command);
+    if (parser.isSet(QStringLiteral("help"))) {
+        printOut(parser.helpText().toUtf8());
+        return ExitOk;
+    }
+    return std::nullopt;
+}
+
 Result<QByteArray> readTokenArgument(const QString &argument)
 {
     QByteArray token;

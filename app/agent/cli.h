@@ -4,8 +4,11 @@
 #include "core/result.h"
 
 #include <QByteArray>
+#include <QCommandLineParser>
 #include <QString>
 #include <QStringList>
+
+#include <optional>
 
 namespace hotdesk::cli {
 
@@ -23,6 +26,9 @@ void printErr(const QString &line); // appends a newline
 int reject(const Error &error);
 // Prints the problem and a hint to use --help on stderr; returns ExitUsage.
 int usageError(const QString &problem, const QString &command);
+// Parses "hotdesk COMMAND ARGS": an exit code when the command is done already
+// (a usage error, or --help printed), std::nullopt when it goes on.
+std::optional<int> parseCommandLine(QCommandLineParser &parser, const QString &command, const QStringList &args);
 
 // Reads TOKEN or, for "-", all of standard input; surrounding whitespace is dropped.
 Result<QByteArray> readTokenArgument(const QString &argument);

@@ -185,12 +185,8 @@ int runDoctor(const QStringList &args)
     parser.addHelpOption();
     CommonOptions common;
     common.addTo(parser);
-    if (!parser.parse(QStringList{QStringLiteral("hotdesk doctor")} + args))
-        return usageError(parser.errorText(), QStringLiteral("doctor"));
-    if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText().toUtf8());
-        return ExitOk;
-    }
+    if (auto done = parseCommandLine(parser, QStringLiteral("doctor"), args))
+        return *done;
     auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
     if (!context) {
         printOut(QStringLiteral("policy: %1\n").arg(context.error().message).toUtf8());

@@ -36,12 +36,8 @@ int runLogin(const QStringList &args)
     common.addTo(parser);
 
     const QString command = QStringLiteral("login");
-    if (!parser.parse(QStringList{QStringLiteral("hotdesk login")} + args))
-        return usageError(parser.errorText(), command);
-    if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText().toUtf8());
-        return ExitOk;
-    }
+    if (auto done = parseCommandLine(parser, command, args))
+        return *done;
     if (!parser.isSet(user) || parser.value(user).trimmed().isEmpty())
         return usageError(QStringLiteral("--user is required"), command);
     if (!parser.positionalArguments().isEmpty())
@@ -104,12 +100,8 @@ int runRecoveryCodes(const QStringList &args)
     common.addTo(parser);
 
     const QString command = QStringLiteral("recovery-codes");
-    if (!parser.parse(QStringList{QStringLiteral("hotdesk recovery-codes")} + args))
-        return usageError(parser.errorText(), command);
-    if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText().toUtf8());
-        return ExitOk;
-    }
+    if (auto done = parseCommandLine(parser, command, args))
+        return *done;
     if (!parser.positionalArguments().isEmpty())
         return usageError(QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().constFirst()), command);
     auto mode = browserMode(parser.value(browser));

@@ -47,12 +47,8 @@ int runPolicyCheck(const QStringList &args)
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The policy file, or - for standard input."));
     const QString command = QStringLiteral("policy check");
-    if (!parser.parse(QStringList {QStringLiteral("hotdesk policy check")} + args))
-        return usageError(parser.errorText(), command);
-    if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText().toUtf8());
-        return ExitOk;
-    }
+    if (auto done = parseCommandLine(parser, command, args))
+        return *done;
     const QStringList files = parser.positionalArguments();
     if (files.size() != 1)
         return usageError(QStringLiteral("name one policy file"), command);

@@ -142,12 +142,8 @@ int runJwsVerify(const QStringList &args)
     parser.addPositionalArgument(QStringLiteral("TOKEN"), QStringLiteral("The JWS, or - to read it from standard input."));
 
     const QString command = QStringLiteral("jws verify");
-    if (!parser.parse(QStringList{QStringLiteral("hotdesk jws verify")} + args))
-        return usageError(parser.errorText(), command);
-    if (parser.isSet(QStringLiteral("help"))) {
-        printOut(parser.helpText().toUtf8());
-        return ExitOk;
-    }
+    if (auto done = parseCommandLine(parser, command, args))
+        return *done;
     if (!parser.isSet(jwks))
         return usageError(QStringLiteral("--jwks is required"), command);
     if (parser.positionalArguments().size() != 1)

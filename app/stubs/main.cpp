@@ -158,11 +158,7 @@ int main(int argc, char *argv[])
     for (const QString &value : parser.values(peer)) {
         const QString role = value.section(QLatin1Char('='), 0, 0);
         const QUrl url(value.section(QLatin1Char('='), 1), QUrl::StrictMode);
-        QUrl *slot = role == u"das" ? &options.peers.das
-            : role == u"idp"        ? &options.peers.idp
-            : role == u"push"       ? &options.peers.push
-            : role == u"enterprise" ? &options.peers.enterprise
-                                    : nullptr;
+        QUrl *slot = options.peers.forRole(role);
         if (!slot || !url.isValid() || url.scheme() != QLatin1String("https") || url.host().isEmpty() || url.port() <= 0
             || !url.path().isEmpty()) {
             err(QStringLiteral("--peer takes ROLE=https://HOST:PORT with ROLE das, idp, push or enterprise, not '%1'").arg(value));
@@ -174,11 +170,7 @@ int main(int argc, char *argv[])
         // all four roles
     } else if (QStringList{QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}.contains(command)) {
         options.roles = {command};
-        const QUrl runsHere = command == u"das" ? options.peers.das
-            : command == u"idp"                 ? options.peers.idp
-            : command == u"push"                ? options.peers.push
-                                                : options.peers.enterprise;
-        if (runsHere.isValid()) {
+        if (options.peers.forRole(command)->isValid()) {
             err(QStringLiteral("--peer %1=... names the role this process runs").arg(command));
             return 2;
         }

@@ -23,6 +23,12 @@ struct Endpoints {
     QUrl idp;
     QUrl push;
     QUrl enterprise;
+
+    // The entry of a role by its name ("das", "idp", "push", "enterprise"); nullptr for any other name.
+    QUrl *forRole(QStringView role)
+    {
+        return role == u"das" ? &das : role == u"idp" ? &idp : role == u"push" ? &push : role == u"enterprise" ? &enterprise : nullptr;
+    }
 };
 
 struct StubsContext {

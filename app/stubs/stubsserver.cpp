@@ -60,12 +60,10 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
         s->m_context.endpoints = *others;
     }
     // Roles on other hosts, as the command line names them.
-    for (auto [peer, known] : {std::pair{options.peers.das, &s->m_context.endpoints.das},
-             std::pair{options.peers.idp, &s->m_context.endpoints.idp},
-             std::pair{options.peers.push, &s->m_context.endpoints.push},
-             std::pair{options.peers.enterprise, &s->m_context.endpoints.enterprise}}) {
-        if (peer.isValid())
-            *known = peer;
+    Endpoints peers = options.peers;
+    for (QStringView role : {u"das", u"idp", u"push", u"enterprise"}) {
+        if (const QUrl *peer = peers.forRole(role); peer->isValid())
+            *s->m_context.endpoints.forRole(role) = *peer;
     }
 
     // Every role is created, then all listen, then each prepares (tables, keys)
