@@ -842,6 +842,125 @@ private Q_SLOTS:
     }
 
     // acr_values from the agent (the policy's alternate methods) go into the request object; malformed ones are refused.
+    // hotdesk enroll without a token: an administrator's own sign-in at the IdP buys one activation.
+    void administratorSignIn()
+    {
+        const QString boss = QStringLiteral("boss@corp.example");
+        const QString bossId = QStringLiteral("b055b055b055b055b055b055b055b055");
+        mapUser(boss, bossId);
+        mapUser(); // alice: known, but no role
+        QVERIFY(stubs::setUserRole(store(), boss, stubs::AdminRole::Admin, m_clock));
+        QVERIFY(stubs::setUserRole(store(), QStringLiteral("approver@corp.example"), stubs::AdminRole::Approver, m_clock));
+
+        auto signInBody = [](const QString &user) {
+            QJsonObject body = twoFactorBody(user);
+            body.remove(QStringLiteral("fingerprint"));
+            return body;
+        };
+        // Nobody without the admin role gets a request object, so no phone is bothered.
+        for (const QString &user : {kUser, QStringLiteral("approver@corp.example"), QStringLiteral("nobody@corp.example")}) {
+            const HttpResult r = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(user));
+            QVERIFY2(r.status == 403 && r.body.contains("not-an-administrator"), r.body.constData());
+        }
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_admin_sign_ins")), 0);
+        const HttpResult badInput = postJson(QStringLiteral("/v1/admin-sign-ins"),
+            QJsonObject {{QStringLiteral("user"), boss}, {QStringLiteral("state"), QStringLiteral("s")}});
+        QCOMPARE(badInput.status, 400);
+
+        const HttpResult started = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(QStringLiteral("Boss@Corp.Example")));
+        QVERIFY2(started.status == 201, started.body.constData());
+        const QJsonObject answer = json(started);
+        const QString signIn = answer.value(QLatin1String("sign_in")).toString();
+        QVERIFY(signIn.size() >= 16);
+        QCOMPARE(answer.value(QLatin1String("username")).toString(), boss);
+        QCOMPARE(answer.value(QLatin1String("shared_id")).toString(), bossId);
+        QJsonObject request;
+        verifiedRequestObject(answer.value(QLatin1String("request")).toString().toLatin1(), request);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(request.value(QLatin1String("nonce")).toString(), QStringLiteral("n-51a9e2"));
+        QCOMPARE(request.value(QLatin1String("claims")).toObject().value(QLatin1String("id_token")).toObject()
+                     .value(QLatin1String("sub")).toObject().value(QLatin1String("value")).toString(),
+            bossId);
+
+        // ID tokens as the IdP would sign them, and as others might.
+        auto idpKey = m_server->idp()->keyring().currentKey();
+        QVERIFY(idpKey);
+        auto strangerKey = jose::Jwk::generate(jose::Algorithm::ES256, idpKey->kid());
+        QVERIFY(strangerKey);
+        const QString issuer = m_server->idp()->issuer();
+        auto idToken = [&](const std::function<void(QJsonObject &)> &edit, const jose::Jwk &key) {
+            const qint64 now = m_clock.secondsSinceEpoch();
+            QJsonObject claims {{QStringLiteral("iss"), issuer}, {QStringLiteral("aud"), QStringLiteral("hotdesk-agent")},
+                {QStringLiteral("sub"), bossId}, {QStringLiteral("nonce"), QStringLiteral("n-51a9e2")},
+                {QStringLiteral("iat"), now}, {QStringLiteral("exp"), now + 300}, {QStringLiteral("auth_time"), now}};
+            edit(claims);
+            auto jwt = jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), key, jose::Algorithm::ES256);
+            if (!jwt)
+                qFatal("sign: %s", qPrintable(jwt.error().message));
+            return QString::fromLatin1(*jwt);
+        };
+        auto activate = [&](const QString &id, const QString &token) {
+            return postJson(QStringLiteral("/v1/activation"),
+                QJsonObject {{QStringLiteral("sign_in"), id}, {QStringLiteral("id_token"), token}});
+        };
+        const QList<std::pair<const char *, QString>> refused {
+            {"another nonce", idToken([](QJsonObject &c) { c.insert(QStringLiteral("nonce"), QStringLiteral("n-other")); }, *idpKey)},
+            {"another user", idToken([](QJsonObject &c) { c.insert(QStringLiteral("sub"), kSharedId); }, *idpKey)},
+            {"another client", idToken([](QJsonObject &c) { c.insert(QStringLiteral("aud"), QStringLiteral("other")); }, *idpKey)},
+            {"another issuer",
+                idToken([](QJsonObject &c) { c.insert(QStringLiteral("iss"), QStringLiteral("https://idp.example")); }, *idpKey)},
+            {"expired",
+                idToken([&](QJsonObject &c) { c.insert(QStringLiteral("exp"), m_clock.secondsSinceEpoch() - 120); }, *idpKey)},
+            {"not the IdP's key", idToken([](QJsonObject &) {}, *strangerKey)},
+            {"not a JWT", QStringLiteral("not.a.jwt")},
+        };
+        for (const auto &[what, token] : refused) {
+            const HttpResult r = activate(signIn, token);
+            QVERIFY2(r.status == 401 && r.body.contains("invalid-id-token"), QByteArray(QByteArray(what) + ": " + r.body).constData());
+        }
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_activations")), 0);
+        const HttpResult unknown = activate(QStringLiteral("no-such-sign-in"), idToken([](QJsonObject &) {}, *idpKey));
+        QVERIFY2(unknown.status == 404 && unknown.body.contains("sign-in-unknown"), unknown.body.constData());
+
+        // The IdP's token for this sign-in: one activation, made by boss, and the sign-in is spent.
+        const QString good = idToken([](QJsonObject &) {}, *idpKey);
+        const HttpResult activated = activate(signIn, good);
+        QVERIFY2(activated.status == 201, activated.body.constData());
+        das::Activation activation;
+        verifiedActivation(json(activated).value(QLatin1String("activation")).toString().toLatin1(), activation);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_activations WHERE created_by = 'boss@corp.example'")), 1);
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_events WHERE type = 'admin_signed_in'")), 1);
+        const HttpResult again = activate(signIn, good);
+        QVERIFY2(again.status == 410 && again.body.contains("sign-in-used"), again.body.constData());
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_activations")), 1);
+
+        // A role revoked while the phone was in the pocket makes nothing.
+        const HttpResult second = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss));
+        QCOMPARE(second.status, 201);
+        QVERIFY(stubs::setUserRole(store(), boss, std::nullopt, m_clock));
+        const HttpResult revoked = activate(json(second).value(QLatin1String("sign_in")).toString(), good);
+        QVERIFY2(revoked.status == 403 && revoked.body.contains("not-an-administrator"), revoked.body.constData());
+        QVERIFY(stubs::setUserRole(store(), boss, stubs::AdminRole::Admin, m_clock));
+
+        // A sign-in lives ten minutes.
+        const HttpResult third = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss));
+        QCOMPARE(third.status, 201);
+        m_clock.advance(std::chrono::seconds(601));
+        const HttpResult late = activate(json(third).value(QLatin1String("sign_in")).toString(), idToken([](QJsonObject &) {}, *idpKey));
+        QVERIFY2(late.status == 410 && late.body.contains("sign-in-expired"), late.body.constData());
+
+        // Each sign-in pushes to the administrator's phone: five per ten minutes.
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss)).status, 201);
+        const HttpResult limited = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss));
+        QVERIFY2(limited.status == 429 && limited.body.contains("rate-limited"), limited.body.constData());
+        QVERIFY(!headerValue(limited, "Retry-After").isEmpty());
+        QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_activations")), 1);
+    }
+
     void requestObjectCarriesAcrValues()
     {
         Device device;

@@ -64,6 +64,8 @@ private Q_SLOTS:
     void doctorNamesEachProblem();
     void doctorChecksAlternateMethods();
     void recoveryCodesAfterASignIn();
+    // Last: enrolling again with the same DAS replaces the device key the other functions use.
+    void enrollsWithAnAdministratorsSignIn();
 
 private:
     void startStubs(const QStringList &faults = {}, bool autoApprove = true, int approveDelayMs = 0);
@@ -550,6 +552,52 @@ void TestLogin::recoveryCodesAfterASignIn()
     bool deleted = false;
     keychain.deleteSecret(hotdesk::store::RecoveryCodeStore::keyFor(user), [&](hotdesk::Status) { deleted = true; });
     QTRY_VERIFY(deleted);
+}
+
+void TestLogin::enrollsWithAnAdministratorsSignIn()
+{
+    auto stubsAdmin = [&](const QStringList &args) {
+        QProcess admin;
+        admin.start(QStringLiteral(HOTDESK_STUBS_BINARY),
+            QStringList {QStringLiteral("admin")} + args + QStringList {QStringLiteral("--data"), m_data});
+        admin.waitForFinished(30000);
+        return admin.exitCode();
+    };
+    QCOMPARE(stubsAdmin({QStringLiteral("grant"), QStringLiteral("boss"), QStringLiteral("--role"), QStringLiteral("admin")}), 0);
+    const QString state = m_dir.filePath(QStringLiteral("state-boss"));
+    auto enrollAs = [&](const QString &admin) {
+        return runPrint({QStringLiteral("enroll"), QStringLiteral("--policy"), m_policy, QStringLiteral("--admin-user"), admin,
+                            QStringLiteral("--browser"), QStringLiteral("print")},
+            state);
+    };
+
+    // Without the DAS's admin role nobody is asked to approve anything, and nothing is enrolled.
+    const Run refused = enrollAs(QStringLiteral("carol"));
+    QCOMPARE(refused.exitCode, 1);
+    QVERIFY2(!refused.out.contains("open: "), refused.out.constData());
+    QVERIFY2(refused.err.contains("rejected: access_denied") && refused.err.contains("not-an-administrator"),
+        refused.err.constData());
+    QVERIFY(!QFile::exists(QDir(state).filePath(QStringLiteral("enrollments.json"))));
+
+    // boss signs in at the IdP (the phone approves), and the DAS gives that sign-in an activation.
+    const Run run = enrollAs(QStringLiteral("boss"));
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    QVERIFY(run.follow.reachedRedirect);
+    const QList<QByteArray> lines = run.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QVERIFY(lines.at(0).startsWith("open: https://127.0.0.1:"));
+    QVERIFY2(lines.at(1).startsWith("enrolled "), lines.at(1).constData());
+    QVERIFY2(run.err.contains("boss signed in; the ID token is valid") && run.err.contains("SPAKE2"), run.err.constData());
+
+    // The enrollment is a real one: a user signs in on this PC with it.
+    const Run login = loginPrint(QStringLiteral("erin"), m_policy, state);
+    QVERIFY2(login.exitCode == 0, login.err.constData());
+
+    // Taking the role away stops the next enrollment.
+    QCOMPARE(stubsAdmin({QStringLiteral("revoke"), QStringLiteral("boss")}), 0);
+    const Run revoked = enrollAs(QStringLiteral("boss"));
+    QCOMPARE(revoked.exitCode, 1);
+    QVERIFY2(revoked.err.contains("not-an-administrator"), revoked.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestLogin)

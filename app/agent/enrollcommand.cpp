@@ -3,6 +3,8 @@
 
 #include "agentcontext.h"
 #include "cli.h"
+#include "flowrunner.h"
+#include "core/das/dasclient.h"
 #include "core/policy/serverpolicy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
@@ -11,6 +13,19 @@
 #include <QFile>
 
 namespace hotdesk::cli {
+
+namespace {
+
+// Who runs this command, as the OS knows them.
+QString currentLoginName()
+{
+    QString name = qEnvironmentVariable("USER");
+    if (name.isEmpty())
+        name = qEnvironmentVariable("USERNAME"); // Windows
+    return name.trimmed();
+}
+
+} // namespace
 
 Result<QByteArray> readAdminSecret(const QString &given)
 {
@@ -23,7 +38,7 @@ Result<QByteArray> readAdminSecret(const QString &given)
 }
 
 void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, EnrollSecret kind, const QByteArray &secret,
-    std::function<void(Result<store::EnrollmentRecord>)> done)
+    std::function<void(Result<store::EnrollmentRecord>)> done, const QString &signIn)
 {
     auto *enroller
         = new das::Enroller(context.http(), context.secrets(), context.state(), context.clock(), context.random(), &context);
@@ -33,10 +48,17 @@ void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, Enroll
         enroller->deleteLater();
         done(std::move(result));
     };
-    if (kind == EnrollSecret::Activation)
+    switch (kind) {
+    case EnrollSecret::Activation:
         enroller->enrollWithActivation(target, secret, finished);
-    else
+        break;
+    case EnrollSecret::SignIn:
+        enroller->enrollWithSignIn(target, signIn, secret, finished);
+        break;
+    case EnrollSecret::AdminToken:
         enroller->enroll(target, secret, finished);
+        break;
+    }
 }
 
 int runEnroll(const QStringList &args)
@@ -46,7 +68,9 @@ int runEnroll(const QStringList &args)
         QStringLiteral("Enrolls this PC with a Device Authentication Server: asks the DAS for an activation\n"
                        "with an administrator token, checks it against the activation keys the policy pins,\n"
                        "runs the SPAKE2 key exchange and registers a new device key, whose private half goes\n"
-                       "to the OS keychain. Prints 'enrolled DEVICE_ID with DAS_URL' on success."));
+                       "to the OS keychain. Prints 'enrolled DEVICE_ID with DAS_URL' on success.\n"
+                       "Without a token or an activation, the administrator signs in at the identity provider\n"
+                       "and approves on their phone; the DAS checks that they hold its admin role."));
     parser.addHelpOption();
     const QCommandLineOption policyOption(QStringLiteral("policy"),
         QStringLiteral("The policy file (default: %1).").arg(policy::defaultPolicyFile()), QStringLiteral("FILE"));
@@ -68,7 +92,14 @@ int runEnroll(const QStringList &args)
         QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1).")
             .arg(store::AgentState::defaultDirectory()),
         QStringLiteral("DIR"));
-    parser.addOptions({policyOption, dasOption, tokenOption, activationOption, deviceOption, stateOption});
+    const QCommandLineOption adminOption(QStringLiteral("admin-user"),
+        QStringLiteral("Without a token or an activation: the administrator who signs in at the identity provider and "
+                       "approves on their phone (default: the user running this command)."),
+        QStringLiteral("NAME"));
+    const QCommandLineOption browserOption(QStringLiteral("browser"),
+        QStringLiteral("Where that sign-in happens: embedded (default), system or print."), QStringLiteral("MODE"));
+    parser.addOptions({policyOption, dasOption, tokenOption, activationOption, adminOption, browserOption, deviceOption,
+        stateOption});
 
     const QString command = QStringLiteral("enroll");
     if (!parser.parse(QStringList {QStringLiteral("hotdesk enroll")} + args))
@@ -96,18 +127,37 @@ int runEnroll(const QStringList &args)
     const QString given = withActivation ? parser.value(activationOption)
         : parser.isSet(tokenOption)      ? parser.value(tokenOption)
                                          : qEnvironmentVariable("HOTDESK_ADMIN_TOKEN");
-    if (given.isEmpty())
+    // Neither a token nor an activation: the administrator signs in themselves.
+    const bool signIn = given.isEmpty() && !parser.isSet(tokenOption);
+    if ((parser.isSet(adminOption) || parser.isSet(browserOption)) && !signIn)
         return usageError(
-            QStringLiteral("give the administrator token with --admin-token TOKEN|- or $HOTDESK_ADMIN_TOKEN"), command);
-    auto secret = readAdminSecret(given);
-    if (!secret)
-        return reject(secret.error());
-    const QByteArray secretInput = *secret;
-    if (secretInput.isEmpty())
-        return usageError(
-            withActivation ? QStringLiteral("the activation is empty") : QStringLiteral("the administrator token is empty"),
+            QStringLiteral("--admin-user and --browser are for signing in; leave them out with a token or an activation"),
             command);
-
+    if (given.isEmpty() && parser.isSet(tokenOption))
+        return usageError(QStringLiteral("the administrator token is empty"), command);
+    QByteArray secretInput;
+    QString admin;
+    BrowserMode browser = BrowserMode::Embedded;
+    if (signIn) {
+        admin = parser.isSet(adminOption) ? parser.value(adminOption).trimmed() : currentLoginName();
+        if (admin.isEmpty())
+            return usageError(QStringLiteral("name the administrator who signs in with --admin-user NAME"), command);
+        if (parser.isSet(browserOption)) {
+            auto mode = browserMode(parser.value(browserOption));
+            if (!mode)
+                return usageError(mode.error().message, command);
+            browser = *mode;
+        }
+    } else {
+        auto secret = readAdminSecret(given);
+        if (!secret)
+            return reject(secret.error());
+        secretInput = *secret;
+        if (secretInput.isEmpty())
+            return usageError(
+                withActivation ? QStringLiteral("the activation is empty") : QStringLiteral("the administrator token is empty"),
+                command);
+    }
     const QString policyFile = parser.isSet(policyOption) ? parser.value(policyOption) : policy::defaultPolicyFile();
     QString stateDir = parser.value(stateOption);
     if (stateDir.isEmpty())
@@ -128,17 +178,39 @@ int runEnroll(const QStringList &args)
                      .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
 
     std::optional<store::EnrollmentRecord> enrolled;
-    const int exitCode = runUntilDone([&](std::function<void(int)> done) {
-        enrollThisPc(ctx, *target, withActivation ? EnrollSecret::Activation : EnrollSecret::AdminToken, secretInput,
-            [&enrolled, done](Result<store::EnrollmentRecord> result) {
+    auto recorded = [&enrolled](std::function<void(int)> done) {
+        return [&enrolled, done](Result<store::EnrollmentRecord> result) {
+            if (!result) {
+                done(reject(result.error()));
+                return;
+            }
+            enrolled = *result;
+            done(ExitOk);
+        };
+    };
+    int exitCode = ExitOk;
+    if (signIn) {
+        auto frontend = makeFrontend(browser, ctx);
+        if (!frontend)
+            return reject(frontend.error());
+        // Not enrolled yet, so no device token: the one DAS enrolled with, asked plainly.
+        das::DasClient plainDas(ctx.http(), {target->dasUrl}, {}, ctx.clock(), ctx.random());
+        printErr(QStringLiteral("hotdesk: %1 signs in to enroll this PC; approve on your phone").arg(admin));
+        exitCode = runUntilDone([&](std::function<void(int)> done) {
+            runAdminSignIn(ctx, plainDas, **frontend, admin, [&, done](Result<flow::FlowResult> result) {
                 if (!result) {
                     done(reject(result.error()));
                     return;
                 }
-                enrolled = *result;
-                done(ExitOk);
+                enrollThisPc(ctx, *target, EnrollSecret::SignIn, result->rawIdToken, recorded(done), result->adminSignIn);
             });
-    });
+        });
+    } else {
+        exitCode = runUntilDone([&](std::function<void(int)> done) {
+            enrollThisPc(ctx, *target, withActivation ? EnrollSecret::Activation : EnrollSecret::AdminToken, secretInput,
+                recorded(done));
+        });
+    }
     if (exitCode != ExitOk)
         return exitCode;
     printOut(QStringLiteral("enrolled %1 with %2\n").arg(enrolled->deviceId, enrolled->dasUrl).toUtf8());

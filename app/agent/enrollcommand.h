@@ -20,12 +20,13 @@ int runEnroll(const QStringList &args);
 // process list and the shell history) without surrounding whitespace.
 Result<QByteArray> readAdminSecret(const QString &given);
 
-enum class EnrollSecret { AdminToken, Activation };
+// SignIn: secret is the ID token of an administrator's sign-in, signIn the DAS's id of it.
+enum class EnrollSecret { AdminToken, Activation, SignIn };
 
 // Flow 3 with the context's HTTP client, keychain and state: the device key
 // goes to the keychain, the record to the state. Progress goes to stderr
 // ("hotdesk: STEP"). done runs exactly once.
 void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, EnrollSecret kind, const QByteArray &secret,
-    std::function<void(Result<store::EnrollmentRecord>)> done);
+    std::function<void(Result<store::EnrollmentRecord>)> done, const QString &signIn = {});
 
 } // namespace hotdesk::cli

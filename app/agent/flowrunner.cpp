@@ -2,6 +2,7 @@
 #include "flowrunner.h"
 
 #include "agentcontext.h"
+#include "core/das/dasclient.h"
 #include "cli.h"
 #include "devicefingerprint.h"
 #include "systembrowser.h"
@@ -75,10 +76,10 @@ std::optional<QString> readLineFromStdin()
     return QString::fromLocal8Bit(buffer).trimmed();
 }
 
-void startFlow(AgentContext &ctx, flow::AuthorizationFrontend &frontend, const flow::FlowOptions &options,
-    std::function<void(Result<flow::FlowResult>)> done)
+void startFlow(AgentContext &ctx, das::DasClient &das, flow::AuthorizationFrontend &frontend,
+    const flow::FlowOptions &options, std::function<void(Result<flow::FlowResult>)> done)
 {
-    auto *reauth = new flow::ReauthFlow(ctx.servers(), ctx.http(), *ctx.das(), ctx.provider(), ctx.state(), frontend,
+    auto *reauth = new flow::ReauthFlow(ctx.servers(), ctx.http(), das, ctx.provider(), ctx.state(), frontend,
         localFingerprint, ctx.clock(), ctx.random(), &ctx);
     QObject::connect(reauth, &flow::ReauthFlow::progress, reauth,
         [](flow::Step, const QString &message) { printErr(QStringLiteral("hotdesk: %1").arg(message)); });
@@ -111,7 +112,7 @@ void runSignIn(AgentContext &context, flow::AuthorizationFrontend &frontend, con
     std::function<void(Result<flow::FlowResult>)> done)
 {
     if (context.das()) {
-        startFlow(context, frontend, options, std::move(done));
+        startFlow(context, *context.das(), frontend, options, std::move(done));
         return;
     }
     context.loadCredential([&context, &frontend, options, done = std::move(done)](Status loaded) {
@@ -119,8 +120,18 @@ void runSignIn(AgentContext &context, flow::AuthorizationFrontend &frontend, con
             done(tl::unexpected(loaded.error()));
             return;
         }
-        startFlow(context, frontend, options, done);
+        startFlow(context, *context.das(), frontend, options, done);
     });
+}
+
+void runAdminSignIn(AgentContext &context, das::DasClient &das, flow::AuthorizationFrontend &frontend,
+    const QString &admin, std::function<void(Result<flow::FlowResult>)> done)
+{
+    flow::FlowOptions options;
+    options.user = admin;
+    options.recognition = flow::Recognition::None;
+    options.administratorSignIn = true;
+    startFlow(context, das, frontend, options, std::move(done));
 }
 
 } // namespace hotdesk::cli

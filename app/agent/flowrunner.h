@@ -10,6 +10,10 @@
 #include <functional>
 #include <memory>
 
+namespace hotdesk::das {
+class DasClient;
+}
+
 namespace hotdesk::cli {
 
 class AgentContext;
@@ -32,5 +36,10 @@ Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mo
 // must outlive the run.
 void runSignIn(AgentContext &context, flow::AuthorizationFrontend &frontend, const flow::FlowOptions &options,
     std::function<void(Result<flow::FlowResult>)> done);
+
+// An administrator's sign-in for enrolling this PC (flow 3 without a token):
+// the same steps with das, a client that sends no device token.
+void runAdminSignIn(AgentContext &context, das::DasClient &das, flow::AuthorizationFrontend &frontend,
+    const QString &admin, std::function<void(Result<flow::FlowResult>)> done);
 
 } // namespace hotdesk::cli

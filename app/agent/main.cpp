@@ -33,7 +33,9 @@ const char kUsage[] =
     "  jws verify --jwks FILE TOKEN|-\n"
     "                   check a JWS signature only (exit 0 and the payload)\n"
     "  enroll [--policy FILE] [--das URL] [--admin-token TOKEN|-] [--device-id ID]\n"
-    "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL')\n"
+    "         [--admin-user NAME] [--browser embedded|system|print]\n"
+    "                   enroll this PC with a DAS (exit 0 and 'enrolled ID with URL'); without\n"
+    "                   a token, the administrator signs in and approves on their phone\n"
     "  login --user U [--browser embedded|system|print] [--policy FILE]\n"
     "                   re-authenticate U (exit 0 and the validated claims)\n"
     "  recovery-codes [--user U] [--browser embedded|system|print] [--policy FILE]\n"
@@ -76,6 +78,15 @@ bool wantsGui(int argc, char *argv[])
     if (command.isEmpty() || (command.startsWith(QLatin1String("--")) && command != QLatin1String("--help")
                                  && command != QLatin1String("--version")))
         return display;
+    // enroll shows the sign-in page only when the administrator signs in
+    // themselves, without a token or an activation.
+    if (command == QLatin1String("enroll")) {
+        for (const QString &arg : std::as_const(args)) {
+            if (arg.startsWith(QLatin1String("--admin-token")) || arg.startsWith(QLatin1String("--activation")))
+                return false;
+        }
+        return qEnvironmentVariableIsEmpty("HOTDESK_ADMIN_TOKEN") && hotdesk::cli::browserNeedsGui(args.mid(1));
+    }
     if (command != QLatin1String("login") && command != QLatin1String("open") && command != QLatin1String("recovery-codes"))
         return false;
     // "open" of a public URL signs nobody in, so without a display it stays a

@@ -27,6 +27,11 @@ const char kAdminUsage[] = "Usage: hotdesk-stubs admin COMMAND [--data DIR] [--d
                            "  map-user USERNAME SHARED_ID\n"
                            "        records the IdP's id of a user (for an IdP the DAS cannot reach by SCIM);\n"
                            "        USERNAME as the agent names the user: user@domain, or user alone\n"
+                           "  grant USERNAME --role admin|approver\n"
+                           "        lets USERNAME sign in at the IdP as an administrator: an admin then enrolls\n"
+                           "        PCs with 'hotdesk enroll' and no token (their phone approves the sign-in)\n"
+                           "  revoke USERNAME\n"
+                           "        takes that role away again\n"
                            "  approve REQUEST [--deny] --token TOKEN\n"
                            "        decides on a device's approval request at the running DAS, with your own\n"
                            "        approver or admin token (--token -: read it from stdin; without --token:\n"
@@ -187,6 +192,32 @@ int runAdminCommand(const QStringList &args)
             return mapped.error().code == ErrorCode::Malformed ? 2 : 1;
         }
         out(QStringLiteral("%1 is now mapped to the shared id %2").arg(*name, positional[1]));
+        return 0;
+    }
+    if (command == QLatin1String("grant") || command == QLatin1String("revoke")) {
+        const bool grant = command == QLatin1String("grant");
+        const auto adminRole = adminRoleFromName(parser.value(role));
+        if (positional.size() != 1 || (grant && !adminRole) || (!grant && parser.isSet(role))) {
+            err(grant ? QStringLiteral("usage: grant USERNAME --role admin|approver [--data DIR]")
+                      : QStringLiteral("usage: revoke USERNAME [--data DIR]"));
+            return 2;
+        }
+        auto name = canonicalUserName(positional[0]);
+        if (!name) {
+            err(name.error().message);
+            return 2;
+        }
+        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
+        if (!store) {
+            err(store.error().message);
+            return 1;
+        }
+        if (auto set = setUserRole(*store, *name, grant ? adminRole : std::nullopt, clock); !set) {
+            err(QStringLiteral("cannot change the role of %1: %2").arg(*name, set.error().message));
+            return 1;
+        }
+        out(grant ? QStringLiteral("%1 may now sign in as %2").arg(*name, adminRoleName(*adminRole))
+                  : QStringLiteral("%1 holds no administrator role now").arg(*name));
         return 0;
     }
     if (command == QLatin1String("approve")) {

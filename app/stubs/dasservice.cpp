@@ -5,6 +5,7 @@
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
+#include "core/oidc/idtokenvalidator.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -26,6 +27,12 @@ constexpr std::chrono::seconds kActivationLifetime {600};
 constexpr std::chrono::seconds kExchangeLifetime {120};
 constexpr std::chrono::seconds kRequestObjectLifetime {120};
 constexpr std::chrono::seconds kDeviceTokenLeeway {30};
+// An administrator's sign-in (hotdesk enroll without a token): long enough for
+// the phone, and a few per user at most, since each one pushes to their phone.
+constexpr std::chrono::seconds kSignInLifetime {600};
+constexpr std::chrono::seconds kSignInRateWindow {600};
+constexpr int kSignInsPerWindow = 5;
+constexpr std::chrono::seconds kIdTokenLeeway {60};
 // seen_jti is shared with the IdP; this prefix keeps the DAS's device-token
 // entries apart, and the device id in it keeps one device from burning another's jti.
 constexpr char kJtiPrefix[] = "das-device:";
@@ -72,6 +79,12 @@ Result<Checked<QString>> knownUser(QSqlDatabase &db, const QJsonObject &body)
         return refuse<QString>(problem(HttpStatus::NotFound, "user-unknown", "Unknown user",
             QStringLiteral("this DAS knows no user \"%1\"; register the user first (POST /v1/users)").arg(*name)));
     return Checked<QString>(*name);
+}
+
+Problem signInSpent()
+{
+    return problem(HttpStatus::Gone, "sign-in-used", "Sign-in already used",
+        QStringLiteral("this administrator sign-in has already made an activation; start again"));
 }
 
 Problem unknownActivation()
@@ -189,6 +202,53 @@ Checked<qint64> queryNumber(const QUrlQuery &query, const QString &name, qint64 
     return value;
 }
 
+// What an agent sends for any request object: its OAuth state, nonce, PKCE
+// challenge and redirect URI, and the acr_values it wants (may be absent).
+struct AuthorizationParams {
+    QString state;
+    QString nonce;
+    QString codeChallenge;
+    QString redirectUri;
+    QString acrValues;
+};
+
+Checked<AuthorizationParams> authorizationParams(const QJsonObject &body)
+{
+    auto state = requireString(body, "state", 512);
+    auto nonce = requireString(body, "nonce", 512);
+    auto challenge = requireString(body, "code_challenge", 128);
+    auto method = requireString(body, "code_challenge_method", 16);
+    auto redirect = requireString(body, "redirect_uri", 2048);
+    for (const auto *field : {&state, &nonce, &challenge, &method, &redirect}) {
+        if (!*field)
+            return tl::unexpected(problemFor(field->error()));
+    }
+    if (*method != QLatin1String("S256"))
+        return tl::unexpected(problem(HttpStatus::BadRequest, "unsupported-challenge-method", "PKCE method not supported",
+            QStringLiteral("code_challenge_method must be S256 (RFC 7636)")));
+    static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
+    if (!challengeShape.match(*challenge).hasMatch())
+        return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-code-challenge", "Invalid PKCE challenge",
+            QStringLiteral("code_challenge must be the 43-character base64url SHA-256 of the verifier")));
+    if (!isAcceptableRedirect(*redirect))
+        return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
+            QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
+                           "fragment")));
+    QString acrValues;
+    if (body.contains(QLatin1String("acr_values"))) {
+        auto acr = requireString(body, "acr_values", 2048);
+        if (!acr)
+            return tl::unexpected(problemFor(acr.error()));
+        // Up to 8 values (as the policy allows), each a URI or name without spaces or control characters.
+        static const QRegularExpression acrShape(QStringLiteral("^[\\x21-\\x7e]{1,255}( [\\x21-\\x7e]{1,255}){0,7}$"));
+        if (!acrShape.match(*acr).hasMatch())
+            return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-acr-values", "Invalid acr_values",
+                QStringLiteral("acr_values is 1 to 8 space-separated values of printable ASCII, each at most 255 characters")));
+        acrValues = *acr;
+    }
+    return AuthorizationParams {*state, *nonce, *challenge, *redirect, acrValues};
+}
+
 } // namespace
 
 struct DasService::TwoFactorRequest {
@@ -223,7 +283,19 @@ DasService::DasService(StubsContext &context, QObject *parent)
     server().route(QStringLiteral("/jwks"), Method::Get, [this] { return keySet(m_signingKeys); });
     server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
     server().route(QStringLiteral("/v1/activation"), Method::Post,
-        [this](const QHttpServerRequest &request) { return activation(request); });
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+            const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+            // Without an administrator token, the activation is asked for with an administrator's sign-in.
+            if (request.value("Authorization").isEmpty() && !request.body().isEmpty()) {
+                if (auto body = jsonBody(request); body && body->contains(QLatin1String("sign_in")))
+                    return activationBySignIn(*body, reply);
+            }
+            send(reply, activation(request));
+        });
+    server().route(QStringLiteral("/v1/admin-sign-ins"), Method::Post,
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+            adminSignIn(request, std::move(responder));
+        });
     server().route(QStringLiteral("/v1/devices/<arg>/spake2"), Method::Post,
         [this](const QString &uid, const QHttpServerRequest &request) { return spake2(uid, request); });
     server().route(QStringLiteral("/v1/devices/<arg>/spake2/confirm"), Method::Post,
@@ -400,7 +472,12 @@ QHttpServerResponse DasService::activation(const QHttpServerRequest &request)
         if (auto body = jsonBody(request); !body)
             return answer(problemFor(body.error()));
     }
+    return newActivation((*admin)->subject, [](QSqlDatabase &) { return Result<Checked<void>>(Checked<void>()); });
+}
 
+QHttpServerResponse DasService::newActivation(
+    const QString &createdBy, const std::function<Result<Checked<void>>(QSqlDatabase &)> &spend)
+{
     auto password = randomUrlSafeString(m_random, 32);
     auto uid = randomUrlSafeString(m_random, 16);
     auto jti = randomUrlSafeString(m_random, 16);
@@ -432,19 +509,233 @@ QHttpServerResponse DasService::activation(const QHttpServerRequest &request)
     if (!jwt)
         return answer(problemFor(jwt.error()));
     // Only w is kept: the password itself leaves with the response and nowhere else.
-    auto stored = m_context.store->transaction([&](QSqlDatabase &tx) -> Status {
+    auto stored = inTransaction<bool>(*m_context.store, [&](QSqlDatabase &tx) -> Result<Checked<bool>> {
+        auto spent = spend(tx);
+        if (!spent)
+            return tl::unexpected(spent.error());
+        if (!*spent)
+            return refuse<bool>(spent->error());
         auto r = exec(tx,
             QStringLiteral(
                 "INSERT INTO das_activations (service_uid, jti, password_scalar, created_by, created_at, expires_at, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'open')"),
-            {serviceUid, QString::fromLatin1(*jti), *w, (*admin)->subject, now, expiresAt});
+            {serviceUid, QString::fromLatin1(*jti), *w, createdBy, now, expiresAt});
         if (!r)
             return tl::unexpected(r.error());
-        return {};
+        return Checked<bool>(true);
     });
     if (!stored)
-        return answer(problemFor(stored.error()));
+        return answer(stored.error());
     return jsonResponse({{QStringLiteral("activation"), QString::fromLatin1(*jwt)}}, HttpStatus::Created);
+}
+
+void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerResponder &&responder)
+{
+    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+    auto body = jsonBody(request);
+    if (!body)
+        return send(reply, answer(problemFor(body.error())));
+    auto user = requireString(*body, "user", 512);
+    if (!user)
+        return send(reply, answer(problemFor(user.error())));
+    auto params = authorizationParams(*body);
+    if (!params)
+        return send(reply, answer(params.error()));
+    auto name = canonicalUserName(*user);
+    if (!name)
+        return send(reply, answer(problemFor(name.error())));
+
+    struct Eligible {
+        std::optional<MappedUser> known;
+    };
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto eligible = inTransaction<Eligible>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Eligible>> {
+        // Checked before anything reaches a phone: nobody can make this DAS push
+        // sign-ins to people who could not use them.
+        auto role = userRole(db, *name);
+        if (!role)
+            return tl::unexpected(role.error());
+        if (*role != AdminRole::Admin)
+            return refuse<Eligible>(problem(HttpStatus::Forbidden, "not-an-administrator", "Not an administrator",
+                QStringLiteral("%1 may not enroll PCs; an administrator of this DAS grants that with "
+                               "'hotdesk-stubs admin grant %1 --role admin', or enroll with an administrator token")
+                    .arg(*name)));
+        auto recent = exec(db,
+            QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_admin_sign_ins WHERE username = ? AND created_at > ?"),
+            {*name, now - kSignInRateWindow.count()});
+        if (!recent)
+            return tl::unexpected(recent.error());
+        if (recent->next() && recent->value(0).toInt() >= kSignInsPerWindow) {
+            const qint64 retryAfter = recent->value(1).toLongLong() + kSignInRateWindow.count() - now;
+            Refusal refusal(problem(HttpStatus::TooManyRequests, "rate-limited", "Too many sign-ins",
+                QStringLiteral("%1 started %2 administrator sign-ins in the last %3 minutes; try again in %4 s")
+                    .arg(*name)
+                    .arg(kSignInsPerWindow)
+                    .arg(kSignInRateWindow.count() / 60)
+                    .arg(retryAfter)));
+            refusal.retryAfter = retryAfter;
+            return refuse<Eligible>(refusal);
+        }
+        auto known = findUser(db, *name);
+        if (!known)
+            return tl::unexpected(known.error());
+        return Checked<Eligible>(Eligible {*known});
+    });
+    if (!eligible)
+        return send(reply, answer(eligible.error()));
+
+    auto issue = [this, reply, params = *params](const MappedUser &admin) {
+        auto id = randomUrlSafeString(m_random, 16);
+        if (!id)
+            return send(reply, answer(problemFor(id.error())));
+        const QString signIn = QString::fromLatin1(*id);
+        const qint64 at = m_context.clock->secondsSinceEpoch();
+        auto stored = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
+            auto r = exec(db,
+                QStringLiteral("INSERT INTO das_admin_sign_ins (id, username, shared_id, nonce, status, created_at, expires_at)"
+                               " VALUES (?, ?, ?, ?, 'open', ?, ?)"),
+                {signIn, admin.username, admin.sharedId, params.nonce, at, at + kSignInLifetime.count()});
+            if (!r)
+                return tl::unexpected(r.error());
+            return {};
+        });
+        if (!stored)
+            return send(reply, answer(problemFor(stored.error())));
+        withAuthorizationServer([this, reply, signIn, admin, params](Checked<AuthorizationServer> server) {
+            if (!server)
+                return send(reply, answer(server.error()));
+            const TwoFactorRequest wanted {QString(), admin.username, admin.sharedId, params.state, params.nonce,
+                params.codeChallenge, params.redirectUri, params.acrValues};
+            auto jwt = signRequestObject(wanted, *server);
+            if (!jwt)
+                return send(reply, answer(problemFor(jwt.error())));
+            send(reply,
+                jsonResponse({{QStringLiteral("sign_in"), signIn}, {QStringLiteral("request"), QString::fromLatin1(*jwt)},
+                                 {QStringLiteral("client_id"), m_context.clientId},
+                                 {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
+                                 {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())},
+                                 {QStringLiteral("username"), admin.username}, {QStringLiteral("shared_id"), admin.sharedId}},
+                    HttpStatus::Created));
+        });
+    };
+    if (eligible->known)
+        return issue(*eligible->known);
+    // An administrator new to this DAS is registered as any user is (flow 2).
+    if (!m_directory)
+        return send(reply,
+            answer(problem(HttpStatus::ServiceUnavailable, "user-directory-unavailable", "No user directory",
+                QStringLiteral("this DAS has no enterprise server or SCIM endpoint to register %1 with; map the user with "
+                               "'hotdesk-stubs admin map-user %1 SHARED_ID'")
+                    .arg(*name))));
+    const qsizetype at = name->indexOf(u'@');
+    const UserRegistration registration {*name, at > 0 ? name->left(at) : *name, at > 0 ? name->mid(at + 1) : QString(),
+        QString(), QStringLiteral("AD")};
+    provisionUser(registration, [reply, issue](Checked<MappedUser> stored) {
+        if (!stored)
+            return send(reply, answer(stored.error()));
+        issue(*stored);
+    });
+}
+
+void DasService::activationBySignIn(const QJsonObject &body, const Responder &reply)
+{
+    auto signIn = requireString(body, "sign_in", 64);
+    auto idToken = requireString(body, "id_token", 16 * 1024);
+    for (const auto *field : {&signIn, &idToken}) {
+        if (!*field)
+            return send(reply, answer(problemFor(field->error())));
+    }
+    struct SignIn {
+        QString username;
+        QString sharedId;
+        QString nonce;
+        qint64 createdAt = 0;
+    };
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto open = inTransaction<SignIn>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<SignIn>> {
+        auto q = exec(db,
+            QStringLiteral("SELECT username, shared_id, nonce, status, created_at, expires_at FROM das_admin_sign_ins WHERE id = ?"),
+            {*signIn});
+        if (!q)
+            return tl::unexpected(q.error());
+        if (!q->next())
+            return refuse<SignIn>(problem(HttpStatus::NotFound, "sign-in-unknown", "Unknown sign-in",
+                QStringLiteral("this DAS started no administrator sign-in with that id; start again")));
+        if (q->value(3).toString() != QLatin1String("open"))
+            return refuse<SignIn>(signInSpent());
+        if (now >= q->value(5).toLongLong())
+            return refuse<SignIn>(problem(HttpStatus::Gone, "sign-in-expired", "Sign-in expired",
+                QStringLiteral("the administrator sign-in is older than %1 s; start again").arg(kSignInLifetime.count())));
+        return Checked<SignIn>(
+            SignIn {q->value(0).toString(), q->value(1).toString(), q->value(2).toString(), q->value(4).toLongLong()});
+    });
+    if (!open)
+        return send(reply, answer(open.error()));
+
+    withProviderKeys([this, reply, signInId = *signIn, token = idToken->toLatin1(), pending = *open](
+                         Checked<jose::JwkSet> keys) {
+        if (!keys)
+            return send(reply, answer(keys.error()));
+        // The checks the agent makes on its own ID tokens (flow 1), for this DAS as the client.
+        oidc::IdTokenRequirements rules;
+        rules.issuer = issuer();
+        rules.clientId = m_context.clientId;
+        rules.nonce = pending.nonce;
+        rules.subject = pending.sharedId;
+        rules.maxTokenAge = std::chrono::seconds(m_context.clock->secondsSinceEpoch() - pending.createdAt) + kIdTokenLeeway;
+        rules.leeway = kIdTokenLeeway;
+        auto validated = oidc::validateIdToken(token, *keys, rules, *m_context.clock);
+        if (!validated)
+            return send(reply,
+                answer(problem(HttpStatus::Unauthorized, "invalid-id-token", "ID token refused",
+                    QStringLiteral("%1: %2; sign in again").arg(validated.error().codeName(), validated.error().message))));
+        send(reply, newActivation(pending.username, [this, signInId, pending](QSqlDatabase &db) -> Result<Checked<void>> {
+            // Spent only if still open: one sign-in makes one activation, however many DAS processes see it.
+            auto spent = execClaim(db,
+                QStringLiteral("UPDATE das_admin_sign_ins SET status = 'used', used_at = ? WHERE id = ? AND status = 'open'"),
+                {m_context.clock->secondsSinceEpoch(), signInId});
+            if (!spent)
+                return tl::unexpected(spent.error());
+            if (!*spent)
+                return refuse<void>(signInSpent());
+            // The role may have been revoked while the phone was in the pocket.
+            auto role = userRole(db, pending.username);
+            if (!role)
+                return tl::unexpected(role.error());
+            if (*role != AdminRole::Admin)
+                return refuse<void>(problem(HttpStatus::Forbidden, "not-an-administrator", "Not an administrator",
+                    QStringLiteral("%1 no longer holds the admin role").arg(pending.username)));
+            auto recorded = recordEvent(db,
+                DasEvent {0, m_context.clock->secondsSinceEpoch(), QStringLiteral("das"), QStringLiteral("admin_signed_in"),
+                    QString(), pending.username, QStringLiteral("an activation for a new enrollment")});
+            if (!recorded)
+                return tl::unexpected(recorded.error());
+            return Checked<void>();
+        }));
+    });
+}
+
+void DasService::withProviderKeys(std::function<void(Checked<jose::JwkSet>)> done)
+{
+    withAuthorizationServer([this, done = std::move(done)](Checked<AuthorizationServer> server) {
+        if (!server)
+            return done(tl::unexpected(server.error()));
+        // Administrator sign-ins are rare; the keys are read afresh for each, so a rotation never gets in the way.
+        m_client->getJson(QUrl(server->jwksUri), {}, [done, uri = server->jwksUri](Result<ServiceReply> reply) {
+            auto failed = [&](const QString &why) {
+                done(tl::unexpected(problem(HttpStatus::BadGateway, "issuer-keys-unavailable", "OpenID Provider keys unavailable",
+                    QStringLiteral("%1; the ID token cannot be checked, try again later").arg(why))));
+            };
+            if (!reply)
+                return failed(reply.error().message);
+            if (reply->status != 200)
+                return failed(QStringLiteral("%1 answered %2").arg(uri).arg(reply->status));
+            auto keys = jose::JwkSet::fromJson(reply->raw);
+            if (!keys)
+                return failed(QStringLiteral("the key set at %1: %2").arg(uri, keys.error().message));
+            done(*keys);
+        });
+    });
 }
 
 QHttpServerResponse DasService::spake2(const QString &uid, const QHttpServerRequest &request)
@@ -683,25 +974,29 @@ void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResp
                 QStringLiteral("this DAS has no enterprise server or SCIM endpoint to register %1 with; map the user with "
                                "'hotdesk-stubs admin map-user %1 SHARED_ID'")
                     .arg(parsed->user.canonicalName))));
-    const UserRegistration user = parsed->user;
+    provisionUser(parsed->user, [reply](Checked<MappedUser> stored) {
+        if (!stored)
+            return send(reply, answer(stored.error()));
+        send(reply, jsonResponse(userBody(*stored), HttpStatus::Created));
+    });
+}
+
+void DasService::provisionUser(const UserRegistration &user, std::function<void(Checked<MappedUser>)> done)
+{
     const QString source = m_context.endpoints.enterprise.isValid() ? QStringLiteral("enterprise") : QStringLiteral("scim");
-    m_directory->provision(user, [this, reply, user, source](Result<QString> sharedId) {
+    m_directory->provision(user, [this, user, source, done = std::move(done)](Result<QString> sharedId) {
         if (!sharedId)
-            return send(reply,
-                answer(problem(HttpStatus::BadGateway, "user-directory-failed", "User registration failed",
-                    QStringLiteral("%1; try again later, or map the user with 'hotdesk-stubs admin map-user'")
-                        .arg(sharedId.error().message))));
+            return done(tl::unexpected(problem(HttpStatus::BadGateway, "user-directory-failed", "User registration failed",
+                QStringLiteral("%1; try again later, or map the user with 'hotdesk-stubs admin map-user'")
+                    .arg(sharedId.error().message))));
         const qint64 now = m_context.clock->secondsSinceEpoch();
-        auto stored = inTransaction<MappedUser>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<MappedUser>> {
+        done(inTransaction<MappedUser>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<MappedUser>> {
             auto mapped
                 = insertUser(db, MappedUser {user.canonicalName, *sharedId, user.sid}, user.domain, user.type, source, now);
             if (!mapped)
                 return tl::unexpected(mapped.error());
             return Checked<MappedUser>(*mapped);
-        });
-        if (!stored)
-            return send(reply, answer(stored.error()));
-        send(reply, jsonResponse(userBody(*stored), HttpStatus::Created));
+        }));
     });
 }
 
@@ -732,38 +1027,11 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
     if (!body)
         return refuse<TwoFactorRequest>(problemFor(body.error()));
     auto user = requireString(*body, "user", 512);
-    auto state = requireString(*body, "state", 512);
-    auto nonce = requireString(*body, "nonce", 512);
-    auto challenge = requireString(*body, "code_challenge", 128);
-    auto method = requireString(*body, "code_challenge_method", 16);
-    auto redirect = requireString(*body, "redirect_uri", 2048);
-    for (const auto *field : {&user, &state, &nonce, &challenge, &method, &redirect}) {
-        if (!*field)
-            return refuse<TwoFactorRequest>(problemFor(field->error()));
-    }
-    if (*method != QLatin1String("S256"))
-        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "unsupported-challenge-method",
-            "PKCE method not supported", QStringLiteral("code_challenge_method must be S256 (RFC 7636)")));
-    static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
-    if (!challengeShape.match(*challenge).hasMatch())
-        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-code-challenge", "Invalid PKCE challenge",
-            QStringLiteral("code_challenge must be the 43-character base64url SHA-256 of the verifier")));
-    if (!isAcceptableRedirect(*redirect))
-        return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
-            QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
-                           "fragment")));
-    QString acrValues;
-    if (body->contains(QLatin1String("acr_values"))) {
-        auto acr = requireString(*body, "acr_values", 2048);
-        if (!acr)
-            return refuse<TwoFactorRequest>(problemFor(acr.error()));
-        // Up to 8 values (as the policy allows), each a URI or name without spaces or control characters.
-        static const QRegularExpression acrShape(QStringLiteral("^[\\x21-\\x7e]{1,255}( [\\x21-\\x7e]{1,255}){0,7}$"));
-        if (!acrShape.match(*acr).hasMatch())
-            return refuse<TwoFactorRequest>(problem(HttpStatus::BadRequest, "invalid-acr-values", "Invalid acr_values",
-                QStringLiteral("acr_values is 1 to 8 space-separated values of printable ASCII, each at most 255 characters")));
-        acrValues = *acr;
-    }
+    if (!user)
+        return refuse<TwoFactorRequest>(problemFor(user.error()));
+    auto params = authorizationParams(*body);
+    if (!params)
+        return refuse<TwoFactorRequest>(params.error());
     auto fingerprint = fingerprintField(*body);
     if (!fingerprint)
         return refuse<TwoFactorRequest>(fingerprint.error());
@@ -781,8 +1049,8 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
         return tl::unexpected(recognized.error());
     if (!*recognized)
         return refuse<TwoFactorRequest>(recognized->error());
-    return Checked<TwoFactorRequest>(
-        TwoFactorRequest {**device, *name, (*known)->sharedId, *state, *nonce, *challenge, *redirect, acrValues});
+    return Checked<TwoFactorRequest>(TwoFactorRequest {**device, *name, (*known)->sharedId, params->state, params->nonce,
+        params->codeChallenge, params->redirectUri, params->acrValues});
 }
 
 void DasService::issuePending()
@@ -849,7 +1117,7 @@ void DasService::withAuthorizationServer(std::function<void(Checked<Authorizatio
             QStringLiteral("this DAS knows no OpenID Provider; start it with --issuer URL or together with the idp role"))));
     // The in-process IdP follows DESIGN.md, so its endpoint needs no discovery.
     if (m_context.issuer.isEmpty())
-        return done(AuthorizationServer {iss, iss + QStringLiteral("/authorize")});
+        return done(AuthorizationServer {iss, iss + QStringLiteral("/authorize"), iss + QStringLiteral("/jwks")});
     if (m_discovered && m_discovered->issuer == iss)
         return done(*m_discovered);
     // OpenID Connect Discovery §4: the path goes after the issuer without its trailing slash.
@@ -868,7 +1136,10 @@ void DasService::withAuthorizationServer(std::function<void(Checked<Authorizatio
         const QUrl endpoint(reply->body.value(QLatin1String("authorization_endpoint")).toString(), QUrl::StrictMode);
         if (!endpoint.isValid() || endpoint.scheme() != QLatin1String("https") || endpoint.host().isEmpty())
             return failed(QStringLiteral("%1 publishes no https authorization_endpoint").arg(iss));
-        m_discovered = AuthorizationServer {iss, endpoint.toString(QUrl::FullyEncoded)};
+        const QUrl jwks(reply->body.value(QLatin1String("jwks_uri")).toString(), QUrl::StrictMode);
+        if (!jwks.isValid() || jwks.scheme() != QLatin1String("https") || jwks.host().isEmpty())
+            return failed(QStringLiteral("%1 publishes no https jwks_uri").arg(iss));
+        m_discovered = AuthorizationServer {iss, endpoint.toString(QUrl::FullyEncoded), jwks.toString(QUrl::FullyEncoded)};
         done(*m_discovered);
     });
 }

@@ -47,6 +47,7 @@ private:
     struct AuthorizationServer {
         QString issuer;
         QString authorizationEndpoint;
+        QString jwksUri;
     };
     struct TwoFactorRequest;
     // A POST /v1/2fa-tokens waiting for its group's transaction (issuePending).
@@ -57,6 +58,18 @@ private:
     };
 
     QHttpServerResponse activation(const QHttpServerRequest &request);
+    // A new activation made by createdBy; spend runs in the transaction that records it, and may refuse.
+    QHttpServerResponse newActivation(
+        const QString &createdBy, const std::function<Result<Checked<void>>(QSqlDatabase &)> &spend);
+    // hotdesk enroll without a token: POST /v1/admin-sign-ins gives an
+    // administrator a request object; POST /v1/activation with the sign-in and
+    // the ID token it earned gives the activation.
+    void adminSignIn(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    void activationBySignIn(const QJsonObject &body, const std::shared_ptr<QHttpServerResponder> &reply);
+    // The OpenID Provider's current signing keys, read from its jwks_uri.
+    void withProviderKeys(std::function<void(Checked<jose::JwkSet>)> done);
+    // Flow 2 through the enterprise server or SCIM; the mapping is stored before done.
+    void provisionUser(const UserRegistration &user, std::function<void(Checked<MappedUser>)> done);
     QHttpServerResponse spake2(const QString &uid, const QHttpServerRequest &request);
     QHttpServerResponse confirm(const QString &uid, const QHttpServerRequest &request);
     void registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder);

@@ -39,6 +39,13 @@ const QList<const char *> kDasMigrations = {
     "CREATE TABLE das_events (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, source TEXT NOT NULL,"
     " type TEXT NOT NULL, device_id TEXT, username TEXT, detail TEXT);"
     "CREATE INDEX das_events_device ON das_events (device_id, at);",
+    // Who may sign in as an administrator (hotdesk enroll without a token), and
+    // the sign-ins in flight: the nonce the ID token must carry, spent once.
+    "CREATE TABLE das_roles (username TEXT PRIMARY KEY, role TEXT NOT NULL, granted_at INTEGER NOT NULL);"
+    "CREATE TABLE das_admin_sign_ins (id TEXT PRIMARY KEY, username TEXT NOT NULL, shared_id TEXT NOT NULL,"
+    " nonce TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " used_at INTEGER);"
+    "CREATE INDEX das_admin_sign_ins_user ON das_admin_sign_ins (username, created_at);",
 };
 
 constexpr char kDriftThresholdSetting[] = "drift_threshold";
@@ -196,6 +203,36 @@ Status mapUser(Store &store, const QString &username, const QString &sharedId, c
             return tl::unexpected(r.error());
         return {};
     });
+}
+
+Status setUserRole(Store &store, const QString &username, std::optional<AdminRole> role, const Clock &clock)
+{
+    auto name = canonicalUserName(username);
+    if (!name)
+        return tl::unexpected(name.error());
+    if (auto ok = migrateDas(store); !ok)
+        return ok;
+    return store.transaction([&](QSqlDatabase &db) -> Status {
+        auto r = role ? exec(db,
+                            QStringLiteral("INSERT INTO das_roles (username, role, granted_at) VALUES (?, ?, ?)"
+                                           " ON CONFLICT (username) DO UPDATE SET role = excluded.role,"
+                                           " granted_at = excluded.granted_at"),
+                            {*name, adminRoleName(*role), clock.secondsSinceEpoch()})
+                      : exec(db, QStringLiteral("DELETE FROM das_roles WHERE username = ?"), {*name});
+        if (!r)
+            return tl::unexpected(r.error());
+        return {};
+    });
+}
+
+Result<std::optional<AdminRole>> userRole(QSqlDatabase &db, const QString &canonicalName)
+{
+    auto q = exec(db, QStringLiteral("SELECT role FROM das_roles WHERE username = ?"), {canonicalName});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return std::optional<AdminRole> {};
+    return adminRoleFromName(q->value(0).toString());
 }
 
 Result<int> driftThreshold(QSqlDatabase &db)

@@ -49,6 +49,12 @@ Result<MappedUser> insertUser(
 // admin map-user: stores the mapping, replacing an existing one for that name.
 Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock);
 
+// The role a user holds when they sign in themselves (hotdesk enroll without a
+// token signs the administrator in at the IdP): admin grant / admin revoke.
+// nullopt revokes. The user need not be registered yet.
+Status setUserRole(Store &store, const QString &username, std::optional<AdminRole> role, const Clock &clock);
+Result<std::optional<AdminRole>> userRole(QSqlDatabase &db, const QString &canonicalName);
+
 // How many fingerprint components may change before the DAS stops recognizing
 // a PC (das::kDefaultDriftThreshold until an administrator sets it). A setting
 // in the database rather than a start-up option, so that 'hotdesk-stubs admin

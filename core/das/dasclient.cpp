@@ -14,6 +14,7 @@ struct DasClient::Attempt {
     QByteArray method;
     QString path;
     QJsonObject body;
+    bool withDeviceToken = true;
     AnswerCallback done;
     QList<int> order; // indexes into m_urls, preferred first
     int next = 0;
@@ -134,12 +135,14 @@ void DasClient::cancelAll()
     }
 }
 
-void DasClient::call(const QByteArray &method, const QString &path, const QJsonObject &body, AnswerCallback done)
+void DasClient::call(
+    const QByteArray &method, const QString &path, const QJsonObject &body, AnswerCallback done, bool withDeviceToken)
 {
     auto a = std::make_shared<Attempt>();
     a->method = method;
     a->path = path;
     a->body = body;
+    a->withDeviceToken = withDeviceToken;
     a->done = std::move(done);
     for (int i = 0; i < m_urls.size(); ++i)
         a->order.append((m_preferred + i) % int(m_urls.size()));
@@ -168,15 +171,17 @@ void DasClient::tryNext(std::shared_ptr<Attempt> a)
     const int index = a->order.at(a->next++);
     const QUrl base = m_urls.at(index);
     const QString audience = audienceOf(base);
-    auto token = makeDeviceToken(m_credential.privateKey, m_credential.deviceId, audience, m_clock, m_random);
-    if (!token) {
-        m_pendingApproval.reset();
-        return a->done(tl::unexpected(token.error()));
-    }
     const QUrl url(audience + a->path);
     net::HttpRequest request = a->method == "GET" ? net::HttpRequest::get(url) : net::HttpRequest::postJson(url, a->body);
     request.method = a->method;
-    request.withHeader("Authorization", QByteArray(kDeviceTokenScheme) + ' ' + *token);
+    if (a->withDeviceToken) {
+        auto token = makeDeviceToken(m_credential.privateKey, m_credential.deviceId, audience, m_clock, m_random);
+        if (!token) {
+            m_pendingApproval.reset();
+            return a->done(tl::unexpected(token.error()));
+        }
+        request.withHeader("Authorization", QByteArray(kDeviceTokenScheme) + ' ' + *token);
+    }
 
     QPointer<DasClient> self(this);
     QPointer<net::HttpCall> sent = m_http.send(request, [self, a, index, base](Result<net::HttpResponse> r) {
@@ -224,6 +229,8 @@ Error DasClient::errorOf(const net::HttpResponse &response, const QUrl &base)
         return {ErrorCode::DeviceUnknown,
             QStringLiteral("%1; the DAS no longer knows this PC's device key: enroll this PC again (hotdesk enroll)")
                 .arg(described)};
+    if (slug == u"not-an-administrator")
+        return {ErrorCode::AccessDenied, described};
     if (slug == u"user-unknown")
         return {ErrorCode::UserUnknown, QStringLiteral("%1; register the user first").arg(described)};
     if (slug == u"token-expired" || slug == u"token-not-yet-valid") {
@@ -303,25 +310,59 @@ void DasClient::requestTwoFactor(const TwoFactorParams &params, Callback<TwoFact
         auto o = objectOf(answer, what);
         if (!o)
             return done(tl::unexpected(o.error()));
-        auto request = stringMember(*o, "request", what, answer->base);
-        if (!request)
-            return done(tl::unexpected(request.error()));
-        auto clientId = stringMember(*o, "client_id", what, answer->base);
-        if (!clientId)
-            return done(tl::unexpected(clientId.error()));
-        auto endpoint = stringMember(*o, "authorization_endpoint", what, answer->base);
-        if (!endpoint)
-            return done(tl::unexpected(endpoint.error()));
-        auto expiresIn = integerMember(*o, "expires_in", what, answer->base);
-        if (!expiresIn)
-            return done(tl::unexpected(expiresIn.error()));
-        const QUrl authorize(*endpoint, QUrl::StrictMode);
-        if (!authorize.isValid() || authorize.scheme() != u"https" || authorize.host().isEmpty())
-            return done(fail(ErrorCode::MalformedAnswer,
-                QStringLiteral("the authorization endpoint \"%1\" from %2 is not an https URL")
-                    .arg(endpoint->left(256), answer->base.toString())));
-        done(TwoFactorRequest {request->toLatin1(), *clientId, authorize, *expiresIn, answer->base});
+        done(twoFactorRequestOf(*o, what, answer->base));
     });
+}
+
+void DasClient::requestAdminSignIn(const AdminSignInParams &params, Callback<AdminSignIn> done)
+{
+    const QJsonObject body {{QStringLiteral("user"), params.user}, {QStringLiteral("state"), params.state},
+        {QStringLiteral("nonce"), params.nonce}, {QStringLiteral("code_challenge"), params.codeChallenge},
+        {QStringLiteral("code_challenge_method"), QStringLiteral("S256")}, {QStringLiteral("redirect_uri"), params.redirectUri}};
+    // The PC is not enrolled yet: the administrator's own sign-in is what authenticates this.
+    call(
+        "POST", QStringLiteral("/v1/admin-sign-ins"), body,
+        [this, done](Result<Answer> answer) {
+            const QString what = QStringLiteral("the administrator sign-in");
+            auto o = objectOf(answer, what);
+            if (!o)
+                return done(tl::unexpected(o.error()));
+            auto signIn = stringMember(*o, "sign_in", what, answer->base);
+            if (!signIn)
+                return done(tl::unexpected(signIn.error()));
+            auto user = stringMember(*o, "username", what, answer->base);
+            if (!user)
+                return done(tl::unexpected(user.error()));
+            auto sharedId = stringMember(*o, "shared_id", what, answer->base);
+            if (!sharedId)
+                return done(tl::unexpected(sharedId.error()));
+            auto request = twoFactorRequestOf(*o, what, answer->base);
+            if (!request)
+                return done(tl::unexpected(request.error()));
+            done(AdminSignIn {*signIn, *user, *sharedId, *request});
+        },
+        false);
+}
+
+Result<TwoFactorRequest> DasClient::twoFactorRequestOf(const QJsonObject &o, const QString &what, const QUrl &base)
+{
+    auto request = stringMember(o, "request", what, base);
+    if (!request)
+        return tl::unexpected(request.error());
+    auto clientId = stringMember(o, "client_id", what, base);
+    if (!clientId)
+        return tl::unexpected(clientId.error());
+    auto endpoint = stringMember(o, "authorization_endpoint", what, base);
+    if (!endpoint)
+        return tl::unexpected(endpoint.error());
+    auto expiresIn = integerMember(o, "expires_in", what, base);
+    if (!expiresIn)
+        return tl::unexpected(expiresIn.error());
+    const QUrl authorize(*endpoint, QUrl::StrictMode);
+    if (!authorize.isValid() || authorize.scheme() != u"https" || authorize.host().isEmpty())
+        return fail(ErrorCode::MalformedAnswer,
+            QStringLiteral("the authorization endpoint \"%1\" from %2 is not an https URL").arg(endpoint->left(256), base.toString()));
+    return TwoFactorRequest {request->toLatin1(), *clientId, authorize, *expiresIn, base};
 }
 
 void DasClient::requestApproval(const QString &user, const QJsonObject &fingerprint, Callback<ApprovalStatus> done)

@@ -59,6 +59,23 @@ struct TwoFactorRequest {
     QUrl answeredBy; // the DAS URL that issued it
 };
 
+// POST /v1/admin-sign-ins (hotdesk enroll without a token): an administrator
+// signs in at the IdP themselves, from a PC that is not enrolled yet.
+struct AdminSignInParams {
+    QString user; // the administrator, as typed
+    QString state;
+    QString nonce;
+    QString codeChallenge;
+    QString redirectUri;
+};
+
+struct AdminSignIn {
+    QString id;       // the sign-in, for POST /v1/activation with the ID token
+    QString user;     // canonical name
+    QString sharedId; // the ID token's "sub" must equal it
+    TwoFactorRequest request;
+};
+
 // An administrator approval request (flow 4).
 struct ApprovalStatus {
     enum class State { Pending, Approved, Denied, Expired };
@@ -92,6 +109,7 @@ struct OobToken {
 //   device-unrecognized             -> DeviceUnrecognized; see pendingApprovalFromLastError()
 //   device-unknown, invalid-signature -> DeviceUnknown ("enroll this PC again")
 //   user-unknown                    -> UserUnknown
+//   not-an-administrator            -> AccessDenied
 //   token-expired / token-not-yet-valid -> Expired / NotYetValid, about this PC's clock
 //   audience-mismatch               -> AudienceMismatch (the policy's URL is not the DAS's own)
 //   oob-token-invalid, -used, -burnt, -superseded -> AccessDenied; oob-token-expired -> Expired
@@ -113,6 +131,8 @@ public:
 
     void registerUser(const UserRegistration &user, Callback<RegisteredUser> done);
     void requestTwoFactor(const TwoFactorParams &params, Callback<TwoFactorRequest> done);
+    // Without a device token: works with an empty credential.
+    void requestAdminSignIn(const AdminSignInParams &params, Callback<AdminSignIn> done);
     void requestApproval(const QString &user, const QJsonObject &fingerprint, Callback<ApprovalStatus> done);
     void approvalStatus(const QString &requestId, Callback<ApprovalStatus> done);
     void requestOobToken(const QString &user, Callback<OobToken> done);
@@ -145,7 +165,9 @@ private:
     using AnswerCallback = std::function<void(Result<Answer>)>;
 
     // method and body (POST: JSON object; GET: none) to path below each DAS URL.
-    void call(const QByteArray &method, const QString &path, const QJsonObject &body, AnswerCallback done);
+    void call(const QByteArray &method, const QString &path, const QJsonObject &body, AnswerCallback done,
+        bool withDeviceToken = true);
+    static Result<TwoFactorRequest> twoFactorRequestOf(const QJsonObject &o, const QString &what, const QUrl &base);
     struct Attempt;
     void tryNext(std::shared_ptr<Attempt> attempt);
     // The JSON object of a 2xx answer, or the typed error of any other.

@@ -30,6 +30,9 @@ Error enrollmentError(const net::HttpResponse &response)
     if (slug == u"admin-token-required" || slug == u"invalid-admin-token" || slug == u"admin-role-required")
         return {ErrorCode::AccessDenied,
             QStringLiteral("%1; check the administrator token (it needs the admin role)").arg(described)};
+    if (slug == u"not-an-administrator" || slug == u"sign-in-used" || slug == u"sign-in-unknown"
+        || slug == u"sign-in-expired" || slug == u"invalid-id-token")
+        return {ErrorCode::AccessDenied, QStringLiteral("%1; only an administrator's own sign-in enrolls a PC").arg(described)};
     if (slug == u"confirmation-failed" || slug == u"key-confirmation-failed")
         return {ErrorCode::ConfirmationFailed,
             QStringLiteral("%1: the key exchange did not confirm, so this activation is not the one the DAS issued "
@@ -143,6 +146,19 @@ void Enroller::post(
 
 void Enroller::enroll(const EnrollTarget &target, const QByteArray &adminToken, Callback done)
 {
+    requestActivation(target, {}, "Bearer " + adminToken, std::move(done));
+}
+
+void Enroller::enrollWithSignIn(const EnrollTarget &target, const QString &signIn, const QByteArray &idToken, Callback done)
+{
+    requestActivation(target,
+        {{QStringLiteral("sign_in"), signIn}, {QStringLiteral("id_token"), QString::fromLatin1(idToken)}}, {},
+        std::move(done));
+}
+
+void Enroller::requestActivation(
+    const EnrollTarget &target, const QJsonObject &body, const QByteArray &authorization, Callback done)
+{
     // A state directory that cannot take the record is found out before an activation is spent on it.
     if (auto records = m_state.enrollments(); !records) {
         QMetaObject::invokeMethod(
@@ -151,7 +167,7 @@ void Enroller::enroll(const EnrollTarget &target, const QByteArray &adminToken, 
     }
     const QString das = DasClient::audienceOf(target.dasUrl);
     Q_EMIT progress(QStringLiteral("asking %1 for an activation").arg(das));
-    post(das + QStringLiteral("/v1/activation"), {}, "Bearer " + adminToken,
+    post(das + QStringLiteral("/v1/activation"), body, authorization,
         [this, target, das, done](Result<QJsonObject> answer) {
             if (!answer)
                 return done(tl::unexpected(answer.error()));

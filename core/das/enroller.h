@@ -74,6 +74,9 @@ public:
 
     // With an administrator token (a DAS "admin" token, "hdat_…").
     void enroll(const EnrollTarget &target, const QByteArray &adminToken, Callback done);
+    // With an administrator's sign-in at the IdP (hotdesk enroll without a
+    // token): the DAS's sign-in id and the ID token that sign-in earned.
+    void enrollWithSignIn(const EnrollTarget &target, const QString &signIn, const QByteArray &idToken, Callback done);
     // With an activation the administrator obtained and passed on (POST /v1/activation's "activation").
     void enrollWithActivation(const EnrollTarget &target, const QByteArray &activationJwt, Callback done);
     // From the key exchange on, for an activation verifyActivation accepted.
@@ -90,6 +93,7 @@ private:
     void exchange(std::shared_ptr<Run> run);
     void confirm(std::shared_ptr<Run> run, const QJsonObject &answer);
     void keep(std::shared_ptr<Run> run, const QJsonObject &answer);
+    void requestActivation(const EnrollTarget &target, const QJsonObject &body, const QByteArray &authorization, Callback done);
     void post(const QString &url, const QJsonObject &body, const QByteArray &authorization,
         std::function<void(Result<QJsonObject>)> done);
     Result<QString> chooseDeviceId(const QString &dasUrl, const QString &given);

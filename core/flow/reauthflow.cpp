@@ -87,6 +87,11 @@ void ReauthFlow::start(const FlowOptions &options)
         finish(fail(ErrorCode::UserUnknown, tr("No user name was given.")));
         return;
     }
+    m_adminSignIn.clear();
+    if (options.administratorSignIn) {
+        discover();
+        return;
+    }
     auto fingerprint = m_fingerprintSource ? m_fingerprintSource() : fail(ErrorCode::Io, tr("no device fingerprint"));
     if (!fingerprint) {
         stopOnError(fingerprint.error());
@@ -121,6 +126,11 @@ void ReauthFlow::discover()
 
 void ReauthFlow::registerUser()
 {
+    // The DAS names the administrator's shared id with the sign-in.
+    if (m_options.administratorSignIn) {
+        requestObject();
+        return;
+    }
     auto known = m_state.knownUser(m_user);
     if (!known) {
         stopOnError(known.error());
@@ -174,6 +184,11 @@ void ReauthFlow::requestObject()
     }
     m_redirectUri = *redirectUri;
 
+    if (m_options.administratorSignIn) {
+        requestAdminSignIn(das::AdminSignInParams {
+            m_user, m_flowState, m_nonce, QString::fromLatin1(pkce->challenge), m_redirectUri});
+        return;
+    }
     das::TwoFactorParams request;
     request.user = m_user;
     request.state = m_flowState;
@@ -202,16 +217,37 @@ void ReauthFlow::requestObject()
             self->stopOnError(grant.error());
             return;
         }
-        if (grant->clientId != self->m_servers.clientId) {
-            self->stopOnError(Error{ErrorCode::MalformedAnswer,
-                tr("The device authentication server signed a request for client \"%1\", but the policy names \"%2\".")
-                    .arg(grant->clientId, self->m_servers.clientId)});
+        self->authorize(*grant);
+    });
+}
+
+void ReauthFlow::requestAdminSignIn(const das::AdminSignInParams &params)
+{
+    QPointer<ReauthFlow> self(this);
+    m_das.requestAdminSignIn(params, [self](Result<das::AdminSignIn> signIn) {
+        if (!self || !self->m_running)
+            return;
+        if (!signIn) {
+            self->stopOnError(signIn.error());
             return;
         }
-        // The endpoint comes from the IdP's own discovery document, not from the DAS.
-        self->openBrowser(oidc::authorizationUrl(
-            self->m_metadata->authorizationEndpoint, self->m_servers.clientId, grant->requestObject));
+        self->m_user = signIn->user;
+        self->m_sharedId = signIn->sharedId;
+        self->m_adminSignIn = signIn->id;
+        self->authorize(signIn->request);
     });
+}
+
+void ReauthFlow::authorize(const das::TwoFactorRequest &grant)
+{
+    if (grant.clientId != m_servers.clientId) {
+        stopOnError(Error{ErrorCode::MalformedAnswer,
+            tr("The device authentication server signed a request for client \"%1\", but the policy names \"%2\".")
+                .arg(grant.clientId, m_servers.clientId)});
+        return;
+    }
+    // The endpoint comes from the IdP's own discovery document, not from the DAS.
+    openBrowser(oidc::authorizationUrl(m_metadata->authorizationEndpoint, m_servers.clientId, grant.requestObject));
 }
 
 void ReauthFlow::startApproval(const std::optional<QString> &pending)
@@ -418,6 +454,7 @@ void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessTok
         result.idToken = *token;
         result.rawIdToken = idToken;
         result.accessToken = accessToken;
+        result.adminSignIn = self->m_adminSignIn;
         self->finish(std::move(result));
     });
 }

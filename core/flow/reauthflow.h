@@ -25,7 +25,9 @@ class HttpClient;
 }
 namespace hotdesk::das {
 class DasClient;
-}
+struct AdminSignInParams;
+struct TwoFactorRequest;
+} // namespace hotdesk::das
 namespace hotdesk::store {
 class AgentState;
 }
@@ -82,6 +84,10 @@ struct FlowOptions {
     // acr_values for the identity provider (the policy's failure.alternate_methods
     // after a failed attempt); the ID token's "acr" must then be one of them.
     QStringList acrValues {};
+    // hotdesk enroll without a token: the user is an administrator signing in
+    // from a PC that is not enrolled yet. No device token, no registration, no
+    // fingerprint; the DAS names the shared id and keeps the nonce.
+    bool administratorSignIn = false;
 };
 
 struct FlowResult {
@@ -90,6 +96,7 @@ struct FlowResult {
     oidc::IdToken idToken;
     QByteArray rawIdToken;
     QByteArray accessToken;
+    QString adminSignIn; // with FlowOptions::administratorSignIn: the DAS's id of the sign-in
 };
 
 class ReauthFlow : public QObject {
@@ -121,6 +128,9 @@ private:
     void discover();
     void registerUser();
     void requestObject();
+    void requestAdminSignIn(const das::AdminSignInParams &params);
+    // The DAS's answer, signed for our client: opens the IdP's page.
+    void authorize(const das::TwoFactorRequest &grant);
     void startApproval(const std::optional<QString> &pending);
     void pollApproval(const QString &requestId);
     void requestCode();
@@ -148,6 +158,7 @@ private:
     qint64 m_startedAt = 0;
     QString m_user;
     QString m_sharedId;
+    QString m_adminSignIn;
     QString m_flowState; // the OAuth state of this flow
     QString m_nonce;
     QString m_verifier;
