@@ -23,18 +23,6 @@
             <translation>Diesen PC registrieren</translation>
         </message>
         <message>
-            <source>Enrolling a PC needs an administrator. In a terminal, run:
-
-hotdesk enroll --admin-token TOKEN
-
-with a token from your Hotdesk administrator.</source>
-            <translation>Einen PC registriert eine Administratorin oder ein Administrator. Führen Sie in einem Terminal aus:
-
-hotdesk enroll --admin-token TOKEN
-
-mit einem Token Ihrer Hotdesk-Administration.</translation>
-        </message>
-        <message>
             <source>About Hotdesk</source>
             <translation>Über Hotdesk</translation>
         </message>
@@ -306,6 +294,26 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
         <message>
             <source>asking the identity provider for: %1</source>
             <translation>fordere beim Identitätsanbieter an: %1</translation>
+        </message>
+        <message>
+            <source>Enrolling a PC needs an administrator. In a terminal, run:
+
+hotdesk enroll --admin-user NAME
+
+and approve the sign-in on your phone, or run
+
+hotdesk enroll --admin-token TOKEN
+
+with a token from your Hotdesk administrator.</source>
+            <translation>Einen PC registriert eine Administratorin oder ein Administrator. Führen Sie in einem Terminal aus:
+
+hotdesk enroll --admin-user NAME
+
+und bestätigen Sie die Anmeldung auf Ihrem Telefon, oder führen Sie
+
+hotdesk enroll --admin-token TOKEN
+
+mit einem Token Ihrer Hotdesk-Administration aus.</translation>
         </message>
     </context>
     <context>

@@ -23,18 +23,6 @@
             <translation>Enrôler ce PC</translation>
         </message>
         <message>
-            <source>Enrolling a PC needs an administrator. In a terminal, run:
-
-hotdesk enroll --admin-token TOKEN
-
-with a token from your Hotdesk administrator.</source>
-            <translation>L’enrôlement d’un PC nécessite un administrateur. Dans un terminal, exécutez :
-
-hotdesk enroll --admin-token TOKEN
-
-avec un jeton fourni par votre administrateur Hotdesk.</translation>
-        </message>
-        <message>
             <source>About Hotdesk</source>
             <translation>À propos de Hotdesk</translation>
         </message>
@@ -306,6 +294,26 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
         <message>
             <source>asking the identity provider for: %1</source>
             <translation>demande au fournisseur d’identité : %1</translation>
+        </message>
+        <message>
+            <source>Enrolling a PC needs an administrator. In a terminal, run:
+
+hotdesk enroll --admin-user NAME
+
+and approve the sign-in on your phone, or run
+
+hotdesk enroll --admin-token TOKEN
+
+with a token from your Hotdesk administrator.</source>
+            <translation>L’enrôlement d’un PC nécessite un administrateur. Dans un terminal, exécutez :
+
+hotdesk enroll --admin-user NOM
+
+et approuvez la connexion sur votre téléphone, ou exécutez
+
+hotdesk enroll --admin-token TOKEN
+
+avec un jeton fourni par votre administrateur Hotdesk.</translation>
         </message>
     </context>
     <context>

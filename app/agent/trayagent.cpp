@@ -175,6 +175,8 @@ Status TrayAgent::start()
     connect(m_desktop, &ui::DesktopIntegration::enrollRequested, this, [] {
         QMessageBox::information(nullptr, tr("Enroll this PC"),
             tr("Enrolling a PC needs an administrator. In a terminal, run:\n\n"
+               "hotdesk enroll --admin-user NAME\n\n"
+               "and approve the sign-in on your phone, or run\n\n"
                "hotdesk enroll --admin-token TOKEN\n\n"
                "with a token from your Hotdesk administrator."));
     });
