@@ -11,6 +11,7 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+#include <QScopeGuard>
 #include <QTest>
 
 using namespace hotdesk;
@@ -410,6 +411,60 @@ private Q_SLOTS:
         QVERIFY2(near && *near, whyNot(near));
         QCOMPARE((*near)->status, 200);
         QVERIFY(seen.isEmpty());
+    }
+
+    // "system": Debian's Qt asks libproxy, which without desktop proxy settings
+    // reads https_proxy and no_proxy (as /etc/environment or a login script sets them).
+    void systemProxyFromTheEnvironment()
+    {
+        QTcpServer proxy;
+        QVERIFY(proxy.listen(QHostAddress::LocalHost));
+        QByteArray seen;
+        connect(&proxy, &QTcpServer::newConnection, this, [&] {
+            QTcpSocket *socket = proxy.nextPendingConnection();
+            connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
+                seen += socket->readAll();
+                if (seen.contains("\r\n\r\n")) {
+                    socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    socket->disconnectFromHost();
+                }
+            });
+        });
+        const QByteArray saved[] = {qgetenv("https_proxy"), qgetenv("no_proxy"), qgetenv("all_proxy")};
+        const auto restore = qScopeGuard([&] {
+            const char *names[] = {"https_proxy", "no_proxy", "all_proxy"};
+            for (int i = 0; i < 3; ++i) {
+                if (saved[i].isEmpty())
+                    qunsetenv(names[i]);
+                else
+                    qputenv(names[i], saved[i]);
+            }
+        });
+        qputenv("https_proxy", QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()).toLatin1());
+        qunsetenv("no_proxy");
+        qunsetenv("all_proxy");
+        auto setting = net::ProxySetting::parse(QStringLiteral("system"));
+        QVERIFY(setting.has_value());
+        QCOMPARE(setting->mode, net::ProxySetting::Mode::System);
+        net::HttpClient http(m_trust, net::Timeouts {std::chrono::milliseconds(5000), std::chrono::milliseconds(5000)});
+        http.setProxy(*setting);
+
+        const Answer far = call(http, net::HttpRequest::get(QUrl(QStringLiteral("https://das.hotdesk-proxy-test.invalid/v1/x"))));
+        QVERIFY(far.has_value() && !*far);
+        QVERIFY2(seen.startsWith("CONNECT das.hotdesk-proxy-test.invalid:443 HTTP/1.1\r\n"), seen.constData());
+
+        // The loopback servers are reached directly even when the environment names a proxy.
+        seen.clear();
+        const Answer near = call(http, net::HttpRequest::get(m_server->url(QStringLiteral("/json"))));
+        QVERIFY2(near && *near, whyNot(near));
+        QVERIFY(seen.isEmpty());
+
+        // no_proxy naming the host takes it out: the request goes direct (and finds no such host).
+        qputenv("no_proxy", "das.hotdesk-proxy-test.invalid");
+        const Answer excluded
+            = call(http, net::HttpRequest::get(QUrl(QStringLiteral("https://das.hotdesk-proxy-test.invalid/v1/x"))));
+        QVERIFY(excluded.has_value() && !*excluded);
+        QVERIFY2(seen.isEmpty(), seen.constData());
     }
 
     void loopbackHosts_data()
