@@ -1,5 +1,6 @@
 // The embedded sign-in browser with real WebEngine under Xvfb, against loopback HTTPS sites.
 #include "app/stubs/localca.h"
+#include "core/net/proxy.h"
 #include "ui/authbrowser.h"
 #include "ui/certificatecheck.h"
 #include "ui/uiinit.h"
@@ -11,6 +12,7 @@
 #include <QHttpServerResponse>
 #include <QLabel>
 #include <QPushButton>
+#include <QScopeGuard>
 #include <QSet>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -691,6 +693,43 @@ private Q_SLOTS:
         QSignalSpy failed(browser.get(), &AuthBrowserWidget::failed);
         QVERIFY(failed.wait(20000));
         QCOMPARE(failed.first().first().value<Error>().code, ErrorCode::Timeout);
+    }
+
+    // servers.proxy reaches the embedded browser as Qt's application proxy
+    // (net::applyToApplication, as the agent does at start): an IdP elsewhere is
+    // asked for through the proxy. The proxy here refuses to go on, so the page
+    // cannot load, and the browser says so.
+    void applicationProxyCarriesTheSignIn()
+    {
+        QTcpServer proxy;
+        QVERIFY(proxy.listen(QHostAddress::LocalHost));
+        QByteArray seen;
+        connect(&proxy, &QTcpServer::newConnection, this, [&] {
+            while (QTcpSocket *socket = proxy.nextPendingConnection()) {
+                connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
+                    seen += socket->readAll();
+                    if (seen.contains("\r\n\r\n")) {
+                        socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                        socket->disconnectFromHost();
+                    }
+                });
+            }
+        });
+        auto setting = net::ProxySetting::parse(QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()));
+        QVERIFY(setting.has_value());
+        net::applyToApplication(*setting);
+        const auto restore = qScopeGuard([] { net::applyToApplication(net::ProxySetting {}); });
+
+        AuthBrowserOptions o = options(QStringLiteral("/page"));
+        o.authorizationUrl = QUrl(QStringLiteral("https://idp.hotdesk-proxy-test.invalid/authorize"));
+        o.allowedOrigin = QUrl(QStringLiteral("https://idp.hotdesk-proxy-test.invalid"));
+        auto browser = startBrowser(o);
+        QVERIFY(browser);
+        QSignalSpy failed(browser.get(), &AuthBrowserWidget::failed);
+        QSignalSpy redirected(browser.get(), &AuthBrowserWidget::redirected);
+        QVERIFY(failed.wait(20000));
+        QVERIFY2(seen.startsWith("CONNECT idp.hotdesk-proxy-test.invalid:443 HTTP/1.1\r\n"), seen.constData());
+        QVERIFY(redirected.isEmpty());
     }
 
     void permissionsDenied()
