@@ -593,6 +593,22 @@ void TestLogin::enrollsWithAnAdministratorsSignIn()
     const Run login = loginPrint(QStringLiteral("erin"), m_policy, state);
     QVERIFY2(login.exitCode == 0, login.err.constData());
 
+    // The same in the embedded browser, the default, on the X display of ./dev test.
+    if (qEnvironmentVariableIsEmpty("DISPLAY"))
+        QFAIL("the embedded browser needs an X display: run the suite with ./dev test (Xvfb)");
+    QProcess embedded;
+    QProcessEnvironment env = agentEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("xcb"));
+    env.insert(QStringLiteral("HOTDESK_STATE_DIR"), m_dir.filePath(QStringLiteral("state-boss-embedded")));
+    embedded.setProcessEnvironment(env);
+    embedded.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("enroll"), QStringLiteral("--policy"), m_policy, QStringLiteral("--admin-user"), QStringLiteral("boss")});
+    QVERIFY(embedded.waitForFinished(120000));
+    const QByteArray embeddedErr = embedded.readAllStandardError();
+    QVERIFY2(embedded.exitCode() == 0, embeddedErr.constData());
+    QVERIFY2(embedded.readAllStandardOutput().startsWith("enrolled "), embeddedErr.constData());
+    QVERIFY2(embeddedErr.contains("boss signed in; the ID token is valid"), embeddedErr.constData());
+
     // Taking the role away stops the next enrollment.
     QCOMPARE(stubsAdmin({QStringLiteral("revoke"), QStringLiteral("boss")}), 0);
     const Run revoked = enrollAs(QStringLiteral("boss"));
