@@ -1,6 +1,7 @@
 // The tray agent end to end, in-process: policy -> trigger -> lock screen -> flow 1 in the lock screen -> unlock, against
 // "hotdesk-stubs all" over TLS, with real WebEngine under Xvfb and a real keyring.
 #include "app/agent/trayagent.h"
+#include "app/agent/trayenrollment.h"
 #include "core/control/controlclient.h"
 #include "core/das/fingerprint.h"
 #include "core/policy/decisionengine.h"
@@ -13,6 +14,8 @@
 #include "ui/uiinit.h"
 
 #include <QApplication>
+#include <QInputDialog>
+#include <QMessageBox>
 #include <QJsonArray>
 #include <QKeyEvent>
 #include <QLabel>
@@ -63,6 +66,12 @@ int countOf(const QStringList &trail, const QString &prefix)
     return n;
 }
 
+QByteArray readFile(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
 // Whether this process has a library of that name mapped (Linux: /proc/self/maps).
 bool libraryMapped(const QString &name)
 {
@@ -96,6 +105,7 @@ private Q_SLOTS:
     void oneTimeCodeRegistersAnUnrecognizedPc();
     void alternateMethodsAfterAFailure();
     void advanceNoticeBeforeMaxSession();
+    void enrollFromTheTrayMenu();
 
 private:
     QString policyWith(const std::function<void(QJsonObject &policy)> &edit);
@@ -804,6 +814,65 @@ void TestTrayAgent::advanceNoticeBeforeMaxSession()
     // Once: the notice is not repeated for the same deadline.
     QTest::qWait(1500);
     QCOMPARE(countOf(auditTrail(m_audit), QStringLiteral("reauth_soon")), 1);
+}
+
+// "Enroll this PC…": an administrator types their name, signs in with their
+// phone in a window of Hotdesk, and the PC is enrolled again with a new key.
+void TestTrayAgent::enrollFromTheTrayMenu()
+{
+    m_stubs->start({}, 0);
+    QVERIFY(!m_stubs->admin({QStringLiteral("admin"), QStringLiteral("grant"), QStringLiteral("boss"), QStringLiteral("--role"),
+                                QStringLiteral("admin")})
+                 .isNull());
+    m_agent = startAgent(policyWith([](QJsonObject &p) { p.insert(QStringLiteral("triggers"), QJsonObject {}); }));
+    QVERIFY(m_agent);
+    const QByteArray before = readFile(QDir(m_state).filePath(QStringLiteral("enrollments.json")));
+    QVERIFY(!before.isEmpty());
+
+    auto enrollAs = [&](const QString &admin) {
+        Q_EMIT m_agent->desktop().enrollRequested();
+        QInputDialog *dialog = m_agent->enrollment().nameDialog();
+        QVERIFY(dialog);
+        QTRY_VERIFY(dialog->isVisible());
+        auto *field = dialog->findChild<QLineEdit *>();
+        QVERIFY(field);
+        // Keyboard only: the name, then Enter.
+        QTest::keyClicks(field, admin);
+        QTest::keyClick(field, Qt::Key_Return);
+        QTRY_VERIFY(!dialog->isVisible());
+    };
+
+    // Someone without the admin role: refused before any phone is asked, and told so.
+    enrollAs(QStringLiteral("carol"));
+    QTRY_VERIFY_WITH_TIMEOUT(auditTrail(m_audit).contains(QStringLiteral("enroll_failed:access_denied")), 30000);
+    auto failureMessage = [] {
+        for (QWidget *w : QApplication::topLevelWidgets()) {
+            if (w->objectName() == QLatin1String("enroll-failed-message") && w->isVisible())
+                return qobject_cast<QMessageBox *>(w);
+        }
+        return static_cast<QMessageBox *>(nullptr);
+    };
+    QTRY_VERIFY(failureMessage() != nullptr);
+    QMessageBox *box = failureMessage();
+    QVERIFY2(box->text().contains(QStringLiteral("not-an-administrator")), qPrintable(box->text()));
+    box->close();
+    QCOMPARE(readFile(QDir(m_state).filePath(QStringLiteral("enrollments.json"))), before);
+
+    // boss: the sign-in window, the phone (approving at once), a new device key.
+    enrollAs(QStringLiteral("boss"));
+    QTRY_VERIFY_WITH_TIMEOUT(auditTrail(m_audit).contains(QStringLiteral("pc_enrolled:administrator_sign_in")), 60000);
+    QVERIFY(!m_agent->enrollment().isRunning());
+    QVERIFY(readFile(QDir(m_state).filePath(QStringLiteral("enrollments.json"))) != before);
+    QVERIFY(!m_agent->lockScreen().isLocked());
+
+    // The next re-authentication signs in with the new key.
+    bool answered = false;
+    control::sendControlCommand(m_socket, QStringLiteral("reauth"), this, [&](Result<QJsonObject> a) {
+        answered = a.has_value() && a->value(QLatin1String("ok")).toBool();
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(answered, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(countOf(auditTrail(m_audit), QStringLiteral("reauth_succeeded")) == 1, 60000);
+    QVERIFY(!m_agent->lockScreen().isLocked());
 }
 
 int main(int argc, char **argv)

@@ -296,24 +296,59 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <translation>fordere beim Identitätsanbieter an: %1</translation>
         </message>
         <message>
-            <source>Enrolling a PC needs an administrator. In a terminal, run:
+            <source>this PC is enrolled as %1 with %2</source>
+            <translation>dieser PC ist als %1 bei %2 registriert</translation>
+        </message>
+        <message>
+            <source>This PC is enrolled</source>
+            <translation>Dieser PC ist registriert</translation>
+        </message>
+        <message>
+            <source>%1 enrolled this PC with %2. Sign-ins now work on it.</source>
+            <translation>%1 hat diesen PC bei %2 registriert. Anmeldungen funktionieren jetzt an ihm.</translation>
+        </message>
+        <message>
+            <source>enrolling this PC failed: %1 (%2)</source>
+            <translation>Registrierung dieses PCs fehlgeschlagen: %1 (%2)</translation>
+        </message>
+        <message>
+            <source>This PC was not enrolled.
 
-hotdesk enroll --admin-user NAME
+%1
 
-and approve the sign-in on your phone, or run
+Ask your Hotdesk administrator if this goes on.</source>
+            <translation>Dieser PC wurde nicht registriert.
 
-hotdesk enroll --admin-token TOKEN
+%1
 
-with a token from your Hotdesk administrator.</source>
-            <translation>Einen PC registriert eine Administratorin oder ein Administrator. Führen Sie in einem Terminal aus:
+Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::TrayEnrollment</name>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Diesen PC registrieren</translation>
+        </message>
+        <message>
+            <source>An administrator enrolls this PC with the device authentication server: sign in with your phone as you always do.
 
-hotdesk enroll --admin-user NAME
+Administrator's user name:</source>
+            <translation>Eine Administratorin oder ein Administrator registriert diesen PC beim Geräte-Authentifizierungsserver: Melden Sie sich wie immer mit Ihrem Telefon an.
 
-und bestätigen Sie die Anmeldung auf Ihrem Telefon, oder führen Sie
-
-hotdesk enroll --admin-token TOKEN
-
-mit einem Token Ihrer Hotdesk-Administration aus.</translation>
+Benutzername der Administration:</translation>
+        </message>
+        <message>
+            <source>&amp;Sign in</source>
+            <translation>&amp;Anmelden</translation>
+        </message>
+        <message>
+            <source>%1 signs in to enroll this PC</source>
+            <translation>%1 meldet sich an, um diesen PC zu registrieren</translation>
+        </message>
+        <message>
+            <source>%1 signed in; enrolling this PC</source>
+            <translation>%1 ist angemeldet; dieser PC wird registriert</translation>
         </message>
     </context>
     <context>

@@ -296,24 +296,59 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <translation>demande au fournisseur d’identité : %1</translation>
         </message>
         <message>
-            <source>Enrolling a PC needs an administrator. In a terminal, run:
+            <source>this PC is enrolled as %1 with %2</source>
+            <translation>ce PC est enrôlé comme %1 auprès de %2</translation>
+        </message>
+        <message>
+            <source>This PC is enrolled</source>
+            <translation>Ce PC est enrôlé</translation>
+        </message>
+        <message>
+            <source>%1 enrolled this PC with %2. Sign-ins now work on it.</source>
+            <translation>%1 a enrôlé ce PC auprès de %2. Les connexions y fonctionnent désormais.</translation>
+        </message>
+        <message>
+            <source>enrolling this PC failed: %1 (%2)</source>
+            <translation>l’enrôlement de ce PC a échoué : %1 (%2)</translation>
+        </message>
+        <message>
+            <source>This PC was not enrolled.
 
-hotdesk enroll --admin-user NAME
+%1
 
-and approve the sign-in on your phone, or run
+Ask your Hotdesk administrator if this goes on.</source>
+            <translation>Ce PC n’a pas été enrôlé.
 
-hotdesk enroll --admin-token TOKEN
+%1
 
-with a token from your Hotdesk administrator.</source>
-            <translation>L’enrôlement d’un PC nécessite un administrateur. Dans un terminal, exécutez :
+Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::TrayEnrollment</name>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Enrôler ce PC</translation>
+        </message>
+        <message>
+            <source>An administrator enrolls this PC with the device authentication server: sign in with your phone as you always do.
 
-hotdesk enroll --admin-user NOM
+Administrator's user name:</source>
+            <translation>Un administrateur enrôle ce PC auprès du serveur d’authentification des appareils : connectez-vous avec votre téléphone, comme d’habitude.
 
-et approuvez la connexion sur votre téléphone, ou exécutez
-
-hotdesk enroll --admin-token TOKEN
-
-avec un jeton fourni par votre administrateur Hotdesk.</translation>
+Nom d’utilisateur de l’administrateur :</translation>
+        </message>
+        <message>
+            <source>&amp;Sign in</source>
+            <translation>&amp;Se connecter</translation>
+        </message>
+        <message>
+            <source>%1 signs in to enroll this PC</source>
+            <translation>%1 se connecte pour enrôler ce PC</translation>
+        </message>
+        <message>
+            <source>%1 signed in; enrolling this PC</source>
+            <translation>%1 est connecté ; enrôlement de ce PC</translation>
         </message>
     </context>
     <context>

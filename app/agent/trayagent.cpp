@@ -12,6 +12,7 @@
 #include "core/store/secretstore.h"
 #include "devicefingerprint.h"
 #include "embeddedfrontend.h"
+#include "trayenrollment.h"
 #include "ui/authbrowser.h"
 #if defined(Q_OS_LINUX)
 #include "ui/desktopidlesource.h"
@@ -172,14 +173,7 @@ Status TrayAgent::start()
     });
     connect(m_desktop, &ui::DesktopIntegration::openAuditLogRequested, this,
         [this] { QDesktopServices::openUrl(QUrl::fromLocalFile(m_options.auditLog)); });
-    connect(m_desktop, &ui::DesktopIntegration::enrollRequested, this, [] {
-        QMessageBox::information(nullptr, tr("Enroll this PC"),
-            tr("Enrolling a PC needs an administrator. In a terminal, run:\n\n"
-               "hotdesk enroll --admin-user NAME\n\n"
-               "and approve the sign-in on your phone, or run\n\n"
-               "hotdesk enroll --admin-token TOKEN\n\n"
-               "with a token from your Hotdesk administrator."));
-    });
+    connect(m_desktop, &ui::DesktopIntegration::enrollRequested, this, &TrayAgent::enrollThisPc);
     connect(m_desktop, &ui::DesktopIntegration::aboutRequested, this, [] {
         QMessageBox::about(nullptr, tr("About Hotdesk"),
             tr("Hotdesk %1\nRe-authentication with your phone for shared PCs.").arg(QStringLiteral(HOTDESK_VERSION)));
@@ -725,6 +719,47 @@ void TrayAgent::endFlow()
         m_contextStale = false;
         m_context.reset();
     }
+}
+
+TrayEnrollment &TrayAgent::enrollment()
+{
+    if (!m_enrollment) {
+        m_enrollment = new TrayEnrollment(m_policyStore->file(), m_options.stateDir, this);
+        connect(m_enrollment, &TrayEnrollment::progress, this, &TrayAgent::report);
+        connect(m_enrollment, &TrayEnrollment::enrolled, this,
+            [this](const QString &admin, const QString &deviceId, const QString &dasUrl) {
+                audit(QStringLiteral("pc_enrolled"), admin, QStringLiteral("administrator_sign_in"),
+                    {{QStringLiteral("enrolled_device_id"), deviceId}, {QStringLiteral("das"), dasUrl}});
+                report(tr("this PC is enrolled as %1 with %2").arg(deviceId, dasUrl));
+                m_desktop->notify(tr("This PC is enrolled"),
+                    tr("%1 enrolled this PC with %2. Sign-ins now work on it.").arg(admin, dasUrl));
+                // The next sign-in reads the new device key; one running now keeps the old context to its end.
+                if (m_flow || m_starting)
+                    m_contextStale = true;
+                else
+                    m_context.reset();
+            });
+        connect(m_enrollment, &TrayEnrollment::failed, this, [this](const QString &admin, const Error &error) {
+            audit(QStringLiteral("enroll_failed"), admin, error.codeName(), {{QStringLiteral("message"), error.message}});
+            report(tr("enrolling this PC failed: %1 (%2)").arg(error.message, error.codeName()));
+            if (error.code == ErrorCode::Cancelled)
+                return;
+            auto *box = new QMessageBox(QMessageBox::Warning, tr("Enroll this PC"),
+                tr("This PC was not enrolled.\n\n%1\n\nAsk your Hotdesk administrator if this goes on.").arg(error.message));
+            box->setObjectName(QStringLiteral("enroll-failed-message"));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->open();
+        });
+    }
+    return *m_enrollment;
+}
+
+void TrayAgent::enrollThisPc()
+{
+    // Nobody enrolls from behind the lock screen: it covers the menu anyway.
+    if (m_lock->isLocked())
+        return;
+    enrollment().start();
 }
 
 void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)

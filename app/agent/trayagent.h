@@ -36,6 +36,7 @@ struct LockInfo;
 namespace hotdesk::cli {
 
 class AgentContext;
+class TrayEnrollment;
 
 struct TrayAgentOptions {
     QString policyFile; // empty: the platform location
@@ -69,6 +70,9 @@ public:
     ui::LockScreen &lockScreen() { return *m_lock; }
     ui::DesktopIntegration &desktop() { return *m_desktop; }
     bool isSigningIn() const { return m_flow != nullptr; }
+    // "Enroll this PC…": asks for an administrator, who signs in with their phone.
+    void enrollThisPc();
+    TrayEnrollment &enrollment();
 
     // The engine's state file in the state directory.
     static QString engineStateFile(const QString &stateDir);
@@ -132,6 +136,7 @@ private:
     store::RecoveryCodeStore *m_recoveryCodes = nullptr;
     bool m_checkingCode = false; // a recovery code is being checked
     std::unique_ptr<AgentContext> m_context;
+    TrayEnrollment *m_enrollment = nullptr; // made when first asked for
     bool m_contextStale = false;
     QPointer<flow::ReauthFlow> m_flow;
     std::unique_ptr<flow::AuthorizationFrontend> m_frontend;

@@ -1,0 +1,115 @@
+// "Enroll this PC…": the administrator's name, their sign-in in a window of Hotdesk, then the key exchange.
+#include "trayenrollment.h"
+
+#include "agentcontext.h"
+#include "enrollcommand.h"
+#include "flowrunner.h"
+#include "core/das/dasclient.h"
+#include "core/das/enroller.h"
+#include "core/flow/frontend.h"
+
+#include <QInputDialog>
+
+namespace hotdesk::cli {
+
+TrayEnrollment::TrayEnrollment(QString policyFile, QString stateDir, QObject *parent)
+    : QObject(parent)
+    , m_policyFile(std::move(policyFile))
+    , m_stateDir(std::move(stateDir))
+{
+}
+
+TrayEnrollment::~TrayEnrollment()
+{
+    if (m_frontend)
+        m_frontend->close();
+    delete m_dialog;
+}
+
+void TrayEnrollment::start()
+{
+    if (m_running)
+        return;
+    if (m_dialog) {
+        m_dialog->raise();
+        m_dialog->activateWindow();
+        return;
+    }
+    auto *dialog = new QInputDialog;
+    dialog->setObjectName(QStringLiteral("enroll-admin-dialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Enroll this PC"));
+    dialog->setLabelText(tr("An administrator enrolls this PC with the device authentication server: "
+                            "sign in with your phone as you always do.\n\nAdministrator's user name:"));
+    dialog->setOkButtonText(tr("&Sign in"));
+    dialog->setInputMode(QInputDialog::TextInput);
+    dialog->setAccessibleName(tr("Enroll this PC"));
+    m_dialog = dialog;
+    connect(dialog, &QInputDialog::textValueSelected, this, [this](const QString &name) {
+        if (!name.trimmed().isEmpty())
+            enrollAs(name.trimmed());
+    });
+    dialog->open();
+}
+
+void TrayEnrollment::enrollAs(const QString &admin)
+{
+    if (m_running)
+        return;
+    m_running = true;
+    // A fresh context: the policy and the keychain as they are now.
+    auto context = AgentContext::create(m_policyFile, m_stateDir);
+    if (!context)
+        return finish(admin, tl::unexpected(context.error()));
+    m_context = std::move(*context);
+    auto target = das::enrollTargetFor(m_context->policy(), std::nullopt);
+    if (!target)
+        return finish(admin, tl::unexpected(target.error()));
+    auto frontend = makeFrontend(BrowserMode::Embedded, *m_context);
+    if (!frontend)
+        return finish(admin, tl::unexpected(frontend.error()));
+    m_frontend = std::move(*frontend);
+    // Not enrolled with this DAS yet (or about to be again): no device token.
+    m_das = std::make_unique<das::DasClient>(
+        m_context->http(), QList<QUrl> {target->dasUrl}, das::DeviceCredential {}, m_context->clock(), m_context->random());
+    Q_EMIT progress(tr("%1 signs in to enroll this PC").arg(admin));
+    QPointer<TrayEnrollment> self(this);
+    const das::EnrollTarget enrollTarget = *target;
+    runAdminSignIn(*m_context, *m_das, *m_frontend, admin, [self, admin, enrollTarget](Result<flow::FlowResult> signedIn) {
+        if (!self)
+            return;
+        if (!signedIn)
+            return self->finish(admin, tl::unexpected(signedIn.error()));
+        Q_EMIT self->progress(tr("%1 signed in; enrolling this PC").arg(admin));
+        enrollThisPc(
+            *self->m_context, enrollTarget, EnrollSecret::SignIn, signedIn->rawIdToken,
+            [self, admin](Result<store::EnrollmentRecord> record) {
+                if (!self)
+                    return;
+                if (!record)
+                    return self->finish(admin, tl::unexpected(record.error()));
+                self->finish(admin, std::pair {record->deviceId, record->dasUrl});
+            },
+            signedIn->adminSignIn);
+    });
+}
+
+void TrayEnrollment::finish(const QString &admin, Result<std::pair<QString, QString>> outcome)
+{
+    m_running = false;
+    if (m_frontend)
+        m_frontend->close();
+    // Later: this may run inside a callback of what it deletes.
+    if (m_frontend)
+        m_frontend.release()->deleteLater();
+    if (m_das)
+        m_das.release()->deleteLater();
+    if (m_context)
+        m_context.release()->deleteLater();
+    if (outcome)
+        Q_EMIT enrolled(admin, outcome->first, outcome->second);
+    else
+        Q_EMIT failed(admin, outcome.error());
+}
+
+} // namespace hotdesk::cli
