@@ -170,6 +170,7 @@ private Q_SLOTS:
     void policyNamesTheProvider();
     void signIn_data();
     void signIn();
+    void administratorEnrollsThroughTheProvider();
 
 private:
     struct Run {
@@ -181,6 +182,8 @@ private:
     };
     // hotdesk login --browser print for kUser; the person logs in at the provider as login.
     Run loginPrint(const QString &login);
+    // Any hotdesk command that signs in with --browser print; the person logs in as login.
+    Run runPrint(const QStringList &args, const QString &login, const QString &stateDir);
     // (Re)starts the provider on its port, so its issuer stays the one the DAS knows.
     void startProvider(bool ignoresRequestedSub);
     static void stop(QProcess &process);
@@ -309,14 +312,19 @@ void TestInterop::policyNamesTheProvider()
 
 TestInterop::Run TestInterop::loginPrint(const QString &login)
 {
+    return runPrint({QStringLiteral("login"), QStringLiteral("--user"), kUser, QStringLiteral("--browser"), QStringLiteral("print"),
+                        QStringLiteral("--policy"), m_policy},
+        login, m_state);
+}
+
+TestInterop::Run TestInterop::runPrint(const QStringList &args, const QString &login, const QString &stateDir)
+{
     Run run;
     QProcess agent;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("HOTDESK_STATE_DIR"), m_state);
+    env.insert(QStringLiteral("HOTDESK_STATE_DIR"), stateDir);
     agent.setProcessEnvironment(env);
-    agent.start(QStringLiteral(HOTDESK_BINARY),
-        {QStringLiteral("login"), QStringLiteral("--user"), kUser, QStringLiteral("--browser"), QStringLiteral("print"),
-            QStringLiteral("--policy"), m_policy});
+    agent.start(QStringLiteral(HOTDESK_BINARY), args);
     if (!agent.waitForStarted(10000))
         return run;
     // The first stdout line is "open: URL"; it never comes when an early step fails.
@@ -403,6 +411,40 @@ void TestInterop::signIn()
     QCOMPARE(claims.value(QLatin1String("aud")).toString(), QStringLiteral("hotdesk-agent"));
     QCOMPARE(claims.value(QLatin1String("sub")).toString(), kSharedId);
     QCOMPARE(claims.value(QLatin1String("nonce")).toString(), request.value(QLatin1String("nonce")).toString());
+}
+
+// hotdesk enroll without a token against the standards provider: the DAS reads
+// the provider's keys from its discovery document and checks the
+// administrator's ID token itself before it makes the activation.
+void TestInterop::administratorEnrollsThroughTheProvider()
+{
+    if (m_providerIgnoresSub) {
+        startProvider(false);
+        if (QTest::currentTestFailed())
+            return;
+    }
+    const QString boss = QStringLiteral("boss@corp.example");
+    const QString bossAccount = QStringLiteral("boss-7c1d0e5a");
+    auto stubsAdmin = [&](const QStringList &args) {
+        QProcess admin;
+        admin.start(QStringLiteral(HOTDESK_STUBS_BINARY),
+            QStringList {QStringLiteral("admin")} + args + QStringList {QStringLiteral("--data"), m_data});
+        admin.waitForFinished(30000);
+        return admin.exitCode();
+    };
+    QCOMPARE(stubsAdmin({QStringLiteral("map-user"), boss, bossAccount}), 0);
+    QCOMPARE(stubsAdmin({QStringLiteral("grant"), boss, QStringLiteral("--role"), QStringLiteral("admin")}), 0);
+
+    const Run run = runPrint({QStringLiteral("enroll"), QStringLiteral("--policy"), m_policy, QStringLiteral("--admin-user"), boss,
+                                 QStringLiteral("--browser"), QStringLiteral("print")},
+        bossAccount, m_dir.filePath(QStringLiteral("state-boss")));
+    QVERIFY2(run.browser.error.isEmpty(), qPrintable(run.browser.error));
+    QVERIFY2(run.exitCode == 0, run.err.constData());
+    const QList<QByteArray> lines = run.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    QVERIFY2(lines.at(0).startsWith(QByteArray("open: " + m_issuer.toLatin1() + '/')), lines.at(0).constData());
+    QVERIFY2(lines.at(1).startsWith(QByteArray("enrolled ")) && lines.at(1).endsWith(m_dasUrl.toLatin1()), lines.at(1).constData());
+    QVERIFY2(run.err.contains("signed in; the ID token is valid"), run.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestInterop)
