@@ -7,7 +7,10 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
+#include <QSslKey>
 #include <QSslServer>
+#include <QSslSocket>
+#include <QTemporaryDir>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -20,38 +23,61 @@ namespace {
 
 const QString kUser = QStringLiteral("alice@corp.example");
 
+// Accepts connections as QSslSocket, so that STARTTLS can upgrade them.
+class StartTlsServer : public QTcpServer {
+public:
+    std::function<void(QSslSocket *)> accepted;
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto *socket = new QSslSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            return;
+        }
+        accepted(socket);
+    }
+};
+
 // A mail server that accepts (or refuses) one message per connection and
-// remembers every line the client sent.
+// remembers every line the client sent. StartTls offers STARTTLS and upgrades
+// with the certificate given to offerTls().
 class SmtpSink : public QObject {
 public:
-    enum class Mode { Accept, RefuseRecipient, Silent };
+    enum class Mode { Accept, RefuseRecipient, Silent, StartTls };
 
     explicit SmtpSink(Mode mode)
         : m_mode(mode)
     {
+        m_server.accepted = [this](QSslSocket *socket) {
+            ++connections;
+            if (m_mode != Mode::Silent)
+                socket->write("220 sink.test ESMTP\r\n");
+            connect(socket, &QTcpSocket::readyRead, this, [this, socket] { read(socket); });
+        };
         m_server.listen(QHostAddress::LocalHost);
-        connect(&m_server, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket *socket = m_server.nextPendingConnection()) {
-                ++connections;
-                socket->setParent(this);
-                if (m_mode != Mode::Silent)
-                    socket->write("220 sink.test ESMTP\r\n");
-                connect(socket, &QTcpSocket::readyRead, this, [this, socket] { read(socket); });
-            }
-        });
+    }
+
+    void offerTls(const QSslCertificate &certificate, const QSslKey &key)
+    {
+        m_tls = QSslConfiguration::defaultConfiguration();
+        m_tls.setLocalCertificate(certificate);
+        m_tls.setPrivateKey(key);
     }
 
     quint16 port() const { return m_server.serverPort(); }
     QUrl url() const { return QUrl(QStringLiteral("smtp://127.0.0.1:%1").arg(port())); }
 
     QList<QByteArray> commands; // what the client sent outside DATA
+    QList<QByteArray> encryptedCommands; // those of them sent over TLS
     QByteArray message; // what it sent inside DATA, up to the final "."
     bool messageDone = false;
     bool quit = false;
     int connections = 0;
 
 private:
-    void read(QTcpSocket *socket)
+    void read(QSslSocket *socket)
     {
         m_buffer += socket->readAll();
         qsizetype end;
@@ -69,10 +95,22 @@ private:
                 continue;
             }
             commands << line;
+            if (socket->isEncrypted())
+                encryptedCommands << line;
             const QByteArray verb = line.left(4).toUpper();
-            if (verb == "EHLO")
+            if (verb == "EHLO" && m_mode == Mode::StartTls && !socket->isEncrypted())
+                socket->write("250-sink.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n");
+            else if (verb == "EHLO")
                 socket->write("250-sink.test\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n");
-            else if (verb == "MAIL")
+            else if (line.toUpper() == "STARTTLS" && m_mode == Mode::StartTls && !socket->isEncrypted()) {
+                socket->write("220 go ahead\r\n");
+                socket->setSslConfiguration(m_tls);
+                // A client that refuses the certificate just goes away; nothing to do here.
+                connect(socket, &QSslSocket::sslErrors, socket, [](const QList<QSslError> &) {});
+                socket->startServerEncryption();
+                m_buffer.clear(); // RFC 3207 §4.2: nothing from before the handshake counts
+                return;
+            } else if (verb == "MAIL")
                 socket->write("250 sender ok\r\n");
             else if (verb == "RCPT")
                 socket->write(m_mode == Mode::RefuseRecipient ? "550 no such mailbox\r\n" : "250 recipient ok\r\n");
@@ -89,7 +127,8 @@ private:
     }
 
     Mode m_mode;
-    QTcpServer m_server;
+    StartTlsServer m_server;
+    QSslConfiguration m_tls;
     QByteArray m_buffer;
     bool m_inData = false;
 };
@@ -103,12 +142,14 @@ class TestSmtp : public QObject {
     EnrolledDevice m_device;
 
     // The DAS with --smtp pointing at server, a PC enrolled, alice and bob known.
-    void startDas(const QUrl &server, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000))
+    void startDas(const QUrl &server, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000),
+        const QList<QSslCertificate> &caCertificates = {})
     {
         stubs::SmtpSettings settings;
         settings.server = server;
         settings.from = QStringLiteral("das@corp.example");
         settings.timeout = timeout;
+        settings.caCertificates = caCertificates;
         m_das.smtp = settings;
         m_das.start();
         if (QTest::currentTestFailed())
@@ -153,6 +194,7 @@ private Q_SLOTS:
         QTest::newRow("a path") << "smtp://mail.corp.example/inbox" << false;
         QTest::newRow("bad from") << "smtp://mail.corp.example?from=a%0D%0ARCPT%20TO:x@y" << false;
         QTest::newRow("unknown parameter") << "smtp://mail.corp.example?tls=off" << false;
+        QTest::newRow("ca that is no file") << "smtp://mail.corp.example?ca=/nonexistent/ca.pem" << false;
     }
 
     void parsesSmtpUrls()
@@ -275,6 +317,58 @@ private Q_SLOTS:
         QCOMPARE(finished[0][1].toBool(), false);
         QVERIFY2(finished[0][2].toString().startsWith(QLatin1String("TLS: ")), qPrintable(finished[0][2].toString()));
         QCOMPARE(handshakes.size(), 1);
+        QCOMPARE(outboxCode().size(), 8);
+    }
+
+    // STARTTLS is used whenever the server offers it, loopback included: the
+    // greeting is repeated over TLS, and the address and the code travel only encrypted.
+    void startTlsWhenOffered()
+    {
+        SmtpSink sink(SmtpSink::Mode::StartTls);
+        QTemporaryDir caDir;
+        auto ca = stubs::LocalCa::loadOrCreate(caDir.path());
+        QVERIFY(ca.has_value());
+        sink.offerTls(ca->serverCertificate(), ca->serverKey());
+        QUrl server = sink.url();
+        server.setQuery(QStringLiteral("ca=") + caDir.filePath(QStringLiteral("ca.pem")));
+        auto settings = stubs::parseSmtpUrl(server.toString());
+        QVERIFY2(settings, settings ? "" : qPrintable(settings.error().message));
+        QCOMPARE(settings->caCertificates.size(), 1);
+        startDas(settings->server, std::chrono::milliseconds(10000), settings->caCertificates);
+        if (QTest::currentTestFailed())
+            return;
+        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QCOMPARE(askForCode(kUser).status, 202);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QVERIFY2(finished[0][1].toBool(), qPrintable(finished[0][2].toString()));
+        QVERIFY(sink.messageDone);
+        const qsizetype upgrade = sink.commands.indexOf("STARTTLS");
+        QVERIFY2(upgrade == 1, sink.commands.join(" | ").constData());
+        QVERIFY(sink.encryptedCommands.value(0).startsWith("EHLO "));
+        QVERIFY(sink.encryptedCommands.contains("MAIL FROM:<das@corp.example>"));
+        QVERIFY(sink.encryptedCommands.contains("RCPT TO:<alice@corp.example>"));
+        QVERIFY(sink.message.contains(QByteArray("Code: " + outboxCode().toLatin1())));
+    }
+
+    // Offered but with a certificate no trusted CA signed: the upgrade fails,
+    // and nothing goes in plain text instead.
+    void startTlsWithAnUntrustedCertificateSendsNothing()
+    {
+        SmtpSink sink(SmtpSink::Mode::StartTls);
+        QTemporaryDir caDir;
+        auto ca = stubs::LocalCa::loadOrCreate(caDir.path());
+        QVERIFY(ca.has_value());
+        sink.offerTls(ca->serverCertificate(), ca->serverKey());
+        startDas(sink.url());
+        if (QTest::currentTestFailed())
+            return;
+        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("could not mail the one-time code to alice@corp.example .*: TLS: ")));
+        QCOMPARE(askForCode(kUser).status, 202);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+        QCOMPARE(finished[0][1].toBool(), false);
+        QVERIFY(!sink.messageDone);
+        QVERIFY2(!sink.commands.contains("MAIL FROM:<das@corp.example>"), sink.commands.join(" | ").constData());
         QCOMPARE(outboxCode().size(), 8);
     }
 

@@ -3,6 +3,8 @@
 
 #include <QHostAddress>
 #include <QRegularExpression>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QSslSocket>
 #include <QSysInfo>
 #include <QTimer>
@@ -31,6 +33,12 @@ public:
     {
         m_implicitTls = settings.server.scheme() == QLatin1String("smtps");
         m_loopback = isLoopback(settings.server.host());
+        if (!settings.caCertificates.isEmpty()) {
+            // The system's CAs and the ones --smtp's ?ca= names: a company CA adds to them, never replaces them.
+            QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+            tls.addCaCertificates(settings.caCertificates);
+            m_socket.setSslConfiguration(tls);
+        }
         m_timer.setSingleShot(true);
         connect(&m_timer, &QTimer::timeout, this,
             [this] { finish(false, QStringLiteral("no answer within %1 ms").arg(m_settings.timeout.count())); });
@@ -122,8 +130,10 @@ private:
                 return;
             for (const QString &l : lines.mid(1))
                 m_extensions << l.section(QLatin1Char(' '), 0, 0).toUpper();
-            if (!m_socket.isEncrypted() && !m_loopback) {
-                // Off this machine the code travels only encrypted.
+            // Encrypted whenever the server offers it; off this machine the
+            // code travels only encrypted. Once offered, a failed upgrade is
+            // a failure, never a fall back to plain text.
+            if (!m_socket.isEncrypted() && (m_extensions.contains(QLatin1String("STARTTLS")) || !m_loopback)) {
                 if (!m_extensions.contains(QLatin1String("STARTTLS"))) {
                     finish(false, QStringLiteral("the server does not offer STARTTLS; use smtps:// or a server that does"));
                     return;
@@ -235,8 +245,8 @@ bool plainAddress(const QString &address)
 
 Result<SmtpSettings> parseSmtpUrl(const QString &text)
 {
-    const QString usage
-        = QStringLiteral("--smtp takes smtp://HOST:PORT or smtps://HOST:PORT (optionally USER:PASSWORD@ and ?from=ADDRESS)");
+    const QString usage = QStringLiteral(
+        "--smtp takes smtp://HOST:PORT or smtps://HOST:PORT (optionally USER:PASSWORD@, ?from=ADDRESS and &ca=PEM_FILE)");
     const QUrl url(text, QUrl::StrictMode);
     if (!url.isValid() || (url.scheme() != QLatin1String("smtp") && url.scheme() != QLatin1String("smtps"))
         || url.host().isEmpty() || (!url.path().isEmpty() && url.path() != QLatin1String("/")) || url.hasFragment())
@@ -244,9 +254,17 @@ Result<SmtpSettings> parseSmtpUrl(const QString &text)
     SmtpSettings settings;
     const QUrlQuery query(url);
     for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
-        if (key != QLatin1String("from") || !plainAddress(value))
+        if (key == QLatin1String("from") && plainAddress(value)) {
+            settings.from = value;
+        } else if (key == QLatin1String("ca")) {
+            const QList<QSslCertificate> certificates = QSslCertificate::fromPath(value, QSsl::Pem);
+            if (certificates.isEmpty())
+                return fail(ErrorCode::Malformed,
+                    QStringLiteral("--smtp: ca=%1 holds no PEM certificate (or cannot be read)").arg(value.left(200)));
+            settings.caCertificates += certificates;
+        } else {
             return fail(ErrorCode::Malformed, usage);
-        settings.from = value;
+        }
     }
     settings.server = url.adjusted(QUrl::RemoveQuery | QUrl::RemovePath);
     return settings;

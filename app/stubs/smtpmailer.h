@@ -3,7 +3,9 @@
 
 #include "core/result.h"
 
+#include <QList>
 #include <QObject>
+#include <QSslCertificate>
 #include <QString>
 #include <QUrl>
 
@@ -12,12 +14,14 @@
 namespace hotdesk::stubs {
 
 struct SmtpSettings {
-    // smtp://HOST:PORT: plain SMTP, upgraded with STARTTLS, which is required
-    // unless HOST is loopback; smtps://HOST:PORT: TLS from the first byte.
+    // smtp://HOST:PORT: plain SMTP, upgraded with STARTTLS whenever the server
+    // offers it, and required unless HOST is loopback; smtps://HOST:PORT: TLS from the first byte.
     // USER:PASSWORD@ in the URL: AUTH PLAIN, only ever over TLS or loopback.
     QUrl server;
     QString from = QStringLiteral("hotdesk-das@localhost"); // ?from=ADDRESS
     std::chrono::milliseconds timeout {15000}; // the whole conversation
+    // ?ca=PEM_FILE: CAs trusted for the server's certificate besides the system's.
+    QList<QSslCertificate> caCertificates {};
 };
 
 // Parses --smtp; a Malformed error says what the option takes (and never repeats a password).
