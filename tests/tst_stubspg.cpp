@@ -7,12 +7,16 @@
 #include <QDateTime>
 #include <QDirIterator>
 #include <QJsonArray>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QSqlError>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QVersionNumber>
+
+#include <algorithm>
 
 #include <unistd.h>
 
@@ -373,6 +377,52 @@ private Q_SLOTS:
         r = das.postJson(QStringLiteral("/v1/2fa-tokens"), twoFactorBody(user), {{"Authorization", "DeviceToken " + spentHere}});
         QCOMPARE(r.status, 401);
         QCOMPARE(problemSlug(r), QStringLiteral("replayed-token"));
+
+        // One-time codes asked for at both DAS processes at the same moment:
+        // the limit (3 per user in 10 minutes) holds across them.
+        QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+        tls.addCaCertificates(das.server->caFile());
+        QNetworkAccessManager manager;
+        QList<QNetworkReply *> replies;
+        const QByteArray codeBody = QJsonDocument(QJsonObject {{QStringLiteral("user"), user}}).toJson(QJsonDocument::Compact);
+        for (int i = 0; i < 10; ++i) {
+            const QUrl base = i % 2 ? secondDas : das.at(QStringLiteral("/"));
+            QNetworkRequest request(base.resolved(QUrl(QStringLiteral("/v1/oob-tokens"))));
+            request.setSslConfiguration(tls);
+            request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+            request.setRawHeader("Authorization", "DeviceToken " + das.deviceToken(device));
+            replies << manager.post(request, codeBody);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(replies.cbegin(), replies.cend(), [](QNetworkReply *answer) { return answer->isFinished(); }),
+            30000);
+        int issued = 0;
+        int limited = 0;
+        for (QNetworkReply *reply : std::as_const(replies)) {
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            issued += status == 202 ? 1 : 0;
+            limited += status == 429 ? 1 : 0;
+            reply->deleteLater();
+        }
+        QCOMPARE(issued, 3);
+        QCOMPARE(limited, 7);
+        QCOMPARE(das.scalar(QStringLiteral("SELECT COUNT(*) FROM das_oob_tokens WHERE username = ?"), {user}).toInt(), 3);
+
+        // What orders them: a request waits for the user's advisory lock. Held
+        // here, the second process's request waits for it, and answers once it goes.
+        const QString key = QStringLiteral("oob-tokens:") + user;
+        das.scalar(QStringLiteral("SELECT pg_advisory_lock(4711, hashtext(?))"), {key});
+        QNetworkRequest held(secondDas.resolved(QUrl(QStringLiteral("/v1/oob-tokens"))));
+        held.setSslConfiguration(tls);
+        held.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        held.setRawHeader("Authorization", "DeviceToken " + das.deviceToken(device));
+        QNetworkReply *waiting = manager.post(held, codeBody);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            das.count(QStringLiteral("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")), qint64(1), 20000);
+        QVERIFY(!waiting->isFinished());
+        das.scalar(QStringLiteral("SELECT pg_advisory_unlock(4711, hashtext(?))"), {key});
+        QTRY_VERIFY_WITH_TIMEOUT(waiting->isFinished(), 20000);
+        QCOMPARE(waiting->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 429);
+        waiting->deleteLater();
 
         second.terminate();
         QVERIFY(second.waitForFinished(10000));

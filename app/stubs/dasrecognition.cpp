@@ -457,6 +457,9 @@ Result<Checked<ApprovalRequest>> DeviceRecognition::decide(
 
 Result<Checked<IssuedOobToken>> DeviceRecognition::issueOobToken(QSqlDatabase &db, const QString &deviceId, const QString &user)
 {
+    // Two DAS processes asked at once for this user count one after the other.
+    if (auto ordered = serializeFor(db, QStringLiteral("oob-tokens:") + user); !ordered)
+        return tl::unexpected(ordered.error());
     const qint64 now = m_clock.secondsSinceEpoch();
     auto recent
         = exec(db, QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_oob_tokens WHERE username = ? AND created_at > ?"),

@@ -548,7 +548,6 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
     struct Eligible {
         std::optional<MappedUser> known;
     };
-    const qint64 now = m_context.clock->secondsSinceEpoch();
     auto eligible = inTransaction<Eligible>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Eligible>> {
         // Checked before anything reaches a phone: nobody can make this DAS push
         // sign-ins to people who could not use them.
@@ -560,22 +559,6 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
                 QStringLiteral("%1 may not enroll PCs; an administrator of this DAS grants that with "
                                "'hotdesk-stubs admin grant %1 --role admin', or enroll with an administrator token")
                     .arg(*name)));
-        auto recent = exec(db,
-            QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_admin_sign_ins WHERE username = ? AND created_at > ?"),
-            {*name, now - kSignInRateWindow.count()});
-        if (!recent)
-            return tl::unexpected(recent.error());
-        if (recent->next() && recent->value(0).toInt() >= kSignInsPerWindow) {
-            const qint64 retryAfter = recent->value(1).toLongLong() + kSignInRateWindow.count() - now;
-            Refusal refusal(problem(HttpStatus::TooManyRequests, "rate-limited", "Too many sign-ins",
-                QStringLiteral("%1 started %2 administrator sign-ins in the last %3 minutes; try again in %4 s")
-                    .arg(*name)
-                    .arg(kSignInsPerWindow)
-                    .arg(kSignInRateWindow.count() / 60)
-                    .arg(retryAfter)));
-            refusal.retryAfter = retryAfter;
-            return refuse<Eligible>(refusal);
-        }
         auto known = findUser(db, *name);
         if (!known)
             return tl::unexpected(known.error());
@@ -589,18 +572,37 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
         if (!id)
             return send(reply, answer(problemFor(id.error())));
         const QString signIn = QString::fromLatin1(*id);
-        const qint64 at = m_context.clock->secondsSinceEpoch();
-        auto stored = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
+        const qint64 now = m_context.clock->secondsSinceEpoch();
+        // Counted and recorded in one transaction, so racing requests cannot both pass the limit.
+        auto stored = inTransaction<bool>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<bool>> {
+            if (auto ordered = serializeFor(db, QStringLiteral("admin-sign-ins:") + admin.username); !ordered)
+                return tl::unexpected(ordered.error());
+            auto recent = exec(db,
+                QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_admin_sign_ins WHERE username = ? AND created_at > ?"),
+                {admin.username, now - kSignInRateWindow.count()});
+            if (!recent)
+                return tl::unexpected(recent.error());
+            if (recent->next() && recent->value(0).toInt() >= kSignInsPerWindow) {
+                const qint64 retryAfter = recent->value(1).toLongLong() + kSignInRateWindow.count() - now;
+                Refusal refusal(problem(HttpStatus::TooManyRequests, "rate-limited", "Too many sign-ins",
+                    QStringLiteral("%1 started %2 administrator sign-ins in the last %3 minutes; try again in %4 s")
+                        .arg(admin.username)
+                        .arg(kSignInsPerWindow)
+                        .arg(kSignInRateWindow.count() / 60)
+                        .arg(retryAfter)));
+                refusal.retryAfter = retryAfter;
+                return refuse<bool>(refusal);
+            }
             auto r = exec(db,
                 QStringLiteral("INSERT INTO das_admin_sign_ins (id, username, shared_id, nonce, status, created_at, expires_at)"
                                " VALUES (?, ?, ?, ?, 'open', ?, ?)"),
-                {signIn, admin.username, admin.sharedId, params.nonce, at, at + kSignInLifetime.count()});
+                {signIn, admin.username, admin.sharedId, params.nonce, now, now + kSignInLifetime.count()});
             if (!r)
                 return tl::unexpected(r.error());
-            return {};
+            return Checked<bool>(true);
         });
         if (!stored)
-            return send(reply, answer(problemFor(stored.error())));
+            return send(reply, answer(stored.error()));
         withAuthorizationServer([this, reply, signIn, admin, params](Checked<AuthorizationServer> server) {
             if (!server)
                 return send(reply, answer(server.error()));

@@ -205,6 +205,17 @@ Status mapUser(Store &store, const QString &username, const QString &sharedId, c
     });
 }
 
+Status serializeFor(QSqlDatabase &db, const QString &key)
+{
+    if (db.driverName() != QLatin1String("QPSQL"))
+        return {};
+    // 4711 is the stubs' advisory-lock space (1 is the migration lock); hashtext spreads the keys over it.
+    auto r = exec(db, QStringLiteral("SELECT pg_advisory_xact_lock(4711, hashtext(?))"), {key});
+    if (!r)
+        return tl::unexpected(r.error());
+    return {};
+}
+
 Status setUserRole(Store &store, const QString &username, std::optional<AdminRole> role, const Clock &clock)
 {
     auto name = canonicalUserName(username);

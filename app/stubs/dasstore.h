@@ -49,6 +49,14 @@ Result<MappedUser> insertUser(
 // admin map-user: stores the mapping, replacing an existing one for that name.
 Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock);
 
+// Orders the transactions of every DAS process that count something about key
+// before they add to it (a rate limit: count, then insert). On PostgreSQL at
+// READ COMMITTED two of them could otherwise both count the same rows and both
+// pass; this takes an advisory lock on the key until the transaction ends. On
+// SQLite it does nothing: one writer at a time, and a transaction whose count
+// is stale fails to write instead of passing.
+Status serializeFor(QSqlDatabase &db, const QString &key);
+
 // The role a user holds when they sign in themselves (hotdesk enroll without a
 // token signs the administrator in at the IdP): admin grant / admin revoke.
 // nullopt revokes. The user need not be registered yet.
