@@ -1,6 +1,7 @@
 // The embedded sign-in browser with real WebEngine under Xvfb, against loopback HTTPS sites.
 #include "app/stubs/localca.h"
 #include "core/net/proxy.h"
+#include "recordingproxy.h"
 #include "ui/authbrowser.h"
 #include "ui/certificatecheck.h"
 #include "ui/uiinit.h"
@@ -701,21 +702,10 @@ private Q_SLOTS:
     // cannot load, and the browser says so.
     void applicationProxyCarriesTheSignIn()
     {
-        QTcpServer proxy;
-        QVERIFY(proxy.listen(QHostAddress::LocalHost));
-        QByteArray seen;
-        connect(&proxy, &QTcpServer::newConnection, this, [&] {
-            while (QTcpSocket *socket = proxy.nextPendingConnection()) {
-                connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
-                    seen += socket->readAll();
-                    if (seen.contains("\r\n\r\n")) {
-                        socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                        socket->disconnectFromHost();
-                    }
-                });
-            }
-        });
-        auto setting = net::ProxySetting::parse(QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()));
+        test::RecordingProxy proxy;
+        QVERIFY(proxy.isListening());
+        const QByteArray &seen = proxy.seen;
+        auto setting = net::ProxySetting::parse(proxy.url());
         QVERIFY(setting.has_value());
         net::applyToApplication(*setting);
         const auto restore = qScopeGuard([] { net::applyToApplication(net::ProxySetting {}); });

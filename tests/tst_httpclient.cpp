@@ -2,6 +2,7 @@
 #include "app/stubs/localca.h"
 #include "core/net/httpclient.h"
 #include "core/net/proxy.h"
+#include "recordingproxy.h"
 #include "waitfor.h"
 
 #include <QFile>
@@ -383,20 +384,10 @@ private Q_SLOTS:
     // (an HTTPS tunnel: CONNECT), while this PC's loopback is reached directly.
     void httpProxyIsUsedExceptForLoopback()
     {
-        QTcpServer proxy;
-        QVERIFY(proxy.listen(QHostAddress::LocalHost));
-        QByteArray seen;
-        connect(&proxy, &QTcpServer::newConnection, this, [&] {
-            QTcpSocket *socket = proxy.nextPendingConnection();
-            connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
-                seen += socket->readAll();
-                if (seen.contains("\r\n\r\n")) {
-                    socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    socket->disconnectFromHost();
-                }
-            });
-        });
-        auto setting = net::ProxySetting::parse(QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()));
+        RecordingProxy proxy;
+        QVERIFY(proxy.isListening());
+        QByteArray &seen = proxy.seen;
+        auto setting = net::ProxySetting::parse(proxy.url());
         QVERIFY(setting.has_value());
         net::HttpClient http(m_trust, net::Timeouts {std::chrono::milliseconds(5000), std::chrono::milliseconds(5000)});
         http.setProxy(*setting);
@@ -417,19 +408,9 @@ private Q_SLOTS:
     // reads https_proxy and no_proxy (as /etc/environment or a login script sets them).
     void systemProxyFromTheEnvironment()
     {
-        QTcpServer proxy;
-        QVERIFY(proxy.listen(QHostAddress::LocalHost));
-        QByteArray seen;
-        connect(&proxy, &QTcpServer::newConnection, this, [&] {
-            QTcpSocket *socket = proxy.nextPendingConnection();
-            connect(socket, &QTcpSocket::readyRead, socket, [&seen, socket] {
-                seen += socket->readAll();
-                if (seen.contains("\r\n\r\n")) {
-                    socket->write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    socket->disconnectFromHost();
-                }
-            });
-        });
+        RecordingProxy proxy;
+        QVERIFY(proxy.isListening());
+        QByteArray &seen = proxy.seen;
         const QByteArray saved[] = {qgetenv("https_proxy"), qgetenv("no_proxy"), qgetenv("all_proxy")};
         const auto restore = qScopeGuard([&] {
             const char *names[] = {"https_proxy", "no_proxy", "all_proxy"};
@@ -440,7 +421,7 @@ private Q_SLOTS:
                     qputenv(names[i], saved[i]);
             }
         });
-        qputenv("https_proxy", QStringLiteral("http://127.0.0.1:%1").arg(proxy.serverPort()).toLatin1());
+        qputenv("https_proxy", proxy.url().toLatin1());
         qunsetenv("no_proxy");
         qunsetenv("all_proxy");
         auto setting = net::ProxySetting::parse(QStringLiteral("system"));

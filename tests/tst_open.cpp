@@ -100,13 +100,7 @@ void TestOpen::startStubs(bool autoApprove)
 
 void TestOpen::stopStubs()
 {
-    if (m_stubs.state() == QProcess::NotRunning)
-        return;
-    m_stubs.terminate();
-    if (!m_stubs.waitForFinished(10000)) {
-        m_stubs.kill();
-        m_stubs.waitForFinished(10000);
-    }
+    stopProcess(m_stubs);
 }
 
 void TestOpen::initTestCase()

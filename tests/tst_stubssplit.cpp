@@ -88,11 +88,8 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        for (auto &p : m_roles) {
-            p->terminate();
-            if (!p->waitForFinished(10000))
-                p->kill();
-        }
+        for (auto &p : m_roles)
+            stopProcess(*p);
     }
 
     void badSplitOptionsAreUsageErrors_data()

@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QStandardPaths>
 
+#include <functional>
 #include <optional>
 
 #include <cstdio>
@@ -172,12 +173,10 @@ int runAdminCommand(const QStringList &args)
         out(*token);
         return 0;
     }
-    if (command == QLatin1String("map-user")) {
-        if (positional.size() != 2) {
-            err(QStringLiteral("usage: map-user USERNAME SHARED_ID [--data DIR]"));
-            return 2;
-        }
-        auto name = canonicalUserName(positional[0]);
+    // The commands about one user: the name in canonical form (2 when it is
+    // none) and the store (1 when it cannot be opened).
+    auto forUser = [&](const QString &username, const std::function<int(Store &, const QString &)> &work) {
+        auto name = canonicalUserName(username);
         if (!name) {
             err(name.error().message);
             return 2;
@@ -187,12 +186,21 @@ int runAdminCommand(const QStringList &args)
             err(store.error().message);
             return 1;
         }
-        if (auto mapped = mapUser(*store, *name, positional[1], clock); !mapped) {
-            err(QStringLiteral("cannot map %1: %2").arg(*name, mapped.error().message));
-            return mapped.error().code == ErrorCode::Malformed ? 2 : 1;
+        return work(*store, *name);
+    };
+    if (command == QLatin1String("map-user")) {
+        if (positional.size() != 2) {
+            err(QStringLiteral("usage: map-user USERNAME SHARED_ID [--data DIR]"));
+            return 2;
         }
-        out(QStringLiteral("%1 is now mapped to the shared id %2").arg(*name, positional[1]));
-        return 0;
+        return forUser(positional[0], [&](Store &store, const QString &name) {
+            if (auto mapped = mapUser(store, name, positional[1], clock); !mapped) {
+                err(QStringLiteral("cannot map %1: %2").arg(name, mapped.error().message));
+                return mapped.error().code == ErrorCode::Malformed ? 2 : 1;
+            }
+            out(QStringLiteral("%1 is now mapped to the shared id %2").arg(name, positional[1]));
+            return 0;
+        });
     }
     if (command == QLatin1String("grant") || command == QLatin1String("revoke")) {
         const bool grant = command == QLatin1String("grant");
@@ -202,23 +210,15 @@ int runAdminCommand(const QStringList &args)
                       : QStringLiteral("usage: revoke USERNAME [--data DIR]"));
             return 2;
         }
-        auto name = canonicalUserName(positional[0]);
-        if (!name) {
-            err(name.error().message);
-            return 2;
-        }
-        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
-        if (!store) {
-            err(store.error().message);
-            return 1;
-        }
-        if (auto set = setUserRole(*store, *name, grant ? adminRole : std::nullopt, clock); !set) {
-            err(QStringLiteral("cannot change the role of %1: %2").arg(*name, set.error().message));
-            return 1;
-        }
-        out(grant ? QStringLiteral("%1 may now sign in as %2").arg(*name, adminRoleName(*adminRole))
-                  : QStringLiteral("%1 holds no administrator role now").arg(*name));
-        return 0;
+        return forUser(positional[0], [&](Store &store, const QString &name) {
+            if (auto set = setUserRole(store, name, grant ? adminRole : std::nullopt, clock); !set) {
+                err(QStringLiteral("cannot change the role of %1: %2").arg(name, set.error().message));
+                return 1;
+            }
+            out(grant ? QStringLiteral("%1 may now sign in as %2").arg(name, adminRoleName(*adminRole))
+                      : QStringLiteral("%1 holds no administrator role now").arg(name));
+            return 0;
+        });
     }
     if (command == QLatin1String("approve")) {
         const QByteArray bearer = adminToken(parser.value(tokenOption));

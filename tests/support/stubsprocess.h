@@ -46,6 +46,29 @@ inline quint16 freePortBase(int first = 20000, int spread = 16, int step = 97)
     return 0;
 }
 
+// Asks a process to end (SIGTERM), then kills it if it has not within 10 s.
+inline void stopProcess(QProcess &process)
+{
+    if (process.state() == QProcess::NotRunning)
+        return;
+    process.terminate();
+    if (!process.waitForFinished(10000)) {
+        process.kill();
+        process.waitForFinished(10000);
+    }
+}
+
+// One command of hotdesk-stubs with --data dataDir ("admin grant boss --role
+// admin", "phone enroll alice"); its stdout, or a null array when it failed.
+inline QByteArray stubsCommand(const QString &binary, const QString &dataDir, const QStringList &args)
+{
+    QProcess p;
+    p.start(binary, args + QStringList {QStringLiteral("--data"), dataDir});
+    if (!p.waitForFinished(30000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+        return {};
+    return p.readAllStandardOutput();
+}
+
 // The companion servers with one data directory for the whole test: restarted
 // with other --fault switches or phone behaviour, always on the same ports.
 class StubsProcess {
@@ -81,26 +104,10 @@ public:
         QVERIFY(QFile::exists(policyFile()));
     }
 
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate();
-        if (!m_process.waitForFinished(10000)) {
-            m_process.kill();
-            m_process.waitForFinished(10000);
-        }
-    }
+    void stop() { stopProcess(m_process); }
 
     // One administration command of hotdesk-stubs (with --data); its stdout, or a null array when it failed.
-    QByteArray admin(const QStringList &args) const
-    {
-        QProcess p;
-        p.start(m_binary, args + QStringList {QStringLiteral("--data"), m_data});
-        if (!p.waitForFinished(30000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
-            return {};
-        return p.readAllStandardOutput();
-    }
+    QByteArray admin(const QStringList &args) const { return stubsCommand(m_binary, m_data, args); }
 
     QByteArray createAdminToken() const
     {
