@@ -403,38 +403,41 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
     auto headerBytes = base64UrlDecode(headerText);
     if (!headerBytes)
         return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(headerBytes.error().message));
-    auto header = parseStrictJsonObject(*headerBytes, {8, kMaxJwsSize});
+    out.header.text = std::move(*headerBytes);
+    auto header = StrictJsonObjectView::parse(out.header.text, {8, kMaxJwsSize});
     if (!header)
         return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(header.error().message));
-    out.header.json = *header;
 
-    const QJsonValue alg = header->value(QLatin1String("alg"));
+    const StrictJsonObjectView::Value alg = header->value("alg");
     if (!alg.isString())
         return fail(ErrorCode::Malformed, QStringLiteral("the header has no \"alg\" string"));
-    const auto algorithm = algorithmFromName(alg.toString());
+    const QString algName = alg.toString();
+    const auto algorithm = algorithmFromName(algName);
     if (!algorithm)
-        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm \"%1\" is not accepted").arg(alg.toString()));
+        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm \"%1\" is not accepted").arg(algName));
     if (checkAllowed && !allowed.contains(*algorithm))
-        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm %1 is not allowed here (allowed: %2)").arg(alg.toString(), allowed.toString()));
+        return fail(ErrorCode::AlgNotAllowed,
+            QStringLiteral("algorithm %1 is not allowed here (allowed: %2)").arg(algName, allowed.toString()));
     out.header.alg = *algorithm;
 
     for (const char *name : {"kid", "typ", "cty"}) {
-        const QJsonValue v = header->value(QLatin1String(name));
+        const StrictJsonObjectView::Value v = header->value(name);
         if (!v.isUndefined() && !v.isString())
             return fail(ErrorCode::Malformed, QStringLiteral("the header's \"%1\" is not a string").arg(QLatin1String(name)));
     }
-    out.header.kid = header->value(QLatin1String("kid")).toString();
-    out.header.typ = header->value(QLatin1String("typ")).toString();
+    out.header.kid = header->value("kid").toString();
+    out.header.typ = header->value("typ").toString();
 
-    const QJsonValue b64 = header->value(QLatin1String("b64"));
-    if (!b64.isUndefined() && b64 != QJsonValue(true))
+    const StrictJsonObjectView::Value b64 = header->value("b64");
+    if (!b64.isUndefined() && !b64.isTrue())
         return fail(ErrorCode::Unsupported, QStringLiteral("unencoded payloads (b64: false, RFC 7797) are not accepted"));
 
-    const QJsonValue crit = header->value(QLatin1String("crit"));
+    const StrictJsonObjectView::Value crit = header->value("crit");
     if (!crit.isUndefined()) {
-        if (!crit.isArray() || crit.toArray().isEmpty())
+        const QJsonValue critValue = crit.toJsonValue();
+        if (!critValue.isArray() || critValue.toArray().isEmpty())
             return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" must be a non-empty array"));
-        for (const QJsonValue &name : crit.toArray()) {
+        for (const QJsonValue &name : critValue.toArray()) {
             if (!name.isString())
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" holds a non-string"));
             const QString n = name.toString();
@@ -442,7 +445,7 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names the registered parameter \"%1\"").arg(n));
             if (!understoodCritical.contains(n))
                 return fail(ErrorCode::Unsupported, QStringLiteral("the critical header parameter \"%1\" is not understood").arg(n));
-            if (!header->contains(n))
+            if (!header->contains(n.toUtf8()))
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names \"%1\", which the header lacks").arg(n));
         }
     }
@@ -459,6 +462,12 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
 }
 
 } // namespace
+
+QJsonObject JwsHeader::json() const
+{
+    auto object = parseStrictJsonObject(text, {8, kMaxJwsSize});
+    return object ? *object : QJsonObject();
+}
 
 Result<VerifiedJws> verifyCompact(QByteArrayView token, const JwkSet &keys, const JwsVerifyOptions &options)
 {
