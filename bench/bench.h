@@ -6,8 +6,10 @@
 #include <QMap>
 #include <QProcess>
 #include <QString>
+#include <QStringList>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <vector>
@@ -21,6 +23,12 @@ struct TimingPlan {
     std::chrono::milliseconds warmUp {100};
     std::chrono::milliseconds perRound {500};
     int rounds = 5;
+    // For instruction counts under callgrind (this machine has no hardware
+    // counters): when > 0, the verify group times nothing and runs each
+    // contender exactly this many times, in runFixedCalls.
+    std::uint64_t fixedCalls = 0;
+    // With fixedCalls: only the contenders named so ("ES256.hotdesk"); empty for all.
+    QStringList only;
 };
 
 // Calls once() in batches until at least `minimum` has passed on the steady

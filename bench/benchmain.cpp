@@ -69,7 +69,10 @@ void usage(std::FILE *to)
 {
     std::fprintf(to,
         "usage: hotdesk-bench [--output FILE] [GROUP...]\n"
-        "Runs every group when none is named. Groups:");
+        "       hotdesk-bench --calls N [--only ALG.IMPL]... verify\n"
+        "Runs every group when none is named. With --calls, the verify group times nothing: each\n"
+        "implementation (or only those named, e.g. ES256.hotdesk) verifies exactly N times inside\n"
+        "runFixedCalls, for valgrind --tool=callgrind --toggle-collect='*runFixedCalls*'. Groups:");
     for (const Group &g : kGroups)
         std::fprintf(to, " %s", g.name);
     std::fprintf(to, "\n");
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     QString output;
     QStringList wanted;
+    hotdesk::bench::TimingPlan plan;
     for (int i = 1; i < argc; ++i) {
         const QByteArray arg(argv[i]);
         if (arg == "-h" || arg == "--help") {
@@ -120,6 +124,22 @@ int main(int argc, char **argv)
             output = QString::fromLocal8Bit(argv[i]);
         } else if (arg.startsWith("--output=")) {
             output = QString::fromLocal8Bit(arg.mid(int(sizeof("--output=") - 1)));
+        } else if (arg == "--calls" || arg == "--only") {
+            if (++i >= argc) {
+                usage(stderr);
+                return 2;
+            }
+            const QByteArray value(argv[i]);
+            if (arg == "--only") {
+                plan.only << QString::fromLatin1(value);
+                continue;
+            }
+            bool ok = false;
+            plan.fixedCalls = value.toULongLong(&ok);
+            if (!ok || plan.fixedCalls == 0) {
+                std::fprintf(stderr, "hotdesk-bench: --calls takes a positive number, not %s\n", argv[i]);
+                return 2;
+            }
         } else if (arg.startsWith('-')) {
             std::fprintf(stderr, "hotdesk-bench: unknown option %s\n", argv[i]);
             usage(stderr);
@@ -136,7 +156,15 @@ int main(int argc, char **argv)
         }
     }
 
-    const hotdesk::bench::TimingPlan plan;
+    if (plan.fixedCalls > 0 && wanted != QStringList {QStringLiteral("verify")}) {
+        std::fprintf(stderr, "hotdesk-bench: --calls is for the verify group alone\n");
+        usage(stderr);
+        return 2;
+    }
+    if (!plan.only.isEmpty() && plan.fixedCalls == 0) {
+        std::fprintf(stderr, "hotdesk-bench: --only goes with --calls\n");
+        return 2;
+    }
     hotdesk::bench::Metrics metrics;
     QStringList ran;
     for (const Group &g : kGroups) {

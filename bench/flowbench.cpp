@@ -82,7 +82,7 @@ public:
                     closeStep();
                     timing->totalMs = double(elapsed) / 1e6;
                     // What "hotdesk login" prints is the proof the token was validated; check it is there.
-                    if (result.idToken.claims.value(QLatin1String("sub")).toString().isEmpty())
+                    if (result.idToken.claims().value(QLatin1String("sub")).toString().isEmpty())
                         outcome = fail(ErrorCode::Malformed, QStringLiteral("the flow succeeded without a subject claim"));
                     else
                         outcome = *timing;

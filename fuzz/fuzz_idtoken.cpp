@@ -78,7 +78,10 @@ qint64 seconds(const QJsonObject &claims, const char *name)
 // validator's code path, for the token it accepted.
 void checkAccepted(const oidc::IdToken &token, const oidc::IdTokenRequirements &req)
 {
-    const QJsonObject &claims = token.claims;
+    // Built by the full strict reader, not the view the validator read them through.
+    const QJsonObject claims = token.claims();
+    if (claims.isEmpty())
+        broken(QStringLiteral("an accepted token's claims do not read as a strict JSON object"));
     if (claims.value(QLatin1String("iss")) != QJsonValue(*req.issuer) || token.issuer != *req.issuer)
         broken(QStringLiteral("issuer is not the expected one"));
     if (claims.value(QLatin1String("sub")) != QJsonValue(*req.subject) || token.subject != *req.subject)

@@ -131,7 +131,7 @@ private Q_SLOTS:
         const QByteArray idToken = body.value(QLatin1String("id_token")).toString().toLatin1();
         auto claims = validate(idToken, flow.nonce);
         QVERIFY2(claims.has_value(), qPrintable(claims ? QString() : claims.error().codeName() + QLatin1Char(' ') + claims.error().message));
-        QVERIFY(claims->claims.value(QLatin1String("amr")).toArray().contains(QStringLiteral("mfa")));
+        QVERIFY(claims->claims().value(QLatin1String("amr")).toArray().contains(QStringLiteral("mfa")));
         QVERIFY(claims->authTime.has_value());
 
         // The access token opens /userinfo.

@@ -6,6 +6,10 @@
 #include <QJsonArray>
 #include <QTest>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace hotdesk;
 using namespace hotdesk::test;
 using jose::Algorithm;
@@ -123,6 +127,11 @@ private Q_SLOTS:
         QCOMPARE(verified->payload, QByteArray("{\"hello\":\"world\"}"));
         QCOMPARE(verified->header.typ, QStringLiteral("JWT"));
         QCOMPARE(verified->keyId, QStringLiteral("key-1"));
+        // The whole header, built on demand from the text that was verified.
+        const QJsonObject header = verified->header.json();
+        QCOMPARE(header.value(QLatin1String("alg")).toString(), jose::algorithmName(alg));
+        QCOMPARE(header.value(QLatin1String("typ")).toString(), QStringLiteral("JWT"));
+        QCOMPARE(header.value(QLatin1String("kid")).toString(), QStringLiteral("key-1"));
 
         // The default allowlist has no HMAC; a public-key algorithm outside a narrowed list is refused.
         jose::JwsVerifyOptions narrow;
@@ -323,6 +332,74 @@ private Q_SLOTS:
         QVERIFY(!jose::JwkSet::fromJson("{\"keys\":{}}").has_value());
         QVERIFY(!jose::JwkSet::fromJson("[]").has_value());
         QVERIFY(!jose::JwkSet::fromJson("{\"keys\":[],\"keys\":[]}").has_value());
+    }
+
+    // Each thread keeps its own verification contexts: several threads verifying
+    // with the same keys at once must each get every answer right.
+    void verifiesOnSeveralThreadsAtOnce()
+    {
+        struct Signed {
+            QByteArray token;
+            QByteArray forged;
+        };
+        QList<jose::Jwk> publicKeys;
+        std::vector<Signed> tokens;
+        for (Algorithm alg : {Algorithm::RS256, Algorithm::PS256, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA}) {
+            const QString kid = jose::algorithmName(alg);
+            const jose::Jwk key = generatedKey(alg, kid);
+            publicKeys << publicHalf(key);
+            auto token = jose::signCompact("{\"sub\":\"alice\"}", key, alg);
+            QVERIFY(token.has_value());
+            auto forged = jose::signCompact("{\"sub\":\"mallory\"}", key, alg);
+            QVERIFY(forged.has_value());
+            // Mallory's claims under Alice's signature.
+            const QByteArray forgedToken = forged->left(forged->lastIndexOf('.')) + token->mid(token->lastIndexOf('.'));
+            tokens.push_back({*token, forgedToken});
+        }
+        const jose::JwkSet keys(publicKeys);
+        std::atomic<int> wrong = 0;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t) {
+            threads.emplace_back([&] {
+                for (int round = 0; round < 25; ++round) {
+                    for (const Signed &s : tokens) {
+                        if (!jose::verifyCompact(s.token, keys))
+                            ++wrong;
+                        auto forged = jose::verifyCompact(s.forged, keys);
+                        if (forged || forged.error().code != ErrorCode::BadSignature)
+                            ++wrong;
+                    }
+                }
+            });
+        }
+        for (std::thread &t : threads)
+            t.join();
+        QCOMPARE(wrong.load(), 0);
+    }
+
+    // More keys than a thread keeps contexts for, used in turn and then again:
+    // a context is only ever used with its own key.
+    void moreKeysThanCachedContexts()
+    {
+        std::vector<jose::Jwk> keys;
+        std::vector<QByteArray> tokens;
+        for (int i = 0; i < 12; ++i) {
+            keys.push_back(generatedKey(Algorithm::ES256, QStringLiteral("k%1").arg(i)));
+            auto token = jose::signCompact("{}", keys.back(), Algorithm::ES256);
+            QVERIFY(token.has_value());
+            tokens.push_back(*token);
+        }
+        for (int pass = 0; pass < 2; ++pass) {
+            for (std::size_t i = 0; i < keys.size(); ++i) {
+                QVERIFY(jose::verifyCompact(tokens[i], setOf({publicHalf(keys[i])})).has_value());
+                // The previous key under this key's kid: the signature must not verify.
+                QJsonObject other = keys[(i + keys.size() - 1) % keys.size()].toPublicJson();
+                other.insert(QStringLiteral("kid"), keys[i].kid());
+                auto wrongKey = jose::Jwk::fromJson(other);
+                QVERIFY(wrongKey.has_value());
+                QCOMPARE(jose::verifyCompact(tokens[i], setOf({*wrongKey})).error().code, ErrorCode::BadSignature);
+            }
+        }
     }
 
     void parsedKeyIsShared()

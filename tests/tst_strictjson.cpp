@@ -87,6 +87,92 @@ private Q_SLOTS:
         QCOMPARE(value.error().code, ErrorCode::TooLarge);
     }
 
+    // The view accepts what parseStrictJsonObject accepts and reads each member as it does.
+    void viewReadsAsTheReader_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::newRow("claims") << QByteArray(
+            "{\"iss\":\"https://id.example\",\"exp\":1767225900,\"iat\":1767225600.75,"
+            "\"aud\":[\"a\",\"b\"],\"name\":\"Zo\xc3\xab\",\"ok\":true,\"no\":false,\"z\":null}");
+        QTest::newRow("escaped names and values")
+            << QByteArray("{\"n\\u0061me\":\"Zo\\u00eb \\ud83d\\ude00\",\"q\\\"\":\"a\\/b\\n\"}");
+        QTest::newRow("nested") << QByteArray("{\"x\":{\"y\":[1.5e3,-0.25,{\"y\":1}]},\"y\":{}}");
+        QTest::newRow("long numbers") << QByteArray("{\"a\":123456789012345678,\"b\":1e-3,\"c\":0.1234567890123456}");
+        QTest::newRow("whitespace") << QByteArray(" \t\r\n{ \"a\" : [ 1 , 2 ] } \n");
+        QTest::newRow("empty") << QByteArray("{}");
+    }
+    void viewReadsAsTheReader()
+    {
+        QFETCH(QByteArray, text);
+        const auto object = jose::parseStrictJsonObject(text);
+        QVERIFY(object.has_value());
+        const auto view = jose::StrictJsonObjectView::parse(text);
+        QVERIFY2(view.has_value(), qPrintable(view ? QString() : view.error().message));
+        QCOMPARE(view->members().size(), object->size());
+        for (auto it = object->begin(); it != object->end(); ++it) {
+            const auto value = view->value(it.key().toUtf8());
+            QCOMPARE(value.type(), it.value().type());
+            QCOMPARE(value.toJsonValue(), it.value());
+            if (it.value().isString())
+                QCOMPARE(value.toString(), it.value().toString());
+            if (it.value().isDouble())
+                QCOMPARE(value.toDouble(), it.value().toDouble());
+        }
+        QCOMPARE(view->toObject(), *object);
+    }
+
+    void viewMembers()
+    {
+        const QByteArray text(
+            "{\"sub\":\"u-1\",\"n\\u0061me\":\"Zo\\u00eb\",\"exp\":17.9,\"amr\":[\"pwd\"],\"v\":true,\"f\":false}");
+        const auto view = jose::StrictJsonObjectView::parse(text);
+        QVERIFY(view.has_value());
+        QCOMPARE(view->value("sub").toString(), QStringLiteral("u-1"));
+        QCOMPARE(view->value("name").toString(), QString::fromUtf8("Zo\xc3\xab")); // found by its decoded name
+        QVERIFY(!view->contains("n\\u0061me"));
+        QCOMPARE(view->value("exp").toDouble(), 17.9);
+        QVERIFY(view->value("exp").text() == "17.9");
+        QVERIFY(view->value("amr").isArray());
+        QCOMPARE(view->value("amr").toJsonValue(), QJsonValue(QJsonArray {QStringLiteral("pwd")}));
+        QVERIFY(view->value("v").isTrue());
+        QVERIFY(!view->value("f").isTrue());
+        QCOMPARE(view->value("f").type(), QJsonValue::Bool);
+        // Absent, and of another type: nothing to read.
+        QVERIFY(view->value("nonce").isUndefined());
+        QVERIFY(!view->contains("nonce"));
+        QVERIFY(view->value("sub").toDouble() == 0);
+        QVERIFY(view->value("exp").toString().isNull());
+    }
+
+    // Everything parseStrictJsonObject refuses, the view refuses with the same words.
+    void viewRejects_data()
+    {
+        rejects_data();
+        QTest::newRow("array") << QByteArray("[]");
+        QTest::newRow("scalar") << QByteArray("42");
+        QTest::newRow("duplicate by escape at the top") << QByteArray("{\"sub\":\"a\",\"s\\u0075b\":\"b\"}");
+        QTest::newRow("duplicate after a nested object") << QByteArray("{\"a\":{\"b\":1},\"a\":2}");
+        QTest::newRow("number out of range in a member") << QByteArray("{\"exp\":1e400}");
+        QTest::newRow("truncated after a member") << QByteArray("{\"a\":1,");
+    }
+    void viewRejects()
+    {
+        QFETCH(QByteArray, text);
+        const auto object = jose::parseStrictJsonObject(text);
+        QVERIFY(!object.has_value());
+        const auto view = jose::StrictJsonObjectView::parse(text);
+        QVERIFY(!view.has_value());
+        QCOMPARE(view.error().code, object.error().code);
+        QCOMPARE(view.error().message, object.error().message);
+    }
+
+    void viewSizeLimit()
+    {
+        const auto view = jose::StrictJsonObjectView::parse(QByteArray("{\"a\":1}"), {32, 4});
+        QVERIFY(!view.has_value());
+        QCOMPARE(view.error().code, ErrorCode::TooLarge);
+    }
+
     void objectRequired()
     {
         QVERIFY(!jose::parseStrictJsonObject(QByteArray("[]")).has_value());

@@ -73,7 +73,7 @@ int runLogin(const QStringList &args)
                 done(reject(result.error()));
                 return;
             }
-            printOut(QJsonDocument(result->idToken.claims).toJson(QJsonDocument::Indented));
+            printOut(QJsonDocument(result->idToken.claims()).toJson(QJsonDocument::Indented));
             done(ExitOk);
         });
     });

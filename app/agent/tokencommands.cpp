@@ -126,7 +126,7 @@ int runTokenVerify(const QStringList &args)
     auto idToken = oidc::validateIdToken(*token, *keys, req, clock);
     if (!idToken)
         return reject(idToken.error());
-    printOut(QJsonDocument(idToken->claims).toJson(QJsonDocument::Indented));
+    printOut(QJsonDocument(idToken->claims()).toJson(QJsonDocument::Indented));
     return ExitOk;
 }
 

@@ -220,7 +220,8 @@ Result<EvpMdCtxPtr> newVerification(EVP_PKEY *key, const AlgInfo &info)
 // no other key can reuse its address while the entry exists: the pointer is a
 // sound identity. Keys are never modified once a Jwk holds them. The cache is
 // small and drops its oldest entry, so keys rotated out of a key set are
-// released after a while.
+// released after a while. Only Ed25519 still verifies this way: the other
+// families go through DigestVerifier below.
 class VerificationCache {
 public:
     static VerificationCache &instance()
@@ -288,6 +289,88 @@ private:
     std::vector<std::shared_ptr<const Entry>> m_entries; // oldest first
 };
 
+// RSA, PSS and ECDSA sign a digest, so their verification splits into hashing
+// the signing input and EVP_PKEY_verify on the digest. Each thread keeps a
+// digest context per hash and a verification context per recent (key, alg),
+// set up once and used again and again, where a copy of a shared EVP_MD_CTX
+// (VerificationCache) allocated and freed several OpenSSL objects per call; they
+// are per thread because an OpenSSL context must not be used by two threads
+// at once. Entries hold a reference to their key, as in VerificationCache, and
+// the oldest goes when a thread has used more keys than kCapacity.
+class DigestVerifier {
+public:
+    static DigestVerifier &forThisThread()
+    {
+        thread_local DigestVerifier verifier;
+        return verifier;
+    }
+
+    DigestVerifier() = default;
+    DigestVerifier(const DigestVerifier &) = delete;
+    DigestVerifier &operator=(const DigestVerifier &) = delete;
+    ~DigestVerifier()
+    {
+        for (const Entry &e : m_entries)
+            EVP_PKEY_free(e.key);
+    }
+
+    // sig as EVP_PKEY_verify takes it: DER for ECDSA.
+    Status verify(EVP_PKEY *key, Algorithm alg, const AlgInfo &info, QByteArrayView signingInput, QByteArrayView sig)
+    {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned int mdSize = 0;
+        EVP_MD_CTX *hash = hashContext(info.hashBits);
+        if (!hash || EVP_DigestInit_ex(hash, digest(info.hashBits), nullptr) != 1
+            || EVP_DigestUpdate(hash, signingInput.data(), size_t(signingInput.size())) != 1
+            || EVP_DigestFinal_ex(hash, md, &mdSize) != 1)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not hash the signing input"));
+        EVP_PKEY_CTX *ctx = context(key, alg, info);
+        if (!ctx)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
+        if (EVP_PKEY_verify(ctx, bytes(sig), size_t(sig.size()), md, mdSize) != 1)
+            return badSignature();
+        return {};
+    }
+
+private:
+    static constexpr std::size_t kCapacity = 8;
+
+    struct Entry {
+        EVP_PKEY *key;
+        Algorithm alg;
+        EvpPkeyCtxPtr ctx;
+    };
+
+    EVP_MD_CTX *hashContext(int bits)
+    {
+        EvpMdCtxPtr &slot = m_hashes[bits == 256 ? 0 : bits == 384 ? 1 : 2];
+        if (!slot)
+            slot.reset(EVP_MD_CTX_new());
+        return slot.get();
+    }
+
+    EVP_PKEY_CTX *context(EVP_PKEY *key, Algorithm alg, const AlgInfo &info)
+    {
+        for (const Entry &e : m_entries) {
+            if (e.key == key && e.alg == alg)
+                return e.ctx.get();
+        }
+        EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+        if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), digest(info.hashBits)) != 1
+            || !setPadding(ctx.get(), info) || EVP_PKEY_up_ref(key) != 1)
+            return nullptr;
+        if (m_entries.size() >= kCapacity) {
+            EVP_PKEY_free(m_entries.front().key);
+            m_entries.erase(m_entries.begin());
+        }
+        m_entries.push_back(Entry {key, alg, std::move(ctx)});
+        return m_entries.back().ctx.get();
+    }
+
+    std::array<EvpMdCtxPtr, 3> m_hashes; // SHA-256, SHA-384, SHA-512
+    std::vector<Entry> m_entries; // oldest first
+};
+
 } // namespace
 
 Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInput, QByteArrayView sig)
@@ -319,6 +402,10 @@ Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInpu
         return fail(ErrorCode::BadSignature, QStringLiteral("an RSA signature is exactly as long as the modulus"));
     }
 
+    if (info.family != Family::EdDsa)
+        return DigestVerifier::forThisThread().verify(key.evpKey(), alg, info, signingInput, checked);
+
+    // Ed25519 signs the message itself, in one pass only EVP_DigestVerify offers.
     auto ctx = VerificationCache::instance().start(key.evpKey(), alg, info);
     if (!ctx)
         return tl::unexpected(ctx.error());
@@ -403,38 +490,41 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
     auto headerBytes = base64UrlDecode(headerText);
     if (!headerBytes)
         return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(headerBytes.error().message));
-    auto header = parseStrictJsonObject(*headerBytes, {8, kMaxJwsSize});
+    out.header.text = std::move(*headerBytes);
+    auto header = StrictJsonObjectView::parse(out.header.text, {8, kMaxJwsSize});
     if (!header)
         return fail(ErrorCode::Malformed, QStringLiteral("header: %1").arg(header.error().message));
-    out.header.json = *header;
 
-    const QJsonValue alg = header->value(QLatin1String("alg"));
+    const StrictJsonObjectView::Value alg = header->value("alg");
     if (!alg.isString())
         return fail(ErrorCode::Malformed, QStringLiteral("the header has no \"alg\" string"));
-    const auto algorithm = algorithmFromName(alg.toString());
+    const QString algName = alg.toString();
+    const auto algorithm = algorithmFromName(algName);
     if (!algorithm)
-        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm \"%1\" is not accepted").arg(alg.toString()));
+        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm \"%1\" is not accepted").arg(algName));
     if (checkAllowed && !allowed.contains(*algorithm))
-        return fail(ErrorCode::AlgNotAllowed, QStringLiteral("algorithm %1 is not allowed here (allowed: %2)").arg(alg.toString(), allowed.toString()));
+        return fail(ErrorCode::AlgNotAllowed,
+            QStringLiteral("algorithm %1 is not allowed here (allowed: %2)").arg(algName, allowed.toString()));
     out.header.alg = *algorithm;
 
     for (const char *name : {"kid", "typ", "cty"}) {
-        const QJsonValue v = header->value(QLatin1String(name));
+        const StrictJsonObjectView::Value v = header->value(name);
         if (!v.isUndefined() && !v.isString())
             return fail(ErrorCode::Malformed, QStringLiteral("the header's \"%1\" is not a string").arg(QLatin1String(name)));
     }
-    out.header.kid = header->value(QLatin1String("kid")).toString();
-    out.header.typ = header->value(QLatin1String("typ")).toString();
+    out.header.kid = header->value("kid").toString();
+    out.header.typ = header->value("typ").toString();
 
-    const QJsonValue b64 = header->value(QLatin1String("b64"));
-    if (!b64.isUndefined() && b64 != QJsonValue(true))
+    const StrictJsonObjectView::Value b64 = header->value("b64");
+    if (!b64.isUndefined() && !b64.isTrue())
         return fail(ErrorCode::Unsupported, QStringLiteral("unencoded payloads (b64: false, RFC 7797) are not accepted"));
 
-    const QJsonValue crit = header->value(QLatin1String("crit"));
+    const StrictJsonObjectView::Value crit = header->value("crit");
     if (!crit.isUndefined()) {
-        if (!crit.isArray() || crit.toArray().isEmpty())
+        const QJsonValue critValue = crit.toJsonValue();
+        if (!critValue.isArray() || critValue.toArray().isEmpty())
             return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" must be a non-empty array"));
-        for (const QJsonValue &name : crit.toArray()) {
+        for (const QJsonValue &name : critValue.toArray()) {
             if (!name.isString())
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" holds a non-string"));
             const QString n = name.toString();
@@ -442,7 +532,7 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names the registered parameter \"%1\"").arg(n));
             if (!understoodCritical.contains(n))
                 return fail(ErrorCode::Unsupported, QStringLiteral("the critical header parameter \"%1\" is not understood").arg(n));
-            if (!header->contains(n))
+            if (!header->contains(n.toUtf8()))
                 return fail(ErrorCode::Malformed, QStringLiteral("\"crit\" names \"%1\", which the header lacks").arg(n));
         }
     }
@@ -459,6 +549,12 @@ Result<Parsed> parse(QByteArrayView token, const QStringList &understoodCritical
 }
 
 } // namespace
+
+QJsonObject JwsHeader::json() const
+{
+    auto object = parseStrictJsonObject(text, {8, kMaxJwsSize});
+    return object ? *object : QJsonObject();
+}
 
 Result<VerifiedJws> verifyCompact(QByteArrayView token, const JwkSet &keys, const JwsVerifyOptions &options)
 {

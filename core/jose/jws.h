@@ -16,7 +16,9 @@ struct JwsHeader {
     Algorithm alg = Algorithm::ES256;
     QString kid; // empty when absent
     QString typ; // empty when absent
-    QJsonObject json;
+    QByteArray text; // the decoded header, strict JSON
+    // The whole header, built on demand: verification reads only the members above.
+    QJsonObject json() const;
 };
 
 struct VerifiedJws {

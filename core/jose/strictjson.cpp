@@ -1,4 +1,4 @@
-// Recursive-descent strict JSON reader, with a fast path through Qt's parser for plain documents.
+// Strict JSON: a scanner that only decides, a recursive-descent reader that builds and explains.
 #include "strictjson.h"
 
 #include <QJsonArray>
@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <deque>
 
 namespace hotdesk::jose {
 namespace {
@@ -25,43 +26,144 @@ constexpr std::array<bool, 256> makePlainAscii()
 
 constexpr auto kPlainAscii = makePlainAscii();
 
-// Building a QJsonObject member by member costs several allocations per
-// member, which made reading the claims of an ID token cost half as much as
-// checking its RSA signature. Qt's own parser builds the same objects in one go
-// but is lenient, so this scanner first proves, without building anything,
-// that a document is one Reader accepts and on which Qt's parser and Reader
-// agree value for value:
+bool isDigit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+// Appends code point cp (a valid scalar value) as UTF-8.
+void appendUtf8(QByteArray &out, char32_t cp)
+{
+    if (cp < 0x80) {
+        out.append(char(cp));
+    } else if (cp < 0x800) {
+        out.append(char(0xc0 | (cp >> 6)));
+        out.append(char(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+        out.append(char(0xe0 | (cp >> 12)));
+        out.append(char(0x80 | ((cp >> 6) & 0x3f)));
+        out.append(char(0x80 | (cp & 0x3f)));
+    } else {
+        out.append(char(0xf0 | (cp >> 18)));
+        out.append(char(0x80 | ((cp >> 12) & 0x3f)));
+        out.append(char(0x80 | ((cp >> 6) & 0x3f)));
+        out.append(char(0x80 | (cp & 0x3f)));
+    }
+}
+
+char32_t hexValue(const unsigned char *p)
+{
+    char32_t out = 0;
+    for (int i = 0; i < 4; ++i) {
+        const unsigned char c = p[i];
+        out <<= 4;
+        if (isDigit(c))
+            out |= char32_t(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            out |= char32_t(c - 'a' + 10);
+        else
+            out |= char32_t(c - 'A' + 10);
+    }
+    return out;
+}
+
+// The UTF-8 text of the body of a string the scanner has accepted (between,
+// not including, the quotes): escapes replaced, everything else copied.
+QByteArray decodeString(QByteArrayView body)
+{
+    QByteArray out;
+    out.reserve(body.size());
+    const auto *p = reinterpret_cast<const unsigned char *>(body.data());
+    const auto *end = p + body.size();
+    while (p != end) {
+        if (*p != '\\') {
+            out.append(char(*p++));
+            continue;
+        }
+        ++p;
+        switch (*p++) {
+        case 'b':
+            out.append('\b');
+            break;
+        case 'f':
+            out.append('\f');
+            break;
+        case 'n':
+            out.append('\n');
+            break;
+        case 'r':
+            out.append('\r');
+            break;
+        case 't':
+            out.append('\t');
+            break;
+        case 'u': {
+            char32_t cp = hexValue(p);
+            p += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (hexValue(p + 2) - 0xdc00);
+                p += 6;
+            }
+            appendUtf8(out, cp);
+            break;
+        }
+        default: // '"', '\\' and '/' stand for themselves
+            out.append(char(p[-1]));
+            break;
+        }
+    }
+    return out;
+}
+
+// Decides, without building anything, whether Reader accepts a document:
+// reading a token's claims into a QJsonObject cost as much as half an RSA
+// verification, and most callers need only a few of its members.
+//
+// It can also record the top-level members of an object as spans of the text
+// (StrictJsonObjectView), and it tells whether Qt's parser, which builds a
+// whole document in one go but is lenient, would read this one exactly as
+// Reader does, so that parseStrictJson may hand it over. That holds when:
 //  - the top level is an object or an array (Qt's parser takes nothing else);
-//  - member names have no escapes, so equal names are equal bytes, and no
-//    object has two equal names (Qt would keep the last one silently);
+//  - member names have no escapes, so equal names are equal bytes (Qt would
+//    otherwise keep the last of two equal names silently);
 //  - numbers have no exponent and at most 15 digits, so they are finite and
 //    exact in a double, where Qt's integer reading and Reader's double reading
 //    give the same QJsonValue.
-// Everything else it checks as Reader does. A document it turns down goes to
-// Reader, which then decides and words the error exactly as before.
-class PlainScanner {
+// Its verdict must be Reader's for every input: fuzz_jsonview and
+// fuzz_strictjson compare the two.
+class Scanner {
 public:
-    PlainScanner(QByteArrayView text, const StrictJsonLimits &limits)
+    using Member = StrictJsonObjectView::Member;
+    using Members = StrictJsonObjectView::Members;
+
+    Scanner(QByteArrayView text, const StrictJsonLimits &limits, Members *topLevel = nullptr)
         : m_p(reinterpret_cast<const unsigned char *>(text.data()))
         , m_end(m_p + text.size())
         , m_maxDepth(limits.maxDepth)
+        , m_topLevel(topLevel)
     {
     }
 
-    bool isPlain()
+    bool accepts()
     {
         skipSpace();
-        if (m_p == m_end || (*m_p != '{' && *m_p != '['))
+        if (m_p == m_end)
             return false;
+        m_container = *m_p == '{' || *m_p == '[';
+        m_object = *m_p == '{';
         if (!value(0))
             return false;
         skipSpace();
         return m_p == m_end;
     }
 
+    // After accepts(): whether QJsonDocument::fromJson reads the same value.
+    bool qtReadsTheSame() const { return m_container && !m_escapedName && !m_longNumber; }
+    bool isObject() const { return m_object; }
+
 private:
     struct Name {
-        const unsigned char *data;
+        const char *data;
         qsizetype size;
         bool operator==(const Name &o) const
         {
@@ -81,8 +183,6 @@ private:
             ++m_p;
     }
 
-    static bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-
     bool literal(const char *word)
     {
         for (; *word; ++word, ++m_p) {
@@ -90,6 +190,25 @@ private:
                 return false;
         }
         return true;
+    }
+
+    static QJsonValue::Type typeAt(unsigned char c)
+    {
+        switch (c) {
+        case '{':
+            return QJsonValue::Object;
+        case '[':
+            return QJsonValue::Array;
+        case '"':
+            return QJsonValue::String;
+        case 't':
+        case 'f':
+            return QJsonValue::Bool;
+        case 'n':
+            return QJsonValue::Null;
+        default:
+            return QJsonValue::Double;
+        }
     }
 
     bool value(int depth)
@@ -124,16 +243,29 @@ private:
                 return false;
             const unsigned char *nameStart = m_p + 1;
             bool escaped = false;
-            if (!string(&escaped) || escaped)
+            if (!string(&escaped))
                 return false;
-            m_names.append(Name{nameStart, m_p - 1 - nameStart});
+            const QByteArrayView rawName(nameStart, m_p - 1 - nameStart);
+            QByteArray decoded;
+            if (escaped) {
+                // Reader compares decoded names: "\u0061lg" is "alg".
+                m_escapedName = true;
+                decoded = decodeString(rawName);
+                m_decodedNames.push_back(decoded);
+                m_names.append(Name {m_decodedNames.back().constData(), decoded.size()});
+            } else {
+                m_names.append(Name {rawName.data(), rawName.size()});
+            }
             skipSpace();
             if (m_p == m_end || *m_p != ':')
                 return false;
             ++m_p;
             skipSpace();
+            const unsigned char *valueStart = m_p;
             if (!value(depth))
                 return false;
+            if (depth == 1 && m_topLevel)
+                m_topLevel->append(Member {rawName, decoded, typeAt(*valueStart), QByteArrayView(valueStart, m_p - valueStart)});
             skipSpace();
             if (m_p == m_end)
                 return false;
@@ -198,6 +330,7 @@ private:
 
     bool number()
     {
+        const unsigned char *start = m_p;
         int digits = 0;
         if (*m_p == '-')
             ++m_p;
@@ -223,28 +356,37 @@ private:
                 ++digits;
             }
         }
-        if (m_p != m_end && (*m_p == 'e' || *m_p == 'E'))
-            return false;
-        return digits <= 15;
+        bool exponent = false;
+        if (m_p != m_end && (*m_p == 'e' || *m_p == 'E')) {
+            exponent = true;
+            ++m_p;
+            if (m_p != m_end && (*m_p == '+' || *m_p == '-'))
+                ++m_p;
+            if (m_p == m_end || !isDigit(*m_p))
+                return false;
+            while (m_p != m_end && isDigit(*m_p))
+                ++m_p;
+        }
+        if (!exponent && digits <= 15)
+            return true; // below 10^15 in magnitude: always a finite double
+        // Whether it is in range is for the conversion Reader uses to say.
+        m_longNumber = true;
+        bool ok = false;
+        const double value = QByteArrayView(start, m_p - start).toDouble(&ok);
+        return ok && std::isfinite(value);
     }
 
     bool hex4(char32_t &out)
     {
         if (m_end - m_p < 4)
             return false;
-        out = 0;
         for (int i = 0; i < 4; ++i) {
-            const unsigned char c = *m_p++;
-            out <<= 4;
-            if (isDigit(c))
-                out |= char32_t(c - '0');
-            else if (c >= 'a' && c <= 'f')
-                out |= char32_t(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F')
-                out |= char32_t(c - 'A' + 10);
-            else
+            const unsigned char c = m_p[i];
+            if (!isDigit(c) && !(c >= 'a' && c <= 'f') && !(c >= 'A' && c <= 'F'))
                 return false;
         }
+        out = hexValue(m_p);
+        m_p += 4;
         return true;
     }
 
@@ -337,7 +479,13 @@ private:
     const unsigned char *m_p;
     const unsigned char *m_end;
     const int m_maxDepth;
+    Members *m_topLevel;
+    bool m_container = false;
+    bool m_object = false;
+    bool m_escapedName = false;
+    bool m_longNumber = false;
     QVarLengthArray<Name, 64> m_names; // names of the objects open at the moment
+    std::deque<QByteArray> m_decodedNames; // where the escaped ones among them live
 };
 
 class Reader {
@@ -527,8 +675,8 @@ private:
                 ++m_p;
         }
         bool ok = false;
-        // QByteArray::toDouble is locale-independent, unlike strtod.
-        const double value = QByteArray(reinterpret_cast<const char *>(start), m_p - start).toDouble(&ok);
+        // Locale-independent, unlike strtod; and the very conversion Scanner checks the range with.
+        const double value = QByteArrayView(start, m_p - start).toDouble(&ok);
         if (!ok || !std::isfinite(value))
             return error(QStringLiteral("number out of range"));
         return QJsonValue(value);
@@ -675,7 +823,8 @@ Result<QJsonValue> parseStrictJson(QByteArrayView text, const StrictJsonLimits &
 {
     if (text.size() > limits.maxSize)
         return fail(ErrorCode::TooLarge, QStringLiteral("JSON document larger than %1 bytes").arg(limits.maxSize));
-    if (PlainScanner(text, limits).isPlain()) {
+    Scanner scanner(text, limits);
+    if (scanner.accepts() && scanner.qtReadsTheSame()) {
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromRawData(text.data(), text.size()), &error);
         if (error.error == QJsonParseError::NoError) {
@@ -685,6 +834,7 @@ Result<QJsonValue> parseStrictJson(QByteArrayView text, const StrictJsonLimits &
                 return QJsonValue(doc.array());
         }
     }
+    // Everything else, and every refusal with its explanation, is Reader's.
     return Reader(text, limits).document();
 }
 
@@ -696,6 +846,78 @@ Result<QJsonObject> parseStrictJsonObject(QByteArrayView text, const StrictJsonL
     if (!value->isObject())
         return fail(ErrorCode::Malformed, QStringLiteral("expected a JSON object"));
     return value->toObject();
+}
+
+QString StrictJsonObjectView::Value::toString() const
+{
+    if (m_type != QJsonValue::String)
+        return QString();
+    const QByteArrayView body = m_text.sliced(1, m_text.size() - 2);
+    if (body.contains('\\'))
+        return QString::fromUtf8(decodeString(body));
+    return QString::fromUtf8(body);
+}
+
+double StrictJsonObjectView::Value::toDouble() const
+{
+    return m_type == QJsonValue::Double ? m_text.toDouble() : 0;
+}
+
+QJsonValue StrictJsonObjectView::Value::toJsonValue() const
+{
+    switch (m_type) {
+    case QJsonValue::Undefined:
+        return QJsonValue(QJsonValue::Undefined);
+    case QJsonValue::Null:
+        return QJsonValue(QJsonValue::Null);
+    case QJsonValue::Bool:
+        return QJsonValue(isTrue());
+    case QJsonValue::Double:
+        return QJsonValue(toDouble());
+    case QJsonValue::String:
+        return QJsonValue(toString());
+    case QJsonValue::Array:
+    case QJsonValue::Object:
+        break;
+    }
+    // The view accepted the whole document, so this part of it reads too.
+    StrictJsonLimits limits;
+    limits.maxDepth = m_maxDepth;
+    auto value = Reader(m_text, limits).document();
+    return value ? *value : QJsonValue(QJsonValue::Undefined);
+}
+
+Result<StrictJsonObjectView> StrictJsonObjectView::parse(QByteArrayView text, const StrictJsonLimits &limits)
+{
+    StrictJsonObjectView view;
+    view.m_text = text;
+    view.m_limits = limits;
+    if (text.size() <= limits.maxSize) {
+        Scanner scanner(text, limits, &view.m_members);
+        if (scanner.accepts() && scanner.isObject())
+            return view;
+    }
+    // Refused: the error, word for word, is parseStrictJsonObject's.
+    auto object = parseStrictJsonObject(text, limits);
+    if (!object)
+        return tl::unexpected(object.error());
+    return fail(ErrorCode::Malformed, QStringLiteral("the strict JSON readers disagree on this document"));
+}
+
+StrictJsonObjectView::Value StrictJsonObjectView::value(QByteArrayView name) const
+{
+    for (const Member &m : m_members) {
+        const QByteArrayView n = m.name();
+        if (n.size() == name.size() && std::memcmp(n.data(), name.data(), size_t(n.size())) == 0)
+            return Value(m.type, m.value, m_limits.maxDepth);
+    }
+    return Value();
+}
+
+QJsonObject StrictJsonObjectView::toObject() const
+{
+    auto object = parseStrictJsonObject(m_text, m_limits);
+    return object ? *object : QJsonObject();
 }
 
 } // namespace hotdesk::jose

@@ -13,9 +13,14 @@ namespace {
 
 // NumericDate (RFC 7519 §2): a JSON number of seconds; fractions are allowed
 // and truncated, anything else is an invalid claim.
-Result<std::optional<qint64>> numericDate(const QJsonObject &claims, const char *name, bool required)
+using Claims = jose::StrictJsonObjectView;
+
+// Claims are as deep as the JWS allows, not as the generic default.
+constexpr jose::StrictJsonLimits kClaimsLimits {16, jose::kMaxJwsSize};
+
+Result<std::optional<qint64>> numericDate(const Claims &claims, const char *name, bool required)
 {
-    const QJsonValue v = claims.value(QLatin1String(name));
+    const Claims::Value v = claims.value(name);
     if (v.isUndefined()) {
         if (required)
             return fail(ErrorCode::InvalidClaim, QStringLiteral("the token has no \"%1\" claim").arg(QLatin1String(name)));
@@ -29,9 +34,9 @@ Result<std::optional<qint64>> numericDate(const QJsonObject &claims, const char 
     return std::optional<qint64>(qint64(d));
 }
 
-Result<QString> stringClaim(const QJsonObject &claims, const char *name)
+Result<QString> stringClaim(const Claims &claims, const char *name)
 {
-    const QJsonValue v = claims.value(QLatin1String(name));
+    const Claims::Value v = claims.value(name);
     if (v.isUndefined())
         return QString();
     if (!v.isString())
@@ -46,6 +51,12 @@ QString isoTime(qint64 secs)
 
 } // namespace
 
+QJsonObject IdToken::claims() const
+{
+    auto object = jose::parseStrictJsonObject(payload, kClaimsLimits);
+    return object ? *object : QJsonObject();
+}
+
 Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuerKeys,
                                 const IdTokenRequirements &req, const Clock &clock)
 {
@@ -55,13 +66,13 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
     if (!jws)
         return tl::unexpected(jws.error());
 
-    auto parsedClaims = jose::parseStrictJsonObject(jws->payload, {16, jose::kMaxJwsSize});
-    if (!parsedClaims)
-        return fail(ErrorCode::Malformed, QStringLiteral("claims: %1").arg(parsedClaims.error().message));
     IdToken out;
     out.header = std::move(jws->header);
-    out.claims = std::move(*parsedClaims);
-    const QJsonObject &claims = out.claims;
+    out.payload = std::move(jws->payload);
+    auto parsedClaims = Claims::parse(out.payload, kClaimsLimits);
+    if (!parsedClaims)
+        return fail(ErrorCode::Malformed, QStringLiteral("claims: %1").arg(parsedClaims.error().message));
+    const Claims &claims = *parsedClaims;
 
     // Issuer: exact string comparison, no normalisation (OIDC Core §3.1.3.7 step 2).
     auto iss = stringClaim(claims, "iss");
@@ -75,11 +86,11 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
 
     // Audience: a string or an array of strings that must contain our client_id.
     QStringList audiences;
-    const QJsonValue aud = claims.value(QLatin1String("aud"));
+    const Claims::Value aud = claims.value("aud");
     if (aud.isString()) {
         audiences << aud.toString();
     } else if (aud.isArray()) {
-        for (const QJsonValue &a : aud.toArray()) {
+        for (const QJsonValue &a : aud.toJsonValue().toArray()) {
             if (!a.isString())
                 return fail(ErrorCode::InvalidClaim, QStringLiteral("the \"aud\" claim holds a non-string"));
             audiences << a.toString();
@@ -103,7 +114,7 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
         }
         // Several audiences: azp must name us (OIDC Core §3.1.3.7 steps 4 and 5).
         // A present but empty azp is not an absent one: it names no client, so it is not ours.
-        const bool hasAzp = claims.contains(QLatin1String("azp"));
+        const bool hasAzp = claims.contains("azp");
         if (audiences.size() > 1 && !hasAzp)
             return fail(ErrorCode::AzpMismatch, QStringLiteral("the token has several audiences but no \"azp\""));
         if (hasAzp && *azp != *req.clientId)
@@ -142,7 +153,7 @@ Result<IdToken> validateIdToken(QByteArrayView token, const jose::JwkSet &issuer
         auto nonce = stringClaim(claims, "nonce");
         if (!nonce)
             return tl::unexpected(nonce.error());
-        if (!claims.contains(QLatin1String("nonce")))
+        if (!claims.contains("nonce"))
             return fail(ErrorCode::NonceMissing, QStringLiteral("the token carries no nonce although one was sent"));
         if (*nonce != *req.nonce)
             return fail(ErrorCode::NonceMismatch, QStringLiteral("the token's nonce is not the one this request sent (replayed or mixed-up response)"));

@@ -38,7 +38,9 @@ struct IdTokenRequirements {
 
 struct IdToken {
     jose::JwsHeader header;
-    QJsonObject claims;
+    QByteArray payload; // the claims as the issuer wrote them: a strict JSON object
+    // Every claim, built on demand: validation reads only those it checks.
+    QJsonObject claims() const;
     QString subject;
     QString issuer;
     qint64 expiresAt = 0;
