@@ -796,7 +796,13 @@ void DasService::issuePending()
     // reads the first one's row. No answer leaves before the commit.
     std::vector<PendingIssue> issues = std::exchange(m_pendingIssues, {});
     std::vector<std::optional<Checked<TwoFactorRequest>>> outcomes(issues.size());
+    std::optional<jose::Jwk> signingKey;
     auto committed = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
+        // The group signs with one key, looked up once in its transaction.
+        auto key = m_signingKeys.currentKey(db);
+        if (!key)
+            return tl::unexpected(key.error());
+        signingKey = std::move(*key);
         for (std::size_t i = 0; i < issues.size(); ++i) {
             if (auto r = exec(db, QStringLiteral("SAVEPOINT issue")); !r)
                 return tl::unexpected(r.error());
@@ -823,10 +829,10 @@ void DasService::issuePending()
             send(reply, answer(outcomes[i]->error()));
             continue;
         }
-        withAuthorizationServer([this, reply, pending = **outcomes[i]](Checked<AuthorizationServer> server) {
+        withAuthorizationServer([this, reply, pending = **outcomes[i], key = *signingKey](Checked<AuthorizationServer> server) {
             if (!server)
                 return send(reply, answer(server.error()));
-            auto jwt = signRequestObject(pending, *server);
+            auto jwt = signRequestObject(pending, *server, key);
             if (!jwt)
                 return send(reply, answer(problemFor(jwt.error())));
             // The agent's failure tests switch on --fault here (docs/faults.md).
@@ -873,11 +879,9 @@ void DasService::withAuthorizationServer(std::function<void(Checked<Authorizatio
     });
 }
 
-Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request, const AuthorizationServer &server)
+Result<QByteArray> DasService::signRequestObject(
+    const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key)
 {
-    auto key = m_signingKeys.currentKey();
-    if (!key)
-        return tl::unexpected(key.error());
     auto jti = randomUrlSafeString(m_random, 16);
     if (!jti)
         return tl::unexpected(jti.error());
@@ -904,7 +908,7 @@ Result<QByteArray> DasService::signRequestObject(const TwoFactorRequest &request
     if (!request.acrValues.isEmpty())
         claims.insert(QStringLiteral("acr_values"), request.acrValues);
     // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
-    return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), *key, jose::Algorithm::ES256,
+    return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), key, jose::Algorithm::ES256,
         {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
 }
 

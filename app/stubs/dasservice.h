@@ -87,7 +87,8 @@ private:
         QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &fingerprint);
     // Calls done at once when the authorization endpoint is known, after discovery otherwise.
     void withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done);
-    Result<QByteArray> signRequestObject(const TwoFactorRequest &request, const AuthorizationServer &server);
+    Result<QByteArray> signRequestObject(
+        const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key);
 
     StubsContext &m_context;
     Keyring m_signingKeys;
