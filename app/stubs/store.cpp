@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -10,6 +11,7 @@
 
 #include <optional>
 #include <unordered_map>
+#include <vector>
 
 namespace hotdesk::stubs {
 
@@ -41,8 +43,19 @@ struct StatementCache {
             idle.try_emplace(sql, std::move(query));
     }
 
+    // A failed statement is not put back. On PostgreSQL it is freed later:
+    // freeing it is a DEALLOCATE, which the transaction its failure aborted
+    // would refuse (and the statement would stay on the server). Store::transaction
+    // frees them when its transaction has ended.
+    void retire(QSqlQuery &&query)
+    {
+        if (dialect == Store::Dialect::Postgres)
+            failed.push_back(std::move(query));
+    }
+
     const Store::Dialect dialect;
     std::unordered_map<QString, QSqlQuery> idle;
+    std::vector<QSqlQuery> failed;
 };
 
 namespace {
@@ -234,9 +247,12 @@ Result<Query> exec(QSqlDatabase &db, const QString &sql, const QVariantList &val
         return failed(query);
     for (qsizetype i = 0; i < values.size(); ++i)
         query.bindValue(int(i), values[i]);
-    // A failed statement is dropped with query here, never put back.
-    if (!query.exec())
-        return failed(query);
+    if (!query.exec()) {
+        auto error = failed(query);
+        if (cache)
+            cache->retire(std::move(query));
+        return error;
+    }
     return Query(std::move(query), cache, sql);
 }
 
@@ -351,6 +367,11 @@ QSqlDatabase Store::database() const
 Status Store::transaction(const std::function<Status(QSqlDatabase &)> &work)
 {
     QSqlDatabase db = database();
+    const std::shared_ptr<StatementCache> cache = statementCache(db);
+    const auto ended = qScopeGuard([&] {
+        if (cache)
+            cache->failed.clear();
+    });
     // SQLite's BEGIN, COMMIT and ROLLBACK are statements like any other, kept
     // prepared (QSqlDatabase::transaction() prepares them anew each time).
     // PostgreSQL stays with the driver's: its commit tells a COMMIT that the
