@@ -837,10 +837,12 @@ void DasService::issuePending()
                 return send(reply, answer(problemFor(jwt.error())));
             // The agent's failure tests switch on --fault here (docs/faults.md).
             answerWithFaults(m_context, this,
-                jsonResponse(
-                    {{QStringLiteral("request"), QString::fromLatin1(*jwt)}, {QStringLiteral("client_id"), m_context.clientId},
-                        {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
-                        {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())}},
+                jsonResponse(JsonWriter()
+                                 .add("request", QString::fromLatin1(*jwt))
+                                 .add("client_id", m_context.clientId)
+                                 .add("authorization_endpoint", server->authorizationEndpoint)
+                                 .add("expires_in", qint64(kRequestObjectLifetime.count()))
+                                 .finish(),
                     HttpStatus::Created),
                 reply);
         });
@@ -886,29 +888,29 @@ Result<QByteArray> DasService::signRequestObject(
     if (!jti)
         return tl::unexpected(jti.error());
     const qint64 now = m_context.clock->secondsSinceEpoch();
-    const QJsonObject subject {{QStringLiteral("value"), request.sharedId}, {QStringLiteral("essential"), true}};
-    QJsonObject claims {
-        {QStringLiteral("iss"), m_context.clientId},
-        {QStringLiteral("aud"), server.issuer},
-        {QStringLiteral("client_id"), m_context.clientId},
-        {QStringLiteral("response_type"), QStringLiteral("code")},
-        {QStringLiteral("redirect_uri"), request.redirectUri},
-        {QStringLiteral("scope"), QStringLiteral("openid")},
-        {QStringLiteral("state"), request.state},
-        {QStringLiteral("nonce"), request.nonce},
-        {QStringLiteral("code_challenge"), request.codeChallenge},
-        {QStringLiteral("code_challenge_method"), QStringLiteral("S256")},
-        {QStringLiteral("prompt"), QStringLiteral("login")},
-        {QStringLiteral("jti"), QString::fromLatin1(*jti)},
-        {QStringLiteral("iat"), now},
-        {QStringLiteral("nbf"), now},
-        {QStringLiteral("exp"), now + kRequestObjectLifetime.count()},
-        {QStringLiteral("claims"), QJsonObject {{QStringLiteral("id_token"), QJsonObject {{QStringLiteral("sub"), subject}}}}},
-    };
+    const QByteArray subject = JsonWriter().add("value", request.sharedId).add("essential", true).finish();
+    const QByteArray idToken = JsonWriter().addJson("sub", subject).finish();
+    JsonWriter claims;
+    claims.add("iss", m_context.clientId)
+        .add("aud", server.issuer)
+        .add("client_id", m_context.clientId)
+        .add("response_type", QStringLiteral("code"))
+        .add("redirect_uri", request.redirectUri)
+        .add("scope", QStringLiteral("openid"))
+        .add("state", request.state)
+        .add("nonce", request.nonce)
+        .add("code_challenge", request.codeChallenge)
+        .add("code_challenge_method", QStringLiteral("S256"))
+        .add("prompt", QStringLiteral("login"))
+        .add("jti", QString::fromLatin1(*jti))
+        .add("iat", now)
+        .add("nbf", now)
+        .add("exp", now + kRequestObjectLifetime.count())
+        .addJson("claims", JsonWriter().addJson("id_token", idToken).finish());
     if (!request.acrValues.isEmpty())
-        claims.insert(QStringLiteral("acr_values"), request.acrValues);
+        claims.add("acr_values", request.acrValues);
     // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
-    return jose::signCompact(QJsonDocument(claims).toJson(QJsonDocument::Compact), key, jose::Algorithm::ES256,
+    return jose::signCompact(claims.finish(), key, jose::Algorithm::ES256,
         {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
 }
 

@@ -30,6 +30,79 @@ QHttpServerResponse jsonResponse(const QJsonObject &body, HttpStatus status)
     return response;
 }
 
+QHttpServerResponse jsonResponse(QByteArray body, HttpStatus status)
+{
+    QHttpServerResponse response("application/json", std::move(body), status);
+    response.setHeader("Cache-Control", "no-store");
+    return response;
+}
+
+void JsonWriter::name(const char *name)
+{
+    if (m_out.size() > 1)
+        m_out += ',';
+    m_out += '"';
+    m_out += name;
+    m_out += "\":";
+}
+
+JsonWriter &JsonWriter::add(const char *member, QStringView value)
+{
+    name(member);
+    m_out += '"';
+    // RFC 8259 §7: the quote, the backslash and the control characters are
+    // escaped; everything else is UTF-8 as it is (as QJsonDocument writes it).
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (const char c : value.toUtf8()) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u == '"' || u == '\\') {
+            m_out += '\\';
+            m_out += c;
+        } else if (u == '\n') {
+            m_out += "\\n";
+        } else if (u == '\r') {
+            m_out += "\\r";
+        } else if (u == '\t') {
+            m_out += "\\t";
+        } else if (u < 0x20) {
+            m_out += "\\u00";
+            m_out += kHex[u >> 4];
+            m_out += kHex[u & 0xf];
+        } else {
+            m_out += c;
+        }
+    }
+    m_out += '"';
+    return *this;
+}
+
+JsonWriter &JsonWriter::add(const char *member, qint64 value)
+{
+    name(member);
+    m_out += QByteArray::number(value);
+    return *this;
+}
+
+JsonWriter &JsonWriter::add(const char *member, bool value)
+{
+    name(member);
+    m_out += value ? "true" : "false";
+    return *this;
+}
+
+JsonWriter &JsonWriter::addJson(const char *member, const QByteArray &json)
+{
+    name(member);
+    m_out += json;
+    return *this;
+}
+
+QByteArray JsonWriter::finish()
+{
+    m_out += '}';
+    return std::exchange(m_out, QByteArray(1, '{'));
+}
+
 Problem problemFor(const Error &error)
 {
     switch (error.code) {
