@@ -53,25 +53,31 @@ JsonWriter &JsonWriter::add(const char *member, QStringView value)
     // RFC 8259 §7: the quote, the backslash and the control characters are
     // escaped; everything else is UTF-8 as it is (as QJsonDocument writes it).
     static constexpr char kHex[] = "0123456789abcdef";
-    for (const char c : value.toUtf8()) {
-        const auto u = static_cast<unsigned char>(c);
+    const QByteArray utf8 = value.toUtf8();
+    const char *text = utf8.constData();
+    qsizetype plain = 0; // where the run not yet copied starts
+    for (qsizetype i = 0; i < utf8.size(); ++i) {
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (u != '"' && u != '\\' && u >= 0x20)
+            continue;
+        m_out.append(text + plain, i - plain);
+        plain = i + 1;
         if (u == '"' || u == '\\') {
             m_out += '\\';
-            m_out += c;
+            m_out += char(u);
         } else if (u == '\n') {
             m_out += "\\n";
         } else if (u == '\r') {
             m_out += "\\r";
         } else if (u == '\t') {
             m_out += "\\t";
-        } else if (u < 0x20) {
+        } else {
             m_out += "\\u00";
             m_out += kHex[u >> 4];
             m_out += kHex[u & 0xf];
-        } else {
-            m_out += c;
         }
     }
+    m_out.append(text + plain, utf8.size() - plain);
     m_out += '"';
     return *this;
 }

@@ -42,6 +42,7 @@ QHttpServerResponse jsonResponse(QByteArray body, HttpStatus status);
 // Member names are the caller's ASCII literals and are written as they are.
 class JsonWriter {
 public:
+    JsonWriter() { m_out.reserve(512); }
     JsonWriter &add(const char *name, QStringView value);
     JsonWriter &add(const char *name, const QString &value) { return add(name, QStringView(value)); }
     JsonWriter &add(const char *name, qint64 value);
