@@ -190,8 +190,8 @@ private Q_SLOTS:
         m_store.emplace(std::move(*store));
         QSqlDatabase db = m_store->database();
         QCOMPARE(valueOf(db, QStringLiteral("u")), 8);
-        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("v"), 9); }),
-            "insert after reopening");
+        QVERIFY2(
+            m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("v"), 9); }), "insert after reopening");
         QCOMPARE(valueOf(db, QStringLiteral("v")), 9);
     }
 };

@@ -193,7 +193,8 @@ private Q_SLOTS:
         const QByteArray json = stubs::JsonWriter().add("z", value).add("a", value).addJson("inner", inner).finish();
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
-        QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString() + QStringLiteral(": ") + QString::fromUtf8(json)));
+        QVERIFY2(error.error == QJsonParseError::NoError,
+            qPrintable(error.errorString() + QStringLiteral(": ") + QString::fromUtf8(json)));
         const QJsonObject object = doc.object();
         QCOMPARE(object.value(QLatin1String("z")).toString(), value);
         QCOMPARE(object.value(QLatin1String("a")).toString(), value);

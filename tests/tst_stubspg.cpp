@@ -421,7 +421,9 @@ private Q_SLOTS:
             return statusOf(stubs::exec(db, insert, {QStringLiteral("c"), 4}));
         });
         QVERIFY2(group, group ? "" : qPrintable(group.error().message));
-        QVERIFY2(store->transaction([&](QSqlDatabase &db) { return statusOf(stubs::exec(db, insert, {QStringLiteral("d"), 5})); }),
+        QVERIFY2(store->transaction([&](QSqlDatabase &db) {
+            return statusOf(stubs::exec(db, insert, {QStringLiteral("d"), 5}));
+        }),
             "the kept INSERT after the failures");
 
         auto valueOf = [&](const QString &name) -> qint64 {
@@ -459,7 +461,9 @@ private Q_SLOTS:
             return fail(ErrorCode::Io, QStringLiteral("failed as expected"));
         });
         QVERIFY(!failedAgain);
-        QVERIFY(store->transaction([&](QSqlDatabase &db) { return statusOf(stubs::exec(db, insert, {QStringLiteral("e"), 9})); }));
+        QVERIFY(store->transaction([&](QSqlDatabase &db) {
+            return statusOf(stubs::exec(db, insert, {QStringLiteral("e"), 9}));
+        }));
         QCOMPARE(preparedOnServer(), before);
     }
 

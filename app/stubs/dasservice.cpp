@@ -910,8 +910,8 @@ Result<QByteArray> DasService::signRequestObject(
     if (!request.acrValues.isEmpty())
         claims.add("acr_values", request.acrValues);
     // RFC 9101 §10.8: explicit typing keeps a request object from passing as any other JWT.
-    return jose::signCompact(claims.finish(), key, jose::Algorithm::ES256,
-        {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
+    return jose::signCompact(
+        claims.finish(), key, jose::Algorithm::ES256, {{QStringLiteral("typ"), QStringLiteral("oauth-authz-req+jwt")}});
 }
 
 QHttpServerResponse DasService::requestApproval(const QString &deviceId, const QHttpServerRequest &request)

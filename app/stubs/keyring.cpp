@@ -66,7 +66,10 @@ Result<jose::Jwk> Keyring::currentKey()
 
 Result<jose::Jwk> Keyring::currentKey(QSqlDatabase &db)
 {
-    auto q = exec(db, QStringLiteral("SELECT kid, jwk FROM signing_keys WHERE role = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1"), {m_role});
+    auto q = exec(db,
+        QStringLiteral(
+            "SELECT kid, jwk FROM signing_keys WHERE role = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1"),
+        {m_role});
     if (!q)
         return tl::unexpected(q.error());
     if (q->next())
