@@ -714,7 +714,7 @@ Result<Checked<void>> DasService::recognizeDevice(
 void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder)
 {
     // Nothing touches the database here: the request joins the group that
-    // commits once this turn of the event loop has read every request that came in.
+    // commits once the event loop has read, for one more turn, every request that came in.
     m_pendingIssues.push_back(PendingIssue {authorization(request, das::kDeviceTokenScheme), jsonBody(request),
         std::make_shared<QHttpServerResponder>(std::move(responder))});
     if (m_pendingIssues.size() == 1)
@@ -787,13 +787,24 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
 
 void DasService::issuePending()
 {
-    // Group commit: the requests of one turn share a transaction, so under
+    // Group commit: the requests that came in together share a transaction, so under
     // load one fsync (synchronous=FULL) acknowledges many spent jtis instead
     // of one each. Each request still runs in a savepoint of its own: a
     // database error undoes only its writes, a refusal keeps them as a
     // transaction per request did (a spent jti, an event), and a jti seen
     // twice in one group is a replay like any other, since the second check
     // reads the first one's row. No answer leaves before the commit.
+    //
+    // The group starts one turn of the event loop after its first request:
+    // that turn reads what the clients sent while the previous group committed
+    // and answered, which then shares this commit instead of waiting for one
+    // of its own (at 8 connections, 1.7 times the requests per second).
+    if (!m_groupPolled) {
+        m_groupPolled = true;
+        QMetaObject::invokeMethod(this, &DasService::issuePending, Qt::QueuedConnection);
+        return;
+    }
+    m_groupPolled = false;
     std::vector<PendingIssue> issues = std::exchange(m_pendingIssues, {});
     std::vector<std::optional<Checked<TwoFactorRequest>>> outcomes(issues.size());
     std::optional<jose::Jwk> signingKey;

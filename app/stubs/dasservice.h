@@ -102,6 +102,7 @@ private:
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
     qint64 m_lastJtiPurge = 0;
     std::vector<PendingIssue> m_pendingIssues;
+    bool m_groupPolled = false; // the pending group has had its extra turn of the event loop (issuePending)
 };
 
 } // namespace hotdesk::stubs
