@@ -1,4 +1,5 @@
 // The companion servers' foundation: TLS with the local CA, discovery, JWKS and rotation, problems.
+#include "app/stubs/httpservice.h"
 #include "app/stubs/stubsserver.h"
 #include "core/jose/jwk.h"
 #include "fakeclock.h"
@@ -172,6 +173,37 @@ private Q_SLOTS:
         bad.start(QStringLiteral(HOTDESK_STUBS_BINARY), {QStringLiteral("frobnicate")});
         QVERIFY(bad.waitForFinished(10000));
         QCOMPARE(bad.exitCode(), 2);
+    }
+    void jsonWriterEscapes_data()
+    {
+        QTest::addColumn<QString>("value");
+        QTest::newRow("plain") << QStringLiteral("https://das.example/cb?x=1&y=2");
+        QTest::newRow("empty") << QString();
+        QTest::newRow("quote and backslash") << QStringLiteral("say \"hi\" \\ bye");
+        QTest::newRow("control characters") << QStringLiteral("a\nb\rc\td") + QChar(0x01) + QChar(0x1f) + QChar(0x7f);
+        QTest::newRow("not ASCII") << QStringLiteral("Jos\u00e9 \u2028 \U0001F511");
+        QTest::newRow("slash and html") << QStringLiteral("</script><!--");
+    }
+
+    // What JsonWriter writes reads back as the same values, in the order written.
+    void jsonWriterEscapes()
+    {
+        QFETCH(QString, value);
+        const QByteArray inner = stubs::JsonWriter().add("n", qint64(-42)).add("t", true).add("f", false).finish();
+        const QByteArray json = stubs::JsonWriter().add("z", value).add("a", value).addJson("inner", inner).finish();
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+        QVERIFY2(error.error == QJsonParseError::NoError,
+            qPrintable(error.errorString() + QStringLiteral(": ") + QString::fromUtf8(json)));
+        const QJsonObject object = doc.object();
+        QCOMPARE(object.value(QLatin1String("z")).toString(), value);
+        QCOMPARE(object.value(QLatin1String("a")).toString(), value);
+        QVERIFY(json.indexOf("\"z\"") < json.indexOf("\"a\""));
+        const QJsonObject nested = object.value(QLatin1String("inner")).toObject();
+        QCOMPARE(nested.value(QLatin1String("n")).toInteger(), qint64(-42));
+        QCOMPARE(nested.value(QLatin1String("t")), QJsonValue(true));
+        QCOMPARE(nested.value(QLatin1String("f")), QJsonValue(false));
+        QCOMPARE(object.size(), 3);
     }
 };
 

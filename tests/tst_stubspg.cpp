@@ -431,6 +431,92 @@ private Q_SLOTS:
 
     // "hotdesk-stubs all --db": every role starts on PostgreSQL, and the
     // administration commands find the same tables with the same --db.
+    // Prepared statements kept per connection (store.h, Query) on PostgreSQL:
+    // one prepared in a transaction that rolled back, and one that failed in a
+    // savepoint rolled back to, both leave the next transaction working, and
+    // READ COMMITTED still sees another connection's commit.
+    void keptStatementsAcrossRollbacks()
+    {
+        if (!requireCluster())
+            return;
+        auto parsed = stubs::parsePostgresUrl(url(QStringLiteral("hotdesk_shared")));
+        QVERIFY(parsed.has_value());
+        auto store = stubs::Store::openPostgres(*parsed, QStringLiteral("kept-statements"));
+        QVERIFY2(store.has_value(), store ? "" : qPrintable(store.error().message));
+        const QList<const char *> migrations = {"CREATE TABLE kept_things (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"};
+        QVERIFY2(store->migrate(QStringLiteral("kept-statements-test"), migrations), "migration failed");
+        const QString insert = QStringLiteral("INSERT INTO kept_things (name, value) VALUES (?, ?)");
+        const QString select = QStringLiteral("SELECT value FROM kept_things WHERE name = ?");
+        auto statusOf = [](const auto &r) { return r ? Status() : Status(tl::unexpected(r.error())); };
+
+        // First use of the INSERT in a transaction that is then rolled back.
+        const Status rolledBack = store->transaction([&](QSqlDatabase &db) -> Status {
+            if (auto r = stubs::exec(db, insert, {QStringLiteral("a"), 1}); !r)
+                return statusOf(r);
+            return fail(ErrorCode::Io, QStringLiteral("rolled back on purpose"));
+        });
+        QVERIFY(!rolledBack);
+        // A savepoint as the DAS's 2FA group has: the kept INSERT fails on the key, the group goes on.
+        const Status group = store->transaction([&](QSqlDatabase &db) -> Status {
+            if (auto r = stubs::exec(db, insert, {QStringLiteral("b"), 2}); !r)
+                return statusOf(r);
+            if (auto r = stubs::exec(db, QStringLiteral("SAVEPOINT issue")); !r)
+                return statusOf(r);
+            if (auto r = stubs::exec(db, insert, {QStringLiteral("b"), 3}); r)
+                return fail(ErrorCode::Io, QStringLiteral("a duplicate name was inserted"));
+            if (auto r = stubs::exec(db, QStringLiteral("ROLLBACK TO issue")); !r)
+                return statusOf(r);
+            if (auto r = stubs::exec(db, QStringLiteral("RELEASE issue")); !r)
+                return statusOf(r);
+            return statusOf(stubs::exec(db, insert, {QStringLiteral("c"), 4}));
+        });
+        QVERIFY2(group, group ? "" : qPrintable(group.error().message));
+        QVERIFY2(store->transaction([&](QSqlDatabase &db) {
+            return statusOf(stubs::exec(db, insert, {QStringLiteral("d"), 5}));
+        }),
+            "the kept INSERT after the failures");
+
+        auto valueOf = [&](const QString &name) -> qint64 {
+            QSqlDatabase db = store->database();
+            auto q = stubs::exec(db, select, {name});
+            if (!q)
+                qFatal("select failed: %s", qPrintable(q.error().message));
+            return q->next() ? q->value(0).toLongLong() : -1;
+        };
+        QCOMPARE(valueOf(QStringLiteral("a")), -1);
+        QCOMPARE(valueOf(QStringLiteral("b")), 2);
+        QCOMPARE(valueOf(QStringLiteral("c")), 4);
+        QCOMPARE(valueOf(QStringLiteral("d")), 5);
+        {
+            auto other = stubs::Store::openPostgres(*parsed, QStringLiteral("kept-statements-other"));
+            QVERIFY(other.has_value());
+            QVERIFY(other->transaction([&](QSqlDatabase &db) {
+                return statusOf(
+                    stubs::exec(db, QStringLiteral("UPDATE kept_things SET value = ? WHERE name = ?"), {7, QStringLiteral("d")}));
+            }));
+        }
+        QCOMPARE(valueOf(QStringLiteral("d")), 7);
+
+        // A statement that failed is freed once its transaction ended: none is left on the server.
+        auto preparedOnServer = [&]() -> qint64 {
+            QSqlDatabase db = store->database();
+            auto q = stubs::exec(db, QStringLiteral("SELECT count(*) FROM pg_prepared_statements"));
+            return q && q->next() ? q->value(0).toLongLong() : -1;
+        };
+        const qint64 before = preparedOnServer();
+        QVERIFY(before > 0);
+        const Status failedAgain = store->transaction([&](QSqlDatabase &db) -> Status {
+            if (auto r = stubs::exec(db, insert, {QStringLiteral("c"), 8}); r)
+                return fail(ErrorCode::Io, QStringLiteral("a duplicate name was inserted"));
+            return fail(ErrorCode::Io, QStringLiteral("failed as expected"));
+        });
+        QVERIFY(!failedAgain);
+        QVERIFY(store->transaction([&](QSqlDatabase &db) {
+            return statusOf(stubs::exec(db, insert, {QStringLiteral("e"), 9}));
+        }));
+        QCOMPARE(preparedOnServer(), before);
+    }
+
     void allRolesAndAdminCommands()
     {
         if (!requireCluster())

@@ -206,13 +206,28 @@ Result<Checked<void>> DeviceRecognition::recognize(
     QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &presented)
 {
     const qint64 now = m_clock.secondsSinceEpoch();
-    const QString presentedJson = compact(presented.toJson());
     auto q = exec(db, QStringLiteral("SELECT fingerprint FROM das_devices WHERE device_id = ?"), {deviceId});
     if (!q)
         return tl::unexpected(q.error());
     if (!q->next())
         return fail(ErrorCode::Io, QStringLiteral("database: the device %1 vanished during the request").arg(deviceId));
     const QVariant stored = q->value(0);
+    // The common case: the registered fingerprint again.
+    if (!stored.isNull()) {
+        const QString storedText = stored.toString();
+        auto known = m_registered.constFind(storedText);
+        if (known == m_registered.cend()) {
+            if (auto parsed = storedFingerprint(storedText)) {
+                // Bounded: parsing one again costs little, an unbounded cache costs memory.
+                if (m_registered.size() >= 10000)
+                    m_registered.clear();
+                known = m_registered.insert(storedText, *parsed);
+            }
+        }
+        if (known != m_registered.cend() && *known == presented)
+            return Checked<void>();
+    }
+    const QString presentedJson = compact(presented.toJson());
     auto store = [&](const char *eventType, const QString &detail) -> Result<Checked<void>> {
         auto r = exec(db,
             QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ?, candidate_fingerprint = NULL,"
@@ -228,7 +243,7 @@ Result<Checked<void>> DeviceRecognition::recognize(
     if (stored.isNull())
         return store(
             "fingerprint_registered", QStringLiteral("first fingerprint of this device, machine id %1").arg(presented.machineId));
-    // Both sides are canonical, so the same text is the same fingerprint: the common case, answered without parsing.
+    // Both sides are canonical, so the same text is the same fingerprint.
     if (stored.toString() == presentedJson)
         return Checked<void>();
 

@@ -7,6 +7,7 @@
 #include "dashttp.h"
 #include "dasstore.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -118,6 +119,10 @@ private:
     const Clock &m_clock;
     RandomSource &m_random;
     QString m_outboxDir;
+    // Registered fingerprints parsed, by their stored (canonical) text: a
+    // device showing its registered fingerprint is then recognized without
+    // writing the presented one out as JSON.
+    QHash<QString, das::Fingerprint> m_registered;
 };
 
 } // namespace hotdesk::stubs

@@ -100,7 +100,8 @@ private:
         QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &fingerprint);
     // Calls done at once when the authorization endpoint is known, after discovery otherwise.
     void withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done);
-    Result<QByteArray> signRequestObject(const TwoFactorRequest &request, const AuthorizationServer &server);
+    Result<QByteArray> signRequestObject(
+        const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key);
 
     StubsContext &m_context;
     Keyring m_signingKeys;
@@ -114,6 +115,7 @@ private:
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
     qint64 m_lastJtiPurge = 0;
     std::vector<PendingIssue> m_pendingIssues;
+    bool m_groupPolled = false; // the pending group has had its extra turn of the event loop (issuePending)
 };
 
 } // namespace hotdesk::stubs

@@ -30,6 +30,85 @@ QHttpServerResponse jsonResponse(const QJsonObject &body, HttpStatus status)
     return response;
 }
 
+QHttpServerResponse jsonResponse(QByteArray body, HttpStatus status)
+{
+    QHttpServerResponse response("application/json", std::move(body), status);
+    response.setHeader("Cache-Control", "no-store");
+    return response;
+}
+
+void JsonWriter::name(const char *name)
+{
+    if (m_out.size() > 1)
+        m_out += ',';
+    m_out += '"';
+    m_out += name;
+    m_out += "\":";
+}
+
+JsonWriter &JsonWriter::add(const char *member, QStringView value)
+{
+    name(member);
+    m_out += '"';
+    // RFC 8259 §7: the quote, the backslash and the control characters are
+    // escaped; everything else is UTF-8 as it is (as QJsonDocument writes it).
+    static constexpr char kHex[] = "0123456789abcdef";
+    const QByteArray utf8 = value.toUtf8();
+    const char *text = utf8.constData();
+    qsizetype plain = 0; // where the run not yet copied starts
+    for (qsizetype i = 0; i < utf8.size(); ++i) {
+        const auto u = static_cast<unsigned char>(text[i]);
+        if (u != '"' && u != '\\' && u >= 0x20)
+            continue;
+        m_out.append(text + plain, i - plain);
+        plain = i + 1;
+        if (u == '"' || u == '\\') {
+            m_out += '\\';
+            m_out += char(u);
+        } else if (u == '\n') {
+            m_out += "\\n";
+        } else if (u == '\r') {
+            m_out += "\\r";
+        } else if (u == '\t') {
+            m_out += "\\t";
+        } else {
+            m_out += "\\u00";
+            m_out += kHex[u >> 4];
+            m_out += kHex[u & 0xf];
+        }
+    }
+    m_out.append(text + plain, utf8.size() - plain);
+    m_out += '"';
+    return *this;
+}
+
+JsonWriter &JsonWriter::add(const char *member, qint64 value)
+{
+    name(member);
+    m_out += QByteArray::number(value);
+    return *this;
+}
+
+JsonWriter &JsonWriter::add(const char *member, bool value)
+{
+    name(member);
+    m_out += value ? "true" : "false";
+    return *this;
+}
+
+JsonWriter &JsonWriter::addJson(const char *member, const QByteArray &json)
+{
+    name(member);
+    m_out += json;
+    return *this;
+}
+
+QByteArray JsonWriter::finish()
+{
+    m_out += '}';
+    return std::exchange(m_out, QByteArray(1, '{'));
+}
+
 Problem problemFor(const Error &error)
 {
     switch (error.code) {

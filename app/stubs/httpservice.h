@@ -32,6 +32,31 @@ struct Problem {
 
 QHttpServerResponse problemResponse(const Problem &problem);
 QHttpServerResponse jsonResponse(const QJsonObject &body, HttpStatus status = HttpStatus::Ok);
+// The same for a body JsonWriter wrote.
+QHttpServerResponse jsonResponse(QByteArray body, HttpStatus status);
+
+// A compact JSON object written member by member in the order given, for
+// what the DAS writes per 2FA request (the request object's claims, the
+// answer): a QJsonObject sorts its members into a CBOR map on every insert
+// and is serialized afterwards, which cost more than the ES256 signature.
+// Member names are the caller's ASCII literals and are written as they are.
+class JsonWriter {
+public:
+    JsonWriter() { m_out.reserve(512); }
+    JsonWriter &add(const char *name, QStringView value);
+    JsonWriter &add(const char *name, const QString &value) { return add(name, QStringView(value)); }
+    JsonWriter &add(const char *name, qint64 value);
+    JsonWriter &add(const char *name, bool value);
+    // Would otherwise become the bool overload.
+    JsonWriter &add(const char *name, const char *value) = delete;
+    // A member whose value another JsonWriter finished.
+    JsonWriter &addJson(const char *name, const QByteArray &json);
+    QByteArray finish();
+
+private:
+    void name(const char *name);
+    QByteArray m_out = QByteArray(1, '{');
+};
 // A problem for a core error: malformed input is 400, too large 413, and so on.
 Problem problemFor(const Error &error);
 

@@ -53,25 +53,28 @@ Result<jose::Jwk> Keyring::currentKey()
 {
     std::optional<jose::Jwk> key;
     auto done = m_store.transaction([&](QSqlDatabase &db) -> Status {
-        auto q = exec(db, QStringLiteral("SELECT kid, jwk FROM signing_keys WHERE role = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1"), {m_role});
-        if (!q)
-            return tl::unexpected(q.error());
-        if (q->next()) {
-            auto existing = parsed(q->value(0).toString(), q->value(1).toString());
-            if (!existing)
-                return tl::unexpected(existing.error());
-            key = *existing;
-            return {};
-        }
-        auto created = createKey(db);
-        if (!created)
-            return tl::unexpected(created.error());
-        key = *created;
+        auto current = currentKey(db);
+        if (!current)
+            return tl::unexpected(current.error());
+        key = std::move(*current);
         return {};
     });
     if (!done)
         return tl::unexpected(done.error());
     return *key;
+}
+
+Result<jose::Jwk> Keyring::currentKey(QSqlDatabase &db)
+{
+    auto q = exec(db,
+        QStringLiteral(
+            "SELECT kid, jwk FROM signing_keys WHERE role = ? AND retired_at IS NULL ORDER BY created_at DESC LIMIT 1"),
+        {m_role});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (q->next())
+        return parsed(q->value(0).toString(), q->value(1).toString());
+    return createKey(db);
 }
 
 Result<jose::JwkSet> Keyring::publishedKeys()

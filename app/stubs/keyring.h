@@ -17,6 +17,8 @@ public:
 
     // The key that signs now; made on first use.
     Result<jose::Jwk> currentKey();
+    // The same inside a transaction the caller runs (one look-up for a group of requests).
+    Result<jose::Jwk> currentKey(QSqlDatabase &db);
     // Every key a verifier may still need: the current one, and retired ones
     // until their publish_until (the lifetime of the last token they signed).
     Result<jose::JwkSet> publishedKeys();

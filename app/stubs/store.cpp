@@ -2,13 +2,62 @@
 #include "store.h"
 
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUrl>
 #include <QUrlQuery>
 
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
 namespace hotdesk::stubs {
+
+// Statements kept between uses, one per text: a statement in use is out of
+// the cache, so the same text run again meanwhile (a nested read) gets a
+// statement of its own rather than resetting the one being read.
+struct StatementCache {
+    // Every statement the servers run is a constant text; the bound is for one that is not.
+    static constexpr qsizetype kMaxStatements = 256;
+
+    explicit StatementCache(Store::Dialect d)
+        : dialect(d)
+    {
+    }
+
+    std::optional<QSqlQuery> take(const QString &sql)
+    {
+        const auto it = idle.find(sql);
+        if (it == idle.end())
+            return std::nullopt;
+        QSqlQuery query = std::move(it->second);
+        idle.erase(it);
+        return query;
+    }
+
+    void giveBack(const QString &sql, QSqlQuery &&query)
+    {
+        if (qsizetype(idle.size()) < kMaxStatements)
+            idle.try_emplace(sql, std::move(query));
+    }
+
+    // A failed statement is not put back. On PostgreSQL it is freed later:
+    // freeing it is a DEALLOCATE, which the transaction its failure aborted
+    // would refuse (and the statement would stay on the server). Store::transaction
+    // frees them when its transaction has ended.
+    void retire(QSqlQuery &&query)
+    {
+        if (dialect == Store::Dialect::Postgres)
+            failed.push_back(std::move(query));
+    }
+
+    const Store::Dialect dialect;
+    std::unordered_map<QString, QSqlQuery> idle;
+    std::vector<QSqlQuery> failed;
+};
+
 namespace {
 
 // The tables every role shares; each role adds its own through Store::migrate.
@@ -35,9 +84,19 @@ QString postgresDdl(QString statement)
     return statement;
 }
 
-Status fromResult(const Result<QSqlQuery> &r)
+Status fromResult(const Result<Query> &r)
 {
     return r ? Status() : Status(tl::unexpected(r.error()));
+}
+
+// The prepared statements of each open Store connection, by connection
+// name. A QSqlDatabase is used only by the thread that opened it, and so is
+// its cache.
+thread_local QHash<QString, std::shared_ptr<StatementCache>> t_statementCaches;
+
+std::shared_ptr<StatementCache> statementCache(const QSqlDatabase &db)
+{
+    return t_statementCaches.value(db.connectionName());
 }
 
 } // namespace
@@ -149,22 +208,52 @@ Result<bool> execClaim(QSqlDatabase &db, const QString &sql, const QVariantList 
     return q->numRowsAffected() == 1;
 }
 
-Result<QSqlQuery> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values)
+Query::Query(QSqlQuery &&query, std::weak_ptr<StatementCache> cache, QString sql)
+    : QSqlQuery(std::move(query))
+    , m_cache(std::move(cache))
+    , m_sql(std::move(sql))
 {
-    QSqlQuery query(db);
-    auto failed
-        = [&] { return fail(ErrorCode::Io, QStringLiteral("database: %1 (%2)").arg(query.lastError().text(), sql.left(60))); };
-    // Without values, run the text as it is: PostgreSQL prepares only SELECT,
-    // INSERT, UPDATE, DELETE and VALUES, not the DDL and SET of migrations.
-    if (values.isEmpty())
-        return query.exec(sql) ? Result<QSqlQuery>(std::move(query)) : failed();
-    if (!query.prepare(sql))
-        return failed();
-    for (const QVariant &v : values)
-        query.addBindValue(v);
-    if (!query.exec())
-        return failed();
-    return query;
+}
+
+Query::~Query()
+{
+    const std::shared_ptr<StatementCache> cache = m_cache.lock();
+    // A statement whose last step failed is not reused: SQLite would report
+    // that failure again when the next exec resets it.
+    if (!cache || lastError().isValid())
+        return;
+    finish();
+    cache->giveBack(m_sql, std::move(*this));
+}
+
+Result<Query> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values)
+{
+    const std::shared_ptr<StatementCache> cache = statementCache(db);
+    auto failed = [&](const QSqlQuery &query) {
+        return fail(ErrorCode::Io, QStringLiteral("database: %1 (%2)").arg(query.lastError().text(), sql.left(60)));
+    };
+    // Without values, PostgreSQL runs the text as it is: it prepares only
+    // SELECT, INSERT, UPDATE, DELETE and VALUES, not the DDL, SET and
+    // SAVEPOINT statements. SQLite prepares anything, and keeps it.
+    if (values.isEmpty() && (!cache || cache->dialect == Store::Dialect::Postgres)) {
+        QSqlQuery query(db);
+        if (!query.exec(sql))
+            return failed(query);
+        return Query(std::move(query));
+    }
+    std::optional<QSqlQuery> kept = cache ? cache->take(sql) : std::nullopt;
+    QSqlQuery query = kept ? std::move(*kept) : QSqlQuery(db);
+    if (!kept && !query.prepare(sql))
+        return failed(query);
+    for (qsizetype i = 0; i < values.size(); ++i)
+        query.bindValue(int(i), values[i]);
+    if (!query.exec()) {
+        auto error = failed(query);
+        if (cache)
+            cache->retire(std::move(query));
+        return error;
+    }
+    return Query(std::move(query), cache, sql);
 }
 
 Result<Store> Store::open(const QString &path, const QString &connectionName)
@@ -176,6 +265,7 @@ Result<Store> Store::open(const QString &path, const QString &connectionName)
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     if (!db.open())
         return fail(ErrorCode::Io, QStringLiteral("cannot open %1: %2").arg(path, db.lastError().text()));
+    t_statementCaches.insert(connectionName, std::make_shared<StatementCache>(Dialect::Sqlite));
     for (const char *pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
         if (auto r = exec(db, QLatin1String(pragma)); !r)
             return tl::unexpected(r.error());
@@ -207,6 +297,7 @@ Result<Store> Store::openPostgres(const PostgresUrl &url, const QString &connect
         // libpq's message names the host and user, never the password.
         return fail(ErrorCode::Io, QStringLiteral("cannot open %1: %2").arg(url.redacted(), db.lastError().text()));
     }
+    t_statementCaches.insert(connectionName, std::make_shared<StatementCache>(Dialect::Postgres));
     // "relation already exists, skipping" and the like are not for the server's log.
     if (auto r = exec(db, QStringLiteral("SET client_min_messages = warning")); !r)
         return tl::unexpected(r.error());
@@ -259,6 +350,8 @@ Store::~Store()
 {
     if (m_connection.isEmpty())
         return;
+    // Its statements first: a prepared statement keeps the connection in use.
+    t_statementCaches.remove(m_connection);
     {
         QSqlDatabase db = QSqlDatabase::database(m_connection, false);
         db.close();
@@ -274,16 +367,45 @@ QSqlDatabase Store::database() const
 Status Store::transaction(const std::function<Status(QSqlDatabase &)> &work)
 {
     QSqlDatabase db = database();
-    if (!db.transaction())
+    const std::shared_ptr<StatementCache> cache = statementCache(db);
+    const auto ended = qScopeGuard([&] {
+        if (cache)
+            cache->failed.clear();
+    });
+    // SQLite's BEGIN, COMMIT and ROLLBACK are statements like any other, kept
+    // prepared (QSqlDatabase::transaction() prepares them anew each time).
+    // PostgreSQL stays with the driver's: its commit tells a COMMIT that the
+    // server turned into a ROLLBACK (after a failed statement) from a real one.
+    const bool sqlite = m_dialect == Dialect::Sqlite;
+    auto statement = [&](const char *sql) -> Status {
+        auto r = exec(db, QLatin1String(sql));
+        return r ? Status() : Status(tl::unexpected(r.error()));
+    };
+    auto rollback = [&] { sqlite ? void(statement("ROLLBACK")) : void(db.rollback()); };
+    if (sqlite) {
+        if (auto begun = statement("BEGIN"); !begun)
+            return fail(ErrorCode::Io, QStringLiteral("database: cannot begin a transaction: %1").arg(begun.error().message));
+    } else if (!db.transaction()) {
         return fail(ErrorCode::Io, QStringLiteral("database: cannot begin a transaction: %1").arg(db.lastError().text()));
+    }
     Status result = work(db);
     if (!result) {
-        db.rollback();
+        rollback();
         return result;
     }
-    if (!db.commit()) {
-        const QString why = db.lastError().text();
-        db.rollback();
+    QString why;
+    bool committed = true;
+    if (sqlite) {
+        if (auto r = statement("COMMIT"); !r) {
+            committed = false;
+            why = r.error().message;
+        }
+    } else if (!db.commit()) {
+        committed = false;
+        why = db.lastError().text();
+    }
+    if (!committed) {
+        rollback();
         return fail(ErrorCode::Io, QStringLiteral("database: commit failed: %1").arg(why));
     }
     return {};

@@ -9,8 +9,11 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 
 namespace hotdesk::stubs {
+
+struct StatementCache;
 
 // A PostgreSQL database named by a URL (libpq's form):
 // postgres[ql]://[USER[:PASSWORD]@][HOST][:PORT]/DBNAME[?host=/socket/dir&sslmode=MODE].
@@ -67,8 +70,25 @@ private:
     Dialect m_dialect = Dialect::Sqlite;
 };
 
+// What exec() returns: the executed statement, its rows readable while it
+// lives. A statement of a Store's connection is prepared once: when its Query
+// goes it is reset (on SQLite a statement left mid-way would hold a read
+// transaction, and its stale snapshot, open) and kept for the next exec of
+// the same text, unless it failed.
+class Query : public QSqlQuery {
+public:
+    Query(QSqlQuery &&query, std::weak_ptr<StatementCache> cache = {}, QString sql = {});
+    Query(Query &&other) noexcept = default;
+    Query &operator=(Query &&) = delete;
+    ~Query();
+
+private:
+    std::weak_ptr<StatementCache> m_cache;
+    QString m_sql;
+};
+
 // Prepares and executes a statement with positional values; a failure is an Io error naming the statement.
-Result<QSqlQuery> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
+Result<Query> exec(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
 
 // Executes an UPDATE (or DELETE) whose WHERE clause repeats the condition the
 // transaction read (status = 'live', code_used = 0, …) and says whether it

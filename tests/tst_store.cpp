@@ -1,0 +1,200 @@
+// The stubs' store on SQLite: prepared statements kept per connection, and what keeping them must not change.
+#include "app/stubs/store.h"
+
+#include <QSqlError>
+#include <QSqlResult>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace hotdesk;
+using namespace hotdesk::stubs;
+
+namespace {
+
+const QList<const char *> kMigrations = {
+    "CREATE TABLE things (name TEXT PRIMARY KEY, value INTEGER NOT NULL);",
+};
+
+QString why(const Status &s)
+{
+    return s ? QString() : s.error().message;
+}
+
+} // namespace
+
+class TestStore : public QObject {
+    Q_OBJECT
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::optional<Store> m_store;
+
+    QString path() const { return m_dir->filePath(QStringLiteral("stubs.db")); }
+
+    Status insert(QSqlDatabase &db, const QString &name, qint64 value)
+    {
+        auto r = exec(db, QStringLiteral("INSERT INTO things (name, value) VALUES (?, ?)"), {name, value});
+        return r ? Status() : Status(tl::unexpected(r.error()));
+    }
+
+    // The value of name as this connection reads it now, -1 when absent.
+    qint64 valueOf(QSqlDatabase &db, const QString &name)
+    {
+        auto q = exec(db, QStringLiteral("SELECT value FROM things WHERE name = ?"), {name});
+        if (!q)
+            qFatal("select failed: %s", qPrintable(q.error().message));
+        return q->next() ? q->value(0).toLongLong() : -1;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+        auto store = Store::open(path(), QStringLiteral("tst_store"));
+        QVERIFY2(store.has_value(), store ? "" : qPrintable(store.error().message));
+        m_store.emplace(std::move(*store));
+        QVERIFY2(m_store->migrate(QStringLiteral("test"), kMigrations), "migration failed");
+    }
+
+    void cleanup()
+    {
+        m_store.reset();
+        m_dir.reset();
+    }
+
+    void statementPreparedOnce()
+    {
+        QSqlDatabase db = m_store->database();
+        const QString sql = QStringLiteral("SELECT value FROM things WHERE name = ?");
+        const QSqlResult *first = nullptr;
+        {
+            auto q = exec(db, sql, {QStringLiteral("a")});
+            QVERIFY(q.has_value());
+            first = q->result();
+        }
+        auto again = exec(db, sql, {QStringLiteral("b")});
+        QVERIFY(again.has_value());
+        QCOMPARE(again->result(), first);
+    }
+
+    // A statement still being read is not reset under its reader: the same text runs on a statement of its own.
+    void nestedUseOfOneText()
+    {
+        QSqlDatabase db = m_store->database();
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) -> Status {
+            for (int i = 0; i < 5; ++i) {
+                if (auto ok = insert(tx, QStringLiteral("n%1").arg(i), i); !ok)
+                    return ok;
+            }
+            return {};
+        }),
+            "inserts failed");
+        const QString sql = QStringLiteral("SELECT name, value FROM things WHERE value >= ? ORDER BY value");
+        auto outer = exec(db, sql, {0});
+        QVERIFY(outer.has_value());
+        int rows = 0;
+        while (outer->next()) {
+            auto inner = exec(db, sql, {outer->value(1)});
+            QVERIFY(inner.has_value());
+            QVERIFY(inner->result() != outer->result());
+            QVERIFY(inner->next());
+            QCOMPARE(inner->value(0).toString(), outer->value(0).toString());
+            ++rows;
+        }
+        QCOMPARE(rows, 5);
+    }
+
+    // SQLite would report a failed step again when the statement is next reset: a failed one is never reused.
+    void failedStatementInASavepoint()
+    {
+        QSqlDatabase db = m_store->database();
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("x"), 1); }), "first insert");
+        const Status group = m_store->transaction([&](QSqlDatabase &tx) -> Status {
+            if (auto r = exec(tx, QStringLiteral("SAVEPOINT issue")); !r)
+                return tl::unexpected(r.error());
+            // The same text as before, now failing on the primary key.
+            auto duplicate = insert(tx, QStringLiteral("x"), 2);
+            if (duplicate)
+                return fail(ErrorCode::Io, QStringLiteral("a duplicate name was inserted"));
+            for (const char *step : {"ROLLBACK TO issue", "RELEASE issue"}) {
+                if (auto r = exec(tx, QLatin1String(step)); !r)
+                    return tl::unexpected(r.error());
+            }
+            return insert(tx, QStringLiteral("y"), 3);
+        });
+        QVERIFY2(group, qPrintable(why(group)));
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("z"), 4); }),
+            "the statement after a failed one");
+        QCOMPARE(valueOf(db, QStringLiteral("x")), 1);
+        QCOMPARE(valueOf(db, QStringLiteral("y")), 3);
+        QCOMPARE(valueOf(db, QStringLiteral("z")), 4);
+    }
+
+    // A read left half-way, its Query gone, holds no snapshot: another process's write is seen at once.
+    void abandonedReadKeepsNoSnapshot()
+    {
+        QSqlDatabase db = m_store->database();
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) -> Status {
+            if (auto ok = insert(tx, QStringLiteral("p"), 1); !ok)
+                return ok;
+            return insert(tx, QStringLiteral("q"), 2);
+        }),
+            "inserts failed");
+        {
+            auto q = exec(db, QStringLiteral("SELECT name FROM things ORDER BY name"));
+            QVERIFY(q.has_value());
+            QVERIFY(q->next()); // one of two rows
+        }
+        auto other = Store::open(path(), QStringLiteral("tst_store_other"));
+        QVERIFY(other.has_value());
+        QVERIFY2(other->transaction([&](QSqlDatabase &tx) {
+            auto r = exec(tx, QStringLiteral("UPDATE things SET value = ? WHERE name = ?"), {7, QStringLiteral("p")});
+            return r ? Status() : Status(tl::unexpected(r.error()));
+        }),
+            "the other connection could not write");
+        QCOMPARE(valueOf(db, QStringLiteral("p")), 7);
+        // And this connection may write after it: a stale snapshot would make that SQLITE_BUSY_SNAPSHOT.
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("r"), 3); }),
+            "write after the other connection's");
+    }
+
+    // Another process migrating the schema (an upgraded server) leaves the kept statements working.
+    void keptStatementsSurviveASchemaChange()
+    {
+        QSqlDatabase db = m_store->database();
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("s"), 5); }), "insert");
+        QCOMPARE(valueOf(db, QStringLiteral("s")), 5);
+        {
+            auto other = Store::open(path(), QStringLiteral("tst_store_other"));
+            QVERIFY(other.has_value());
+            const QList<const char *> upgraded = {kMigrations[0], "ALTER TABLE things ADD COLUMN note TEXT;"};
+            QVERIFY2(other->migrate(QStringLiteral("test"), upgraded), "the upgrade failed");
+        }
+        QCOMPARE(valueOf(db, QStringLiteral("s")), 5);
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("t"), 6); }),
+            "insert after the upgrade");
+        QCOMPARE(valueOf(db, QStringLiteral("t")), 6);
+    }
+
+    // A store closed and opened again under the same connection name starts with no statement of the old connection.
+    void reopenedStore()
+    {
+        QVERIFY2(m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("u"), 8); }), "insert");
+        {
+            QSqlDatabase db = m_store->database();
+            QCOMPARE(valueOf(db, QStringLiteral("u")), 8);
+        }
+        m_store.reset();
+        auto store = Store::open(path(), QStringLiteral("tst_store"));
+        QVERIFY(store.has_value());
+        m_store.emplace(std::move(*store));
+        QSqlDatabase db = m_store->database();
+        QCOMPARE(valueOf(db, QStringLiteral("u")), 8);
+        QVERIFY2(
+            m_store->transaction([&](QSqlDatabase &tx) { return insert(tx, QStringLiteral("v"), 9); }), "insert after reopening");
+        QCOMPARE(valueOf(db, QStringLiteral("v")), 9);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
