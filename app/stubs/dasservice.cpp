@@ -608,11 +608,14 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
                 return send(reply, answer(server.error()));
             const TwoFactorRequest wanted {QString(), admin.username, admin.sharedId, params.state, params.nonce,
                 params.codeChallenge, params.redirectUri, params.acrValues};
-            auto jwt = signRequestObject(wanted, *server);
+            auto key = m_signingKeys.currentKey();
+            if (!key)
+                return send(reply, answer(problemFor(key.error())));
+            auto jwt = signRequestObject(wanted, *server, *key);
             if (!jwt)
                 return send(reply, answer(problemFor(jwt.error())));
             send(reply,
-                jsonResponse({{QStringLiteral("sign_in"), signIn}, {QStringLiteral("request"), QString::fromLatin1(*jwt)},
+                jsonResponse(QJsonObject {{QStringLiteral("sign_in"), signIn}, {QStringLiteral("request"), QString::fromLatin1(*jwt)},
                                  {QStringLiteral("client_id"), m_context.clientId},
                                  {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
                                  {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())},
