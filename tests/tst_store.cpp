@@ -1,9 +1,11 @@
 // The stubs' store on SQLite: prepared statements kept per connection, and what keeping them must not change.
 #include "app/stubs/store.h"
+#include "app/stubs/walcheckpointer.h"
 
 #include <QSqlError>
 #include <QSqlResult>
 #include <QTemporaryDir>
+#include <QFileInfo>
 #include <QTest>
 
 using namespace hotdesk;
@@ -60,6 +62,27 @@ private Q_SLOTS:
     {
         m_store.reset();
         m_dir.reset();
+    }
+
+    // With the serving connection's automatic checkpoints off, the checkpoint
+    // thread moves what was committed into the database file; the rows stay
+    // readable throughout, and a new connection sees them after the WAL is gone.
+    void checkpointsOnTheirOwnThread()
+    {
+        QSqlDatabase db = m_store->database();
+        QVERIFY(exec(db, QStringLiteral("PRAGMA wal_autocheckpoint=0")).has_value());
+        WalCheckpointer checkpointer(path(), std::chrono::milliseconds(20));
+        QVERIFY(checkpointer.start());
+        const qint64 sizeBefore = QFileInfo(path()).size();
+        for (int i = 0; i < 200; ++i) {
+            QVERIFY(m_store->transaction([&](QSqlDatabase &tx) {
+                return insert(tx, QStringLiteral("row-%1").arg(i), qint64(i) * 1000 + QString(200, u'x').size());
+            }));
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(checkpointer.completedCheckpoints() > 0, 20000);
+        // The pages reached the database file, which only a checkpoint writes in WAL mode.
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path()).size() > sizeBefore, 20000);
+        QCOMPARE(valueOf(db, QStringLiteral("row-199")), 199 * 1000 + 200);
     }
 
     void statementPreparedOnce()

@@ -30,6 +30,15 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
     if (!store)
         return tl::unexpected(store.error());
     s->m_store.emplace(std::move(*store));
+    if (s->m_store->dialect() == Store::Dialect::Sqlite) {
+        // The serving thread never checkpoints: a thread of its own does (walcheckpointer.h).
+        QSqlDatabase db = s->m_store->database();
+        if (auto off = exec(db, QStringLiteral("PRAGMA wal_autocheckpoint=0")); !off)
+            return tl::unexpected(off.error());
+        s->m_checkpointer = std::make_unique<WalCheckpointer>(db.databaseName());
+        if (auto started = s->m_checkpointer->start(); !started)
+            return tl::unexpected(started.error());
+    }
     auto ca = LocalCa::loadOrCreate(options.dataDir, options.hostName);
     if (!ca)
         return tl::unexpected(ca.error());

@@ -8,6 +8,7 @@
 #include "localca.h"
 #include "store.h"
 #include "stubsconfig.h"
+#include "walcheckpointer.h"
 
 #include <QHostAddress>
 #include <QStringList>
@@ -50,6 +51,8 @@ public:
     PushService *push() const { return m_push.get(); }
     EnterpriseService *enterprise() const { return m_enterprise.get(); }
     StubsContext &context() { return m_context; }
+    // SQLite's WAL checkpoints, off the serving thread; null on PostgreSQL.
+    const WalCheckpointer *checkpointer() const { return m_checkpointer.get(); }
 
     // "das https://127.0.0.1:PORT" ... "ca DIR/ca.pem", one line per role.
     QStringList summaryLines() const;
@@ -64,6 +67,7 @@ private:
     SystemClock m_systemClock;
     LocalCa m_ca;
     std::optional<Store> m_store;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; // SQLite only
     StubsContext m_context;
     std::unique_ptr<DasService> m_das;
     std::unique_ptr<IdpService> m_idp;
