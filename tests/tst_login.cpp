@@ -64,6 +64,7 @@ private Q_SLOTS:
     void doctorNamesEachProblem();
     void doctorChecksAlternateMethods();
     void recoveryCodesAfterASignIn();
+    void embeddedBrowserWithoutADisplaySaysSo();
     // Last: enrolling again with the same DAS replaces the device key the other functions use.
     void enrollsWithAnAdministratorsSignIn();
 
@@ -546,6 +547,32 @@ void TestLogin::recoveryCodesAfterASignIn()
     bool deleted = false;
     keychain.deleteSecret(hotdesk::store::RecoveryCodeStore::keyFor(user), [&](hotdesk::Status) { deleted = true; });
     QTRY_VERIFY(deleted);
+}
+
+// Over SSH there is no display: the default (embedded) browser cannot open,
+// and the command says so and what to use, instead of Qt aborting.
+void TestLogin::embeddedBrowserWithoutADisplaySaysSo()
+{
+    QProcessEnvironment env = agentEnvironment();
+    for (const char *name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+        env.remove(QLatin1String(name));
+    const QList<QStringList> commands {
+        {QStringLiteral("login"), QStringLiteral("--user"), QStringLiteral("alice"), QStringLiteral("--policy"), m_policy},
+        {QStringLiteral("enroll"), QStringLiteral("--admin-user"), QStringLiteral("boss"), QStringLiteral("--policy"), m_policy,
+            QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state-ssh"))},
+    };
+    for (const QStringList &args : commands) {
+        QProcess agent;
+        agent.setProcessEnvironment(env);
+        agent.start(QStringLiteral(HOTDESK_BINARY), args);
+        QVERIFY(agent.waitForFinished(60000));
+        const QByteArray err = agent.readAllStandardError();
+        QCOMPARE(agent.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(agent.exitCode() == 1, err.constData());
+        QVERIFY2(err.contains("rejected: unsupported") && err.contains("needs a display; use --browser system or --browser print"),
+            err.constData());
+        QVERIFY(agent.readAllStandardOutput().isEmpty());
+    }
 }
 
 void TestLogin::enrollsWithAnAdministratorsSignIn()

@@ -85,16 +85,13 @@ bool wantsGui(int argc, char *argv[])
             if (arg.startsWith(QLatin1String("--admin-token")) || arg.startsWith(QLatin1String("--activation")))
                 return false;
         }
-        return qEnvironmentVariableIsEmpty("HOTDESK_ADMIN_TOKEN") && hotdesk::cli::browserNeedsGui(args.mid(1));
+        return display && qEnvironmentVariableIsEmpty("HOTDESK_ADMIN_TOKEN") && hotdesk::cli::browserNeedsGui(args.mid(1));
     }
     if (command != QLatin1String("login") && command != QLatin1String("open") && command != QLatin1String("recovery-codes"))
         return false;
-    // "open" of a public URL signs nobody in, so without a display it stays a
-    // console application and the embedded browser, if it comes to that, says
-    // that it needs one.
-    if ((command == QLatin1String("login") || command == QLatin1String("recovery-codes"))
-        && hotdesk::cli::browserNeedsGui(args.mid(1)))
-        return true;
+    // Without a display (an SSH session) no GUI application can start: login,
+    // open and recovery-codes stay on the console, and the embedded browser,
+    // when it is asked for, says that it needs a display and what to use instead.
     return display;
 }
 
