@@ -346,10 +346,6 @@ Benutzername der Administration:</translation>
             <source>%1 signs in to enroll this PC</source>
             <translation>%1 meldet sich an, um diesen PC zu registrieren</translation>
         </message>
-        <message>
-            <source>%1 signed in; enrolling this PC</source>
-            <translation>%1 ist angemeldet; dieser PC wird registriert</translation>
-        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>

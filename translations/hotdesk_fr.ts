@@ -346,10 +346,6 @@ Nom d’utilisateur de l’administrateur :</translation>
             <source>%1 signs in to enroll this PC</source>
             <translation>%1 se connecte pour enrôler ce PC</translation>
         </message>
-        <message>
-            <source>%1 signed in; enrolling this PC</source>
-            <translation>%1 est connecté ; enrôlement de ce PC</translation>
-        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>

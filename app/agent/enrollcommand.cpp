@@ -61,6 +61,24 @@ void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, Enroll
     }
 }
 
+void enrollByAdminSignIn(AgentContext &context, const das::EnrollTarget &target, flow::AuthorizationFrontend &frontend,
+    const QString &admin, std::function<void(Result<store::EnrollmentRecord>)> done)
+{
+    // Not enrolled with this DAS yet (or about to be again), so no device token:
+    // the one DAS enrolled with, asked plainly.
+    auto *plainDas = new das::DasClient(
+        context.http(), QList<QUrl> {target.dasUrl}, das::DeviceCredential {}, context.clock(), context.random(), &context);
+    auto finished = [plainDas, done = std::move(done)](Result<store::EnrollmentRecord> result) {
+        plainDas->deleteLater();
+        done(std::move(result));
+    };
+    runAdminSignIn(context, *plainDas, frontend, admin, [&context, target, finished](Result<flow::FlowResult> signedIn) {
+        if (!signedIn)
+            return finished(tl::unexpected(signedIn.error()));
+        enrollThisPc(context, target, EnrollSecret::SignIn, signedIn->rawIdToken, finished, signedIn->adminSignIn);
+    });
+}
+
 int runEnroll(const QStringList &args)
 {
     QCommandLineParser parser;
@@ -193,17 +211,9 @@ int runEnroll(const QStringList &args)
         auto frontend = makeFrontend(browser, ctx);
         if (!frontend)
             return reject(frontend.error());
-        // Not enrolled yet, so no device token: the one DAS enrolled with, asked plainly.
-        das::DasClient plainDas(ctx.http(), {target->dasUrl}, {}, ctx.clock(), ctx.random());
         printErr(QStringLiteral("hotdesk: %1 signs in to enroll this PC; approve on your phone").arg(admin));
         exitCode = runUntilDone([&](std::function<void(int)> done) {
-            runAdminSignIn(ctx, plainDas, **frontend, admin, [&, done](Result<flow::FlowResult> result) {
-                if (!result) {
-                    done(reject(result.error()));
-                    return;
-                }
-                enrollThisPc(ctx, *target, EnrollSecret::SignIn, result->rawIdToken, recorded(done), result->adminSignIn);
-            });
+            enrollByAdminSignIn(ctx, *target, **frontend, admin, recorded(done));
         });
     } else {
         exitCode = runUntilDone([&](std::function<void(int)> done) {

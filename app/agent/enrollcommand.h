@@ -8,6 +8,10 @@
 
 #include <functional>
 
+namespace hotdesk::flow {
+class AuthorizationFrontend;
+}
+
 namespace hotdesk::cli {
 
 class AgentContext;
@@ -28,5 +32,11 @@ enum class EnrollSecret { AdminToken, Activation, SignIn };
 // ("hotdesk: STEP"). done runs exactly once.
 void enrollThisPc(AgentContext &context, const das::EnrollTarget &target, EnrollSecret kind, const QByteArray &secret,
     std::function<void(Result<store::EnrollmentRecord>)> done, const QString &signIn = {});
+
+// Flow 3 with an administrator's own sign-in instead of a token: admin signs
+// in through frontend at target's DAS (no device token; the PC is not
+// enrolled), and that sign-in buys the activation. done runs exactly once.
+void enrollByAdminSignIn(AgentContext &context, const das::EnrollTarget &target, flow::AuthorizationFrontend &frontend,
+    const QString &admin, std::function<void(Result<store::EnrollmentRecord>)> done);
 
 } // namespace hotdesk::cli

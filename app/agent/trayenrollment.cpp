@@ -4,8 +4,6 @@
 #include "agentcontext.h"
 #include "enrollcommand.h"
 #include "flowrunner.h"
-#include "core/das/dasclient.h"
-#include "core/das/enroller.h"
 #include "core/flow/frontend.h"
 
 #include <QInputDialog>
@@ -69,28 +67,14 @@ void TrayEnrollment::enrollAs(const QString &admin)
     if (!frontend)
         return finish(admin, tl::unexpected(frontend.error()));
     m_frontend = std::move(*frontend);
-    // Not enrolled with this DAS yet (or about to be again): no device token.
-    m_das = std::make_unique<das::DasClient>(
-        m_context->http(), QList<QUrl> {target->dasUrl}, das::DeviceCredential {}, m_context->clock(), m_context->random());
     Q_EMIT progress(tr("%1 signs in to enroll this PC").arg(admin));
     QPointer<TrayEnrollment> self(this);
-    const das::EnrollTarget enrollTarget = *target;
-    runAdminSignIn(*m_context, *m_das, *m_frontend, admin, [self, admin, enrollTarget](Result<flow::FlowResult> signedIn) {
+    enrollByAdminSignIn(*m_context, *target, *m_frontend, admin, [self, admin](Result<store::EnrollmentRecord> record) {
         if (!self)
             return;
-        if (!signedIn)
-            return self->finish(admin, tl::unexpected(signedIn.error()));
-        Q_EMIT self->progress(tr("%1 signed in; enrolling this PC").arg(admin));
-        enrollThisPc(
-            *self->m_context, enrollTarget, EnrollSecret::SignIn, signedIn->rawIdToken,
-            [self, admin](Result<store::EnrollmentRecord> record) {
-                if (!self)
-                    return;
-                if (!record)
-                    return self->finish(admin, tl::unexpected(record.error()));
-                self->finish(admin, std::pair {record->deviceId, record->dasUrl});
-            },
-            signedIn->adminSignIn);
+        if (!record)
+            return self->finish(admin, tl::unexpected(record.error()));
+        self->finish(admin, std::pair {record->deviceId, record->dasUrl});
     });
 }
 
@@ -102,8 +86,6 @@ void TrayEnrollment::finish(const QString &admin, Result<std::pair<QString, QStr
     // Later: this may run inside a callback of what it deletes.
     if (m_frontend)
         m_frontend.release()->deleteLater();
-    if (m_das)
-        m_das.release()->deleteLater();
     if (m_context)
         m_context.release()->deleteLater();
     if (outcome)

@@ -9,9 +9,6 @@
 
 #include <memory>
 
-namespace hotdesk::das {
-class DasClient;
-}
 namespace hotdesk::flow {
 class AuthorizationFrontend;
 }
@@ -50,7 +47,6 @@ private:
     bool m_running = false;
     QPointer<QInputDialog> m_dialog;
     std::unique_ptr<AgentContext> m_context;
-    std::unique_ptr<das::DasClient> m_das;
     std::unique_ptr<flow::AuthorizationFrontend> m_frontend;
 };
 

@@ -81,6 +81,17 @@ Result<Checked<QString>> knownUser(QSqlDatabase &db, const QJsonObject &body)
     return Checked<QString>(*name);
 }
 
+// Refused with 403 not-an-administrator (detail says why) unless name holds the admin role.
+Result<Checked<void>> requireAdminRole(QSqlDatabase &db, const QString &name, const QString &detail)
+{
+    auto role = userRole(db, name);
+    if (!role)
+        return tl::unexpected(role.error());
+    if (*role != AdminRole::Admin)
+        return refuse<void>(problem(HttpStatus::Forbidden, "not-an-administrator", "Not an administrator", detail));
+    return Checked<void>();
+}
+
 Problem signInSpent()
 {
     return problem(HttpStatus::Gone, "sign-in-used", "Sign-in already used",
@@ -472,7 +483,7 @@ QHttpServerResponse DasService::activation(const QHttpServerRequest &request)
         if (auto body = jsonBody(request); !body)
             return answer(problemFor(body.error()));
     }
-    return newActivation((*admin)->subject, [](QSqlDatabase &) { return Result<Checked<void>>(Checked<void>()); });
+    return newActivation((*admin)->subject);
 }
 
 QHttpServerResponse DasService::newActivation(
@@ -510,11 +521,13 @@ QHttpServerResponse DasService::newActivation(
         return answer(problemFor(jwt.error()));
     // Only w is kept: the password itself leaves with the response and nowhere else.
     auto stored = inTransaction<bool>(*m_context.store, [&](QSqlDatabase &tx) -> Result<Checked<bool>> {
-        auto spent = spend(tx);
-        if (!spent)
-            return tl::unexpected(spent.error());
-        if (!*spent)
-            return refuse<bool>(spent->error());
+        if (spend) {
+            auto spent = spend(tx);
+            if (!spent)
+                return tl::unexpected(spent.error());
+            if (!*spent)
+                return refuse<bool>(spent->error());
+        }
         auto r = exec(tx,
             QStringLiteral(
                 "INSERT INTO das_activations (service_uid, jti, password_scalar, created_by, created_at, expires_at, status)"
@@ -551,14 +564,14 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
     auto eligible = inTransaction<Eligible>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Eligible>> {
         // Checked before anything reaches a phone: nobody can make this DAS push
         // sign-ins to people who could not use them.
-        auto role = userRole(db, *name);
-        if (!role)
-            return tl::unexpected(role.error());
-        if (*role != AdminRole::Admin)
-            return refuse<Eligible>(problem(HttpStatus::Forbidden, "not-an-administrator", "Not an administrator",
-                QStringLiteral("%1 may not enroll PCs; an administrator of this DAS grants that with "
-                               "'hotdesk-stubs admin grant %1 --role admin', or enroll with an administrator token")
-                    .arg(*name)));
+        auto admin = requireAdminRole(db, *name,
+            QStringLiteral("%1 may not enroll PCs; an administrator of this DAS grants that with "
+                           "'hotdesk-stubs admin grant %1 --role admin', or enroll with an administrator token")
+                .arg(*name));
+        if (!admin)
+            return tl::unexpected(admin.error());
+        if (!*admin)
+            return refuse<Eligible>(admin->error());
         auto known = findUser(db, *name);
         if (!known)
             return tl::unexpected(known.error());
@@ -704,12 +717,10 @@ void DasService::activationBySignIn(const QJsonObject &body, const Responder &re
             if (!*spent)
                 return refuse<void>(signInSpent());
             // The role may have been revoked while the phone was in the pocket.
-            auto role = userRole(db, pending.username);
-            if (!role)
-                return tl::unexpected(role.error());
-            if (*role != AdminRole::Admin)
-                return refuse<void>(problem(HttpStatus::Forbidden, "not-an-administrator", "Not an administrator",
-                    QStringLiteral("%1 no longer holds the admin role").arg(pending.username)));
+            auto admin = requireAdminRole(
+                db, pending.username, QStringLiteral("%1 no longer holds the admin role").arg(pending.username));
+            if (!admin || !*admin)
+                return admin;
             auto recorded = recordEvent(db,
                 DasEvent {0, m_context.clock->secondsSinceEpoch(), QStringLiteral("das"), QStringLiteral("admin_signed_in"),
                     QString(), pending.username, QStringLiteral("an activation for a new enrollment")});

@@ -58,9 +58,9 @@ private:
     };
 
     QHttpServerResponse activation(const QHttpServerRequest &request);
-    // A new activation made by createdBy; spend runs in the transaction that records it, and may refuse.
+    // A new activation made by createdBy; spend, when given, runs in the transaction that records it, and may refuse.
     QHttpServerResponse newActivation(
-        const QString &createdBy, const std::function<Result<Checked<void>>(QSqlDatabase &)> &spend);
+        const QString &createdBy, const std::function<Result<Checked<void>>(QSqlDatabase &)> &spend = {});
     // hotdesk enroll without a token: POST /v1/admin-sign-ins gives an
     // administrator a request object; POST /v1/activation with the sign-in and
     // the ID token it earned gives the activation.

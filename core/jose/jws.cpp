@@ -197,31 +197,27 @@ Status setPadding(EVP_PKEY_CTX *pctx, const AlgInfo &info)
     return {};
 }
 
-// A verification context set up for key and alg: digest, padding, key.
-Result<EvpMdCtxPtr> newVerification(EVP_PKEY *key, const AlgInfo &info)
+// An EdDSA verification context for key: PureEdDSA takes no digest and no padding.
+Result<EvpMdCtxPtr> newEdDsaVerification(EVP_PKEY *key)
 {
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX *pctx = nullptr;
-    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, md, nullptr, key) != 1)
+    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key) != 1)
         return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
-    if (auto ok = setPadding(pctx, info); !ok)
-        return tl::unexpected(ok.error());
     return ctx;
 }
 
-// EVP_DigestVerifyInit looks the signature and digest implementations up by
-// name, under a global lock, every time: about 15 % of an RSA-2048
-// verification. So each (key, alg) gets one context set up once, and every
-// verification works on a copy of it (EVP_MD_CTX_copy_ex only reads its
+// EVP_DigestVerifyInit looks the signature implementation up by name, under a
+// global lock, every time. So each EdDSA key gets one context set up once,
+// and every verification works on a copy of it (EVP_MD_CTX_copy_ex only reads its
 // source, so threads may copy the same one at once).
 //
 // An entry holds a reference to its EVP_PKEY, which therefore stays alive, so
 // no other key can reuse its address while the entry exists: the pointer is a
 // sound identity. Keys are never modified once a Jwk holds them. The cache is
 // small and drops its oldest entry, so keys rotated out of a key set are
-// released after a while. Only Ed25519 still verifies this way: the other
-// families go through DigestVerifier below.
+// released after a while. Only EdDSA verifies this way, as its one pass over
+// the message cannot take a digest: the other families go through
+// DigestVerifier below.
 class VerificationCache {
 public:
     static VerificationCache &instance()
@@ -233,11 +229,11 @@ public:
     }
 
     // A fresh context ready for EVP_DigestVerify with key and alg.
-    Result<EvpMdCtxPtr> start(EVP_PKEY *key, Algorithm alg, const AlgInfo &info)
+    Result<EvpMdCtxPtr> start(EVP_PKEY *key, Algorithm alg)
     {
         std::shared_ptr<const Entry> entry = find(key, alg);
         if (!entry) {
-            auto ctx = newVerification(key, info);
+            auto ctx = newEdDsaVerification(key);
             if (!ctx)
                 return ctx;
             entry = insert(key, alg, std::move(*ctx));
@@ -245,7 +241,7 @@ public:
         EvpMdCtxPtr copy(EVP_MD_CTX_new());
         if (copy && EVP_MD_CTX_copy_ex(copy.get(), entry->ctx.get()) == 1)
             return copy;
-        return newVerification(key, info);
+        return newEdDsaVerification(key);
     }
 
 private:
@@ -406,7 +402,7 @@ Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInpu
         return DigestVerifier::forThisThread().verify(key.evpKey(), alg, info, signingInput, checked);
 
     // Ed25519 signs the message itself, in one pass only EVP_DigestVerify offers.
-    auto ctx = VerificationCache::instance().start(key.evpKey(), alg, info);
+    auto ctx = VerificationCache::instance().start(key.evpKey(), alg);
     if (!ctx)
         return tl::unexpected(ctx.error());
     // The context is used once: spare EVP_DigestVerifyFinal the copy it would
