@@ -2,11 +2,17 @@
 #include "app/stubs/store.h"
 #include "app/stubs/walcheckpointer.h"
 
+#include <QDir>
+#include <QFile>
 #include <QSqlError>
 #include <QSqlResult>
 #include <QTemporaryDir>
 #include <QFileInfo>
 #include <QTest>
+
+#include <cerrno>
+
+#include <sys/resource.h>
 
 using namespace hotdesk;
 using namespace hotdesk::stubs;
@@ -47,6 +53,36 @@ class TestStore : public QObject {
         return q->next() ? q->value(0).toLongLong() : -1;
     }
 
+    // The nice value of this process's thread named name (this thread when
+    // name is empty), from /proc; -100 when there is no such thread.
+    static int threadNice(const QString &name)
+    {
+        const QString self = QStringLiteral("/proc/thread-self");
+        const QStringList tids = name.isEmpty() ? QStringList {QString()}
+                                                : QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        for (const QString &tid : tids) {
+            const QString dir = tid.isEmpty() ? self : QStringLiteral("/proc/self/task/") + tid;
+            QFile comm(dir + QStringLiteral("/comm"));
+            if (!name.isEmpty() && (!comm.open(QIODevice::ReadOnly) || QString::fromUtf8(comm.readAll()).trimmed() != name))
+                continue;
+            QFile stat(dir + QStringLiteral("/stat"));
+            if (!stat.open(QIODevice::ReadOnly))
+                continue;
+            // proc(5): field 19 is nice; the fields after ") " start at field 3.
+            const QByteArray line = stat.readAll();
+            const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 16)
+                return fields[16].toInt();
+        }
+        return -100;
+    }
+
+    static int ownNice()
+    {
+        errno = 0;
+        return getpriority(PRIO_PROCESS, 0);
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -83,6 +119,24 @@ private Q_SLOTS:
         // The pages reached the database file, which only a checkpoint writes in WAL mode.
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path()).size() > sizeBefore, 20000);
         QCOMPARE(valueOf(db, QStringLiteral("row-199")), 199 * 1000 + 200);
+    }
+
+    // The checkpoint thread runs at nice 19, so that the serving thread gets
+    // the CPU first whenever both want it (docs/stubs.md).
+    void checkpointsAtTheLowestPriority()
+    {
+#ifndef Q_OS_LINUX
+        QSKIP("per-thread nice values are Linux's");
+#else
+        const int before = threadNice(QStringLiteral("wal-checkpoints"));
+        QCOMPARE(before, -100); // no such thread yet
+        WalCheckpointer checkpointer(path(), std::chrono::milliseconds(20));
+        QVERIFY(checkpointer.start());
+        // The thread sets its priority as it starts; its name is set before.
+        QTRY_COMPARE_WITH_TIMEOUT(threadNice(QStringLiteral("wal-checkpoints")), 19, 10000);
+        // Only that thread: this one keeps the nice value it had.
+        QCOMPARE(threadNice(QString()), ownNice());
+#endif
     }
 
     void statementPreparedOnce()

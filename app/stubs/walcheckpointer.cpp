@@ -9,6 +9,15 @@
 #include <QTimer>
 #include <QUuid>
 
+#ifdef Q_OS_LINUX
+#include <cerrno>
+#include <cstring>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 namespace hotdesk::stubs {
 
 WalCheckpointer::WalCheckpointer(QString databasePath, std::chrono::milliseconds interval)
@@ -33,6 +42,17 @@ Status WalCheckpointer::start()
     const QString connection = QStringLiteral("checkpoints-") + QUuid::createUuid().toString(QUuid::WithoutBraces);
     // A QSqlDatabase belongs to the thread that opened it: everything below runs in m_thread.
     m_thread = QThread::create([path = m_path, connection, interval = m_interval, completed = m_completed] {
+        // The lowest priority short of SCHED_IDLE: when the serving thread
+        // wants the CPU it gets it, so that a checkpoint's copying does not
+        // stretch a commit group (at 32 connections p99 fell from 17-18 ms to
+        // 10-12 ms in ./dev bench das), and yet a DAS kept busy without pause
+        // still checkpoints, where an idle-class thread could starve and let
+        // the WAL grow without bound. On Linux the nice value of one thread is
+        // set through its thread id.
+#ifdef Q_OS_LINUX
+        if (setpriority(PRIO_PROCESS, id_t(syscall(SYS_gettid)), 19) != 0)
+            qWarning("stubs: the checkpoint thread keeps its priority: %s", std::strerror(errno));
+#endif
         {
             QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
             db.setDatabaseName(path);
@@ -64,6 +84,7 @@ Status WalCheckpointer::start()
         }
         QSqlDatabase::removeDatabase(connection);
     });
+    m_thread->setObjectName(QStringLiteral("wal-checkpoints"));
     m_thread->start();
     return {};
 }
