@@ -1,5 +1,6 @@
 // The companion servers' foundation: TLS with the local CA, discovery, JWKS and rotation, problems.
 #include "app/stubs/httpservice.h"
+#include "app/stubs/sidethread.h"
 #include "app/stubs/stubsserver.h"
 #include "core/jose/jwk.h"
 #include "fakeclock.h"
@@ -9,6 +10,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <atomic>
+#include <thread>
 
 using namespace hotdesk;
 using namespace hotdesk::test;
@@ -174,6 +178,43 @@ private Q_SLOTS:
         QVERIFY(bad.waitForFinished(10000));
         QCOMPARE(bad.exitCode(), 2);
     }
+    // The DAS's side thread: each job runs away from the caller's thread, and
+    // wait() returns only once the job started last is done.
+    void sideThreadRunsEachJobOnceBesideTheCaller()
+    {
+        std::vector<std::thread::id> ranOn;
+        std::atomic<int> runs {0};
+        {
+            stubs::SideThread side;
+            side.wait(); // nothing started: returns at once
+            for (int i = 0; i < 20; ++i) {
+                std::atomic<bool> mayFinish {false};
+                side.start([&] {
+                    while (!mayFinish.load())
+                        std::this_thread::yield();
+                    ranOn.push_back(std::this_thread::get_id());
+                    ++runs;
+                });
+                // The job waits for the caller, so it cannot be done before this line.
+                QCOMPARE(runs.load(), i);
+                mayFinish = true;
+                side.wait();
+                QCOMPARE(runs.load(), i + 1);
+            }
+            // A job still running when the side thread goes is finished first.
+            side.start([&] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                ++runs;
+            });
+        }
+        QCOMPARE(runs.load(), 21);
+        QCOMPARE(int(ranOn.size()), 20);
+        for (const std::thread::id &id : ranOn) {
+            QVERIFY(id != std::this_thread::get_id());
+            QVERIFY(id == ranOn.front()); // one thread, kept between jobs
+        }
+    }
+
     void jsonWriterEscapes_data()
     {
         QTest::addColumn<QString>("value");

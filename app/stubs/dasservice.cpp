@@ -1092,6 +1092,14 @@ void DasService::issuePending()
     std::vector<PendingIssue> issues = std::exchange(m_pendingIssues, {});
     std::vector<std::optional<Checked<TwoFactorRequest>>> outcomes(issues.size());
     std::optional<jose::Jwk> signingKey;
+    // The accepted requests' objects are signed on m_signer while COMMIT waits
+    // for the disk: the group's signatures and its fsync overlap instead of
+    // following each other. Nothing is sent before the commit all the same.
+    // Only when the authorization endpoint is at hand; otherwise (discovery of
+    // an external provider still to come) the answers are signed after it.
+    const std::optional<AuthorizationServer> server = authorizationServerAtHand();
+    std::vector<std::optional<Result<QByteArray>>> requestObjects(issues.size());
+    bool signing = false;
     auto committed = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
         // The group signs with one key, looked up once in its transaction.
         auto key = m_signingKeys.currentKey(db);
@@ -1112,8 +1120,21 @@ void DasService::issuePending()
             if (auto r = exec(db, QStringLiteral("RELEASE issue")); !r)
                 return tl::unexpected(r.error());
         }
+        // The last step before COMMIT: the side thread reads outcomes, server
+        // and the key, which stay untouched until wait() below.
+        if (server) {
+            m_signer.start([&] {
+                for (std::size_t i = 0; i < issues.size(); ++i) {
+                    if (*outcomes[i])
+                        requestObjects[i] = signRequestObject(**outcomes[i], *server, *signingKey);
+                }
+            });
+            signing = true;
+        }
         return {};
     });
+    if (signing)
+        m_signer.wait();
     for (std::size_t i = 0; i < issues.size(); ++i) {
         const Responder &reply = issues[i].reply;
         if (!committed) {
@@ -1124,24 +1145,46 @@ void DasService::issuePending()
             send(reply, answer(outcomes[i]->error()));
             continue;
         }
-        withAuthorizationServer([this, reply, pending = **outcomes[i], key = *signingKey](Checked<AuthorizationServer> server) {
-            if (!server)
-                return send(reply, answer(server.error()));
-            auto jwt = signRequestObject(pending, *server, key);
-            if (!jwt)
-                return send(reply, answer(problemFor(jwt.error())));
-            // The agent's failure tests switch on --fault here (docs/faults.md).
-            answerWithFaults(m_context, this,
-                jsonResponse(JsonWriter()
-                                 .add("request", QString::fromLatin1(*jwt))
-                                 .add("client_id", m_context.clientId)
-                                 .add("authorization_endpoint", server->authorizationEndpoint)
-                                 .add("expires_in", qint64(kRequestObjectLifetime.count()))
-                                 .finish(),
-                    HttpStatus::Created),
-                reply);
+        if (requestObjects[i]) {
+            sendRequestObject(reply, *server, *requestObjects[i]);
+            continue;
+        }
+        withAuthorizationServer([this, reply, pending = **outcomes[i], key = *signingKey](Checked<AuthorizationServer> at) {
+            if (!at)
+                return send(reply, answer(at.error()));
+            sendRequestObject(reply, *at, signRequestObject(pending, *at, key));
         });
     }
+}
+
+void DasService::sendRequestObject(
+    const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt)
+{
+    if (!jwt)
+        return send(reply, answer(problemFor(jwt.error())));
+    // The agent's failure tests switch on --fault here (docs/faults.md).
+    answerWithFaults(m_context, this,
+        jsonResponse(JsonWriter()
+                         .add("request", QString::fromLatin1(*jwt))
+                         .add("client_id", m_context.clientId)
+                         .add("authorization_endpoint", server.authorizationEndpoint)
+                         .add("expires_in", qint64(kRequestObjectLifetime.count()))
+                         .finish(),
+            HttpStatus::Created),
+        reply);
+}
+
+std::optional<DasService::AuthorizationServer> DasService::authorizationServerAtHand() const
+{
+    const QString iss = issuer();
+    if (iss.isEmpty())
+        return std::nullopt;
+    // The in-process IdP follows DESIGN.md, so its endpoint needs no discovery.
+    if (m_context.issuer.isEmpty())
+        return AuthorizationServer {iss, iss + QStringLiteral("/authorize"), iss + QStringLiteral("/jwks")};
+    if (m_discovered && m_discovered->issuer == iss)
+        return m_discovered;
+    return std::nullopt;
 }
 
 void DasService::withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done)
@@ -1150,11 +1193,8 @@ void DasService::withAuthorizationServer(std::function<void(Checked<Authorizatio
     if (iss.isEmpty())
         return done(tl::unexpected(problem(HttpStatus::ServiceUnavailable, "issuer-unknown", "No OpenID Provider",
             QStringLiteral("this DAS knows no OpenID Provider; start it with --issuer URL or together with the idp role"))));
-    // The in-process IdP follows DESIGN.md, so its endpoint needs no discovery.
-    if (m_context.issuer.isEmpty())
-        return done(AuthorizationServer {iss, iss + QStringLiteral("/authorize"), iss + QStringLiteral("/jwks")});
-    if (m_discovered && m_discovered->issuer == iss)
-        return done(*m_discovered);
+    if (auto known = authorizationServerAtHand())
+        return done(*known);
     // OpenID Connect Discovery §4: the path goes after the issuer without its trailing slash.
     const QUrl discovery(withoutTrailingSlash(iss) + QStringLiteral("/.well-known/openid-configuration"));
     m_client->getJson(discovery, {}, [this, iss, done = std::move(done)](Result<ServiceReply> reply) {

@@ -9,6 +9,7 @@
 #include "httpservice.h"
 #include "keyring.h"
 #include "serviceclient.h"
+#include "sidethread.h"
 #include "stubsconfig.h"
 
 #include "core/jose/jwk.h"
@@ -100,6 +101,10 @@ private:
         QSqlDatabase &db, const QString &deviceId, const QString &user, const das::Fingerprint &fingerprint);
     // Calls done at once when the authorization endpoint is known, after discovery otherwise.
     void withAuthorizationServer(std::function<void(Checked<AuthorizationServer>)> done);
+    // The authorization endpoint when it is known without asking the provider (no discovery pending).
+    std::optional<AuthorizationServer> authorizationServerAtHand() const;
+    // 201 with the request object, or the refusal that signing it came to.
+    void sendRequestObject(const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt);
     Result<QByteArray> signRequestObject(
         const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key);
 
@@ -116,6 +121,7 @@ private:
     qint64 m_lastJtiPurge = 0;
     std::vector<PendingIssue> m_pendingIssues;
     bool m_groupPolled = false; // the pending group has had its extra turn of the event loop (issuePending)
+    SideThread m_signer; // signs a group's request objects while its COMMIT waits for the disk
 };
 
 } // namespace hotdesk::stubs
