@@ -77,6 +77,14 @@ class TestStore : public QObject {
         return -100;
     }
 
+    static qint64 rows(QSqlDatabase &db, const QString &sql)
+    {
+        auto q = exec(db, sql);
+        if (!q || !q->next())
+            qFatal("query failed: %s", qPrintable(sql));
+        return q->value(0).toLongLong();
+    }
+
     static int ownNice()
     {
         errno = 0;
@@ -137,6 +145,60 @@ private Q_SLOTS:
         // Only that thread: this one keeps the nice value it had.
         QCOMPARE(threadNice(QString()), ownNice());
 #endif
+    }
+
+    // Spent single-use ids go in bites of JtiPurge::kBite, oldest first, and
+    // only once they have expired; a full bite brings the next one forward.
+    void expiredJtisPurgedInBoundedBites()
+    {
+        QSqlDatabase db = m_store->database();
+        const qint64 now = 5000;
+        const int expired = 2 * JtiPurge::kBite + 203;
+        QVERIFY(m_store->transaction([&](QSqlDatabase &tx) -> Status {
+            for (int i = 0; i < expired + 10; ++i) {
+                // Ten live ones (expiring after now), interleaved with the expired.
+                const qint64 expiry = i % (expired / 10 + 1) == 0 && i / (expired / 10 + 1) < 10 ? now + 60 : 1 + i;
+                if (auto r = exec(tx, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?)"),
+                        {QStringLiteral("t:%1").arg(i), expiry});
+                    !r)
+                    return tl::unexpected(r.error());
+            }
+            return {};
+        }));
+        const qint64 live = rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE expires_at >= %1").arg(now));
+        const qint64 dead = rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE expires_at < %1").arg(now));
+        QCOMPARE(live, 10);
+        QVERIFY(dead > 2 * JtiPurge::kBite);
+
+        JtiPurge purge;
+        QVERIFY(purge.run(db, now));
+        QCOMPARE(purge.purged(), JtiPurge::kBite);
+        // The oldest went first.
+        const qint64 oldestLeft = rows(db, QStringLiteral("SELECT MIN(expires_at) FROM seen_jti"));
+        QCOMPARE(rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE expires_at < %1").arg(oldestLeft)), 0);
+        QVERIFY(oldestLeft > JtiPurge::kBite);
+        // A full bite left more: the next call, in the same second, goes on.
+        QVERIFY(purge.run(db, now));
+        QCOMPARE(purge.purged(), 2 * JtiPurge::kBite);
+        QVERIFY(purge.run(db, now));
+        QCOMPARE(purge.purged(), dead);
+        QCOMPARE(rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti")), live);
+        // A short bite means nothing is left: no purge before the interval has passed.
+        QVERIFY(exec(db, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES ('late', 10)")).has_value());
+        QVERIFY(purge.run(db, now));
+        QCOMPARE(rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE jti = 'late'")), 1);
+        QVERIFY(purge.run(db, now + JtiPurge::kIntervalSeconds));
+        QCOMPARE(rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti WHERE jti = 'late'")), 0);
+        QCOMPARE(rows(db, QStringLiteral("SELECT COUNT(*) FROM seen_jti")), live);
+
+        // The bite is found through the expiry index, not by reading the table.
+        auto plan = exec(db, QStringLiteral("EXPLAIN QUERY PLAN SELECT jti FROM seen_jti WHERE expires_at < ? ORDER BY expires_at LIMIT ?"),
+            {now, JtiPurge::kBite});
+        QVERIFY(plan.has_value());
+        QString steps;
+        while (plan->next())
+            steps += plan->value(3).toString() + QLatin1Char('\n');
+        QVERIFY2(steps.contains(QLatin1String("seen_jti_expiry")), qPrintable(steps));
     }
 
     void statementPreparedOnce()

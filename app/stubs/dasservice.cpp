@@ -36,7 +36,6 @@ constexpr std::chrono::seconds kIdTokenLeeway {60};
 // seen_jti is shared with the IdP; this prefix keeps the DAS's device-token
 // entries apart, and the device id in it keeps one device from burning another's jti.
 constexpr char kJtiPrefix[] = "das-device:";
-constexpr qint64 kJtiPurgeInterval = 60;
 
 Checked<QByteArray> bytesField(const QJsonObject &body, const char *name, qsizetype size)
 {
@@ -453,11 +452,8 @@ Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const 
         return refuse<QString>(deviceTokenProblem(checked.error()));
 
     const qint64 now = m_context.clock->secondsSinceEpoch();
-    if (now - m_lastJtiPurge >= kJtiPurgeInterval) {
-        if (auto r = exec(db, QStringLiteral("DELETE FROM seen_jti WHERE expires_at < ? AND jti LIKE 'das-device:%'"), {now}); !r)
-            return tl::unexpected(r.error());
-        m_lastJtiPurge = now;
-    }
+    if (auto purged = m_jtiPurge.run(db, now); !purged)
+        return tl::unexpected(purged.error());
     const QString jtiKey = QLatin1String(kJtiPrefix) + checked->deviceId + QLatin1Char(':') + checked->jti;
     auto inserted = exec(db, QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
         {jtiKey, checked->expiresAt + kDeviceTokenLeeway.count()});

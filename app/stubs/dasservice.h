@@ -118,7 +118,7 @@ private:
     std::unique_ptr<SmtpMailer> m_mailer; // with --smtp
     std::optional<AuthorizationServer> m_discovered;
     QHash<QString, jose::Jwk> m_deviceKeys; // parsed device keys by their stored JSON
-    qint64 m_lastJtiPurge = 0;
+    JtiPurge m_jtiPurge;
     std::vector<PendingIssue> m_pendingIssues;
     bool m_groupPolled = false; // the pending group has had its extra turn of the event loop (issuePending)
     SideThread m_signer; // signs a group's request objects while its COMMIT waits for the disk

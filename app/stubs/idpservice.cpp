@@ -411,6 +411,8 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
         QString username;
         const QString jtiKey = QStringLiteral("idp-jar:") + str("jti");
         auto recorded = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
+            if (auto purged = m_jtiPurge.run(db, now); !purged)
+                return purged;
             // One statement decides, so the same request object at two IdP processes on one database passes once.
             auto fresh = execClaim(db,
                 QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),

@@ -68,6 +68,7 @@ private:
     qint64 m_clientKeysFetchedAt = 0;
     QByteArray m_scimTokenHash;
     QByteArray m_pushToken;
+    JtiPurge m_jtiPurge; // of seen_jti, in the transaction that records a request object
 };
 
 } // namespace hotdesk::stubs

@@ -67,6 +67,8 @@ const QList<const char *> kCommonMigrations = {
     "CREATE TABLE admin_tokens (token_hash TEXT PRIMARY KEY, role TEXT NOT NULL, subject TEXT NOT NULL,"
     " created_at INTEGER NOT NULL);"
     "CREATE TABLE seen_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);",
+    // For JtiPurge: the expired rows, oldest first, without reading the whole table.
+    "CREATE INDEX seen_jti_expiry ON seen_jti (expires_at);",
 };
 
 // The migrations are SQLite's dialect and shipped ones never change, so
@@ -408,6 +410,23 @@ Status Store::transaction(const std::function<Status(QSqlDatabase &)> &work)
         rollback();
         return fail(ErrorCode::Io, QStringLiteral("database: commit failed: %1").arg(why));
     }
+    return {};
+}
+
+Status JtiPurge::run(QSqlDatabase &db, qint64 now)
+{
+    if (!m_more && now - m_last < kIntervalSeconds)
+        return {};
+    auto deleted = exec(db,
+        QStringLiteral("DELETE FROM seen_jti WHERE jti IN"
+                       " (SELECT jti FROM seen_jti WHERE expires_at < ? ORDER BY expires_at LIMIT ?)"),
+        {now, kBite});
+    if (!deleted)
+        return tl::unexpected(deleted.error());
+    const int count = deleted->numRowsAffected();
+    m_last = now;
+    m_more = count >= kBite;
+    m_purged += count;
     return {};
 }
 

@@ -96,4 +96,28 @@ Result<Query> exec(QSqlDatabase &db, const QString &sql, const QVariantList &val
 // the same database, got there first: the caller must treat the thing as spent.
 Result<bool> execClaim(QSqlDatabase &db, const QString &sql, const QVariantList &values = {});
 
+// Forgetting spent single-use ids (the table seen_jti, shared by the DAS's
+// device tokens and the IdP's request objects). Each writer stores an expiry
+// after which its own checks refuse the token anyway, so a row past it can go
+// whoever wrote it. The purge runs inside a request's transaction, so it
+// takes a bounded bite, oldest first through an index on the expiry: a
+// server that issued 5000 tokens a second would otherwise delete 300,000 rows
+// at once every minute while its requests wait.
+class JtiPurge {
+public:
+    static constexpr int kBite = 500;
+    static constexpr qint64 kIntervalSeconds = 1;
+
+    // Deletes up to kBite expired rows when a second has passed since the
+    // last purge, or at once when the last one left more behind.
+    Status run(QSqlDatabase &db, qint64 now);
+    // Rows the purges have deleted so far (for tests and logs).
+    qint64 purged() const { return m_purged; }
+
+private:
+    qint64 m_last = 0;
+    bool m_more = false;
+    qint64 m_purged = 0;
+};
+
 } // namespace hotdesk::stubs
