@@ -35,6 +35,12 @@ Result<std::unique_ptr<StubsServer>> StubsServer::start(const StubsOptions &opti
         QSqlDatabase db = s->m_store->database();
         if (auto off = exec(db, QStringLiteral("PRAGMA wal_autocheckpoint=0")); !off)
             return tl::unexpected(off.error());
+        // Up to 32 MiB of pages in memory instead of SQLite's 2 MiB: the
+        // spent-jti index is read at random places, and every page not held
+        // here is a pread (under ./dev bench das, 2.1% of the DAS's CPU
+        // before, 0.4% after).
+        if (auto cache = exec(db, QStringLiteral("PRAGMA cache_size=-32768")); !cache)
+            return tl::unexpected(cache.error());
         s->m_checkpointer = std::make_unique<WalCheckpointer>(db.databaseName());
         if (auto started = s->m_checkpointer->start(); !started)
             return tl::unexpected(started.error());
