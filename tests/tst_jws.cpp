@@ -377,6 +377,50 @@ private Q_SLOTS:
         QCOMPARE(wrong.load(), 0);
     }
 
+    // Threads signing with the same keys at once each get signatures that verify.
+    void signsOnSeveralThreadsAtOnce()
+    {
+        std::vector<std::pair<Algorithm, jose::Jwk>> keys;
+        for (Algorithm alg : {Algorithm::RS256, Algorithm::PS384, Algorithm::ES256, Algorithm::ES512, Algorithm::EdDSA})
+            keys.emplace_back(alg, generatedKey(alg, jose::algorithmName(alg)));
+        constexpr int kThreads = 4;
+        constexpr int kRounds = 10;
+        std::vector<std::vector<QByteArray>> made(kThreads);
+        std::atomic<int> failed = 0;
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                for (int round = 0; round < kRounds; ++round) {
+                    for (const auto &[alg, key] : keys) {
+                        const QByteArray payload = QStringLiteral("{\"thread\":%1,\"round\":%2}").arg(t).arg(round).toLatin1();
+                        auto token = jose::signCompact(payload, key, alg);
+                        if (!token)
+                            ++failed;
+                        else
+                            made[std::size_t(t)].push_back(*token);
+                    }
+                }
+            });
+        }
+        for (std::thread &t : threads)
+            t.join();
+        QCOMPARE(failed.load(), 0);
+        QList<jose::Jwk> publicKeys;
+        for (const auto &entry : keys)
+            publicKeys << publicHalf(entry.second);
+        const jose::JwkSet set(publicKeys);
+        jose::JwsVerifyOptions options;
+        options.allowed = jose::AlgorithmSet::all();
+        for (int t = 0; t < kThreads; ++t) {
+            QCOMPARE(int(made[std::size_t(t)].size()), kRounds * int(keys.size()));
+            for (const QByteArray &token : made[std::size_t(t)]) {
+                auto verified = jose::verifyCompact(token, set, options);
+                QVERIFY2(verified.has_value(), qPrintable(verified ? QString() : verified.error().message));
+                QVERIFY(verified->payload.startsWith(QStringLiteral("{\"thread\":%1,").arg(t).toLatin1()));
+            }
+        }
+    }
+
     // More keys than a thread keeps contexts for, used in turn and then again:
     // a context is only ever used with its own key.
     void moreKeysThanCachedContexts()
@@ -392,6 +436,16 @@ private Q_SLOTS:
         for (int pass = 0; pass < 2; ++pass) {
             for (std::size_t i = 0; i < keys.size(); ++i) {
                 QVERIFY(jose::verifyCompact(tokens[i], setOf({publicHalf(keys[i])})).has_value());
+                // Signing keeps contexts of its own, in the same bounded cache:
+                // a new signature by key i verifies with key i alone.
+                auto again = jose::signCompact("{\"pass\":1}", keys[i], Algorithm::ES256);
+                QVERIFY(again.has_value());
+                QVERIFY(jose::verifyCompact(*again, setOf({publicHalf(keys[i])})).has_value());
+                QJsonObject next = keys[(i + 1) % keys.size()].toPublicJson();
+                next.insert(QStringLiteral("kid"), keys[i].kid());
+                auto nextKey = jose::Jwk::fromJson(next);
+                QVERIFY(nextKey.has_value());
+                QCOMPARE(jose::verifyCompact(*again, setOf({*nextKey})).error().code, ErrorCode::BadSignature);
                 // The previous key under this key's kid: the signature must not verify.
                 QJsonObject other = keys[(i + keys.size() - 1) % keys.size()].toPublicJson();
                 other.insert(QStringLiteral("kid"), keys[i].kid());

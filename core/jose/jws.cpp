@@ -217,7 +217,7 @@ Result<EvpMdCtxPtr> newEdDsaVerification(EVP_PKEY *key)
 // small and drops its oldest entry, so keys rotated out of a key set are
 // released after a while. Only EdDSA verifies this way, as its one pass over
 // the message cannot take a digest: the other families go through
-// DigestVerifier below.
+// DigestOperations below.
 class VerificationCache {
 public:
     static VerificationCache &instance()
@@ -285,26 +285,28 @@ private:
     std::vector<std::shared_ptr<const Entry>> m_entries; // oldest first
 };
 
-// RSA, PSS and ECDSA sign a digest, so their verification splits into hashing
-// the signing input and EVP_PKEY_verify on the digest. Each thread keeps a
-// digest context per hash and a verification context per recent (key, alg),
-// set up once and used again and again, where a copy of a shared EVP_MD_CTX
-// (VerificationCache) allocated and freed several OpenSSL objects per call; they
-// are per thread because an OpenSSL context must not be used by two threads
-// at once. Entries hold a reference to their key, as in VerificationCache, and
-// the oldest goes when a thread has used more keys than kCapacity.
-class DigestVerifier {
+// RSA, PSS and ECDSA sign a digest, so their signing and verification split
+// into hashing the signing input and EVP_PKEY_sign or EVP_PKEY_verify on the
+// digest. Each thread keeps a digest context per hash and a context per
+// recent (key, alg, operation), set up once and used again and again, where
+// setting one up per call looked the implementation up by name under a global
+// lock and allocated several OpenSSL objects (for verification, a copy of a
+// shared EVP_MD_CTX in VerificationCache did the same). They are per thread
+// because an OpenSSL context must not be used by two threads at once.
+// Entries hold a reference to their key, as in VerificationCache, and the
+// oldest goes when a thread has used more keys than kCapacity.
+class DigestOperations {
 public:
-    static DigestVerifier &forThisThread()
+    static DigestOperations &forThisThread()
     {
-        thread_local DigestVerifier verifier;
-        return verifier;
+        thread_local DigestOperations operations;
+        return operations;
     }
 
-    DigestVerifier() = default;
-    DigestVerifier(const DigestVerifier &) = delete;
-    DigestVerifier &operator=(const DigestVerifier &) = delete;
-    ~DigestVerifier()
+    DigestOperations() = default;
+    DigestOperations(const DigestOperations &) = delete;
+    DigestOperations &operator=(const DigestOperations &) = delete;
+    ~DigestOperations()
     {
         for (const Entry &e : m_entries)
             EVP_PKEY_free(e.key);
@@ -313,53 +315,85 @@ public:
     // sig as EVP_PKEY_verify takes it: DER for ECDSA.
     Status verify(EVP_PKEY *key, Algorithm alg, const AlgInfo &info, QByteArrayView signingInput, QByteArrayView sig)
     {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdSize = 0;
-        EVP_MD_CTX *hash = hashContext(info.hashBits);
-        if (!hash || EVP_DigestInit_ex(hash, digest(info.hashBits), nullptr) != 1
-            || EVP_DigestUpdate(hash, signingInput.data(), size_t(signingInput.size())) != 1
-            || EVP_DigestFinal_ex(hash, md, &mdSize) != 1)
+        Digest md;
+        if (!hash(info, signingInput, md))
             return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not hash the signing input"));
-        EVP_PKEY_CTX *ctx = context(key, alg, info);
+        EVP_PKEY_CTX *ctx = context(key, alg, info, Operation::Verify);
         if (!ctx)
             return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start a verification"));
-        if (EVP_PKEY_verify(ctx, bytes(sig), size_t(sig.size()), md, mdSize) != 1)
+        if (EVP_PKEY_verify(ctx, bytes(sig), size_t(sig.size()), md.bytes, md.size) != 1)
             return badSignature();
         return {};
+    }
+
+    // The signature as EVP_PKEY_sign makes it: DER for ECDSA.
+    Result<QByteArray> sign(EVP_PKEY *key, Algorithm alg, const AlgInfo &info, QByteArrayView signingInput)
+    {
+        Digest md;
+        if (!hash(info, signingInput, md))
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not hash the signing input"));
+        EVP_PKEY_CTX *ctx = context(key, alg, info, Operation::Sign);
+        if (!ctx)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start signing"));
+        size_t len = 0;
+        if (EVP_PKEY_sign(ctx, nullptr, &len, md.bytes, md.size) != 1)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
+        QByteArray out(qsizetype(len), Qt::Uninitialized);
+        if (EVP_PKEY_sign(ctx, reinterpret_cast<unsigned char *>(out.data()), &len, md.bytes, md.size) != 1)
+            return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
+        out.resize(qsizetype(len));
+        return out;
     }
 
 private:
     static constexpr std::size_t kCapacity = 8;
 
+    enum class Operation { Sign, Verify };
+
+    struct Digest {
+        unsigned char bytes[EVP_MAX_MD_SIZE];
+        size_t size = 0;
+    };
+
     struct Entry {
         EVP_PKEY *key;
         Algorithm alg;
+        Operation operation;
         EvpPkeyCtxPtr ctx;
     };
 
-    EVP_MD_CTX *hashContext(int bits)
+    bool hash(const AlgInfo &info, QByteArrayView input, Digest &out)
     {
-        EvpMdCtxPtr &slot = m_hashes[bits == 256 ? 0 : bits == 384 ? 1 : 2];
+        EvpMdCtxPtr &slot = m_hashes[info.hashBits == 256 ? 0 : info.hashBits == 384 ? 1 : 2];
         if (!slot)
             slot.reset(EVP_MD_CTX_new());
-        return slot.get();
+        unsigned int size = 0;
+        if (!slot || EVP_DigestInit_ex(slot.get(), digest(info.hashBits), nullptr) != 1
+            || EVP_DigestUpdate(slot.get(), input.data(), size_t(input.size())) != 1
+            || EVP_DigestFinal_ex(slot.get(), out.bytes, &size) != 1)
+            return false;
+        out.size = size;
+        return true;
     }
 
-    EVP_PKEY_CTX *context(EVP_PKEY *key, Algorithm alg, const AlgInfo &info)
+    EVP_PKEY_CTX *context(EVP_PKEY *key, Algorithm alg, const AlgInfo &info, Operation operation)
     {
         for (const Entry &e : m_entries) {
-            if (e.key == key && e.alg == alg)
+            if (e.key == key && e.alg == alg && e.operation == operation)
                 return e.ctx.get();
         }
         EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
-        if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), digest(info.hashBits)) != 1
-            || !setPadding(ctx.get(), info) || EVP_PKEY_up_ref(key) != 1)
+        if (!ctx)
+            return nullptr;
+        const int started = operation == Operation::Sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get());
+        if (started != 1 || EVP_PKEY_CTX_set_signature_md(ctx.get(), digest(info.hashBits)) != 1 || !setPadding(ctx.get(), info)
+            || EVP_PKEY_up_ref(key) != 1)
             return nullptr;
         if (m_entries.size() >= kCapacity) {
             EVP_PKEY_free(m_entries.front().key);
             m_entries.erase(m_entries.begin());
         }
-        m_entries.push_back(Entry {key, alg, std::move(ctx)});
+        m_entries.push_back(Entry {key, alg, operation, std::move(ctx)});
         return m_entries.back().ctx.get();
     }
 
@@ -399,7 +433,7 @@ Status verifySignature(const Jwk &key, Algorithm alg, QByteArrayView signingInpu
     }
 
     if (info.family != Family::EdDsa)
-        return DigestVerifier::forThisThread().verify(key.evpKey(), alg, info, signingInput, checked);
+        return DigestOperations::forThisThread().verify(key.evpKey(), alg, info, signingInput, checked);
 
     // Ed25519 signs the message itself, in one pass only EVP_DigestVerify offers.
     auto ctx = VerificationCache::instance().start(key.evpKey(), alg);
@@ -423,13 +457,17 @@ Result<QByteArray> createSignature(const Jwk &key, Algorithm alg, QByteArrayView
     if (info.family == Family::Hmac)
         return hmac(key, info.hashBits, signingInput);
 
+    if (info.family != Family::EdDsa) {
+        auto sig = DigestOperations::forThisThread().sign(key.evpKey(), alg, info, signingInput);
+        if (!sig || info.family != Family::Ecdsa)
+            return sig;
+        return ecdsaDerToRaw(alg, *sig);
+    }
+
+    // Ed25519 signs the message itself, in one pass only EVP_DigestSign offers.
     EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-    EVP_PKEY_CTX *pctx = nullptr;
-    const EVP_MD *md = info.family == Family::EdDsa ? nullptr : digest(info.hashBits);
-    if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, md, nullptr, key.evpKey()) != 1)
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.evpKey()) != 1)
         return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not start signing"));
-    if (auto ok = setPadding(pctx, info); !ok)
-        return tl::unexpected(ok.error());
     size_t len = 0;
     if (EVP_DigestSign(ctx.get(), nullptr, &len, bytes(signingInput), size_t(signingInput.size())) != 1)
         return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
@@ -437,8 +475,6 @@ Result<QByteArray> createSignature(const Jwk &key, Algorithm alg, QByteArrayView
     if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char *>(out.data()), &len, bytes(signingInput), size_t(signingInput.size())) != 1)
         return fail(ErrorCode::CryptoFailure, QStringLiteral("OpenSSL could not sign"));
     out.resize(qsizetype(len));
-    if (info.family == Family::Ecdsa)
-        return ecdsaDerToRaw(alg, out);
     return out;
 }
 
