@@ -27,7 +27,7 @@ constexpr int kLockRuns = 7;
 // bench's requests makes it work; the servers are never contacted.
 struct AgentRun {
     QTemporaryDir dir;
-    QProcess process;
+    Child process; // ended with the run
     QByteArray err;
 
     QString socket() const { return dir.filePath(QStringLiteral("control")); }
@@ -51,10 +51,10 @@ struct AgentRun {
         env.insert(QStringLiteral("LANGUAGE"), QString());
         env.insert(QStringLiteral("LC_ALL"), QStringLiteral("C.UTF-8"));
         env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("hotdesk.audit=false"));
-        process.setProcessEnvironment(env);
-        process.start(kHotdesk, {QStringLiteral("--policy"), policy, QStringLiteral("--user"), QStringLiteral("bench"),
+        process->setProcessEnvironment(env);
+        process->start(kHotdesk, {QStringLiteral("--policy"), policy, QStringLiteral("--user"), QStringLiteral("bench"),
                                     QStringLiteral("--no-auto-sign-in")});
-        return process.waitForStarted(10000);
+        return process->waitForStarted(10000);
     }
 
     // Whether the control socket answers a status request.
@@ -89,25 +89,14 @@ struct AgentRun {
     {
         QDeadlineTimer deadline(timeoutMs);
         while (!err.contains(text)) {
-            if (deadline.hasExpired() || process.state() == QProcess::NotRunning)
+            if (deadline.hasExpired() || process->state() == QProcess::NotRunning)
                 return false;
-            process.waitForReadyRead(5);
-            err += process.readAllStandardError();
+            process->waitForReadyRead(5);
+            err += process->readAllStandardError();
         }
         return true;
     }
 
-    void stop()
-    {
-        if (process.state() == QProcess::NotRunning)
-            return;
-        process.terminate();
-        if (!process.waitForFinished(10000)) {
-            process.kill();
-            process.waitForFinished(10000);
-        }
-    }
-    ~AgentRun() { stop(); }
 };
 
 // Every thread's voluntary and involuntary context switches: each one is the
@@ -164,10 +153,10 @@ Status runAgentGroup(const TimingPlan &, Metrics &metrics)
         if (!run.start())
             return fail(ErrorCode::Io, QStringLiteral("the agent did not start"));
         while (!run.answers()) {
-            if (clock.elapsed() > 20000 || run.process.state() == QProcess::NotRunning)
+            if (clock.elapsed() > 20000 || run.process->state() == QProcess::NotRunning)
                 return fail(ErrorCode::Timeout,
                     QStringLiteral("the agent did not answer on its control socket: %1")
-                        .arg(QString::fromUtf8(run.process.readAllStandardError().right(1500))));
+                        .arg(QString::fromUtf8(run.process->readAllStandardError().right(1500))));
             QThread::msleep(1);
         }
         if (i > 0) // the first run warms the file cache
@@ -183,7 +172,7 @@ Status runAgentGroup(const TimingPlan &, Metrics &metrics)
     since.start();
     while (!idle.answers() && since.elapsed() < 20000)
         QThread::msleep(5);
-    const qint64 pid = idle.process.processId();
+    const qint64 pid = idle.process->processId();
     std::printf("  idle: waiting %d s\n", idleSeconds);
     std::fflush(stdout);
     QThread::msleep(quint64(idleSeconds) * 500);
@@ -211,7 +200,7 @@ Status runAgentGroup(const TimingPlan &, Metrics &metrics)
         ready.start();
         while (!run.answers() && ready.elapsed() < 20000)
             QThread::msleep(5);
-        run.err += run.process.readAllStandardError();
+        run.err += run.process->readAllStandardError();
         QElapsedTimer clock;
         clock.start();
         if (!run.send("reauth"))

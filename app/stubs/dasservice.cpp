@@ -1095,7 +1095,6 @@ void DasService::issuePending()
     // an external provider still to come) the answers are signed after it.
     const std::optional<AuthorizationServer> server = authorizationServerAtHand();
     std::vector<std::optional<Result<QByteArray>>> requestObjects(issues.size());
-    bool signing = false;
     auto committed = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
         // The group signs with one key, looked up once in its transaction.
         auto key = m_signingKeys.currentKey(db);
@@ -1125,12 +1124,10 @@ void DasService::issuePending()
                         requestObjects[i] = signRequestObject(**outcomes[i], *server, *signingKey);
                 }
             });
-            signing = true;
         }
         return {};
     });
-    if (signing)
-        m_signer.wait();
+    m_signer.wait(); // at once when nothing was started
     for (std::size_t i = 0; i < issues.size(); ++i) {
         const Responder &reply = issues[i].reply;
         if (!committed) {
