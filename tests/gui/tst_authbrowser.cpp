@@ -1,5 +1,5 @@
 // The embedded sign-in browser with real WebEngine under Xvfb, against loopback HTTPS sites.
-#include "app/stubs/localca.h"
+#include "testca.h"
 #include "core/net/proxy.h"
 #include "recordingproxy.h"
 #include "ui/authbrowser.h"
@@ -52,7 +52,7 @@ QHttpServerResponse found(const QUrl &target)
 // A loopback HTTPS site with fixed pages. It records every HTTP request it gets.
 class TestSite {
 public:
-    explicit TestSite(const stubs::LocalCa &ca)
+    explicit TestSite(const test::TestCa &ca)
     {
         m_server.route(QStringLiteral("/<arg>"), [this](const QUrl &, const QHttpServerRequest &request) {
             const QString path = request.url().path();
@@ -160,8 +160,8 @@ class TestAuthBrowser : public QObject {
 
 private:
     QTemporaryDir m_dir;
-    std::optional<stubs::LocalCa> m_ca;
-    std::optional<stubs::LocalCa> m_otherCa;
+    std::optional<test::TestCa> m_ca;
+    std::optional<test::TestCa> m_otherCa;
     std::unique_ptr<TestSite> m_site;
     std::unique_ptr<TestSite> m_otherSite; // certificate from a CA the options may or may not name
     std::unique_ptr<Listener> m_listener;
@@ -214,10 +214,10 @@ private Q_SLOTS:
         qInfo("platform: %s", qPrintable(QGuiApplication::platformName()));
         QVERIFY(m_dir.isValid());
         QVERIFY(QDir(m_dir.path()).mkpath(QStringLiteral("ca")) && QDir(m_dir.path()).mkpath(QStringLiteral("other-ca")));
-        auto ca = stubs::LocalCa::loadOrCreate(m_dir.filePath(QStringLiteral("ca")));
+        auto ca = test::TestCa::create(m_dir.filePath(QStringLiteral("ca")));
         QVERIFY2(ca.has_value(), ca ? "" : qPrintable(ca.error().message));
         m_ca = *ca;
-        auto other = stubs::LocalCa::loadOrCreate(m_dir.filePath(QStringLiteral("other-ca")));
+        auto other = test::TestCa::create(m_dir.filePath(QStringLiteral("other-ca")));
         QVERIFY2(other.has_value(), other ? "" : qPrintable(other.error().message));
         m_otherCa = *other;
 

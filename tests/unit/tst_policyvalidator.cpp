@@ -1,8 +1,7 @@
-// The policy validator: syntax, schema and rule violations at their exact line and column; the examples and the stubs' policy are
-// valid.
+// The policy validator: syntax, schema and rule violations at their exact line and column; the examples are valid
+// (the policy the companion servers write is checked in tests/servers/tst_stubs).
 #include "core/policy/policy.h"
 #include "core/policy/policyvalidator.h"
-#include "dasfixture.h"
 
 #include <rapidjson/document.h>
 #include <rapidjson/internal/regex.h>
@@ -85,7 +84,6 @@ private Q_SLOTS:
     void defaultsFillTheGaps();
     void engineRulesFollowThePolicy();
     void agentPolicyRefusesAnInvalidFile();
-    void stubsPolicyIsValid();
     void memberNames();
 };
 
@@ -499,20 +497,6 @@ void TestPolicyValidator::agentPolicyRefusesAnInvalidFile()
     auto missing = loadPolicy(dir.filePath(QStringLiteral("absent.json")));
     QVERIFY(!missing);
     QCOMPARE(missing.error().code, ErrorCode::Io);
-}
-
-void TestPolicyValidator::stubsPolicyIsValid()
-{
-    // The policy the companion servers write for the agent (docs/stubs.md).
-    test::DasFixture fixture;
-    fixture.start();
-    const QString file = fixture.server->agentPolicyFile();
-    const QList<PolicyProblem> problems = validatePolicy(readFile(file));
-    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(file, problems)));
-    auto policy = loadPolicy(file);
-    QVERIFY2(policy.has_value(), policy ? "" : qPrintable(policy.error().message));
-    QVERIFY(!policy->servers.activationKeys.isEmpty());
-    QVERIFY(policy->triggers.onUnlock);
 }
 
 void TestPolicyValidator::memberNames()

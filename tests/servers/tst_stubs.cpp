@@ -3,6 +3,8 @@
 #include "app/stubs/sidethread.h"
 #include "app/stubs/stubsserver.h"
 #include "core/jose/jwk.h"
+#include "core/policy/policy.h"
+#include "core/policy/policyvalidator.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
 
@@ -53,6 +55,23 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
         QCOMPARE(reply->error(), QNetworkReply::SslHandshakeFailedError);
         delete reply;
+    }
+
+    void agentPolicyIsValid()
+    {
+        // The policy the companion servers write for the agent (docs/stubs.md) passes the agent's own validator.
+        QTemporaryDir dir;
+        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das"), QStringLiteral("idp")}, nullptr));
+        QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
+        const QString file = (*server)->agentPolicyFile();
+        QFile policyFile(file);
+        QVERIFY(policyFile.open(QIODevice::ReadOnly));
+        const QList<policy::PolicyProblem> problems = policy::validatePolicy(policyFile.readAll());
+        QVERIFY2(problems.isEmpty(), qPrintable(policy::formatProblems(file, problems)));
+        auto agentPolicy = policy::loadPolicy(file);
+        QVERIFY2(agentPolicy.has_value(), agentPolicy ? "" : qPrintable(agentPolicy.error().message));
+        QVERIFY(!agentPolicy->servers.activationKeys.isEmpty());
+        QVERIFY(agentPolicy->triggers.onUnlock);
     }
 
     void discoveryAndJwks()

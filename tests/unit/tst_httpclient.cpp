@@ -1,5 +1,5 @@
 // HttpClient against loopback servers that misbehave on purpose: trust, timeouts, size limits, cancel, no redirects.
-#include "app/stubs/localca.h"
+#include "testca.h"
 #include "core/net/httpclient.h"
 #include "core/net/proxy.h"
 #include "recordingproxy.h"
@@ -27,7 +27,7 @@ namespace {
 // problem document. Every answer closes the connection.
 class RawTlsServer : public QTcpServer {
 public:
-    explicit RawTlsServer(const stubs::LocalCa &ca)
+    explicit RawTlsServer(const test::TestCa &ca)
         : m_ca(ca)
     {
     }
@@ -94,7 +94,7 @@ private:
         }
     }
 
-    const stubs::LocalCa &m_ca;
+    const test::TestCa &m_ca;
     int m_requests = 0;
 };
 
@@ -113,7 +113,7 @@ private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        auto ca = stubs::LocalCa::loadOrCreate(m_dir.path());
+        auto ca = test::TestCa::create(m_dir.path());
         QVERIFY2(ca.has_value(), ca ? "" : qPrintable(ca.error().message));
         m_ca = *ca;
         m_server = std::make_unique<RawTlsServer>(m_ca);
@@ -147,7 +147,7 @@ private Q_SLOTS:
         net::TlsTrust trust;
         QTemporaryDir otherDir;
         if (otherCa) {
-            auto other = stubs::LocalCa::loadOrCreate(otherDir.path());
+            auto other = test::TestCa::create(otherDir.path());
             QVERIFY(other.has_value());
             auto otherTrust = net::TlsTrust::fromBundle(other->caFile());
             QVERIFY(otherTrust.has_value());
@@ -468,7 +468,7 @@ private Q_SLOTS:
 
 private:
     QTemporaryDir m_dir;
-    stubs::LocalCa m_ca;
+    test::TestCa m_ca;
     net::TlsTrust m_trust;
     std::unique_ptr<RawTlsServer> m_server;
 };
