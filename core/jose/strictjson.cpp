@@ -31,6 +31,45 @@ bool isDigit(unsigned char c)
     return c >= '0' && c <= '9';
 }
 
+// Decodes the UTF-8 sequence at p (p < end) into cp and returns its length in
+// bytes, or 0 where RFC 3629 forbids it: a stray continuation byte, a short
+// sequence, an overlong form, a surrogate or a code point above U+10FFFF.
+int decodeUtf8(const unsigned char *p, const unsigned char *end, char32_t &cp)
+{
+    const unsigned char lead = *p;
+    int extra = 0;
+    char32_t min = 0;
+    if (lead < 0x80) {
+        cp = lead;
+        return 1;
+    } else if ((lead & 0xe0) == 0xc0) {
+        extra = 1;
+        cp = lead & 0x1f;
+        min = 0x80;
+    } else if ((lead & 0xf0) == 0xe0) {
+        extra = 2;
+        cp = lead & 0x0f;
+        min = 0x800;
+    } else if ((lead & 0xf8) == 0xf0) {
+        extra = 3;
+        cp = lead & 0x07;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (end - p < extra + 1)
+        return 0;
+    for (int i = 1; i <= extra; ++i) {
+        const unsigned char c = p[i];
+        if ((c & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return extra + 1;
+}
+
 // Appends code point cp (a valid scalar value) as UTF-8.
 void appendUtf8(QByteArray &out, char32_t cp)
 {
@@ -390,40 +429,12 @@ private:
         return true;
     }
 
-    // The same UTF-8 rules as Reader::readUtf8.
     bool utf8()
     {
-        const unsigned char lead = *m_p;
-        int extra = 0;
         char32_t cp = 0;
-        char32_t min = 0;
-        if ((lead & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = lead & 0x1f;
-            min = 0x80;
-        } else if ((lead & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = lead & 0x0f;
-            min = 0x800;
-        } else if ((lead & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = lead & 0x07;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (m_end - m_p < extra + 1)
-            return false;
-        for (int i = 1; i <= extra; ++i) {
-            const unsigned char c = m_p[i];
-            if ((c & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (c & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        m_p += extra + 1;
-        return true;
+        const int length = decodeUtf8(m_p, m_end, cp);
+        m_p += length;
+        return length > 0;
     }
 
     // From the opening quote past the closing one; *escaped tells whether the
@@ -702,44 +713,11 @@ private:
         return true;
     }
 
-    // Decodes one UTF-8 sequence starting at m_p; rejects overlong forms,
-    // surrogates and code points above U+10FFFF.
     bool readUtf8(char32_t &out)
     {
-        const unsigned char lead = *m_p;
-        int extra = 0;
-        char32_t min = 0;
-        if (lead < 0x80) {
-            out = lead;
-            ++m_p;
-            return true;
-        } else if ((lead & 0xe0) == 0xc0) {
-            extra = 1;
-            out = lead & 0x1f;
-            min = 0x80;
-        } else if ((lead & 0xf0) == 0xe0) {
-            extra = 2;
-            out = lead & 0x0f;
-            min = 0x800;
-        } else if ((lead & 0xf8) == 0xf0) {
-            extra = 3;
-            out = lead & 0x07;
-            min = 0x10000;
-        } else {
-            return false;
-        }
-        if (m_end - m_p < extra + 1)
-            return false;
-        for (int i = 1; i <= extra; ++i) {
-            const unsigned char c = m_p[i];
-            if ((c & 0xc0) != 0x80)
-                return false;
-            out = (out << 6) | (c & 0x3f);
-        }
-        if (out < min || out > 0x10ffff || (out >= 0xd800 && out <= 0xdfff))
-            return false;
-        m_p += extra + 1;
-        return true;
+        const int length = decodeUtf8(m_p, m_end, out);
+        m_p += length;
+        return length > 0;
     }
 
     Result<QString> parseString()
