@@ -141,6 +141,11 @@ private:
     void validate(const QByteArray &idToken, const QByteArray &accessToken);
     void finish(Result<FlowResult> result);
     void stopOnError(const Error &error) { finish(tl::unexpected(error)); }
+    // An answer's callback that runs step only while this flow still exists and
+    // runs: a cancelled or finished flow ignores the answers still in flight.
+    template <typename F> auto whileRunning(F step);
+    // The same for an answer that is a Result: an error stops the flow, a value goes to step.
+    template <typename T, typename F> auto nextStep(F step);
 
     const policy::ServerSettings &m_servers;
     net::HttpClient &m_http;
