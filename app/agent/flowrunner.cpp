@@ -129,7 +129,7 @@ void runAdminSignIn(AgentContext &context, das::DasClient &das, flow::Authorizat
 {
     flow::FlowOptions options;
     options.user = admin;
-    options.recognition = flow::Recognition::None;
+    options.unrecognizedDevice = policy::UnrecognizedDevice::Deny;
     options.administratorSignIn = true;
     startFlow(context, das, frontend, options, std::move(done));
 }

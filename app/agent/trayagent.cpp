@@ -650,11 +650,7 @@ void TrayAgent::runFlow(AgentContext &context, const QString &user)
     options.acrValues = m_engine ? m_engine->acrFor(user) : QStringList();
     if (!options.acrValues.isEmpty())
         report(tr("asking the identity provider for: %1").arg(options.acrValues.join(u' ')));
-    options.recognition = flow::Recognition::None;
-    if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval)
-        options.recognition = flow::Recognition::Approval;
-    else if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Code)
-        options.recognition = flow::Recognition::OneTimeCode;
+    options.unrecognizedDevice = m_policy ? m_policy->device.unrecognized : policy::UnrecognizedDevice::Deny;
     report(tr("signing in %1").arg(user));
     reauth->start(options);
 }

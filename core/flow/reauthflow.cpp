@@ -205,14 +205,14 @@ void ReauthFlow::requestObject()
     m_das.requestTwoFactor(request, whileRunning([this](Result<das::TwoFactorRequest> grant) {
         if (!grant) {
             if (grant.error().code == ErrorCode::DeviceUnrecognized && !m_approvalTried) {
-                switch (m_options.recognition) {
-                case Recognition::Approval:
+                switch (m_options.unrecognizedDevice) {
+                case policy::UnrecognizedDevice::Approval:
                     startApproval(m_das.pendingApprovalFromLastError());
                     return;
-                case Recognition::OneTimeCode:
+                case policy::UnrecognizedDevice::Code:
                     requestCode();
                     return;
-                case Recognition::None:
+                case policy::UnrecognizedDevice::Deny:
                     break;
                 }
             }

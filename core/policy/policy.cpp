@@ -95,15 +95,69 @@ DeviceRules deviceOf(const QJsonObject &d)
 {
     DeviceRules out;
     out.driftThreshold = d.value(QLatin1String("drift_threshold")).toInt(out.driftThreshold);
-    const QString unrecognized = d.value(QLatin1String("unrecognized")).toString();
-    if (unrecognized == u"code")
-        out.unrecognized = UnrecognizedDevice::Code;
-    else if (unrecognized == u"deny")
-        out.unrecognized = UnrecognizedDevice::Deny;
+    out.unrecognized
+        = unrecognizedDeviceFromName(d.value(QLatin1String("unrecognized")).toString()).value_or(UnrecognizedDevice::Approval);
     return out;
 }
 
+struct UnrecognizedDeviceNames {
+    UnrecognizedDevice choice;
+    const char *policy;
+    const char *option;
+};
+
+constexpr UnrecognizedDeviceNames kUnrecognizedDeviceNames[] = {
+    {UnrecognizedDevice::Approval, "approval", "approval"},
+    {UnrecognizedDevice::Code, "code", "code"},
+    {UnrecognizedDevice::Deny, "deny", "none"},
+};
+
 } // namespace
+
+QString unrecognizedDeviceName(UnrecognizedDevice choice)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (n.choice == choice)
+            return QLatin1String(n.policy);
+    }
+    return {};
+}
+
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromName(QStringView name)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (name == QLatin1String(n.policy))
+            return n.choice;
+    }
+    return std::nullopt;
+}
+
+QString unrecognizedDeviceOptionName(UnrecognizedDevice choice)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (n.choice == choice)
+            return QLatin1String(n.option);
+    }
+    return {};
+}
+
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromOptionName(QStringView name)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (name == QLatin1String(n.option))
+            return n.choice;
+    }
+    return std::nullopt;
+}
+
+QString unrecognizedDeviceOptionNames()
+{
+    QStringList names;
+    for (const auto &n : kUnrecognizedDeviceNames)
+        names << QLatin1String(n.option);
+    const QString last = names.takeLast();
+    return QStringLiteral("%1 or %2").arg(names.join(QStringLiteral(", ")), last);
+}
 
 Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
 {
