@@ -252,7 +252,7 @@ Result<Checked<void>> DeviceRecognition::recognize(
         return tl::unexpected(threshold.error());
     auto registered = storedFingerprint(stored.toString());
     QString changes;
-    das::Recognition verdict = das::Recognition::Unrecognized;
+    das::FingerprintVerdict verdict = das::FingerprintVerdict::Unrecognized;
     if (registered) {
         verdict = das::recognize(*registered, presented, *threshold);
         changes = QStringLiteral("changed: %1 (drift threshold %2)")
@@ -263,11 +263,11 @@ Result<Checked<void>> DeviceRecognition::recognize(
         changes = QStringLiteral("the registered fingerprint is unreadable (%1)").arg(registered.error().message);
     }
     switch (verdict) {
-    case das::Recognition::Identical:
+    case das::FingerprintVerdict::Identical:
         return Checked<void>();
-    case das::Recognition::Drifted:
+    case das::FingerprintVerdict::Drifted:
         return store("fingerprint_drift_accepted", changes);
-    case das::Recognition::Unrecognized:
+    case das::FingerprintVerdict::Unrecognized:
         break;
     }
 
