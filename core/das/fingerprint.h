@@ -75,7 +75,5 @@ enum class FingerprintVerdict {
 };
 
 FingerprintVerdict recognize(const Fingerprint &registered, const Fingerprint &presented, int driftThreshold);
-// The old name, until the servers follow.
-using Recognition = FingerprintVerdict;
 
 } // namespace hotdesk::das
