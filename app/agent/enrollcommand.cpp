@@ -3,29 +3,17 @@
 
 #include "agentcontext.h"
 #include "cli.h"
-#include "flowrunner.h"
 #include "core/das/dasclient.h"
+#include "core/platform/platform.h"
 #include "core/policy/serverpolicy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
+#include "flowrunner.h"
 
 #include <QCommandLineParser>
 #include <QFile>
 
 namespace hotdesk::cli {
-
-namespace {
-
-// Who runs this command, as the OS knows them.
-QString currentLoginName()
-{
-    QString name = qEnvironmentVariable("USER");
-    if (name.isEmpty())
-        name = qEnvironmentVariable("USERNAME"); // Windows
-    return name.trimmed();
-}
-
-} // namespace
 
 Result<QByteArray> readAdminSecret(const QString &given)
 {
@@ -190,7 +178,7 @@ OrExit<EnrollRequest> readEnrollRequest(const QCommandLineParser &parser, const 
     if (given.isEmpty() && parser.isSet(options.token))
         return tl::unexpected(usageError(QStringLiteral("the administrator token is empty"), kCommand));
     if (request.signIn) {
-        request.admin = parser.isSet(options.admin) ? parser.value(options.admin).trimmed() : currentLoginName();
+        request.admin = parser.isSet(options.admin) ? parser.value(options.admin).trimmed() : platform::loginName();
         if (request.admin.isEmpty())
             return tl::unexpected(
                 usageError(QStringLiteral("name the administrator who signs in with --admin-user NAME"), kCommand));
