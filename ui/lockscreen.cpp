@@ -3,6 +3,8 @@
 
 #include "authbrowser.h"
 
+#include "core/username.h"
+
 #include <QCloseEvent>
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -423,10 +425,7 @@ bool LockScreen::unlock(const flow::FlowResult &proof)
         return true;
     // The flow validated the token for proof.user; the lock is for m_info.user
     // (or whoever switched in, which setInfo recorded).
-    const QString locked = m_info.user.toLower();
-    const QString user = proof.user.toLower();
-    const bool sameUser = user == locked || (!locked.contains(u'@') && user.section(u'@', 0, 0) == locked);
-    if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !sameUser)
+    if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !namesUser(m_info.user, proof.user))
         return false;
     lift(proof.user);
     return true;
@@ -436,7 +435,7 @@ bool LockScreen::unlockOffline(const policy::OfflineGranted &grant)
 {
     if (!m_locked)
         return true;
-    if (grant.user.isEmpty() || grant.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+    if (grant.user.isEmpty() || !sameUser(grant.user, m_info.user))
         return false;
     lift(grant.user);
     return true;
@@ -446,7 +445,7 @@ bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof
 {
     if (!m_locked)
         return true;
-    if (proof.user.isEmpty() || proof.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+    if (proof.user.isEmpty() || !sameUser(proof.user, m_info.user))
         return false;
     lift(proof.user);
     return true;

@@ -10,6 +10,7 @@
 #include "core/store/auditlog.h"
 #include "core/store/recoverycodestore.h"
 #include "core/store/secretstore.h"
+#include "core/username.h"
 #include "devicefingerprint.h"
 #include "embeddedfrontend.h"
 #include "trayenrollment.h"
@@ -370,7 +371,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
     extra.remove(QStringLiteral("reason"));
 
     if (const auto *require = std::get_if<policy::RequireReauth>(&decision)) {
-        if (m_lock->isLocked() && m_signInTried && m_lockUser.compare(require->user, Qt::CaseInsensitive) == 0) {
+        if (m_lock->isLocked() && m_signInTried && sameUser(m_lockUser, require->user)) {
             // After a failed attempt the engine asks again (maybe with other
             // methods): the lock stays and the person chooses when to retry,
             // so a denying phone cannot burn the attempts by itself.
@@ -406,7 +407,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         report(tr("%1 is locked out after %2 failed attempts").arg(out->user).arg(out->attempts));
         const QString when = QLocale().toString(
             QDateTime::fromSecsSinceEpoch(out->until.time_since_epoch().count()).time(), QLocale::ShortFormat);
-        if (m_lock->isLocked() && m_lockUser.compare(out->user, Qt::CaseInsensitive) == 0)
+        if (m_lock->isLocked() && sameUser(m_lockUser, out->user))
             m_lock->setInfo(lockInfo(out->user,
                 tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(out->user, when),
                 false));
@@ -505,7 +506,7 @@ ui::LockInfo TrayAgent::lockInfo(const QString &user, const QString &reason, boo
 void TrayAgent::showLock(const QString &user, const QString &reason, bool signInAllowed)
 {
     const bool wasLocked = m_lock->isLocked();
-    if (!wasLocked || m_lockUser.compare(user, Qt::CaseInsensitive) != 0)
+    if (!wasLocked || !sameUser(m_lockUser, user))
         m_signInTried = false;
     m_lockUser = user;
     m_lockInfoReason = reason;
