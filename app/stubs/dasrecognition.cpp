@@ -2,6 +2,7 @@
 #include "dasrecognition.h"
 
 #include "core/das/enrollment.h"
+#include "core/username.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -53,17 +54,8 @@ QByteArray codeHash(const QByteArray &salt, const QString &code)
 // "alice@corp.example" decides nothing about a request of alice@corp.example.
 bool isSamePerson(const QString &subject, const QString &user)
 {
-    const QString a = subject.trimmed().toLower();
-    const QString b = user.toLower();
-    if (a == b)
-        return true;
-    const qsizetype atA = a.indexOf(QLatin1Char('@'));
-    const qsizetype atB = b.indexOf(QLatin1Char('@'));
-    if (atA < 0 && atB > 0)
-        return a == b.left(atB);
-    if (atB < 0 && atA > 0)
-        return b == a.left(atA);
-    return false;
+    const QString a = subject.trimmed();
+    return namesUser(a, user) || namesUser(user, a);
 }
 
 Problem unknownApproval(const QString &id)
