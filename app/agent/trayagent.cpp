@@ -163,12 +163,12 @@ Status TrayAgent::start()
         return listening;
     m_control->setStatusProvider([this] { return status(); });
     connect(m_control.get(), &control::ControlServer::reauthRequested, this, [this] {
-        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("control_socket"));
+        audit(store::AuditEvent::ReauthRequested, m_user, QStringLiteral("control_socket"));
         if (m_engine)
             handle(m_engine->reauthRequested());
     });
     connect(m_desktop, &ui::DesktopIntegration::reauthRequested, this, [this] {
-        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("tray"));
+        audit(store::AuditEvent::ReauthRequested, m_user, QStringLiteral("tray"));
         if (m_engine)
             handle(m_engine->reauthRequested());
     });
@@ -199,7 +199,7 @@ Status TrayAgent::start()
     connect(m_lock, &ui::LockScreen::switchUserRequested, this, [this](const QString &user) {
         if (m_flow)
             m_flow->cancel();
-        audit(QStringLiteral("user_switch"), user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
+        audit(store::AuditEvent::UserSwitch, user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
         report(tr("%1 switches in at the lock screen").arg(user));
         m_lockUser = user;
         const bool lockedOut = m_engine && m_engine->lockedOutUntil(user).has_value();
@@ -209,7 +209,7 @@ Status TrayAgent::start()
     });
 
     m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
-    audit(QStringLiteral("agent_started"), m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
+    audit(store::AuditEvent::AgentStarted, m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
 
     // The saved state first: a lock that was up when the agent died goes up again
     // before anything else happens.
@@ -228,7 +228,7 @@ Status TrayAgent::start()
         } else {
             // Unreadable: whatever it said, the person at the keyboard proves who they are.
             m_stateDamaged = true;
-            audit(QStringLiteral("state_damaged"), m_user, QStringLiteral("malformed"), {{QStringLiteral("file"), m_stateFile}});
+            audit(store::AuditEvent::StateDamaged, m_user, QStringLiteral("malformed"), {{QStringLiteral("file"), m_stateFile}});
         }
     }
     if (m_saved.lock || m_stateDamaged)
@@ -241,8 +241,9 @@ Status TrayAgent::start()
             QStringList lines;
             for (const policy::PolicyProblem &p : problems)
                 lines << QStringLiteral("%1:%2: %3").arg(p.line).arg(p.column).arg(p.message);
-            audit(QStringLiteral("policy_rejected"), m_user, QStringLiteral("policy_invalid"),
-                {{QStringLiteral("file"), m_policyStore->file()}, {QStringLiteral("problems"), QJsonArray::fromStringList(lines)}});
+            audit(store::AuditEvent::PolicyRejected, m_user, QStringLiteral("policy_invalid"),
+                {{QStringLiteral("file"), m_policyStore->file()},
+                    {QStringLiteral("problems"), QJsonArray::fromStringList(lines)}});
             m_problem = m_policyStore->hasPolicy()
                 ? tr("The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.")
                       .arg(m_policyStore->file())
@@ -253,7 +254,7 @@ Status TrayAgent::start()
     if (!m_policyStore->start()) {
         // Fail closed: without a valid policy nobody can be let in.
         m_problem = m_policyStore->reason();
-        audit(QStringLiteral("policy_missing"), m_user, QStringLiteral("policy_invalid"), {{QStringLiteral("why"), m_problem}});
+        audit(store::AuditEvent::PolicyMissing, m_user, QStringLiteral("policy_invalid"), {{QStringLiteral("why"), m_problem}});
         report(tr("no valid policy: %1").arg(m_problem));
         showLock(m_user, tr("There is no valid Hotdesk policy on this PC (%1). Ask your administrator.").arg(m_problem), false);
         updateTray();
@@ -273,7 +274,7 @@ void TrayAgent::applyPolicy(const policy::Policy &policy)
     policy::EngineState state = m_engine ? m_engine->state() : m_saved;
     m_engine = std::make_unique<policy::DecisionEngine>(policy::reauthRules(policy), m_clock, policy::EngineEnvironment {}, state);
     if (!first) {
-        audit(QStringLiteral("policy_applied"), m_user, {}, {{QStringLiteral("file"), policy.sourceFile}});
+        audit(store::AuditEvent::PolicyApplied, m_user, {}, {{QStringLiteral("file"), policy.sourceFile}});
         report(tr("policy reloaded from %1").arg(policy.sourceFile));
     }
     // The servers may have changed: the next flow reads them again.
@@ -321,7 +322,8 @@ void TrayAgent::connectPlatform()
     });
     connect(m_platform.idle.get(), &platform::IdleMonitor::activityResumed, this, [this] { handle(m_engine->activity()); });
     connect(m_platform.idle.get(), &platform::IdleMonitor::unavailable, this, [this](const QString &message) {
-        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("idle_unavailable"), {{QStringLiteral("message"), message}});
+        audit(store::AuditEvent::PlatformProblem, m_user, QStringLiteral("idle_unavailable"),
+            {{QStringLiteral("message"), message}});
         report(tr("idle time unavailable: %1").arg(message));
     });
     connect(m_platform.processes.get(), &platform::ProcessWatcher::processStarted, this,
@@ -333,7 +335,7 @@ void TrayAgent::connectPlatform()
             handle(m_engine->deviceInUse(sensitiveDevice(kind)));
         });
     const auto problem = [this](const QString &message) {
-        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
+        audit(store::AuditEvent::PlatformProblem, m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
         report(message);
     };
     connect(m_platform.processes.get(), &platform::ProcessWatcher::problem, this, problem);
@@ -378,7 +380,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
             m_lock->setInfo(lockInfo(require->user, m_lockInfoReason, true));
             return;
         }
-        audit(QStringLiteral("reauth_required"), require->user, require->reason(), extra);
+        audit(store::AuditEvent::ReauthRequired, require->user, require->reason(), extra);
         report(tr("trigger %1: %2 must re-authenticate").arg(require->reason(), require->user));
         showLock(require->user, reasonForPeople(require->trigger, require->detail), true);
         if (m_options.autoSignIn)
@@ -387,13 +389,13 @@ void TrayAgent::handleOne(const policy::Decision &decision)
                     startSignIn(who);
             });
     } else if (const auto *notice = std::get_if<policy::Notify>(&decision)) {
-        audit(QStringLiteral("reauth_soon"), notice->user, policy::triggerName(notice->trigger), extra);
+        audit(store::AuditEvent::ReauthSoon, notice->user, policy::triggerName(notice->trigger), extra);
         m_soon = true;
         m_desktop->notify(tr("Re-authentication soon"),
             tr("You will be asked to sign in again with your phone in %n minute(s).", nullptr, notice->minutes));
         report(tr("%1 will be asked to re-authenticate in %2 minute(s)").arg(notice->user).arg(notice->minutes));
     } else if (const auto *lock = std::get_if<policy::Lock>(&decision)) {
-        audit(QStringLiteral("locked"), lock->user, lock->reason, extra);
+        audit(store::AuditEvent::Locked, lock->user, lock->reason, extra);
         const auto until = m_engine->lockedOutUntil(lock->user);
         const QString when = until ? QLocale().toString(QDateTime::fromSecsSinceEpoch(until->time_since_epoch().count()).time(),
                                          QLocale::ShortFormat)
@@ -403,7 +405,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
             tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(lock->user, when),
             false);
     } else if (const auto *out = std::get_if<policy::LockOutUser>(&decision)) {
-        audit(QStringLiteral("user_locked_out"), out->user, QStringLiteral("too_many_failures"), extra);
+        audit(store::AuditEvent::UserLockedOut, out->user, QStringLiteral("too_many_failures"), extra);
         report(tr("%1 is locked out after %2 failed attempts").arg(out->user).arg(out->attempts));
         const QString when = QLocale().toString(
             QDateTime::fromSecsSinceEpoch(out->until.time_since_epoch().count()).time(), QLocale::ShortFormat);
@@ -412,28 +414,28 @@ void TrayAgent::handleOne(const policy::Decision &decision)
                 tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(out->user, when),
                 false));
     } else if (const auto *admin = std::get_if<policy::NotifyAdmin>(&decision)) {
-        audit(QStringLiteral("admin_notify"), admin->user, admin->event, extra);
+        audit(store::AuditEvent::AdminNotify, admin->user, admin->event, extra);
         notifyAdmin(*admin);
     } else if (const auto *credentials = std::get_if<policy::RequireCredentials>(&decision)) {
         // The session's own lock asks for the account password: logind (or the
         // screensaver) locks it, and the desktop's locker shows its prompt.
-        audit(QStringLiteral("credentials_required"), credentials->user, QStringLiteral("failure_policy"), extra);
+        audit(store::AuditEvent::CredentialsRequired, credentials->user, QStringLiteral("failure_policy"), extra);
         report(tr("%1 must also give the account password").arg(credentials->user));
         if (m_platform.session) {
             m_platform.session->lockSession([this, user = credentials->user](Status locked) {
                 if (locked)
-                    audit(QStringLiteral("session_locked"), user, QStringLiteral("require_credentials"));
+                    audit(store::AuditEvent::SessionLocked, user, QStringLiteral("require_credentials"));
                 else
-                    audit(QStringLiteral("session_lock_failed"), user, locked.error().codeName(),
+                    audit(store::AuditEvent::SessionLockFailed, user, locked.error().codeName(),
                         {{QStringLiteral("message"), locked.error().message}});
             });
         }
     } else if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
-        audit(QStringLiteral("offline_unlock"), granted->user, granted->reason, extra);
+        audit(store::AuditEvent::OfflineUnlock, granted->user, granted->reason, extra);
         if (m_lock->unlockOffline(*granted))
             report(tr("unlocked offline for %1 (%n offline unlock(s) left)", nullptr, granted->usesLeft).arg(granted->user));
     } else if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision)) {
-        audit(QStringLiteral("offline_refused"), refused->user, refused->why, extra);
+        audit(store::AuditEvent::OfflineRefused, refused->user, refused->why, extra);
         QString text;
         if (refused->why == u"no_recent_2fa")
             text = tr("Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.")
@@ -467,8 +469,8 @@ void TrayAgent::saveState()
     if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || file.write(text) != text.size() || !file.commit()) {
         // Not fatal for this session, but a restart would forget a lock: say so loudly.
-        audit(QStringLiteral("state_not_saved"), m_user, QStringLiteral("io"), {{QStringLiteral("file"), m_stateFile},
-            {QStringLiteral("why"), file.errorString()}});
+        audit(store::AuditEvent::StateNotSaved, m_user, QStringLiteral("io"),
+            {{QStringLiteral("file"), m_stateFile}, {QStringLiteral("why"), file.errorString()}});
         return;
     }
     m_saved = m_engine->state();
@@ -662,11 +664,11 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
     report(tr("%1 signed in; the ID token is valid").arg(result.user));
     if (!m_lock->unlock(result)) {
         // A valid token for someone other than the person the lock asks for: it stays.
-        audit(QStringLiteral("reauth_failed"), result.user, QStringLiteral("user_mismatch"));
+        audit(store::AuditEvent::ReauthFailed, result.user, QStringLiteral("user_mismatch"));
         m_lock->setStatus(tr("That sign-in was for %1, not %2. Try again.").arg(result.user, m_lockUser), false);
         return;
     }
-    audit(QStringLiteral("reauth_succeeded"), result.user, QStringLiteral("id_token_valid"),
+    audit(store::AuditEvent::ReauthSucceeded, result.user, QStringLiteral("id_token_valid"),
         {{QStringLiteral("sub"), result.sharedId}, {QStringLiteral("iss"), result.idToken.issuer}});
     report(tr("unlocked for %1").arg(result.user));
     m_offline = false;
@@ -678,7 +680,7 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
 void TrayAgent::flowFailed(const QString &user, const Error &error)
 {
     endFlow();
-    audit(QStringLiteral("reauth_failed"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+    audit(store::AuditEvent::ReauthFailed, user, error.codeName(), {{QStringLiteral("message"), error.message}});
     report(tr("sign-in of %1 failed: %2 (%3)").arg(user, error.message, error.codeName()));
     const bool serverSide = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Tls
         || error.code == ErrorCode::Timeout || error.code == ErrorCode::ServerError;
@@ -725,7 +727,7 @@ TrayEnrollment &TrayAgent::enrollment()
         connect(m_enrollment, &TrayEnrollment::progress, this, &TrayAgent::report);
         connect(m_enrollment, &TrayEnrollment::enrolled, this,
             [this](const QString &admin, const QString &deviceId, const QString &dasUrl) {
-                audit(QStringLiteral("pc_enrolled"), admin, QStringLiteral("administrator_sign_in"),
+                audit(store::AuditEvent::PcEnrolled, admin, QStringLiteral("administrator_sign_in"),
                     {{QStringLiteral("enrolled_device_id"), deviceId}, {QStringLiteral("das"), dasUrl}});
                 report(tr("this PC is enrolled as %1 with %2").arg(deviceId, dasUrl));
                 m_desktop->notify(tr("This PC is enrolled"),
@@ -737,7 +739,7 @@ TrayEnrollment &TrayAgent::enrollment()
                     m_context.reset();
             });
         connect(m_enrollment, &TrayEnrollment::failed, this, [this](const QString &admin, const Error &error) {
-            audit(QStringLiteral("enroll_failed"), admin, error.codeName(), {{QStringLiteral("message"), error.message}});
+            audit(store::AuditEvent::EnrollFailed, admin, error.codeName(), {{QStringLiteral("message"), error.message}});
             report(tr("enrolling this PC failed: %1 (%2)").arg(error.message, error.codeName()));
             if (error.code == ErrorCode::Cancelled)
                 return;
@@ -782,7 +784,7 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
         m_checkingCode = false;
         if (!accepted) {
             const Error &error = accepted.error();
-            audit(QStringLiteral("recovery_code_refused"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+            audit(store::AuditEvent::RecoveryCodeRefused, user, error.codeName(), {{QStringLiteral("message"), error.message}});
             QString text;
             if (error.code == ErrorCode::AccessDenied) {
                 text = tr("That recovery code is not right, or it was used before. Check it and try again.");
@@ -801,11 +803,11 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
             return;
         }
         if (!m_lock->unlockWithRecoveryCode(*accepted)) {
-            audit(QStringLiteral("recovery_code_refused"), user, QStringLiteral("user_mismatch"));
+            audit(store::AuditEvent::RecoveryCodeRefused, user, QStringLiteral("user_mismatch"));
             m_lock->setStatus(tr("That recovery code is not for %1.").arg(m_lockUser), false);
             return;
         }
-        audit(QStringLiteral("reauth_succeeded"), user, QStringLiteral("recovery_code"),
+        audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("recovery_code"),
             {{QStringLiteral("codes_left"), accepted->remaining}});
         report(tr("unlocked for %1 with a recovery code (%n code(s) left)", nullptr, accepted->remaining).arg(user));
         m_soon = false;
@@ -819,15 +821,15 @@ void TrayAgent::notifyAdmin(const policy::NotifyAdmin &event)
         {QStringLiteral("detail"), event.detail}};
     withContext([this, body, event](AgentContext *context, const Error *error) {
         if (!context) {
-            audit(QStringLiteral("admin_notify_failed"), event.user, error->codeName(), {{QStringLiteral("event"), event.event}});
+            audit(store::AuditEvent::AdminNotifyFailed, event.user, error->codeName(), {{QStringLiteral("event"), event.event}});
             return;
         }
         context->das()->postEvent(body, [this, event](Status sent) {
             if (sent) {
-                audit(QStringLiteral("admin_notified"), event.user, event.event);
+                audit(store::AuditEvent::AdminNotified, event.user, event.event);
                 report(tr("the administrator was told: %1").arg(event.event));
             } else {
-                audit(QStringLiteral("admin_notify_failed"), event.user, sent.error().codeName(),
+                audit(store::AuditEvent::AdminNotifyFailed, event.user, sent.error().codeName(),
                     {{QStringLiteral("event"), event.event}});
             }
         });
@@ -895,14 +897,14 @@ void TrayAgent::updateTray()
     m_desktop->setState(s.state, s.user, s.detail);
 }
 
-void TrayAgent::audit(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra)
+void TrayAgent::audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra)
 {
     if (!m_audit)
         return;
     QString deviceId;
     if (m_context && m_context->das())
         deviceId = m_context->das()->credential().deviceId;
-    if (auto written = m_audit->append({event, user, reason, deviceId, extra}); !written)
+    if (auto written = m_audit->append({store::auditEventName(event), user, reason, deviceId, extra}); !written)
         std::fprintf(stderr, "hotdesk: the audit log cannot be written: %s\n", qPrintable(written.error().message));
 }
 

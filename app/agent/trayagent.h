@@ -24,6 +24,7 @@ class PolicyStore;
 namespace hotdesk::store {
 class AuditLog;
 struct AuditEntry;
+enum class AuditEvent;
 class RecoveryCodeStore;
 class SecretStore;
 } // namespace hotdesk::store
@@ -109,7 +110,7 @@ private:
     void notifyAdmin(const policy::NotifyAdmin &event);
     void saveScreenshot();
 
-    void audit(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra = {});
+    void audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra = {});
     void report(const QString &line);
     void updateTray();
 
