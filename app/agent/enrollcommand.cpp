@@ -159,7 +159,8 @@ OrExit<std::optional<QUrl>> dasUrl(const QCommandLineParser &parser, const Enrol
 }
 
 // Which secret buys the activation: a token, an activation, or the administrator's own sign-in.
-OrExit<EnrollRequest> readEnrollRequest(const QCommandLineParser &parser, const EnrollOptions &options)
+OrExit<EnrollRequest> readEnrollRequest(
+    const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
 {
     EnrollRequest request;
     auto url = dasUrl(parser, options);
@@ -169,7 +170,7 @@ OrExit<EnrollRequest> readEnrollRequest(const QCommandLineParser &parser, const 
     request.withActivation = parser.isSet(options.activation);
     const QString given = request.withActivation ? parser.value(options.activation)
         : parser.isSet(options.token)            ? parser.value(options.token)
-                                                 : qEnvironmentVariable("HOTDESK_ADMIN_TOKEN");
+                                                 : environment.adminToken;
     request.signIn = given.isEmpty() && !parser.isSet(options.token);
     if ((parser.isSet(options.admin) || parser.isSet(options.browser)) && !request.signIn)
         return tl::unexpected(usageError(
@@ -201,14 +202,11 @@ OrExit<EnrollRequest> readEnrollRequest(const QCommandLineParser &parser, const 
     return request;
 }
 
-QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &options)
+// An empty --state-dir counts as none given.
+QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
 {
-    QString stateDir = parser.value(options.state);
-    if (stateDir.isEmpty())
-        stateDir = qEnvironmentVariable("HOTDESK_STATE_DIR");
-    if (stateDir.isEmpty())
-        stateDir = store::AgentState::defaultDirectory();
-    return stateDir;
+    const QString stateDir = parser.value(options.state);
+    return stateDir.isEmpty() ? environment.stateDir() : stateDir;
 }
 
 // Runs flow 3 as the request says and prints the enrollment.
@@ -247,17 +245,17 @@ int enroll(AgentContext &ctx, const das::EnrollTarget &target, const EnrollReque
 
 } // namespace
 
-int runEnroll(const QStringList &args)
+int runEnroll(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     const EnrollOptions options;
     if (auto done = parseEnrollCommandLine(parser, options, args))
         return *done;
-    auto request = readEnrollRequest(parser, options);
+    auto request = readEnrollRequest(parser, options, environment);
     if (!request)
         return request.error();
     const QString policyFile = parser.isSet(options.policy) ? parser.value(options.policy) : policy::defaultPolicyFile();
-    auto context = AgentContext::create(policyFile, stateDirectory(parser, options));
+    auto context = AgentContext::create(policyFile, stateDirectory(parser, options, environment), environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;

@@ -55,7 +55,7 @@ Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mo
         });
     case BrowserMode::Embedded:
 #if HOTDESK_HAVE_WEBENGINE
-        return makeEmbeddedFrontend(context.http().trust(), context.servers().idpIssuer);
+        return makeEmbeddedFrontend(context.http().trust(), context.servers().idpIssuer, context.environment().screenshotFile);
 #else
         Q_UNUSED(context);
         return fail(ErrorCode::Unsupported,

@@ -14,7 +14,7 @@
 
 namespace hotdesk::cli {
 
-int runLogin(const QStringList &args)
+int runLogin(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -46,7 +46,7 @@ int runLogin(const QStringList &args)
     if (!mode)
         return usageError(mode.error().message, command);
 
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;
@@ -74,7 +74,7 @@ int runLogin(const QStringList &args)
     });
 }
 
-int runRecoveryCodes(const QStringList &args)
+int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -113,7 +113,7 @@ int runRecoveryCodes(const QStringList &args)
     if (!rules->failure.recoveryCodes.enabled)
         return reject(Error{ErrorCode::PolicyInvalid,
             QStringLiteral("the policy %1 does not allow recovery codes (failure.recovery_codes.enabled)").arg(policyFile)});
-    auto context = AgentContext::create(policyFile, common.stateDirectory(parser));
+    auto context = AgentContext::create(policyFile, common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;

@@ -212,7 +212,7 @@ private:
 
 } // namespace
 
-int runOpen(const QStringList &args)
+int runOpen(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -272,7 +272,7 @@ int runOpen(const QStringList &args)
         token = *secret;
     }
 
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
 

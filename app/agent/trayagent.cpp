@@ -120,16 +120,12 @@ TrayAgent::TrayAgent(TrayAgentOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
 {
-    if (m_options.stateDir.isEmpty()) {
-        const QString env = qEnvironmentVariable("HOTDESK_STATE_DIR");
-        m_options.stateDir = env.isEmpty() ? store::AgentState::defaultDirectory() : env;
-    }
-    if (m_options.auditLog.isEmpty()) {
-        const QString env = qEnvironmentVariable("HOTDESK_AUDIT_LOG");
-        m_options.auditLog = env.isEmpty() ? store::AuditLog::defaultPath() : env;
-    }
+    if (m_options.stateDir.isEmpty())
+        m_options.stateDir = m_options.environment.stateDir();
+    if (m_options.auditLog.isEmpty())
+        m_options.auditLog = m_options.environment.auditLog();
     if (m_options.screenshotFile.isEmpty())
-        m_options.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
+        m_options.screenshotFile = m_options.environment.screenshotFile;
     // The session watcher reports the same account, later; the lock may need it before.
     m_user = m_options.user.isEmpty() ? platform::loginName() : m_options.user;
     m_sessionId = qEnvironmentVariable("XDG_SESSION_ID");
@@ -574,7 +570,7 @@ void TrayAgent::withContext(std::function<void(AgentContext *, const Error *)> w
         return;
     }
     if (!m_context) {
-        auto created = AgentContext::create(m_policyStore->file(), m_options.stateDir);
+        auto created = AgentContext::create(m_policyStore->file(), m_options.stateDir, m_options.environment);
         if (!created) {
             work(nullptr, &created.error());
             return;
@@ -723,7 +719,7 @@ void TrayAgent::endFlow()
 TrayEnrollment &TrayAgent::enrollment()
 {
     if (!m_enrollment) {
-        m_enrollment = new TrayEnrollment(m_policyStore->file(), m_options.stateDir, this);
+        m_enrollment = new TrayEnrollment(m_policyStore->file(), m_options.stateDir, m_options.environment, this);
         connect(m_enrollment, &TrayEnrollment::progress, this, &TrayAgent::report);
         connect(m_enrollment, &TrayEnrollment::enrolled, this,
             [this](const QString &admin, const QString &deviceId, const QString &dasUrl) {
@@ -914,7 +910,7 @@ void TrayAgent::report(const QString &line)
     Q_EMIT stepReported(line);
 }
 
-int runTrayAgent(const QStringList &args)
+int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("The Hotdesk tray agent: enforces the re-authentication policy."));
@@ -940,7 +936,8 @@ int runTrayAgent(const QStringList &args)
     }
     TrayAgentOptions options;
     options.policyFile = parser.isSet(common.policy) ? parser.value(common.policy) : QString();
-    options.stateDir = common.stateDirectory(parser);
+    options.stateDir = common.stateDirectory(parser, environment);
+    options.environment = environment;
     options.user = parser.value(user);
     options.autoSignIn = !parser.isSet(manual);
     // Closing the last window (the lock screen lifting) must not end the agent.
