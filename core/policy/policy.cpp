@@ -112,42 +112,46 @@ constexpr UnrecognizedDeviceNames kUnrecognizedDeviceNames[] = {
     {UnrecognizedDevice::Deny, "deny", "none"},
 };
 
+using UnrecognizedDeviceSpelling = const char *UnrecognizedDeviceNames::*;
+
+QString nameOf(UnrecognizedDevice choice, UnrecognizedDeviceSpelling spelling)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (n.choice == choice)
+            return QLatin1String(n.*spelling);
+    }
+    return {};
+}
+
+std::optional<UnrecognizedDevice> choiceNamed(QStringView name, UnrecognizedDeviceSpelling spelling)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (name == QLatin1String(n.*spelling))
+            return n.choice;
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 QString unrecognizedDeviceName(UnrecognizedDevice choice)
 {
-    for (const auto &n : kUnrecognizedDeviceNames) {
-        if (n.choice == choice)
-            return QLatin1String(n.policy);
-    }
-    return {};
+    return nameOf(choice, &UnrecognizedDeviceNames::policy);
 }
 
 std::optional<UnrecognizedDevice> unrecognizedDeviceFromName(QStringView name)
 {
-    for (const auto &n : kUnrecognizedDeviceNames) {
-        if (name == QLatin1String(n.policy))
-            return n.choice;
-    }
-    return std::nullopt;
+    return choiceNamed(name, &UnrecognizedDeviceNames::policy);
 }
 
 QString unrecognizedDeviceOptionName(UnrecognizedDevice choice)
 {
-    for (const auto &n : kUnrecognizedDeviceNames) {
-        if (n.choice == choice)
-            return QLatin1String(n.option);
-    }
-    return {};
+    return nameOf(choice, &UnrecognizedDeviceNames::option);
 }
 
 std::optional<UnrecognizedDevice> unrecognizedDeviceFromOptionName(QStringView name)
 {
-    for (const auto &n : kUnrecognizedDeviceNames) {
-        if (name == QLatin1String(n.option))
-            return n.choice;
-    }
-    return std::nullopt;
+    return choiceNamed(name, &UnrecognizedDeviceNames::option);
 }
 
 QString unrecognizedDeviceOptionNames()
