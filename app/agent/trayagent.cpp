@@ -157,6 +157,20 @@ Status TrayAgent::start()
     if (auto listening = m_control->listen(m_options.controlName.isEmpty() ? control::defaultServerName() : m_options.controlName);
         !listening)
         return listening;
+    connectRequests();
+    connectLockScreen();
+
+    m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
+    audit(store::AuditEvent::AgentStarted, m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
+
+    // The saved state first: a lock that was up when the agent died goes up again
+    // before anything else happens.
+    restoreState();
+    return startPolicyStore();
+}
+
+void TrayAgent::connectRequests()
+{
     m_control->setStatusProvider([this] { return status(); });
     connect(m_control.get(), &control::ControlServer::reauthRequested, this, [this] {
         audit(store::AuditEvent::ReauthRequested, m_user, QStringLiteral("control_socket"));
@@ -175,7 +189,10 @@ Status TrayAgent::start()
         QMessageBox::about(nullptr, tr("About Hotdesk"),
             tr("Hotdesk %1\nRe-authentication with your phone for shared PCs.").arg(QStringLiteral(HOTDESK_VERSION)));
     });
+}
 
+void TrayAgent::connectLockScreen()
+{
     connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
     connect(m_lock, &ui::LockScreen::offlineUnlockRequested, this, [this](const QString &user) {
         if (m_engine && !m_flow && !m_starting)
@@ -203,12 +220,10 @@ Status TrayAgent::start()
         if (!lockedOut)
             startSignIn(user);
     });
+}
 
-    m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
-    audit(store::AuditEvent::AgentStarted, m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
-
-    // The saved state first: a lock that was up when the agent died goes up again
-    // before anything else happens.
+void TrayAgent::restoreState()
+{
     QFile file(m_stateFile);
     if (file.exists()) {
         std::optional<policy::EngineState> state;
@@ -229,7 +244,10 @@ Status TrayAgent::start()
     }
     if (m_saved.lock || m_stateDamaged)
         showLock(m_saved.lock ? m_saved.lock->user : m_user, tr("Hotdesk restarted while this PC was locked."), false);
+}
 
+Status TrayAgent::startPolicyStore()
+{
     m_policyStore = std::make_unique<policy::PolicyStore>(m_options.policyFile);
     connect(m_policyStore.get(), &policy::PolicyStore::policyChanged, this, &TrayAgent::applyPolicy);
     connect(m_policyStore.get(), &policy::PolicyStore::policyRejected, this,

@@ -96,6 +96,12 @@ private:
     void saveState();
     void scheduleTick();
     void connectPlatform();
+    // The requests of the control socket and the tray, and the lock screen's.
+    void connectRequests();
+    void connectLockScreen();
+    // The engine's state as saved before the agent stopped; a lock that was up goes up again.
+    void restoreState();
+    Status startPolicyStore();
     void configureWatchers(const policy::Triggers &triggers);
 
     void showLock(const QString &user, const QString &reason, bool signInAllowed);
