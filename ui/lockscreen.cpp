@@ -419,6 +419,41 @@ void LockScreen::setBrowser(AuthBrowserWidget *browser)
         primary->setBrowser(browser);
 }
 
+SignInFailureText LockScreen::failureText(const Error &error)
+{
+    switch (error.code) {
+    case ErrorCode::Cancelled:
+        return {tr("Sign-in was cancelled."), tr("Sign-in was cancelled. Select Sign in to try again.")};
+    case ErrorCode::Unreachable:
+    case ErrorCode::Timeout:
+        return {tr("The sign-in service could not be reached."),
+            tr("The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.")};
+    case ErrorCode::Tls:
+        return {tr("The connection to the sign-in service is not trusted."),
+            tr("The connection to the sign-in service is not trusted. Check the network cable or Wi-Fi, then select Sign "
+               "in.")};
+    case ErrorCode::ServerError:
+        return {tr("The sign-in service reported an error."),
+            tr("The sign-in service reported an error. Check the network cable or Wi-Fi, then select Sign in.")};
+    case ErrorCode::AccessDenied:
+        return {tr("The sign-in was refused."), tr("The sign-in was refused. Select Sign in to try again.")};
+    case ErrorCode::DeviceUnrecognized:
+    case ErrorCode::DeviceUnknown:
+    case ErrorCode::NotEnrolled:
+        return {tr("The sign-in service does not recognize this PC."),
+            tr("The sign-in service does not recognize this PC. Select Sign in to try again.")};
+    case ErrorCode::UserUnknown:
+        return {tr("The sign-in service does not know this user."),
+            tr("The sign-in service does not know this user. Select Sign in to try again.")};
+    case ErrorCode::PolicyInvalid:
+        return {tr("The Hotdesk policy on this PC cannot be used for this sign-in (%1).").arg(error.message),
+            tr("The Hotdesk policy on this PC cannot be used for this sign-in. Tell your administrator.")};
+    default:
+        return {tr("The sign-in could not be completed (%1).").arg(error.message),
+            tr("The sign-in could not be completed. Select Sign in to try again.")};
+    }
+}
+
 bool LockScreen::unlock(const flow::FlowResult &proof)
 {
     if (!m_locked)

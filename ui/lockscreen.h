@@ -118,6 +118,16 @@ private:
     QPointer<AuthBrowserWidget> m_browser;
 };
 
+// A failed sign-in as the lock screen tells it, in the person's language: why
+// (LockInfo::reason) and the status line, why and what to do next. Each is a
+// whole translated sentence chosen by the error's code. The core's own messages
+// are not translated and go to the log; where the person or the help desk needs
+// the detail (a policy problem, an unexpected error) the reason names it in brackets.
+struct SignInFailureText {
+    QString reason;
+    QString status;
+};
+
 // Covers every screen at once, including screens plugged in while locked.
 // lock() and unlock() are the only way in and out: Esc, Alt+F4 and a window
 // manager's close request change nothing, and unlock() takes the result of a
@@ -150,6 +160,8 @@ public:
 
     const QList<LockWindow *> &windows() const { return m_windows; }
     LockWindow *primaryWindow() const;
+
+    static SignInFailureText failureText(const Error &error);
 
 Q_SIGNALS:
     void signInRequested(const QString &user);

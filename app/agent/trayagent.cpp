@@ -696,8 +696,6 @@ void TrayAgent::flowFailed(const QString &user, const Error &error)
     endFlow();
     audit(store::AuditEvent::ReauthFailed, user, error.codeName(), {{QStringLiteral("message"), error.message}});
     report(tr("sign-in of %1 failed: %2 (%3)").arg(user, error.message, error.codeName()));
-    const bool serverSide = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Tls
-        || error.code == ErrorCode::Timeout || error.code == ErrorCode::ServerError;
     // Unreachable servers make this PC "offline" for the failure policy's grace.
     m_offline = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
     if (m_engine) {
@@ -706,14 +704,11 @@ void TrayAgent::flowFailed(const QString &user, const Error &error)
     }
     if (!m_lock->isLocked())
         return;
-    QString what = error.message;
-    if (error.code == ErrorCode::Cancelled)
-        what = tr("Sign-in was cancelled.");
-    const QString next = serverSide ? tr("The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.")
-                                    : tr("Select Sign in to try again.");
-    m_lockInfoReason = what;
-    m_lock->setInfo(lockInfo(m_lockUser, what, m_engine && !m_engine->lockedOutUntil(m_lockUser)));
-    m_lock->setStatus(QStringLiteral("%1 %2").arg(what, next), false);
+    // The person reads a translated sentence for the code; the message is in the report and the audit log.
+    const ui::SignInFailureText text = ui::LockScreen::failureText(error);
+    m_lockInfoReason = text.reason;
+    m_lock->setInfo(lockInfo(m_lockUser, text.reason, m_engine && !m_engine->lockedOutUntil(m_lockUser)));
+    m_lock->setStatus(text.status, false);
 }
 
 void TrayAgent::endFlow()
