@@ -74,6 +74,27 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     buttons->addWidget(m_switchUser);
     layout->addLayout(buttons);
 
+    layout->addWidget(createSwitchRow());
+    layout->addWidget(createCodeRow());
+    layout->addWidget(m_help);
+
+    // Only the primary window signs in; the others point to it.
+    for (QWidget *w : {static_cast<QWidget *>(m_signIn), static_cast<QWidget *>(m_cancel),
+             static_cast<QWidget *>(m_switchUser)})
+        w->setVisible(m_primary);
+    m_cancel->setEnabled(false);
+    m_offline->hide();
+    m_recovery->hide();
+
+    connectControls();
+
+    retranslate();
+    if (m_screen)
+        setGeometry(m_screen->geometry());
+}
+
+QWidget *LockWindow::createSwitchRow()
+{
     m_switchRow = new QWidget(this);
     auto *switchLayout = new QHBoxLayout(m_switchRow);
     switchLayout->setContentsMargins(0, 0, 0, 0);
@@ -82,8 +103,11 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     switchLayout->addWidget(m_switchEdit, 1);
     switchLayout->addWidget(m_switchGo);
     m_switchRow->hide();
-    layout->addWidget(m_switchRow);
+    return m_switchRow;
+}
 
+QWidget *LockWindow::createCodeRow()
+{
     m_codeRow = new QWidget(this);
     auto *codeLayout = new QHBoxLayout(m_codeRow);
     codeLayout->setContentsMargins(0, 0, 0, 0);
@@ -99,17 +123,11 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     codeLayout->addWidget(m_codeEdit, 1);
     codeLayout->addWidget(m_codeGo);
     m_codeRow->hide();
-    layout->addWidget(m_codeRow);
-    layout->addWidget(m_help);
+    return m_codeRow;
+}
 
-    // Only the primary window signs in; the others point to it.
-    for (QWidget *w : {static_cast<QWidget *>(m_signIn), static_cast<QWidget *>(m_cancel),
-             static_cast<QWidget *>(m_switchUser)})
-        w->setVisible(m_primary);
-    m_cancel->setEnabled(false);
-    m_offline->hide();
-    m_recovery->hide();
-
+void LockWindow::connectControls()
+{
     connect(m_offline, &QPushButton::clicked, this, &LockWindow::offlineUnlockRequested);
     connect(m_signIn, &QPushButton::clicked, this, &LockWindow::signInRequested);
     connect(m_cancel, &QPushButton::clicked, this, &LockWindow::cancelRequested);
@@ -140,10 +158,6 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     };
     connect(m_codeGo, &QPushButton::clicked, this, submitCode);
     connect(m_codeEdit, &QLineEdit::returnPressed, this, submitCode);
-
-    retranslate();
-    if (m_screen)
-        setGeometry(m_screen->geometry());
 }
 
 void LockWindow::retranslate()

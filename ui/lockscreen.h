@@ -88,6 +88,10 @@ protected:
     bool event(QEvent *event) override;
 
 private:
+    // The rows that appear on request below the buttons; each starts hidden.
+    QWidget *createSwitchRow();
+    QWidget *createCodeRow();
+    void connectControls();
     void retranslate();
 
     QScreen *m_screen = nullptr;
