@@ -15,10 +15,6 @@
     <context>
         <name>hotdesk::cli::TrayAgent</name>
         <message>
-            <source>Sign-in was cancelled.</source>
-            <translation>Die Anmeldung wurde abgebrochen.</translation>
-        </message>
-        <message>
             <source>Enroll this PC</source>
             <translation>Diesen PC registrieren</translation>
         </message>
@@ -193,14 +189,6 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
         <message>
             <source>sign-in of %1 failed: %2 (%3)</source>
             <translation>Anmeldung von %1 fehlgeschlagen: %2 (%3)</translation>
-        </message>
-        <message>
-            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
-            <translation>Der Anmeldedienst war nicht erreichbar. Prüfen Sie Netzwerkkabel oder WLAN und wählen Sie dann Anmelden.</translation>
-        </message>
-        <message>
-            <source>Select Sign in to try again.</source>
-            <translation>Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
         </message>
         <message>
             <source>the administrator was told: %1</source>
@@ -586,6 +574,81 @@ Benutzername der Administration:</translation>
         <message>
             <source>About Hotdesk</source>
             <translation>Über Hotdesk</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::ui::LockScreen</name>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>Die Anmeldung wurde abgebrochen.</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled. Select Sign in to try again.</source>
+            <translation>Die Anmeldung wurde abgebrochen. Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached.</source>
+            <translation>Der Anmeldedienst war nicht erreichbar.</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Der Anmeldedienst war nicht erreichbar. Prüfen Sie Netzwerkkabel oder WLAN und wählen Sie dann Anmelden.</translation>
+        </message>
+        <message>
+            <source>The connection to the sign-in service is not trusted.</source>
+            <translation>Die Verbindung zum Anmeldedienst ist nicht vertrauenswürdig.</translation>
+        </message>
+        <message>
+            <source>The connection to the sign-in service is not trusted. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Die Verbindung zum Anmeldedienst ist nicht vertrauenswürdig. Prüfen Sie Netzwerkkabel oder WLAN und wählen Sie dann Anmelden.</translation>
+        </message>
+        <message>
+            <source>The sign-in service reported an error.</source>
+            <translation>Der Anmeldedienst hat einen Fehler gemeldet.</translation>
+        </message>
+        <message>
+            <source>The sign-in service reported an error. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Der Anmeldedienst hat einen Fehler gemeldet. Prüfen Sie Netzwerkkabel oder WLAN und wählen Sie dann Anmelden.</translation>
+        </message>
+        <message>
+            <source>The sign-in was refused.</source>
+            <translation>Die Anmeldung wurde abgelehnt.</translation>
+        </message>
+        <message>
+            <source>The sign-in was refused. Select Sign in to try again.</source>
+            <translation>Die Anmeldung wurde abgelehnt. Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not recognize this PC.</source>
+            <translation>Der Anmeldedienst erkennt diesen PC nicht.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not recognize this PC. Select Sign in to try again.</source>
+            <translation>Der Anmeldedienst erkennt diesen PC nicht. Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not know this user.</source>
+            <translation>Der Anmeldedienst kennt diesen Benutzer nicht.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not know this user. Select Sign in to try again.</source>
+            <translation>Der Anmeldedienst kennt diesen Benutzer nicht. Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>The sign-in could not be completed. Select Sign in to try again.</source>
+            <translation>Die Anmeldung konnte nicht abgeschlossen werden. Wählen Sie Anmelden, um es erneut zu versuchen.</translation>
+        </message>
+        <message>
+            <source>The Hotdesk policy on this PC cannot be used for this sign-in (%1).</source>
+            <translation>Die Hotdesk-Richtlinie dieses PCs kann für diese Anmeldung nicht verwendet werden (%1).</translation>
+        </message>
+        <message>
+            <source>The Hotdesk policy on this PC cannot be used for this sign-in. Tell your administrator.</source>
+            <translation>Die Hotdesk-Richtlinie dieses PCs kann für diese Anmeldung nicht verwendet werden. Wenden Sie sich an Ihre Administration.</translation>
+        </message>
+        <message>
+            <source>The sign-in could not be completed (%1).</source>
+            <translation>Die Anmeldung konnte nicht abgeschlossen werden (%1).</translation>
         </message>
     </context>
     <context>

@@ -15,10 +15,6 @@
     <context>
         <name>hotdesk::cli::TrayAgent</name>
         <message>
-            <source>Sign-in was cancelled.</source>
-            <translation>La connexion a été annulée.</translation>
-        </message>
-        <message>
             <source>Enroll this PC</source>
             <translation>Enrôler ce PC</translation>
         </message>
@@ -193,14 +189,6 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
         <message>
             <source>sign-in of %1 failed: %2 (%3)</source>
             <translation>échec de la connexion de %1 : %2 (%3)</translation>
-        </message>
-        <message>
-            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
-            <translation>Le service d’authentification est injoignable. Vérifiez le câble réseau ou le Wi-Fi, puis choisissez Se connecter.</translation>
-        </message>
-        <message>
-            <source>Select Sign in to try again.</source>
-            <translation>Choisissez Se connecter pour réessayer.</translation>
         </message>
         <message>
             <source>the administrator was told: %1</source>
@@ -586,6 +574,81 @@ Nom d’utilisateur de l’administrateur :</translation>
         <message>
             <source>About Hotdesk</source>
             <translation>À propos de Hotdesk</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::ui::LockScreen</name>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled. Select Sign in to try again.</source>
+            <translation>La connexion a été annulée. Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached.</source>
+            <translation>Le service d’authentification est injoignable.</translation>
+        </message>
+        <message>
+            <source>The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Le service d’authentification est injoignable. Vérifiez le câble réseau ou le Wi-Fi, puis choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>The connection to the sign-in service is not trusted.</source>
+            <translation>La connexion au service d’authentification n’est pas sûre.</translation>
+        </message>
+        <message>
+            <source>The connection to the sign-in service is not trusted. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>La connexion au service d’authentification n’est pas sûre. Vérifiez le câble réseau ou le Wi-Fi, puis choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>The sign-in service reported an error.</source>
+            <translation>Le service d’authentification a signalé une erreur.</translation>
+        </message>
+        <message>
+            <source>The sign-in service reported an error. Check the network cable or Wi-Fi, then select Sign in.</source>
+            <translation>Le service d’authentification a signalé une erreur. Vérifiez le câble réseau ou le Wi-Fi, puis choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>The sign-in was refused.</source>
+            <translation>La connexion a été refusée.</translation>
+        </message>
+        <message>
+            <source>The sign-in was refused. Select Sign in to try again.</source>
+            <translation>La connexion a été refusée. Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not recognize this PC.</source>
+            <translation>Le service d’authentification ne reconnaît pas ce PC.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not recognize this PC. Select Sign in to try again.</source>
+            <translation>Le service d’authentification ne reconnaît pas ce PC. Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not know this user.</source>
+            <translation>Le service d’authentification ne connaît pas cet utilisateur.</translation>
+        </message>
+        <message>
+            <source>The sign-in service does not know this user. Select Sign in to try again.</source>
+            <translation>Le service d’authentification ne connaît pas cet utilisateur. Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>The sign-in could not be completed. Select Sign in to try again.</source>
+            <translation>La connexion n’a pas pu aboutir. Choisissez Se connecter pour réessayer.</translation>
+        </message>
+        <message>
+            <source>The Hotdesk policy on this PC cannot be used for this sign-in (%1).</source>
+            <translation>La stratégie Hotdesk de ce PC ne peut pas servir pour cette connexion (%1).</translation>
+        </message>
+        <message>
+            <source>The Hotdesk policy on this PC cannot be used for this sign-in. Tell your administrator.</source>
+            <translation>La stratégie Hotdesk de ce PC ne peut pas servir pour cette connexion. Prévenez votre administrateur.</translation>
+        </message>
+        <message>
+            <source>The sign-in could not be completed (%1).</source>
+            <translation>La connexion n’a pas pu aboutir (%1).</translation>
         </message>
     </context>
     <context>

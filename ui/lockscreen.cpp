@@ -3,6 +3,8 @@
 
 #include "authbrowser.h"
 
+#include "core/username.h"
+
 #include <QCloseEvent>
 #include <QGuiApplication>
 #include <QHBoxLayout>
@@ -72,6 +74,27 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     buttons->addWidget(m_switchUser);
     layout->addLayout(buttons);
 
+    layout->addWidget(createSwitchRow());
+    layout->addWidget(createCodeRow());
+    layout->addWidget(m_help);
+
+    // Only the primary window signs in; the others point to it.
+    for (QWidget *w : {static_cast<QWidget *>(m_signIn), static_cast<QWidget *>(m_cancel),
+             static_cast<QWidget *>(m_switchUser)})
+        w->setVisible(m_primary);
+    m_cancel->setEnabled(false);
+    m_offline->hide();
+    m_recovery->hide();
+
+    connectControls();
+
+    retranslate();
+    if (m_screen)
+        setGeometry(m_screen->geometry());
+}
+
+QWidget *LockWindow::createSwitchRow()
+{
     m_switchRow = new QWidget(this);
     auto *switchLayout = new QHBoxLayout(m_switchRow);
     switchLayout->setContentsMargins(0, 0, 0, 0);
@@ -80,8 +103,11 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     switchLayout->addWidget(m_switchEdit, 1);
     switchLayout->addWidget(m_switchGo);
     m_switchRow->hide();
-    layout->addWidget(m_switchRow);
+    return m_switchRow;
+}
 
+QWidget *LockWindow::createCodeRow()
+{
     m_codeRow = new QWidget(this);
     auto *codeLayout = new QHBoxLayout(m_codeRow);
     codeLayout->setContentsMargins(0, 0, 0, 0);
@@ -97,17 +123,11 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     codeLayout->addWidget(m_codeEdit, 1);
     codeLayout->addWidget(m_codeGo);
     m_codeRow->hide();
-    layout->addWidget(m_codeRow);
-    layout->addWidget(m_help);
+    return m_codeRow;
+}
 
-    // Only the primary window signs in; the others point to it.
-    for (QWidget *w : {static_cast<QWidget *>(m_signIn), static_cast<QWidget *>(m_cancel),
-             static_cast<QWidget *>(m_switchUser)})
-        w->setVisible(m_primary);
-    m_cancel->setEnabled(false);
-    m_offline->hide();
-    m_recovery->hide();
-
+void LockWindow::connectControls()
+{
     connect(m_offline, &QPushButton::clicked, this, &LockWindow::offlineUnlockRequested);
     connect(m_signIn, &QPushButton::clicked, this, &LockWindow::signInRequested);
     connect(m_cancel, &QPushButton::clicked, this, &LockWindow::cancelRequested);
@@ -138,10 +158,6 @@ LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
     };
     connect(m_codeGo, &QPushButton::clicked, this, submitCode);
     connect(m_codeEdit, &QLineEdit::returnPressed, this, submitCode);
-
-    retranslate();
-    if (m_screen)
-        setGeometry(m_screen->geometry());
 }
 
 void LockWindow::retranslate()
@@ -417,16 +433,48 @@ void LockScreen::setBrowser(AuthBrowserWidget *browser)
         primary->setBrowser(browser);
 }
 
+SignInFailureText LockScreen::failureText(const Error &error)
+{
+    switch (error.code) {
+    case ErrorCode::Cancelled:
+        return {tr("Sign-in was cancelled."), tr("Sign-in was cancelled. Select Sign in to try again.")};
+    case ErrorCode::Unreachable:
+    case ErrorCode::Timeout:
+        return {tr("The sign-in service could not be reached."),
+            tr("The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.")};
+    case ErrorCode::Tls:
+        return {tr("The connection to the sign-in service is not trusted."),
+            tr("The connection to the sign-in service is not trusted. Check the network cable or Wi-Fi, then select Sign "
+               "in.")};
+    case ErrorCode::ServerError:
+        return {tr("The sign-in service reported an error."),
+            tr("The sign-in service reported an error. Check the network cable or Wi-Fi, then select Sign in.")};
+    case ErrorCode::AccessDenied:
+        return {tr("The sign-in was refused."), tr("The sign-in was refused. Select Sign in to try again.")};
+    case ErrorCode::DeviceUnrecognized:
+    case ErrorCode::DeviceUnknown:
+    case ErrorCode::NotEnrolled:
+        return {tr("The sign-in service does not recognize this PC."),
+            tr("The sign-in service does not recognize this PC. Select Sign in to try again.")};
+    case ErrorCode::UserUnknown:
+        return {tr("The sign-in service does not know this user."),
+            tr("The sign-in service does not know this user. Select Sign in to try again.")};
+    case ErrorCode::PolicyInvalid:
+        return {tr("The Hotdesk policy on this PC cannot be used for this sign-in (%1).").arg(error.message),
+            tr("The Hotdesk policy on this PC cannot be used for this sign-in. Tell your administrator.")};
+    default:
+        return {tr("The sign-in could not be completed (%1).").arg(error.message),
+            tr("The sign-in could not be completed. Select Sign in to try again.")};
+    }
+}
+
 bool LockScreen::unlock(const flow::FlowResult &proof)
 {
     if (!m_locked)
         return true;
     // The flow validated the token for proof.user; the lock is for m_info.user
     // (or whoever switched in, which setInfo recorded).
-    const QString locked = m_info.user.toLower();
-    const QString user = proof.user.toLower();
-    const bool sameUser = user == locked || (!locked.contains(u'@') && user.section(u'@', 0, 0) == locked);
-    if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !sameUser)
+    if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !namesUser(m_info.user, proof.user))
         return false;
     lift(proof.user);
     return true;
@@ -436,7 +484,7 @@ bool LockScreen::unlockOffline(const policy::OfflineGranted &grant)
 {
     if (!m_locked)
         return true;
-    if (grant.user.isEmpty() || grant.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+    if (grant.user.isEmpty() || !sameUser(grant.user, m_info.user))
         return false;
     lift(grant.user);
     return true;
@@ -446,7 +494,7 @@ bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof
 {
     if (!m_locked)
         return true;
-    if (proof.user.isEmpty() || proof.user.compare(m_info.user, Qt::CaseInsensitive) != 0)
+    if (proof.user.isEmpty() || !sameUser(proof.user, m_info.user))
         return false;
     lift(proof.user);
     return true;

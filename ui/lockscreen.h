@@ -88,6 +88,10 @@ protected:
     bool event(QEvent *event) override;
 
 private:
+    // The rows that appear on request below the buttons; each starts hidden.
+    QWidget *createSwitchRow();
+    QWidget *createCodeRow();
+    void connectControls();
     void retranslate();
 
     QScreen *m_screen = nullptr;
@@ -116,6 +120,16 @@ private:
     bool m_busy = false;
     QStackedWidget *m_pageArea = nullptr;
     QPointer<AuthBrowserWidget> m_browser;
+};
+
+// A failed sign-in as the lock screen tells it, in the person's language: why
+// (LockInfo::reason) and the status line, why and what to do next. Each is a
+// whole translated sentence chosen by the error's code. The core's own messages
+// are not translated and go to the log; where the person or the help desk needs
+// the detail (a policy problem, an unexpected error) the reason names it in brackets.
+struct SignInFailureText {
+    QString reason;
+    QString status;
 };
 
 // Covers every screen at once, including screens plugged in while locked.
@@ -150,6 +164,8 @@ public:
 
     const QList<LockWindow *> &windows() const { return m_windows; }
     LockWindow *primaryWindow() const;
+
+    static SignInFailureText failureText(const Error &error);
 
 Q_SIGNALS:
     void signInRequested(const QString &user);

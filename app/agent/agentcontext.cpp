@@ -5,11 +5,11 @@
 #include "core/das/enroller.h"
 #include "core/net/proxy.h"
 #include "core/store/agentstate.h"
+#include "core/store/auditlog.h"
 #include "core/store/secretstore.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
-#include <QStandardPaths>
 
 namespace hotdesk::cli {
 
@@ -18,17 +18,33 @@ QString CommonOptions::policyFile(const QCommandLineParser &parser) const
     return parser.isSet(policy) ? parser.value(policy) : policy::defaultPolicyFile();
 }
 
-QString CommonOptions::stateDirectory(const QCommandLineParser &parser) const
+AgentEnvironment AgentEnvironment::fromProcess()
 {
-    if (parser.isSet(stateDir))
-        return parser.value(stateDir);
-    const QString env = qEnvironmentVariable("HOTDESK_STATE_DIR");
-    if (!env.isEmpty())
-        return env;
-    return store::AgentState::defaultDirectory();
+    AgentEnvironment environment;
+    environment.stateDirOverride = qEnvironmentVariable("HOTDESK_STATE_DIR");
+    environment.auditLogOverride = qEnvironmentVariable("HOTDESK_AUDIT_LOG");
+    environment.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
+    environment.adminToken = qEnvironmentVariable("HOTDESK_ADMIN_TOKEN");
+    return environment;
 }
 
-Result<std::unique_ptr<AgentContext>> AgentContext::create(const QString &policyFile, const QString &stateDir)
+QString AgentEnvironment::stateDir() const
+{
+    return stateDirOverride.isEmpty() ? store::AgentState::defaultDirectory() : stateDirOverride;
+}
+
+QString AgentEnvironment::auditLog() const
+{
+    return auditLogOverride.isEmpty() ? store::AuditLog::defaultPath() : auditLogOverride;
+}
+
+QString CommonOptions::stateDirectory(const QCommandLineParser &parser, const AgentEnvironment &environment) const
+{
+    return parser.isSet(stateDir) ? parser.value(stateDir) : environment.stateDir();
+}
+
+Result<std::unique_ptr<AgentContext>> AgentContext::create(
+    const QString &policyFile, const QString &stateDir, const AgentEnvironment &environment)
 {
     auto policy = policy::loadAgentPolicy(policyFile);
     if (!policy)
@@ -45,6 +61,7 @@ Result<std::unique_ptr<AgentContext>> AgentContext::create(const QString &policy
         return tl::unexpected(proxy.error());
     std::unique_ptr<AgentContext> context(new AgentContext);
     context->m_policy = *policy;
+    context->m_environment = environment;
     context->m_http = std::make_unique<net::HttpClient>(
         trust, net::Timeouts{policy->servers.connectTimeout, policy->servers.responseTimeout});
     context->m_http->setProxy(*proxy);

@@ -25,6 +25,21 @@ class SecretStore;
 
 namespace hotdesk::cli {
 
+// The agent's environment, read once when it starts (main) and passed down:
+// where its files go, and what the HOTDESK_* variables override (tests, the demo).
+struct AgentEnvironment {
+    static AgentEnvironment fromProcess();
+
+    QString stateDirOverride; // $HOTDESK_STATE_DIR
+    QString auditLogOverride; // $HOTDESK_AUDIT_LOG
+    QString screenshotFile; // $HOTDESK_SCREENSHOT: where the embedded browser saves the page it waits on
+    QString adminToken; // $HOTDESK_ADMIN_TOKEN: hotdesk enroll's token when none is given
+
+    // The override, else the platform's place.
+    QString stateDir() const; // AgentState::defaultDirectory()
+    QString auditLog() const; // AuditLog::defaultPath()
+};
+
 // --policy FILE and --state-dir DIR, which every such command takes.
 struct CommonOptions {
     QCommandLineOption policy {QStringLiteral("policy"),
@@ -36,14 +51,15 @@ struct CommonOptions {
         QStringLiteral("DIR")};
     void addTo(QCommandLineParser &parser) const { parser.addOptions({policy, stateDir}); }
     QString policyFile(const QCommandLineParser &parser) const;
-    QString stateDirectory(const QCommandLineParser &parser) const;
+    QString stateDirectory(const QCommandLineParser &parser, const AgentEnvironment &environment) const;
 };
 
 class AgentContext : public QObject {
     Q_OBJECT
 public:
     // Loads the policy and the CA bundle and opens the local state. Nothing is sent yet.
-    static Result<std::unique_ptr<AgentContext>> create(const QString &policyFile, const QString &stateDir);
+    static Result<std::unique_ptr<AgentContext>> create(
+        const QString &policyFile, const QString &stateDir, const AgentEnvironment &environment);
     ~AgentContext() override;
 
     // Reads the device key of the enrollment for one of the policy's DAS URLs
@@ -59,11 +75,13 @@ public:
     flow::ProviderSession &provider() { return *m_provider; }
     const Clock &clock() const { return m_clock; }
     RandomSource &random() { return m_random; }
+    const AgentEnvironment &environment() const { return m_environment; }
 
 private:
     AgentContext() = default;
 
     policy::AgentPolicy m_policy;
+    AgentEnvironment m_environment;
     SystemClock m_clock;
     OpenSslRandom m_random;
     std::unique_ptr<net::HttpClient> m_http;

@@ -175,7 +175,7 @@ private:
 
 } // namespace
 
-int runDoctor(const QStringList &args)
+int runDoctor(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -187,7 +187,7 @@ int runDoctor(const QStringList &args)
     common.addTo(parser);
     if (auto done = parseCommandLine(parser, QStringLiteral("doctor"), args))
         return *done;
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context) {
         printOut(QStringLiteral("policy: %1\n").arg(context.error().message).toUtf8());
         return ExitRejected;

@@ -9,11 +9,11 @@
 
 namespace hotdesk::cli {
 
-EmbeddedFrontend::EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QObject *parent)
+EmbeddedFrontend::EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QString screenshotFile, QObject *parent)
     : AuthorizationFrontend(parent)
     , m_extraCas(std::move(extraCas))
     , m_issuer(std::move(issuer))
-    , m_screenshotFile(qEnvironmentVariable("HOTDESK_SCREENSHOT"))
+    , m_screenshotFile(std::move(screenshotFile))
 {
 }
 
@@ -96,13 +96,14 @@ void EmbeddedFrontend::close()
     m_dialog = nullptr;
 }
 
-Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(const net::TlsTrust &trust, const QString &issuer)
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(
+    const net::TlsTrust &trust, const QString &issuer, const QString &screenshotFile)
 {
     if (!qobject_cast<QApplication *>(QCoreApplication::instance()))
         return fail(ErrorCode::Unsupported,
             QStringLiteral("the embedded browser needs a display; use --browser system or --browser print"));
     return std::unique_ptr<flow::AuthorizationFrontend>(
-        std::make_unique<EmbeddedFrontend>(trust.extraCertificates(), issuer));
+        std::make_unique<EmbeddedFrontend>(trust.extraCertificates(), issuer, screenshotFile));
 }
 
 } // namespace hotdesk::cli

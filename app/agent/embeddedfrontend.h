@@ -19,7 +19,8 @@ namespace hotdesk::cli {
 class EmbeddedFrontend final : public flow::AuthorizationFrontend {
     Q_OBJECT
 public:
-    EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QObject *parent = nullptr);
+    // screenshotFile: where the page the sign-in waits on is saved, for tests and the demo; empty for nowhere.
+    EmbeddedFrontend(QList<QSslCertificate> extraCas, QString issuer, QString screenshotFile, QObject *parent = nullptr);
     ~EmbeddedFrontend() override;
     // The private-use redirect URI (RFC 8252 §7.1): captured inside the view, so no port is opened.
     Result<QString> prepare() override;
@@ -45,6 +46,7 @@ private:
 };
 
 // The frontend for "hotdesk login --browser embedded"; Unsupported without a display.
-Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(const net::TlsTrust &trust, const QString &issuer);
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeEmbeddedFrontend(
+    const net::TlsTrust &trust, const QString &issuer, const QString &screenshotFile);
 
 } // namespace hotdesk::cli

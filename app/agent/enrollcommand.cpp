@@ -3,29 +3,17 @@
 
 #include "agentcontext.h"
 #include "cli.h"
-#include "flowrunner.h"
 #include "core/das/dasclient.h"
+#include "core/platform/platform.h"
 #include "core/policy/serverpolicy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
+#include "flowrunner.h"
 
 #include <QCommandLineParser>
 #include <QFile>
 
 namespace hotdesk::cli {
-
-namespace {
-
-// Who runs this command, as the OS knows them.
-QString currentLoginName()
-{
-    QString name = qEnvironmentVariable("USER");
-    if (name.isEmpty())
-        name = qEnvironmentVariable("USERNAME"); // Windows
-    return name.trimmed();
-}
-
-} // namespace
 
 Result<QByteArray> readAdminSecret(const QString &given)
 {
@@ -79,9 +67,62 @@ void enrollByAdminSignIn(AgentContext &context, const das::EnrollTarget &target,
     });
 }
 
-int runEnroll(const QStringList &args)
+namespace {
+
+// The options of "hotdesk enroll".
+struct EnrollOptions {
+    QCommandLineOption policy {QStringLiteral("policy"),
+        QStringLiteral("The policy file (default: %1).").arg(policy::defaultPolicyFile()), QStringLiteral("FILE")};
+    QCommandLineOption das {QStringLiteral("das"),
+        QStringLiteral("The DAS to enroll with (default: the policy's first DAS URL)."), QStringLiteral("URL")};
+    QCommandLineOption token {QStringLiteral("admin-token"),
+        QStringLiteral("An administrator token of the DAS, or - for the first line of standard input "
+                       "(default: $HOTDESK_ADMIN_TOKEN)."),
+        QStringLiteral("TOKEN|-")};
+    QCommandLineOption activation {QStringLiteral("activation"),
+        QStringLiteral("An activation the administrator obtained from the DAS, instead of a token; - for the first "
+                       "line of standard input."),
+        QStringLiteral("JWT|-")};
+    QCommandLineOption device {QStringLiteral("device-id"),
+        QStringLiteral("This PC's id at the DAS (default: the id of an earlier enrollment there, or the host name "
+                       "with a random suffix)."),
+        QStringLiteral("ID")};
+    QCommandLineOption state {QStringLiteral("state-dir"),
+        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1).")
+            .arg(store::AgentState::defaultDirectory()),
+        QStringLiteral("DIR")};
+    QCommandLineOption admin {QStringLiteral("admin-user"),
+        QStringLiteral("Without a token or an activation: the administrator who signs in at the identity provider and "
+                       "approves on their phone (default: the user running this command)."),
+        QStringLiteral("NAME")};
+    QCommandLineOption browser {QStringLiteral("browser"),
+        QStringLiteral("Where that sign-in happens: embedded (default), system or print."), QStringLiteral("MODE")};
+
+    void addTo(QCommandLineParser &parser) const
+    {
+        parser.addOptions({policy, das, token, activation, admin, browser, device, state});
+    }
+};
+
+// What the command line asks for, checked.
+struct EnrollRequest {
+    std::optional<QUrl> das;
+    bool withActivation = false;
+    // Neither a token nor an activation: the administrator signs in themselves.
+    bool signIn = false;
+    QByteArray secret; // the token or the activation, without signIn
+    QString admin; // with signIn
+    BrowserMode browser = BrowserMode::Embedded;
+};
+
+// A value, or the exit code of a command that is already done (a usage error, a rejection).
+template <typename T> using OrExit = tl::expected<T, int>;
+
+const QString kCommand = QStringLiteral("enroll");
+
+// Parses the command line and prints --help: an exit code when the command is done.
+std::optional<int> parseEnrollCommandLine(QCommandLineParser &parser, const EnrollOptions &options, const QStringList &args)
 {
-    QCommandLineParser parser;
     parser.setApplicationDescription(
         QStringLiteral("Enrolls this PC with a Device Authentication Server: asks the DAS for an activation\n"
                        "with an administrator token, checks it against the activation keys the policy pins,\n"
@@ -90,38 +131,9 @@ int runEnroll(const QStringList &args)
                        "Without a token or an activation, the administrator signs in at the identity provider\n"
                        "and approves on their phone; the DAS checks that they hold its admin role."));
     parser.addHelpOption();
-    const QCommandLineOption policyOption(QStringLiteral("policy"),
-        QStringLiteral("The policy file (default: %1).").arg(policy::defaultPolicyFile()), QStringLiteral("FILE"));
-    const QCommandLineOption dasOption(QStringLiteral("das"),
-        QStringLiteral("The DAS to enroll with (default: the policy's first DAS URL)."), QStringLiteral("URL"));
-    const QCommandLineOption tokenOption(QStringLiteral("admin-token"),
-        QStringLiteral("An administrator token of the DAS, or - for the first line of standard input "
-                       "(default: $HOTDESK_ADMIN_TOKEN)."),
-        QStringLiteral("TOKEN|-"));
-    const QCommandLineOption activationOption(QStringLiteral("activation"),
-        QStringLiteral("An activation the administrator obtained from the DAS, instead of a token; - for the first "
-                       "line of standard input."),
-        QStringLiteral("JWT|-"));
-    const QCommandLineOption deviceOption(QStringLiteral("device-id"),
-        QStringLiteral("This PC's id at the DAS (default: the id of an earlier enrollment there, or the host name "
-                       "with a random suffix)."),
-        QStringLiteral("ID"));
-    const QCommandLineOption stateOption(QStringLiteral("state-dir"),
-        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1).")
-            .arg(store::AgentState::defaultDirectory()),
-        QStringLiteral("DIR"));
-    const QCommandLineOption adminOption(QStringLiteral("admin-user"),
-        QStringLiteral("Without a token or an activation: the administrator who signs in at the identity provider and "
-                       "approves on their phone (default: the user running this command)."),
-        QStringLiteral("NAME"));
-    const QCommandLineOption browserOption(QStringLiteral("browser"),
-        QStringLiteral("Where that sign-in happens: embedded (default), system or print."), QStringLiteral("MODE"));
-    parser.addOptions({policyOption, dasOption, tokenOption, activationOption, adminOption, browserOption, deviceOption,
-        stateOption});
-
-    const QString command = QStringLiteral("enroll");
+    options.addTo(parser);
     if (!parser.parse(QStringList {QStringLiteral("hotdesk enroll")} + args))
-        return usageError(parser.errorText(), command);
+        return usageError(parser.errorText(), kCommand);
     if (parser.isSet(QStringLiteral("help"))) {
         QString help = parser.helpText();
         // QCommandLineParser names the executable; the command is what people type.
@@ -130,71 +142,76 @@ int runEnroll(const QStringList &args)
         return ExitOk;
     }
     if (!parser.positionalArguments().isEmpty())
-        return usageError(QStringLiteral("enroll takes no arguments besides its options"), command);
-    if (parser.isSet(tokenOption) && parser.isSet(activationOption))
-        return usageError(QStringLiteral("give --admin-token or --activation, not both"), command);
+        return usageError(QStringLiteral("enroll takes no arguments besides its options"), kCommand);
+    if (parser.isSet(options.token) && parser.isSet(options.activation))
+        return usageError(QStringLiteral("give --admin-token or --activation, not both"), kCommand);
+    return std::nullopt;
+}
 
-    std::optional<QUrl> das;
-    if (parser.isSet(dasOption)) {
-        const QUrl url(parser.value(dasOption), QUrl::StrictMode);
-        if (!url.isValid() || url.host().isEmpty() || (url.scheme() != u"https" && url.scheme() != u"http"))
-            return usageError(QStringLiteral("--das takes the DAS's https URL"), command);
-        das = url;
-    }
-    const bool withActivation = parser.isSet(activationOption);
-    const QString given = withActivation ? parser.value(activationOption)
-        : parser.isSet(tokenOption)      ? parser.value(tokenOption)
-                                         : qEnvironmentVariable("HOTDESK_ADMIN_TOKEN");
-    // Neither a token nor an activation: the administrator signs in themselves.
-    const bool signIn = given.isEmpty() && !parser.isSet(tokenOption);
-    if ((parser.isSet(adminOption) || parser.isSet(browserOption)) && !signIn)
-        return usageError(
+OrExit<std::optional<QUrl>> dasUrl(const QCommandLineParser &parser, const EnrollOptions &options)
+{
+    if (!parser.isSet(options.das))
+        return std::optional<QUrl>();
+    const QUrl url(parser.value(options.das), QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty() || (url.scheme() != u"https" && url.scheme() != u"http"))
+        return tl::unexpected(usageError(QStringLiteral("--das takes the DAS's https URL"), kCommand));
+    return std::optional<QUrl>(url);
+}
+
+// Which secret buys the activation: a token, an activation, or the administrator's own sign-in.
+OrExit<EnrollRequest> readEnrollRequest(
+    const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
+{
+    EnrollRequest request;
+    auto url = dasUrl(parser, options);
+    if (!url)
+        return tl::unexpected(url.error());
+    request.das = *url;
+    request.withActivation = parser.isSet(options.activation);
+    const QString given = request.withActivation ? parser.value(options.activation)
+        : parser.isSet(options.token)            ? parser.value(options.token)
+                                                 : environment.adminToken;
+    request.signIn = given.isEmpty() && !parser.isSet(options.token);
+    if ((parser.isSet(options.admin) || parser.isSet(options.browser)) && !request.signIn)
+        return tl::unexpected(usageError(
             QStringLiteral("--admin-user and --browser are for signing in; leave them out with a token or an activation"),
-            command);
-    if (given.isEmpty() && parser.isSet(tokenOption))
-        return usageError(QStringLiteral("the administrator token is empty"), command);
-    QByteArray secretInput;
-    QString admin;
-    BrowserMode browser = BrowserMode::Embedded;
-    if (signIn) {
-        admin = parser.isSet(adminOption) ? parser.value(adminOption).trimmed() : currentLoginName();
-        if (admin.isEmpty())
-            return usageError(QStringLiteral("name the administrator who signs in with --admin-user NAME"), command);
-        if (parser.isSet(browserOption)) {
-            auto mode = browserMode(parser.value(browserOption));
+            kCommand));
+    if (given.isEmpty() && parser.isSet(options.token))
+        return tl::unexpected(usageError(QStringLiteral("the administrator token is empty"), kCommand));
+    if (request.signIn) {
+        request.admin = parser.isSet(options.admin) ? parser.value(options.admin).trimmed() : platform::loginName();
+        if (request.admin.isEmpty())
+            return tl::unexpected(
+                usageError(QStringLiteral("name the administrator who signs in with --admin-user NAME"), kCommand));
+        if (parser.isSet(options.browser)) {
+            auto mode = browserMode(parser.value(options.browser));
             if (!mode)
-                return usageError(mode.error().message, command);
-            browser = *mode;
+                return tl::unexpected(usageError(mode.error().message, kCommand));
+            request.browser = *mode;
         }
-    } else {
-        auto secret = readAdminSecret(given);
-        if (!secret)
-            return reject(secret.error());
-        secretInput = *secret;
-        if (secretInput.isEmpty())
-            return usageError(
-                withActivation ? QStringLiteral("the activation is empty") : QStringLiteral("the administrator token is empty"),
-                command);
+        return request;
     }
-    const QString policyFile = parser.isSet(policyOption) ? parser.value(policyOption) : policy::defaultPolicyFile();
-    QString stateDir = parser.value(stateOption);
-    if (stateDir.isEmpty())
-        stateDir = qEnvironmentVariable("HOTDESK_STATE_DIR");
-    if (stateDir.isEmpty())
-        stateDir = store::AgentState::defaultDirectory();
-    auto context = AgentContext::create(policyFile, stateDir);
-    if (!context)
-        return reject(context.error());
-    AgentContext &ctx = **context;
-    auto target = das::enrollTargetFor(ctx.policy(), das);
-    if (!target)
-        return reject(target.error());
-    target->deviceId = parser.value(deviceOption);
-    if (!target->expectedDasUrl)
-        printErr(QStringLiteral("hotdesk: note: %1 is not among the DAS URLs of %2; the agent will use this enrollment "
-                                "only once the policy lists the DAS")
-                     .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
+    auto secret = readAdminSecret(given);
+    if (!secret)
+        return tl::unexpected(reject(secret.error()));
+    request.secret = *secret;
+    if (request.secret.isEmpty())
+        return tl::unexpected(usageError(request.withActivation ? QStringLiteral("the activation is empty")
+                                                                : QStringLiteral("the administrator token is empty"),
+            kCommand));
+    return request;
+}
 
+// An empty --state-dir counts as none given.
+QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
+{
+    const QString stateDir = parser.value(options.state);
+    return stateDir.isEmpty() ? environment.stateDir() : stateDir;
+}
+
+// Runs flow 3 as the request says and prints the enrollment.
+int enroll(AgentContext &ctx, const das::EnrollTarget &target, const EnrollRequest &request)
+{
     std::optional<store::EnrollmentRecord> enrolled;
     auto recorded = [&enrolled](std::function<void(int)> done) {
         return [&enrolled, done](Result<store::EnrollmentRecord> result) {
@@ -207,24 +224,50 @@ int runEnroll(const QStringList &args)
         };
     };
     int exitCode = ExitOk;
-    if (signIn) {
-        auto frontend = makeFrontend(browser, ctx);
+    if (request.signIn) {
+        auto frontend = makeFrontend(request.browser, ctx);
         if (!frontend)
             return reject(frontend.error());
-        printErr(QStringLiteral("hotdesk: %1 signs in to enroll this PC; approve on your phone").arg(admin));
-        exitCode = runUntilDone([&](std::function<void(int)> done) {
-            enrollByAdminSignIn(ctx, *target, **frontend, admin, recorded(done));
-        });
+        printErr(QStringLiteral("hotdesk: %1 signs in to enroll this PC; approve on your phone").arg(request.admin));
+        exitCode = runUntilDone(
+            [&](std::function<void(int)> done) { enrollByAdminSignIn(ctx, target, **frontend, request.admin, recorded(done)); });
     } else {
         exitCode = runUntilDone([&](std::function<void(int)> done) {
-            enrollThisPc(ctx, *target, withActivation ? EnrollSecret::Activation : EnrollSecret::AdminToken, secretInput,
-                recorded(done));
+            enrollThisPc(ctx, target, request.withActivation ? EnrollSecret::Activation : EnrollSecret::AdminToken,
+                request.secret, recorded(done));
         });
     }
     if (exitCode != ExitOk)
         return exitCode;
     printOut(QStringLiteral("enrolled %1 with %2\n").arg(enrolled->deviceId, enrolled->dasUrl).toUtf8());
     return ExitOk;
+}
+
+} // namespace
+
+int runEnroll(const QStringList &args, const AgentEnvironment &environment)
+{
+    QCommandLineParser parser;
+    const EnrollOptions options;
+    if (auto done = parseEnrollCommandLine(parser, options, args))
+        return *done;
+    auto request = readEnrollRequest(parser, options, environment);
+    if (!request)
+        return request.error();
+    const QString policyFile = parser.isSet(options.policy) ? parser.value(options.policy) : policy::defaultPolicyFile();
+    auto context = AgentContext::create(policyFile, stateDirectory(parser, options, environment), environment);
+    if (!context)
+        return reject(context.error());
+    AgentContext &ctx = **context;
+    auto target = das::enrollTargetFor(ctx.policy(), request->das);
+    if (!target)
+        return reject(target.error());
+    target->deviceId = parser.value(options.device);
+    if (!target->expectedDasUrl)
+        printErr(QStringLiteral("hotdesk: note: %1 is not among the DAS URLs of %2; the agent will use this enrollment "
+                                "only once the policy lists the DAS")
+                     .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
+    return enroll(ctx, *target, *request);
 }
 
 } // namespace hotdesk::cli

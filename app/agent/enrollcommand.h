@@ -14,10 +14,12 @@ class AuthorizationFrontend;
 
 namespace hotdesk::cli {
 
+struct AgentEnvironment;
+
 class AgentContext;
 
 // args: the arguments after "enroll"; returns the exit code.
-int runEnroll(const QStringList &args);
+int runEnroll(const QStringList &args, const AgentEnvironment &environment);
 
 // An administrator's secret as given on the command line: the value itself,
 // or for "-" the first line of standard input (which keeps it out of the

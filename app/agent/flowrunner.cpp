@@ -55,7 +55,7 @@ Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mo
         });
     case BrowserMode::Embedded:
 #if HOTDESK_HAVE_WEBENGINE
-        return makeEmbeddedFrontend(context.http().trust(), context.servers().idpIssuer);
+        return makeEmbeddedFrontend(context.http().trust(), context.servers().idpIssuer, context.environment().screenshotFile);
 #else
         Q_UNUSED(context);
         return fail(ErrorCode::Unsupported,
@@ -129,7 +129,7 @@ void runAdminSignIn(AgentContext &context, das::DasClient &das, flow::Authorizat
 {
     flow::FlowOptions options;
     options.user = admin;
-    options.recognition = flow::Recognition::None;
+    options.unrecognizedDevice = policy::UnrecognizedDevice::Deny;
     options.administratorSignIn = true;
     startFlow(context, das, frontend, options, std::move(done));
 }

@@ -14,7 +14,7 @@
 
 namespace hotdesk::cli {
 
-int runLogin(const QStringList &args)
+int runLogin(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -30,7 +30,7 @@ int runLogin(const QStringList &args)
     const QCommandLineOption recognition(QStringLiteral("recognition"),
         QStringLiteral("When the DAS does not recognize this PC: approval (ask an administrator and wait, the "
                        "default), code (a one-time code is sent to the user, who types it here) or none (fail)."),
-        QStringLiteral("HOW"), QStringLiteral("approval"));
+        QStringLiteral("HOW"), policy::unrecognizedDeviceOptionName(policy::UnrecognizedDevice::Approval));
     CommonOptions common;
     parser.addOptions({user, browser, recognition});
     common.addTo(parser);
@@ -46,7 +46,7 @@ int runLogin(const QStringList &args)
     if (!mode)
         return usageError(mode.error().message, command);
 
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;
@@ -57,15 +57,10 @@ int runLogin(const QStringList &args)
 
     flow::FlowOptions options;
     options.user = parser.value(user);
-    const QString how = parser.value(recognition);
-    if (how == u"approval")
-        options.recognition = flow::Recognition::Approval;
-    else if (how == u"code")
-        options.recognition = flow::Recognition::OneTimeCode;
-    else if (how == u"none")
-        options.recognition = flow::Recognition::None;
-    else
-        return usageError(QStringLiteral("--recognition takes approval, code or none"), command);
+    const auto how = policy::unrecognizedDeviceFromOptionName(parser.value(recognition));
+    if (!how)
+        return usageError(QStringLiteral("--recognition takes %1").arg(policy::unrecognizedDeviceOptionNames()), command);
+    options.unrecognizedDevice = *how;
 
     return runUntilDone([&](std::function<void(int)> done) {
         runSignIn(ctx, **frontend, options, [done](Result<flow::FlowResult> result) {
@@ -79,7 +74,7 @@ int runLogin(const QStringList &args)
     });
 }
 
-int runRecoveryCodes(const QStringList &args)
+int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
@@ -118,7 +113,7 @@ int runRecoveryCodes(const QStringList &args)
     if (!rules->failure.recoveryCodes.enabled)
         return reject(Error{ErrorCode::PolicyInvalid,
             QStringLiteral("the policy %1 does not allow recovery codes (failure.recovery_codes.enabled)").arg(policyFile)});
-    auto context = AgentContext::create(policyFile, common.stateDirectory(parser));
+    auto context = AgentContext::create(policyFile, common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;
@@ -128,7 +123,7 @@ int runRecoveryCodes(const QStringList &args)
 
     flow::FlowOptions options;
     options.user = who;
-    options.recognition = flow::Recognition::None;
+    options.unrecognizedDevice = policy::UnrecognizedDevice::Deny;
     const int count = rules->failure.recoveryCodes.count;
     store::RecoveryCodeStore codes(ctx.secrets(), ctx.random());
     return runUntilDone([&](std::function<void(int)> done) {

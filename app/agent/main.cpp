@@ -1,8 +1,9 @@
 // Entry point of hotdesk: the tray agent and the administrator's command line.
+#include "agentcontext.h"
 #include "cli.h"
 #include "controlcommands.h"
-#include "enrollcommand.h"
 #include "doctorcommand.h"
+#include "enrollcommand.h"
 #include "flowrunner.h"
 #include "logincommand.h"
 #include "opencommand.h"
@@ -60,7 +61,7 @@ namespace {
 
 // The embedded browser needs a GUI application; a command line over SSH must
 // not. A display, when there is one, also lets the fingerprint list the screens.
-bool wantsGui(int argc, char *argv[])
+bool wantsGui(int argc, char *argv[], const hotdesk::cli::AgentEnvironment &environment)
 {
     QStringList args;
     for (int i = 1; i < argc; ++i)
@@ -85,7 +86,7 @@ bool wantsGui(int argc, char *argv[])
             if (arg.startsWith(QLatin1String("--admin-token")) || arg.startsWith(QLatin1String("--activation")))
                 return false;
         }
-        return display && qEnvironmentVariableIsEmpty("HOTDESK_ADMIN_TOKEN") && hotdesk::cli::browserNeedsGui(args.mid(1));
+        return display && environment.adminToken.isEmpty() && hotdesk::cli::browserNeedsGui(args.mid(1));
     }
     if (command != QLatin1String("login") && command != QLatin1String("open") && command != QLatin1String("recovery-codes"))
         return false;
@@ -99,8 +100,10 @@ bool wantsGui(int argc, char *argv[])
 
 int main(int argc, char *argv[])
 {
+    // Read once here; the commands and the tray agent get it from main.
+    const hotdesk::cli::AgentEnvironment environment = hotdesk::cli::AgentEnvironment::fromProcess();
     std::unique_ptr<QCoreApplication> application;
-    if (wantsGui(argc, argv)) {
+    if (wantsGui(argc, argv, environment)) {
 #if HOTDESK_HAVE_WEBENGINE
         hotdesk::ui::prepareApplication();
 #endif
@@ -129,7 +132,7 @@ int main(int argc, char *argv[])
     }
     if (args.isEmpty() || (args.constFirst().startsWith(QLatin1String("--")) && args.constFirst() != QLatin1String("--version"))) {
 #if HOTDESK_HAVE_WEBENGINE
-        return runTrayAgent(args);
+        return runTrayAgent(args, environment);
 #else
         printErr(QStringLiteral("hotdesk: this build has no tray agent (built without Qt WebEngine)"));
         return ExitUsage;
@@ -142,15 +145,15 @@ int main(int argc, char *argv[])
     if (group == QLatin1String("jws") && verb == QLatin1String("verify"))
         return runJwsVerify(args.mid(2));
     if (group == QLatin1String("enroll"))
-        return runEnroll(args.mid(1));
+        return runEnroll(args.mid(1), environment);
     if (group == QLatin1String("login"))
-        return runLogin(args.mid(1));
+        return runLogin(args.mid(1), environment);
     if (group == QLatin1String("open"))
-        return runOpen(args.mid(1));
+        return runOpen(args.mid(1), environment);
     if (group == QLatin1String("recovery-codes"))
-        return runRecoveryCodes(args.mid(1));
+        return runRecoveryCodes(args.mid(1), environment);
     if (group == QLatin1String("doctor"))
-        return runDoctor(args.mid(1));
+        return runDoctor(args.mid(1), environment);
     if (group == QLatin1String("status"))
         return runStatus(args.mid(1));
     if (group == QLatin1String("reauth"))

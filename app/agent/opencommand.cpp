@@ -10,34 +10,18 @@
 #include "core/das/enroller.h"
 #include "core/net/httpclient.h"
 #include "core/net/linkheader.h"
+#include "core/platform/platform.h"
 
 #include <QCommandLineParser>
 #include <QHostAddress>
 
 #include <optional>
 
-#if defined(Q_OS_UNIX)
-#include <pwd.h>
-#include <unistd.h>
-#endif
-
 namespace hotdesk::cli {
 namespace {
 
 // The whole answer is held in memory before it goes to stdout.
 constexpr qint64 kMaxResourceBytes = 16 * 1024 * 1024;
-
-// The account this process runs as: the user who sits at the PC and signs in.
-QString osUserName()
-{
-#if defined(Q_OS_UNIX)
-    if (const passwd *entry = getpwuid(geteuid()); entry && entry->pw_name)
-        return QString::fromLocal8Bit(entry->pw_name);
-    return qEnvironmentVariable("USER");
-#else
-    return qEnvironmentVariable("USERNAME");
-#endif
-}
 
 bool isLoopback(const QUrl &url)
 {
@@ -228,7 +212,7 @@ private:
 
 } // namespace
 
-int runOpen(const QStringList &args)
+int runOpen(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -273,7 +257,7 @@ int runOpen(const QStringList &args)
     auto mode = browserMode(parser.value(browser));
     if (!mode)
         return usageError(mode.error().message, command);
-    const QString userName = parser.isSet(user) ? parser.value(user).trimmed() : osUserName();
+    const QString userName = parser.isSet(user) ? parser.value(user).trimmed() : platform::loginName();
     if (userName.isEmpty())
         return usageError(parser.isSet(user) ? QStringLiteral("--user is empty")
                                              : QStringLiteral("cannot tell this account's user name; give --user"),
@@ -288,7 +272,7 @@ int runOpen(const QStringList &args)
         token = *secret;
     }
 
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context)
         return reject(context.error());
 

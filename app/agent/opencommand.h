@@ -5,7 +5,9 @@
 
 namespace hotdesk::cli {
 
+struct AgentEnvironment;
+
 // args: the arguments after "open"; returns the exit code.
-int runOpen(const QStringList &args);
+int runOpen(const QStringList &args, const AgentEnvironment &environment);
 
 } // namespace hotdesk::cli

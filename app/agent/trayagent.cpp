@@ -10,6 +10,7 @@
 #include "core/store/auditlog.h"
 #include "core/store/recoverycodestore.h"
 #include "core/store/secretstore.h"
+#include "core/username.h"
 #include "devicefingerprint.h"
 #include "embeddedfrontend.h"
 #include "trayenrollment.h"
@@ -119,16 +120,12 @@ TrayAgent::TrayAgent(TrayAgentOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
 {
-    if (m_options.stateDir.isEmpty()) {
-        const QString env = qEnvironmentVariable("HOTDESK_STATE_DIR");
-        m_options.stateDir = env.isEmpty() ? store::AgentState::defaultDirectory() : env;
-    }
-    if (m_options.auditLog.isEmpty()) {
-        const QString env = qEnvironmentVariable("HOTDESK_AUDIT_LOG");
-        m_options.auditLog = env.isEmpty() ? store::AuditLog::defaultPath() : env;
-    }
+    if (m_options.stateDir.isEmpty())
+        m_options.stateDir = m_options.environment.stateDir();
+    if (m_options.auditLog.isEmpty())
+        m_options.auditLog = m_options.environment.auditLog();
     if (m_options.screenshotFile.isEmpty())
-        m_options.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
+        m_options.screenshotFile = m_options.environment.screenshotFile;
     // The session watcher reports the same account, later; the lock may need it before.
     m_user = m_options.user.isEmpty() ? platform::loginName() : m_options.user;
     m_sessionId = qEnvironmentVariable("XDG_SESSION_ID");
@@ -160,14 +157,28 @@ Status TrayAgent::start()
     if (auto listening = m_control->listen(m_options.controlName.isEmpty() ? control::defaultServerName() : m_options.controlName);
         !listening)
         return listening;
+    connectRequests();
+    connectLockScreen();
+
+    m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
+    audit(store::AuditEvent::AgentStarted, m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
+
+    // The saved state first: a lock that was up when the agent died goes up again
+    // before anything else happens.
+    restoreState();
+    return startPolicyStore();
+}
+
+void TrayAgent::connectRequests()
+{
     m_control->setStatusProvider([this] { return status(); });
     connect(m_control.get(), &control::ControlServer::reauthRequested, this, [this] {
-        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("control_socket"));
+        audit(store::AuditEvent::ReauthRequested, m_user, QStringLiteral("control_socket"));
         if (m_engine)
             handle(m_engine->reauthRequested());
     });
     connect(m_desktop, &ui::DesktopIntegration::reauthRequested, this, [this] {
-        audit(QStringLiteral("reauth_requested"), m_user, QStringLiteral("tray"));
+        audit(store::AuditEvent::ReauthRequested, m_user, QStringLiteral("tray"));
         if (m_engine)
             handle(m_engine->reauthRequested());
     });
@@ -178,7 +189,10 @@ Status TrayAgent::start()
         QMessageBox::about(nullptr, tr("About Hotdesk"),
             tr("Hotdesk %1\nRe-authentication with your phone for shared PCs.").arg(QStringLiteral(HOTDESK_VERSION)));
     });
+}
 
+void TrayAgent::connectLockScreen()
+{
     connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
     connect(m_lock, &ui::LockScreen::offlineUnlockRequested, this, [this](const QString &user) {
         if (m_engine && !m_flow && !m_starting)
@@ -198,7 +212,7 @@ Status TrayAgent::start()
     connect(m_lock, &ui::LockScreen::switchUserRequested, this, [this](const QString &user) {
         if (m_flow)
             m_flow->cancel();
-        audit(QStringLiteral("user_switch"), user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
+        audit(store::AuditEvent::UserSwitch, user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
         report(tr("%1 switches in at the lock screen").arg(user));
         m_lockUser = user;
         const bool lockedOut = m_engine && m_engine->lockedOutUntil(user).has_value();
@@ -206,12 +220,10 @@ Status TrayAgent::start()
         if (!lockedOut)
             startSignIn(user);
     });
+}
 
-    m_audit = std::make_unique<store::AuditLog>(m_options.auditLog, m_clock);
-    audit(QStringLiteral("agent_started"), m_user, {}, {{QStringLiteral("version"), QStringLiteral(HOTDESK_VERSION)}});
-
-    // The saved state first: a lock that was up when the agent died goes up again
-    // before anything else happens.
+void TrayAgent::restoreState()
+{
     QFile file(m_stateFile);
     if (file.exists()) {
         std::optional<policy::EngineState> state;
@@ -227,12 +239,15 @@ Status TrayAgent::start()
         } else {
             // Unreadable: whatever it said, the person at the keyboard proves who they are.
             m_stateDamaged = true;
-            audit(QStringLiteral("state_damaged"), m_user, QStringLiteral("malformed"), {{QStringLiteral("file"), m_stateFile}});
+            audit(store::AuditEvent::StateDamaged, m_user, QStringLiteral("malformed"), {{QStringLiteral("file"), m_stateFile}});
         }
     }
     if (m_saved.lock || m_stateDamaged)
         showLock(m_saved.lock ? m_saved.lock->user : m_user, tr("Hotdesk restarted while this PC was locked."), false);
+}
 
+Status TrayAgent::startPolicyStore()
+{
     m_policyStore = std::make_unique<policy::PolicyStore>(m_options.policyFile);
     connect(m_policyStore.get(), &policy::PolicyStore::policyChanged, this, &TrayAgent::applyPolicy);
     connect(m_policyStore.get(), &policy::PolicyStore::policyRejected, this,
@@ -240,8 +255,9 @@ Status TrayAgent::start()
             QStringList lines;
             for (const policy::PolicyProblem &p : problems)
                 lines << QStringLiteral("%1:%2: %3").arg(p.line).arg(p.column).arg(p.message);
-            audit(QStringLiteral("policy_rejected"), m_user, QStringLiteral("policy_invalid"),
-                {{QStringLiteral("file"), m_policyStore->file()}, {QStringLiteral("problems"), QJsonArray::fromStringList(lines)}});
+            audit(store::AuditEvent::PolicyRejected, m_user, QStringLiteral("policy_invalid"),
+                {{QStringLiteral("file"), m_policyStore->file()},
+                    {QStringLiteral("problems"), QJsonArray::fromStringList(lines)}});
             m_problem = m_policyStore->hasPolicy()
                 ? tr("The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.")
                       .arg(m_policyStore->file())
@@ -252,7 +268,7 @@ Status TrayAgent::start()
     if (!m_policyStore->start()) {
         // Fail closed: without a valid policy nobody can be let in.
         m_problem = m_policyStore->reason();
-        audit(QStringLiteral("policy_missing"), m_user, QStringLiteral("policy_invalid"), {{QStringLiteral("why"), m_problem}});
+        audit(store::AuditEvent::PolicyMissing, m_user, QStringLiteral("policy_invalid"), {{QStringLiteral("why"), m_problem}});
         report(tr("no valid policy: %1").arg(m_problem));
         showLock(m_user, tr("There is no valid Hotdesk policy on this PC (%1). Ask your administrator.").arg(m_problem), false);
         updateTray();
@@ -272,7 +288,7 @@ void TrayAgent::applyPolicy(const policy::Policy &policy)
     policy::EngineState state = m_engine ? m_engine->state() : m_saved;
     m_engine = std::make_unique<policy::DecisionEngine>(policy::reauthRules(policy), m_clock, policy::EngineEnvironment {}, state);
     if (!first) {
-        audit(QStringLiteral("policy_applied"), m_user, {}, {{QStringLiteral("file"), policy.sourceFile}});
+        audit(store::AuditEvent::PolicyApplied, m_user, {}, {{QStringLiteral("file"), policy.sourceFile}});
         report(tr("policy reloaded from %1").arg(policy.sourceFile));
     }
     // The servers may have changed: the next flow reads them again.
@@ -320,7 +336,8 @@ void TrayAgent::connectPlatform()
     });
     connect(m_platform.idle.get(), &platform::IdleMonitor::activityResumed, this, [this] { handle(m_engine->activity()); });
     connect(m_platform.idle.get(), &platform::IdleMonitor::unavailable, this, [this](const QString &message) {
-        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("idle_unavailable"), {{QStringLiteral("message"), message}});
+        audit(store::AuditEvent::PlatformProblem, m_user, QStringLiteral("idle_unavailable"),
+            {{QStringLiteral("message"), message}});
         report(tr("idle time unavailable: %1").arg(message));
     });
     connect(m_platform.processes.get(), &platform::ProcessWatcher::processStarted, this,
@@ -332,7 +349,7 @@ void TrayAgent::connectPlatform()
             handle(m_engine->deviceInUse(sensitiveDevice(kind)));
         });
     const auto problem = [this](const QString &message) {
-        audit(QStringLiteral("platform_problem"), m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
+        audit(store::AuditEvent::PlatformProblem, m_user, QStringLiteral("watcher"), {{QStringLiteral("message"), message}});
         report(message);
     };
     connect(m_platform.processes.get(), &platform::ProcessWatcher::problem, this, problem);
@@ -370,14 +387,14 @@ void TrayAgent::handleOne(const policy::Decision &decision)
     extra.remove(QStringLiteral("reason"));
 
     if (const auto *require = std::get_if<policy::RequireReauth>(&decision)) {
-        if (m_lock->isLocked() && m_signInTried && m_lockUser.compare(require->user, Qt::CaseInsensitive) == 0) {
+        if (m_lock->isLocked() && m_signInTried && sameUser(m_lockUser, require->user)) {
             // After a failed attempt the engine asks again (maybe with other
             // methods): the lock stays and the person chooses when to retry,
             // so a denying phone cannot burn the attempts by itself.
             m_lock->setInfo(lockInfo(require->user, m_lockInfoReason, true));
             return;
         }
-        audit(QStringLiteral("reauth_required"), require->user, require->reason(), extra);
+        audit(store::AuditEvent::ReauthRequired, require->user, require->reason(), extra);
         report(tr("trigger %1: %2 must re-authenticate").arg(require->reason(), require->user));
         showLock(require->user, reasonForPeople(require->trigger, require->detail), true);
         if (m_options.autoSignIn)
@@ -386,13 +403,13 @@ void TrayAgent::handleOne(const policy::Decision &decision)
                     startSignIn(who);
             });
     } else if (const auto *notice = std::get_if<policy::Notify>(&decision)) {
-        audit(QStringLiteral("reauth_soon"), notice->user, policy::triggerName(notice->trigger), extra);
+        audit(store::AuditEvent::ReauthSoon, notice->user, policy::triggerName(notice->trigger), extra);
         m_soon = true;
         m_desktop->notify(tr("Re-authentication soon"),
             tr("You will be asked to sign in again with your phone in %n minute(s).", nullptr, notice->minutes));
         report(tr("%1 will be asked to re-authenticate in %2 minute(s)").arg(notice->user).arg(notice->minutes));
     } else if (const auto *lock = std::get_if<policy::Lock>(&decision)) {
-        audit(QStringLiteral("locked"), lock->user, lock->reason, extra);
+        audit(store::AuditEvent::Locked, lock->user, lock->reason, extra);
         const auto until = m_engine->lockedOutUntil(lock->user);
         const QString when = until ? QLocale().toString(QDateTime::fromSecsSinceEpoch(until->time_since_epoch().count()).time(),
                                          QLocale::ShortFormat)
@@ -402,37 +419,37 @@ void TrayAgent::handleOne(const policy::Decision &decision)
             tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(lock->user, when),
             false);
     } else if (const auto *out = std::get_if<policy::LockOutUser>(&decision)) {
-        audit(QStringLiteral("user_locked_out"), out->user, QStringLiteral("too_many_failures"), extra);
+        audit(store::AuditEvent::UserLockedOut, out->user, QStringLiteral("too_many_failures"), extra);
         report(tr("%1 is locked out after %2 failed attempts").arg(out->user).arg(out->attempts));
         const QString when = QLocale().toString(
             QDateTime::fromSecsSinceEpoch(out->until.time_since_epoch().count()).time(), QLocale::ShortFormat);
-        if (m_lock->isLocked() && m_lockUser.compare(out->user, Qt::CaseInsensitive) == 0)
+        if (m_lock->isLocked() && sameUser(m_lockUser, out->user))
             m_lock->setInfo(lockInfo(out->user,
                 tr("Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.").arg(out->user, when),
                 false));
     } else if (const auto *admin = std::get_if<policy::NotifyAdmin>(&decision)) {
-        audit(QStringLiteral("admin_notify"), admin->user, admin->event, extra);
+        audit(store::AuditEvent::AdminNotify, admin->user, admin->event, extra);
         notifyAdmin(*admin);
     } else if (const auto *credentials = std::get_if<policy::RequireCredentials>(&decision)) {
         // The session's own lock asks for the account password: logind (or the
         // screensaver) locks it, and the desktop's locker shows its prompt.
-        audit(QStringLiteral("credentials_required"), credentials->user, QStringLiteral("failure_policy"), extra);
+        audit(store::AuditEvent::CredentialsRequired, credentials->user, QStringLiteral("failure_policy"), extra);
         report(tr("%1 must also give the account password").arg(credentials->user));
         if (m_platform.session) {
             m_platform.session->lockSession([this, user = credentials->user](Status locked) {
                 if (locked)
-                    audit(QStringLiteral("session_locked"), user, QStringLiteral("require_credentials"));
+                    audit(store::AuditEvent::SessionLocked, user, QStringLiteral("require_credentials"));
                 else
-                    audit(QStringLiteral("session_lock_failed"), user, locked.error().codeName(),
+                    audit(store::AuditEvent::SessionLockFailed, user, locked.error().codeName(),
                         {{QStringLiteral("message"), locked.error().message}});
             });
         }
     } else if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
-        audit(QStringLiteral("offline_unlock"), granted->user, granted->reason, extra);
+        audit(store::AuditEvent::OfflineUnlock, granted->user, granted->reason, extra);
         if (m_lock->unlockOffline(*granted))
             report(tr("unlocked offline for %1 (%n offline unlock(s) left)", nullptr, granted->usesLeft).arg(granted->user));
     } else if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision)) {
-        audit(QStringLiteral("offline_refused"), refused->user, refused->why, extra);
+        audit(store::AuditEvent::OfflineRefused, refused->user, refused->why, extra);
         QString text;
         if (refused->why == u"no_recent_2fa")
             text = tr("Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.")
@@ -466,8 +483,8 @@ void TrayAgent::saveState()
     if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
         || file.write(text) != text.size() || !file.commit()) {
         // Not fatal for this session, but a restart would forget a lock: say so loudly.
-        audit(QStringLiteral("state_not_saved"), m_user, QStringLiteral("io"), {{QStringLiteral("file"), m_stateFile},
-            {QStringLiteral("why"), file.errorString()}});
+        audit(store::AuditEvent::StateNotSaved, m_user, QStringLiteral("io"),
+            {{QStringLiteral("file"), m_stateFile}, {QStringLiteral("why"), file.errorString()}});
         return;
     }
     m_saved = m_engine->state();
@@ -505,7 +522,7 @@ ui::LockInfo TrayAgent::lockInfo(const QString &user, const QString &reason, boo
 void TrayAgent::showLock(const QString &user, const QString &reason, bool signInAllowed)
 {
     const bool wasLocked = m_lock->isLocked();
-    if (!wasLocked || m_lockUser.compare(user, Qt::CaseInsensitive) != 0)
+    if (!wasLocked || !sameUser(m_lockUser, user))
         m_signInTried = false;
     m_lockUser = user;
     m_lockInfoReason = reason;
@@ -571,7 +588,7 @@ void TrayAgent::withContext(std::function<void(AgentContext *, const Error *)> w
         return;
     }
     if (!m_context) {
-        auto created = AgentContext::create(m_policyStore->file(), m_options.stateDir);
+        auto created = AgentContext::create(m_policyStore->file(), m_options.stateDir, m_options.environment);
         if (!created) {
             work(nullptr, &created.error());
             return;
@@ -650,11 +667,7 @@ void TrayAgent::runFlow(AgentContext &context, const QString &user)
     options.acrValues = m_engine ? m_engine->acrFor(user) : QStringList();
     if (!options.acrValues.isEmpty())
         report(tr("asking the identity provider for: %1").arg(options.acrValues.join(u' ')));
-    options.recognition = flow::Recognition::None;
-    if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Approval)
-        options.recognition = flow::Recognition::Approval;
-    else if (m_policy && m_policy->device.unrecognized == policy::UnrecognizedDevice::Code)
-        options.recognition = flow::Recognition::OneTimeCode;
+    options.unrecognizedDevice = m_policy ? m_policy->device.unrecognized : policy::UnrecognizedDevice::Deny;
     report(tr("signing in %1").arg(user));
     reauth->start(options);
 }
@@ -665,11 +678,11 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
     report(tr("%1 signed in; the ID token is valid").arg(result.user));
     if (!m_lock->unlock(result)) {
         // A valid token for someone other than the person the lock asks for: it stays.
-        audit(QStringLiteral("reauth_failed"), result.user, QStringLiteral("user_mismatch"));
+        audit(store::AuditEvent::ReauthFailed, result.user, QStringLiteral("user_mismatch"));
         m_lock->setStatus(tr("That sign-in was for %1, not %2. Try again.").arg(result.user, m_lockUser), false);
         return;
     }
-    audit(QStringLiteral("reauth_succeeded"), result.user, QStringLiteral("id_token_valid"),
+    audit(store::AuditEvent::ReauthSucceeded, result.user, QStringLiteral("id_token_valid"),
         {{QStringLiteral("sub"), result.sharedId}, {QStringLiteral("iss"), result.idToken.issuer}});
     report(tr("unlocked for %1").arg(result.user));
     m_offline = false;
@@ -681,10 +694,8 @@ void TrayAgent::flowSucceeded(const flow::FlowResult &result)
 void TrayAgent::flowFailed(const QString &user, const Error &error)
 {
     endFlow();
-    audit(QStringLiteral("reauth_failed"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+    audit(store::AuditEvent::ReauthFailed, user, error.codeName(), {{QStringLiteral("message"), error.message}});
     report(tr("sign-in of %1 failed: %2 (%3)").arg(user, error.message, error.codeName()));
-    const bool serverSide = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Tls
-        || error.code == ErrorCode::Timeout || error.code == ErrorCode::ServerError;
     // Unreachable servers make this PC "offline" for the failure policy's grace.
     m_offline = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
     if (m_engine) {
@@ -693,14 +704,11 @@ void TrayAgent::flowFailed(const QString &user, const Error &error)
     }
     if (!m_lock->isLocked())
         return;
-    QString what = error.message;
-    if (error.code == ErrorCode::Cancelled)
-        what = tr("Sign-in was cancelled.");
-    const QString next = serverSide ? tr("The sign-in service could not be reached. Check the network cable or Wi-Fi, then select Sign in.")
-                                    : tr("Select Sign in to try again.");
-    m_lockInfoReason = what;
-    m_lock->setInfo(lockInfo(m_lockUser, what, m_engine && !m_engine->lockedOutUntil(m_lockUser)));
-    m_lock->setStatus(QStringLiteral("%1 %2").arg(what, next), false);
+    // The person reads a translated sentence for the code; the message is in the report and the audit log.
+    const ui::SignInFailureText text = ui::LockScreen::failureText(error);
+    m_lockInfoReason = text.reason;
+    m_lock->setInfo(lockInfo(m_lockUser, text.reason, m_engine && !m_engine->lockedOutUntil(m_lockUser)));
+    m_lock->setStatus(text.status, false);
 }
 
 void TrayAgent::endFlow()
@@ -724,11 +732,11 @@ void TrayAgent::endFlow()
 TrayEnrollment &TrayAgent::enrollment()
 {
     if (!m_enrollment) {
-        m_enrollment = new TrayEnrollment(m_policyStore->file(), m_options.stateDir, this);
+        m_enrollment = new TrayEnrollment(m_policyStore->file(), m_options.stateDir, m_options.environment, this);
         connect(m_enrollment, &TrayEnrollment::progress, this, &TrayAgent::report);
         connect(m_enrollment, &TrayEnrollment::enrolled, this,
             [this](const QString &admin, const QString &deviceId, const QString &dasUrl) {
-                audit(QStringLiteral("pc_enrolled"), admin, QStringLiteral("administrator_sign_in"),
+                audit(store::AuditEvent::PcEnrolled, admin, QStringLiteral("administrator_sign_in"),
                     {{QStringLiteral("enrolled_device_id"), deviceId}, {QStringLiteral("das"), dasUrl}});
                 report(tr("this PC is enrolled as %1 with %2").arg(deviceId, dasUrl));
                 m_desktop->notify(tr("This PC is enrolled"),
@@ -740,7 +748,7 @@ TrayEnrollment &TrayAgent::enrollment()
                     m_context.reset();
             });
         connect(m_enrollment, &TrayEnrollment::failed, this, [this](const QString &admin, const Error &error) {
-            audit(QStringLiteral("enroll_failed"), admin, error.codeName(), {{QStringLiteral("message"), error.message}});
+            audit(store::AuditEvent::EnrollFailed, admin, error.codeName(), {{QStringLiteral("message"), error.message}});
             report(tr("enrolling this PC failed: %1 (%2)").arg(error.message, error.codeName()));
             if (error.code == ErrorCode::Cancelled)
                 return;
@@ -785,7 +793,7 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
         m_checkingCode = false;
         if (!accepted) {
             const Error &error = accepted.error();
-            audit(QStringLiteral("recovery_code_refused"), user, error.codeName(), {{QStringLiteral("message"), error.message}});
+            audit(store::AuditEvent::RecoveryCodeRefused, user, error.codeName(), {{QStringLiteral("message"), error.message}});
             QString text;
             if (error.code == ErrorCode::AccessDenied) {
                 text = tr("That recovery code is not right, or it was used before. Check it and try again.");
@@ -804,11 +812,11 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
             return;
         }
         if (!m_lock->unlockWithRecoveryCode(*accepted)) {
-            audit(QStringLiteral("recovery_code_refused"), user, QStringLiteral("user_mismatch"));
+            audit(store::AuditEvent::RecoveryCodeRefused, user, QStringLiteral("user_mismatch"));
             m_lock->setStatus(tr("That recovery code is not for %1.").arg(m_lockUser), false);
             return;
         }
-        audit(QStringLiteral("reauth_succeeded"), user, QStringLiteral("recovery_code"),
+        audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("recovery_code"),
             {{QStringLiteral("codes_left"), accepted->remaining}});
         report(tr("unlocked for %1 with a recovery code (%n code(s) left)", nullptr, accepted->remaining).arg(user));
         m_soon = false;
@@ -822,15 +830,15 @@ void TrayAgent::notifyAdmin(const policy::NotifyAdmin &event)
         {QStringLiteral("detail"), event.detail}};
     withContext([this, body, event](AgentContext *context, const Error *error) {
         if (!context) {
-            audit(QStringLiteral("admin_notify_failed"), event.user, error->codeName(), {{QStringLiteral("event"), event.event}});
+            audit(store::AuditEvent::AdminNotifyFailed, event.user, error->codeName(), {{QStringLiteral("event"), event.event}});
             return;
         }
         context->das()->postEvent(body, [this, event](Status sent) {
             if (sent) {
-                audit(QStringLiteral("admin_notified"), event.user, event.event);
+                audit(store::AuditEvent::AdminNotified, event.user, event.event);
                 report(tr("the administrator was told: %1").arg(event.event));
             } else {
-                audit(QStringLiteral("admin_notify_failed"), event.user, sent.error().codeName(),
+                audit(store::AuditEvent::AdminNotifyFailed, event.user, sent.error().codeName(),
                     {{QStringLiteral("event"), event.event}});
             }
         });
@@ -898,14 +906,14 @@ void TrayAgent::updateTray()
     m_desktop->setState(s.state, s.user, s.detail);
 }
 
-void TrayAgent::audit(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra)
+void TrayAgent::audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra)
 {
     if (!m_audit)
         return;
     QString deviceId;
     if (m_context && m_context->das())
         deviceId = m_context->das()->credential().deviceId;
-    if (auto written = m_audit->append({event, user, reason, deviceId, extra}); !written)
+    if (auto written = m_audit->append({store::auditEventName(event), user, reason, deviceId, extra}); !written)
         std::fprintf(stderr, "hotdesk: the audit log cannot be written: %s\n", qPrintable(written.error().message));
 }
 
@@ -915,7 +923,7 @@ void TrayAgent::report(const QString &line)
     Q_EMIT stepReported(line);
 }
 
-int runTrayAgent(const QStringList &args)
+int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("The Hotdesk tray agent: enforces the re-authentication policy."));
@@ -941,7 +949,8 @@ int runTrayAgent(const QStringList &args)
     }
     TrayAgentOptions options;
     options.policyFile = parser.isSet(common.policy) ? parser.value(common.policy) : QString();
-    options.stateDir = common.stateDirectory(parser);
+    options.stateDir = common.stateDirectory(parser, environment);
+    options.environment = environment;
     options.user = parser.value(user);
     options.autoSignIn = !parser.isSet(manual);
     // Closing the last window (the lock screen lifting) must not end the agent.

@@ -1,13 +1,14 @@
 // The tray agent (`hotdesk` without a command): policy, triggers, lock screen, flow 1 and failure handling, all day long.
 #pragma once
 
+#include "agentcontext.h"
 #include "core/clock.h"
-#include "core/random.h"
 #include "core/control/controlserver.h"
 #include "core/flow/reauthflow.h"
 #include "core/platform/platform.h"
 #include "core/policy/decisionengine.h"
 #include "core/policy/policy.h"
+#include "core/random.h"
 #include "core/result.h"
 
 #include <QObject>
@@ -24,6 +25,7 @@ class PolicyStore;
 namespace hotdesk::store {
 class AuditLog;
 struct AuditEntry;
+enum class AuditEvent;
 class RecoveryCodeStore;
 class SecretStore;
 } // namespace hotdesk::store
@@ -40,14 +42,16 @@ class TrayEnrollment;
 
 struct TrayAgentOptions {
     QString policyFile; // empty: the platform location
-    QString stateDir; // empty: $HOTDESK_STATE_DIR, else the agent's data directory
+    QString stateDir; // empty: environment.stateDir()
     QString user; // who sits at this PC; empty: the account of the desktop session
-    QString auditLog; // empty: $HOTDESK_AUDIT_LOG, else AuditLog::defaultPath()
+    QString auditLog; // empty: environment.auditLog()
     QString controlName; // empty: control::defaultServerName()
-    QString screenshotFile; // the lock screen, once the IdP's page shows in it ($HOTDESK_SCREENSHOT)
+    QString screenshotFile; // the lock screen, once the IdP's page shows in it; empty: environment.screenshotFile
     // The sign-in starts as soon as the lock screen is up (the phone gets its
     // push at once, as Duo and Okta do); otherwise it waits for "Sign in".
     bool autoSignIn = true;
+    // What the options above leave empty comes from here.
+    AgentEnvironment environment;
 };
 
 // Owns everything the running agent is made of and connects it:
@@ -92,6 +96,12 @@ private:
     void saveState();
     void scheduleTick();
     void connectPlatform();
+    // The requests of the control socket and the tray, and the lock screen's.
+    void connectRequests();
+    void connectLockScreen();
+    // The engine's state as saved before the agent stopped; a lock that was up goes up again.
+    void restoreState();
+    Status startPolicyStore();
     void configureWatchers(const policy::Triggers &triggers);
 
     void showLock(const QString &user, const QString &reason, bool signInAllowed);
@@ -109,7 +119,7 @@ private:
     void notifyAdmin(const policy::NotifyAdmin &event);
     void saveScreenshot();
 
-    void audit(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra = {});
+    void audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra = {});
     void report(const QString &line);
     void updateTray();
 
@@ -154,6 +164,6 @@ private:
 };
 
 // `hotdesk [--policy FILE] [--state-dir DIR] [--user U]`: runs the agent until the session ends.
-int runTrayAgent(const QStringList &args);
+int runTrayAgent(const QStringList &args, const AgentEnvironment &environment);
 
 } // namespace hotdesk::cli

@@ -10,10 +10,11 @@
 
 namespace hotdesk::cli {
 
-TrayEnrollment::TrayEnrollment(QString policyFile, QString stateDir, QObject *parent)
+TrayEnrollment::TrayEnrollment(QString policyFile, QString stateDir, AgentEnvironment environment, QObject *parent)
     : QObject(parent)
     , m_policyFile(std::move(policyFile))
     , m_stateDir(std::move(stateDir))
+    , m_environment(std::move(environment))
 {
 }
 
@@ -56,7 +57,7 @@ void TrayEnrollment::enrollAs(const QString &admin)
         return;
     m_running = true;
     // A fresh context: the policy and the keychain as they are now.
-    auto context = AgentContext::create(m_policyFile, m_stateDir);
+    auto context = AgentContext::create(m_policyFile, m_stateDir, m_environment);
     if (!context)
         return finish(admin, tl::unexpected(context.error()));
     m_context = std::move(*context);

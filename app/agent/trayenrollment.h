@@ -1,6 +1,7 @@
 // "Enroll this PC…" in the tray: an administrator signs in with their phone in a window of Hotdesk, and the PC enrolls (flow 3 without a token).
 #pragma once
 
+#include "agentcontext.h"
 #include "core/result.h"
 
 #include <QInputDialog>
@@ -23,7 +24,7 @@ class AgentContext;
 class TrayEnrollment : public QObject {
     Q_OBJECT
 public:
-    TrayEnrollment(QString policyFile, QString stateDir, QObject *parent = nullptr);
+    TrayEnrollment(QString policyFile, QString stateDir, AgentEnvironment environment, QObject *parent = nullptr);
     ~TrayEnrollment() override;
 
     // Asks for the administrator's user name, then signs them in and enrolls.
@@ -44,6 +45,7 @@ private:
 
     QString m_policyFile;
     QString m_stateDir;
+    AgentEnvironment m_environment;
     bool m_running = false;
     QPointer<QInputDialog> m_dialog;
     std::unique_ptr<AgentContext> m_context;

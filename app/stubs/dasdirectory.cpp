@@ -5,6 +5,8 @@
 #include "enterpriseservice.h"
 #include "idpservice.h"
 
+#include "core/username.h"
+
 #include <QJsonArray>
 
 namespace hotdesk::stubs {
@@ -98,7 +100,7 @@ void ScimDirectory::lookUp(const UserRegistration &user, const QByteArray &token
             }
             for (const QJsonValue &resource : reply->body.value(QLatin1String("Resources")).toArray()) {
                 const QJsonObject object = resource.toObject();
-                if (object.value(QLatin1String("userName")).toString().compare(user.canonicalName, Qt::CaseInsensitive) == 0) {
+                if (sameUser(object.value(QLatin1String("userName")).toString(), user.canonicalName)) {
                     done(sharedIdFrom(object.value(QLatin1String("id")), who));
                     return;
                 }

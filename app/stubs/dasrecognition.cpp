@@ -2,6 +2,7 @@
 #include "dasrecognition.h"
 
 #include "core/das/enrollment.h"
+#include "core/username.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -53,17 +54,8 @@ QByteArray codeHash(const QByteArray &salt, const QString &code)
 // "alice@corp.example" decides nothing about a request of alice@corp.example.
 bool isSamePerson(const QString &subject, const QString &user)
 {
-    const QString a = subject.trimmed().toLower();
-    const QString b = user.toLower();
-    if (a == b)
-        return true;
-    const qsizetype atA = a.indexOf(QLatin1Char('@'));
-    const qsizetype atB = b.indexOf(QLatin1Char('@'));
-    if (atA < 0 && atB > 0)
-        return a == b.left(atB);
-    if (atB < 0 && atA > 0)
-        return b == a.left(atA);
-    return false;
+    const QString a = subject.trimmed();
+    return namesUser(a, user) || namesUser(user, a);
 }
 
 Problem unknownApproval(const QString &id)
@@ -252,7 +244,7 @@ Result<Checked<void>> DeviceRecognition::recognize(
         return tl::unexpected(threshold.error());
     auto registered = storedFingerprint(stored.toString());
     QString changes;
-    das::Recognition verdict = das::Recognition::Unrecognized;
+    das::FingerprintVerdict verdict = das::FingerprintVerdict::Unrecognized;
     if (registered) {
         verdict = das::recognize(*registered, presented, *threshold);
         changes = QStringLiteral("changed: %1 (drift threshold %2)")
@@ -263,11 +255,11 @@ Result<Checked<void>> DeviceRecognition::recognize(
         changes = QStringLiteral("the registered fingerprint is unreadable (%1)").arg(registered.error().message);
     }
     switch (verdict) {
-    case das::Recognition::Identical:
+    case das::FingerprintVerdict::Identical:
         return Checked<void>();
-    case das::Recognition::Drifted:
+    case das::FingerprintVerdict::Drifted:
         return store("fingerprint_drift_accepted", changes);
-    case das::Recognition::Unrecognized:
+    case das::FingerprintVerdict::Unrecognized:
         break;
     }
 

@@ -2,6 +2,7 @@
 #include "controlserver.h"
 
 #include "../jose/strictjson.h"
+#include "../platform/platform.h"
 
 #include <QDir>
 #include <QJsonDocument>
@@ -54,7 +55,7 @@ QString defaultServerName()
         return runtime + QLatin1Char('/') + name;
     return name;
 #else
-    return QStringLiteral("hotdesk-%1").arg(qEnvironmentVariable("USERNAME"));
+    return QStringLiteral("hotdesk-%1").arg(platform::loginName());
 #endif
 }
 

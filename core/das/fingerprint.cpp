@@ -201,14 +201,14 @@ int drift(const Fingerprint &registered, const Fingerprint &presented)
     return int(changedComponents(registered, presented).size());
 }
 
-Recognition recognize(const Fingerprint &registered, const Fingerprint &presented, int driftThreshold)
+FingerprintVerdict recognize(const Fingerprint &registered, const Fingerprint &presented, int driftThreshold)
 {
     const QList<FingerprintComponent> changed = changedComponents(registered, presented);
     if (changed.isEmpty())
-        return Recognition::Identical;
+        return FingerprintVerdict::Identical;
     if (changed.contains(FingerprintComponent::MachineId) || changed.size() > driftThreshold)
-        return Recognition::Unrecognized;
-    return Recognition::Drifted;
+        return FingerprintVerdict::Unrecognized;
+    return FingerprintVerdict::Drifted;
 }
 
 } // namespace hotdesk::das

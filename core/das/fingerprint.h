@@ -67,12 +67,13 @@ QList<FingerprintComponent> changedComponents(const Fingerprint &registered, con
 // The number of changed components.
 int drift(const Fingerprint &registered, const Fingerprint &presented);
 
-enum class Recognition {
+// The DAS's verdict on a presented fingerprint.
+enum class FingerprintVerdict {
     Identical, // nothing changed
     Drifted, // 1 to driftThreshold components changed, the machine id is the same: accept and remember the new one
     Unrecognized, // more changed, or the machine id: another PC as far as the DAS can tell
 };
 
-Recognition recognize(const Fingerprint &registered, const Fingerprint &presented, int driftThreshold);
+FingerprintVerdict recognize(const Fingerprint &registered, const Fingerprint &presented, int driftThreshold);
 
 } // namespace hotdesk::das

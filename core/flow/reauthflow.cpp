@@ -74,6 +74,25 @@ ReauthFlow::ReauthFlow(const policy::ServerSettings &servers, net::HttpClient &h
 
 ReauthFlow::~ReauthFlow() = default;
 
+template <typename F> auto ReauthFlow::whileRunning(F step)
+{
+    return [self = QPointer<ReauthFlow>(this), step = std::move(step)](auto &&...answer) {
+        if (self && self->m_running)
+            step(std::forward<decltype(answer)>(answer)...);
+    };
+}
+
+template <typename T, typename F> auto ReauthFlow::nextStep(F step)
+{
+    return whileRunning([this, step = std::move(step)](Result<T> answer) {
+        if (!answer) {
+            stopOnError(answer.error());
+            return;
+        }
+        step(std::move(*answer));
+    });
+}
+
 void ReauthFlow::start(const FlowOptions &options)
 {
     if (m_running)
@@ -111,17 +130,10 @@ void ReauthFlow::cancel()
 void ReauthFlow::discover()
 {
     Q_EMIT progress(Step::Discovery, tr("Contacting the identity provider…"));
-    QPointer<ReauthFlow> self(this);
-    m_provider.metadata([self](Result<oidc::ProviderMetadata> metadata) {
-        if (!self || !self->m_running)
-            return;
-        if (!metadata) {
-            self->stopOnError(metadata.error());
-            return;
-        }
-        self->m_metadata = *metadata;
-        self->registerUser();
-    });
+    m_provider.metadata(nextStep<oidc::ProviderMetadata>([this](oidc::ProviderMetadata metadata) {
+        m_metadata = std::move(metadata);
+        registerUser();
+    }));
 }
 
 void ReauthFlow::registerUser()
@@ -146,22 +158,15 @@ void ReauthFlow::registerUser()
     const qsizetype at = m_user.indexOf(u'@');
     request.username = at > 0 ? m_user.left(at) : m_user;
     request.domain = at > 0 ? m_user.mid(at + 1) : QString();
-    QPointer<ReauthFlow> self(this);
-    m_das.registerUser(request, [self](Result<das::RegisteredUser> registration) {
-        if (!self || !self->m_running)
-            return;
-        if (!registration) {
-            self->stopOnError(registration.error());
-            return;
-        }
-        self->m_user = registration->username;
-        self->m_sharedId = registration->sharedId;
-        if (auto saved = self->m_state.rememberUser(self->m_user, self->m_sharedId); !saved) {
-            self->stopOnError(saved.error());
+    m_das.registerUser(request, nextStep<das::RegisteredUser>([this](const das::RegisteredUser &registration) {
+        m_user = registration.username;
+        m_sharedId = registration.sharedId;
+        if (auto saved = m_state.rememberUser(m_user, m_sharedId); !saved) {
+            stopOnError(saved.error());
             return;
         }
-        self->requestObject();
-    });
+        requestObject();
+    }));
 }
 
 void ReauthFlow::requestObject()
@@ -197,45 +202,35 @@ void ReauthFlow::requestObject()
     request.acrValues = m_options.acrValues;
     request.redirectUri = m_redirectUri;
     request.fingerprint = m_fingerprint.toJson();
-    QPointer<ReauthFlow> self(this);
-    m_das.requestTwoFactor(request, [self](Result<das::TwoFactorRequest> grant) {
-        if (!self || !self->m_running)
-            return;
+    m_das.requestTwoFactor(request, whileRunning([this](Result<das::TwoFactorRequest> grant) {
         if (!grant) {
-            if (grant.error().code == ErrorCode::DeviceUnrecognized && !self->m_approvalTried) {
-                switch (self->m_options.recognition) {
-                case Recognition::Approval:
-                    self->startApproval(self->m_das.pendingApprovalFromLastError());
+            if (grant.error().code == ErrorCode::DeviceUnrecognized && !m_approvalTried) {
+                switch (m_options.unrecognizedDevice) {
+                case policy::UnrecognizedDevice::Approval:
+                    startApproval(m_das.pendingApprovalFromLastError());
                     return;
-                case Recognition::OneTimeCode:
-                    self->requestCode();
+                case policy::UnrecognizedDevice::Code:
+                    requestCode();
                     return;
-                case Recognition::None:
+                case policy::UnrecognizedDevice::Deny:
                     break;
                 }
             }
-            self->stopOnError(grant.error());
+            stopOnError(grant.error());
             return;
         }
-        self->authorize(*grant);
-    });
+        authorize(*grant);
+    }));
 }
 
 void ReauthFlow::requestAdminSignIn(const das::AdminSignInParams &params)
 {
-    QPointer<ReauthFlow> self(this);
-    m_das.requestAdminSignIn(params, [self](Result<das::AdminSignIn> signIn) {
-        if (!self || !self->m_running)
-            return;
-        if (!signIn) {
-            self->stopOnError(signIn.error());
-            return;
-        }
-        self->m_user = signIn->user;
-        self->m_sharedId = signIn->sharedId;
-        self->m_adminSignIn = signIn->id;
-        self->authorize(signIn->request);
-    });
+    m_das.requestAdminSignIn(params, nextStep<das::AdminSignIn>([this](const das::AdminSignIn &signIn) {
+        m_user = signIn.user;
+        m_sharedId = signIn.sharedId;
+        m_adminSignIn = signIn.id;
+        authorize(signIn.request);
+    }));
 }
 
 void ReauthFlow::authorize(const das::TwoFactorRequest &grant)
@@ -255,23 +250,16 @@ void ReauthFlow::startApproval(const std::optional<QString> &pending)
     m_approvalTried = true;
     Q_EMIT progress(Step::DeviceApproval,
         tr("This PC is not recognized. Asking an administrator to approve it…"));
-    QPointer<ReauthFlow> self(this);
-    auto waitFor = [self](Result<das::ApprovalStatus> status) {
-        if (!self || !self->m_running)
-            return;
-        if (!status) {
-            self->stopOnError(status.error());
-            return;
-        }
-        Q_EMIT self->approvalRequested(status->id);
-        self->m_deadline.disconnect();
-        connect(&self->m_deadline, &QTimer::timeout, self, [self] {
-            self->stopOnError(Error{ErrorCode::Timeout,
-                tr("No administrator approved this PC in time. Ask your administrator, then try again.")});
+    auto waitFor = nextStep<das::ApprovalStatus>([this](const das::ApprovalStatus &status) {
+        Q_EMIT approvalRequested(status.id);
+        m_deadline.disconnect();
+        connect(&m_deadline, &QTimer::timeout, this, [this] {
+            stopOnError(Error {
+                ErrorCode::Timeout, tr("No administrator approved this PC in time. Ask your administrator, then try again.")});
         });
-        self->m_deadline.start(self->m_servers.approvalTimeout);
-        self->pollApproval(status->id);
-    };
+        m_deadline.start(m_servers.approvalTimeout);
+        pollApproval(status.id);
+    });
     // A request for this PC and fingerprint is already waiting (an earlier attempt): poll it.
     if (pending) {
         das::ApprovalStatus status;
@@ -287,24 +275,17 @@ void ReauthFlow::pollApproval(const QString &requestId)
 {
     m_pollTimer.disconnect();
     connect(&m_pollTimer, &QTimer::timeout, this, [this, requestId] {
-        QPointer<ReauthFlow> self(this);
-        m_das.approvalStatus(requestId, [self, requestId](Result<das::ApprovalStatus> status) {
-            if (!self || !self->m_running)
-                return;
-            if (!status) {
-                self->stopOnError(status.error());
-                return;
-            }
-            if (status->status == QLatin1String("approved")) {
-                self->m_deadline.stop();
-                self->requestObject();
-            } else if (status->status == QLatin1String("pending")) {
-                self->pollApproval(requestId);
+        m_das.approvalStatus(requestId, nextStep<das::ApprovalStatus>([this, requestId](const das::ApprovalStatus &status) {
+            if (status.status == QLatin1String("approved")) {
+                m_deadline.stop();
+                requestObject();
+            } else if (status.status == QLatin1String("pending")) {
+                pollApproval(requestId);
             } else {
-                self->stopOnError(Error{ErrorCode::AccessDenied,
-                    tr("The approval request for this PC was %1. Ask your administrator.").arg(status->status)});
+                stopOnError(Error {ErrorCode::AccessDenied,
+                    tr("The approval request for this PC was %1. Ask your administrator.").arg(status.status)});
             }
-        });
+        }));
     });
     m_pollTimer.start(m_options.approvalPollInterval);
 }
@@ -314,23 +295,16 @@ void ReauthFlow::requestCode()
     m_approvalTried = true;
     m_codeAttemptsLeft = std::max(1, m_options.maxCodeAttempts);
     Q_EMIT progress(Step::DeviceApproval, tr("This PC is not recognized. Sending you a one-time code…"));
-    QPointer<ReauthFlow> self(this);
-    m_das.requestOobToken(m_user, [self](Result<das::OobToken> sent) {
-        if (!self || !self->m_running)
-            return;
-        if (!sent) {
-            self->stopOnError(sent.error());
-            return;
-        }
-        self->m_codeDigits = sent->digits;
-        self->m_codeExpiresAt = sent->expiresAt;
-        self->m_deadline.disconnect();
-        connect(&self->m_deadline, &QTimer::timeout, self, [self] {
-            self->stopOnError(Error{ErrorCode::Timeout, tr("No one-time code was entered in time. Try again.")});
+    m_das.requestOobToken(m_user, nextStep<das::OobToken>([this](const das::OobToken &sent) {
+        m_codeDigits = sent.digits;
+        m_codeExpiresAt = sent.expiresAt;
+        m_deadline.disconnect();
+        connect(&m_deadline, &QTimer::timeout, this, [this] {
+            stopOnError(Error {ErrorCode::Timeout, tr("No one-time code was entered in time. Try again.")});
         });
-        self->m_deadline.start(self->m_servers.approvalTimeout);
-        self->askForCode();
-    });
+        m_deadline.start(m_servers.approvalTimeout);
+        askForCode();
+    }));
 }
 
 void ReauthFlow::askForCode()
@@ -347,23 +321,20 @@ void ReauthFlow::provideOneTimeCode(const QString &code)
         return;
     m_waitingForCode = false;
     --m_codeAttemptsLeft;
-    QPointer<ReauthFlow> self(this);
-    m_das.verifyOobToken(m_user, code.trimmed(), m_fingerprint.machineId, [self](Status verified) {
-        if (!self || !self->m_running)
-            return;
+    m_das.verifyOobToken(m_user, code.trimmed(), m_fingerprint.machineId, whileRunning([this](Status verified) {
         if (verified) {
-            self->m_deadline.stop();
-            self->requestObject();
+            m_deadline.stop();
+            requestObject();
             return;
         }
         // A mistyped code may be typed again; anything else ends the flow.
-        if (verified.error().code == ErrorCode::AccessDenied && self->m_codeAttemptsLeft > 0) {
-            Q_EMIT self->progress(Step::DeviceApproval, tr("That code is not right. Check it and enter it again."));
-            self->askForCode();
+        if (verified.error().code == ErrorCode::AccessDenied && m_codeAttemptsLeft > 0) {
+            Q_EMIT progress(Step::DeviceApproval, tr("That code is not right. Check it and enter it again."));
+            askForCode();
             return;
         }
-        self->stopOnError(verified.error());
-    });
+        stopOnError(verified.error());
+    }));
 }
 
 void ReauthFlow::openBrowser(const QUrl &authorizationUrl)
@@ -405,16 +376,9 @@ void ReauthFlow::exchange(const QString &code)
     request.codeVerifier = m_verifier;
     request.redirectUri = m_redirectUri;
     request.clientId = m_servers.clientId;
-    QPointer<ReauthFlow> self(this);
-    oidc::exchangeCode(m_http, m_metadata->tokenEndpoint, request, [self](Result<oidc::TokenResponse> tokens) {
-        if (!self || !self->m_running)
-            return;
-        if (!tokens) {
-            self->stopOnError(tokens.error());
-            return;
-        }
-        self->validate(tokens->idToken, tokens->accessToken);
-    });
+    oidc::exchangeCode(m_http, m_metadata->tokenEndpoint, request,
+        nextStep<oidc::TokenResponse>(
+            [this](const oidc::TokenResponse &tokens) { validate(tokens.idToken, tokens.accessToken); }));
 }
 
 void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessToken)
@@ -426,37 +390,31 @@ void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessTok
         stopOnError(unverified.error());
         return;
     }
-    QPointer<ReauthFlow> self(this);
-    m_provider.jwks()->keysFor(unverified->header.kid, [self, idToken, accessToken](Result<jose::JwkSet> keys) {
-        if (!self || !self->m_running)
-            return;
-        if (!keys) {
-            self->stopOnError(keys.error());
-            return;
-        }
-        oidc::IdTokenRequirements rules;
-        rules.issuer = self->m_servers.idpIssuer;
-        rules.clientId = self->m_servers.clientId;
-        rules.nonce = self->m_nonce;
-        rules.subject = self->m_sharedId;
-        rules.acrValues = self->m_options.acrValues;
-        rules.leeway = kLeeway;
-        // Issued during this flow: nothing older can answer this request.
-        rules.maxTokenAge = std::chrono::seconds(self->m_clock.secondsSinceEpoch() - self->m_startedAt) + kLeeway;
-        auto token = oidc::validateIdToken(idToken, *keys, rules, self->m_clock);
-        if (!token) {
-            self->stopOnError(token.error());
-            return;
-        }
-        FlowResult result;
-        result.user = self->m_user;
-        result.sharedId = self->m_sharedId;
-        result.idToken = *token;
-        result.rawIdToken = idToken;
-        result.accessToken = accessToken;
-        result.adminSignIn = self->m_adminSignIn;
-        self->finish(std::move(result));
-    });
+    m_provider.jwks()->keysFor(
+        unverified->header.kid, nextStep<jose::JwkSet>([this, idToken, accessToken](const jose::JwkSet &keys) {
+            oidc::IdTokenRequirements rules;
+            rules.issuer = m_servers.idpIssuer;
+            rules.clientId = m_servers.clientId;
+            rules.nonce = m_nonce;
+            rules.subject = m_sharedId;
+            rules.acrValues = m_options.acrValues;
+            rules.leeway = kLeeway;
+            // Issued during this flow: nothing older can answer this request.
+            rules.maxTokenAge = std::chrono::seconds(m_clock.secondsSinceEpoch() - m_startedAt) + kLeeway;
+            auto token = oidc::validateIdToken(idToken, keys, rules, m_clock);
+            if (!token) {
+                stopOnError(token.error());
+                return;
+            }
+            FlowResult result;
+            result.user = m_user;
+            result.sharedId = m_sharedId;
+            result.idToken = *token;
+            result.rawIdToken = idToken;
+            result.accessToken = accessToken;
+            result.adminSignIn = m_adminSignIn;
+            finish(std::move(result));
+        }));
 }
 
 void ReauthFlow::finish(Result<FlowResult> result)

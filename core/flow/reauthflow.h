@@ -6,6 +6,7 @@
 #include "../oidc/discovery.h"
 #include "../oidc/idtokenvalidator.h"
 #include "../oidc/jwkscache.h"
+#include "../policy/reauthrules.h"
 #include "../policy/serverpolicy.h"
 #include "../random.h"
 #include "../result.h"
@@ -69,16 +70,9 @@ enum class Step {
 // The device fingerprint as the caller can build it (screens need a display).
 using FingerprintSource = std::function<Result<das::Fingerprint>()>;
 
-// What the flow does when the DAS does not recognize this PC (flow 4).
-enum class Recognition {
-    Approval,    // ask an administrator and wait for the decision
-    OneTimeCode, // the DAS sends the user a code out of band; the user types it here
-    None,        // fail with device_unrecognized
-};
-
 struct FlowOptions {
     QString user;                   // as typed: "alice" or "alice@corp.example"
-    Recognition recognition = Recognition::Approval;
+    policy::UnrecognizedDevice unrecognizedDevice = policy::UnrecognizedDevice::Approval;
     std::chrono::milliseconds approvalPollInterval {2000};
     int maxCodeAttempts = 3;        // wrong one-time codes before the flow gives up
     // acr_values for the identity provider (the policy's failure.alternate_methods
@@ -141,6 +135,11 @@ private:
     void validate(const QByteArray &idToken, const QByteArray &accessToken);
     void finish(Result<FlowResult> result);
     void stopOnError(const Error &error) { finish(tl::unexpected(error)); }
+    // An answer's callback that runs step only while this flow still exists and
+    // runs: a cancelled or finished flow ignores the answers still in flight.
+    template <typename F> auto whileRunning(F step);
+    // The same for an answer that is a Result: an error stops the flow, a value goes to step.
+    template <typename T, typename F> auto nextStep(F step);
 
     const policy::ServerSettings &m_servers;
     net::HttpClient &m_http;

@@ -129,6 +129,186 @@ bool hasAny(const QJsonObject &json, std::initializer_list<const char *> names)
     return false;
 }
 
+// What a key type's reader makes of the members that belong to that type.
+struct KeyMaterial {
+    std::shared_ptr<EVP_PKEY> key;
+    QByteArray secret; // oct only
+    QString curve;
+    bool isPrivate = false;
+};
+
+Result<KeyMaterial> readRsaKey(const QJsonObject &json, const JwkOptions &options)
+{
+    KeyMaterial out;
+    auto n = member(json, "n");
+    auto e = member(json, "e");
+    if (!n)
+        return tl::unexpected(n.error());
+    if (!e)
+        return tl::unexpected(e.error());
+    BignumPtr bnN = toBignum(*n), bnE = toBignum(*e);
+    if (!bnN || !bnE)
+        return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
+    if (BN_num_bits(bnN.get()) < kMinRsaBits)
+        return keyError(
+            QStringLiteral("the RSA modulus has %1 bits; at least %2 are required").arg(BN_num_bits(bnN.get())).arg(kMinRsaBits));
+    if (!BN_is_odd(bnE.get()) || BN_is_one(bnE.get()) || BN_num_bits(bnE.get()) > 64)
+        return keyError(QStringLiteral("the RSA public exponent is not an odd number between 3 and 2^64"));
+    out.isPrivate = json.contains(QLatin1String("d"));
+    if (out.isPrivate && !options.allowPrivate)
+        return keyError(QStringLiteral("a private RSA key was given where only a public key is expected"));
+    ParamBldPtr bld(OSSL_PARAM_BLD_new());
+    OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bnN.get());
+    OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bnE.get());
+    std::vector<BignumPtr> privateParts;
+    if (out.isPrivate) {
+        static const std::pair<const char *, const char *> parts[] = {
+            {"d", OSSL_PKEY_PARAM_RSA_D},
+            {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
+            {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},
+            {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
+            {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},
+            {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+        };
+        const bool hasCrt = hasAny(json, {"p", "q", "dp", "dq", "qi"});
+        for (const auto &[jwkName, paramName] : parts) {
+            if (!hasCrt && QByteArrayView(jwkName) != "d")
+                continue;
+            auto value = member(json, jwkName);
+            if (!value)
+                return tl::unexpected(value.error());
+            privateParts.push_back(toBignum(*value));
+            OSSL_PARAM_BLD_push_BN(bld.get(), paramName, privateParts.back().get());
+        }
+    }
+    auto pkey = fromParams("RSA", bld.get(), out.isPrivate ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
+    if (!pkey)
+        return tl::unexpected(pkey.error());
+    out.key = std::shared_ptr<EVP_PKEY>(pkey->release(), EVP_PKEY_free);
+    return out;
+}
+
+Result<KeyMaterial> readEcKey(const QJsonObject &json, const JwkOptions &options)
+{
+    KeyMaterial out;
+    const QJsonValue crv = json.value(QLatin1String("crv"));
+    const CurveInfo *curve = crv.isString() ? curveByJwkName(crv.toString()) : nullptr;
+    if (!curve)
+        return fail(ErrorCode::Unsupported, QStringLiteral("the EC key's curve is not P-256, P-384 or P-521"));
+    out.curve = crv.toString();
+    auto x = member(json, "x");
+    auto y = member(json, "y");
+    if (!x)
+        return tl::unexpected(x.error());
+    if (!y)
+        return tl::unexpected(y.error());
+    // RFC 7518 §6.2.1.2: coordinates are always the full length of the field.
+    if (x->size() != curve->coordinateBytes || y->size() != curve->coordinateBytes)
+        return keyError(QStringLiteral("the EC key's coordinates are not %1 bytes long").arg(curve->coordinateBytes));
+    const QByteArray point = QByteArray(1, '\x04') + *x + *y;
+    out.isPrivate = json.contains(QLatin1String("d"));
+    if (out.isPrivate && !options.allowPrivate)
+        return keyError(QStringLiteral("a private EC key was given where only a public key is expected"));
+    ParamBldPtr bld(OSSL_PARAM_BLD_new());
+    OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->opensslName, 0);
+    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.constData(), size_t(point.size()));
+    BignumPtr d;
+    if (out.isPrivate) {
+        auto dBytes = member(json, "d");
+        if (!dBytes)
+            return tl::unexpected(dBytes.error());
+        if (dBytes->size() != curve->coordinateBytes)
+            return keyError(QStringLiteral("the EC private key is not %1 bytes long").arg(curve->coordinateBytes));
+        d = toBignum(*dBytes);
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get());
+    }
+    auto pkey = fromParams("EC", bld.get(), out.isPrivate ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
+    if (!pkey)
+        return keyError(QStringLiteral("the EC public key is not a point on %1").arg(out.curve));
+    out.key = std::shared_ptr<EVP_PKEY>(pkey->release(), EVP_PKEY_free);
+    return out;
+}
+
+Result<KeyMaterial> readOkpKey(const QJsonObject &json, const JwkOptions &options)
+{
+    KeyMaterial out;
+    const QJsonValue crv = json.value(QLatin1String("crv"));
+    if (crv != QJsonValue(QStringLiteral("Ed25519")))
+        return fail(ErrorCode::Unsupported, QStringLiteral("the OKP key's curve is not Ed25519"));
+    out.curve = crv.toString();
+    auto x = member(json, "x");
+    if (!x)
+        return tl::unexpected(x.error());
+    if (x->size() != 32)
+        return keyError(QStringLiteral("the Ed25519 public key is not 32 bytes long"));
+    out.isPrivate = json.contains(QLatin1String("d"));
+    if (out.isPrivate && !options.allowPrivate)
+        return keyError(QStringLiteral("a private Ed25519 key was given where only a public key is expected"));
+    EVP_PKEY *raw = nullptr;
+    if (out.isPrivate) {
+        auto d = member(json, "d");
+        if (!d)
+            return tl::unexpected(d.error());
+        if (d->size() != 32)
+            return keyError(QStringLiteral("the Ed25519 private key is not 32 bytes long"));
+        raw = EVP_PKEY_new_raw_private_key(
+            EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(d->constData()), 32);
+        if (raw) {
+            // The public half must be the one derived from d.
+            unsigned char derived[32];
+            size_t len = sizeof derived;
+            if (EVP_PKEY_get_raw_public_key(raw, derived, &len) != 1 || len != 32
+                || QByteArrayView(reinterpret_cast<const char *>(derived), 32) != QByteArrayView(*x)) {
+                EVP_PKEY_free(raw);
+                return keyError(QStringLiteral("the Ed25519 private key does not match its public key"));
+            }
+        }
+    } else {
+        raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(x->constData()), 32);
+    }
+    if (!raw)
+        return keyError(QStringLiteral("OpenSSL does not accept the Ed25519 key"));
+    out.key = std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free);
+    return out;
+}
+
+Result<KeyMaterial> readOctKey(const QJsonObject &json, const JwkOptions &options)
+{
+    if (!options.allowSymmetric)
+        return keyError(QStringLiteral("a symmetric (oct) key was given where only public keys are accepted"));
+    auto k = member(json, "k");
+    if (!k)
+        return tl::unexpected(k.error());
+    if (k->size() < 32)
+        return keyError(QStringLiteral("the HMAC key is shorter than 256 bits"));
+    KeyMaterial out;
+    out.secret = *k;
+    out.isPrivate = true;
+    return out;
+}
+
+struct KeyTypeReader {
+    const char *kty;
+    Jwk::Type type;
+    Result<KeyMaterial> (*read)(const QJsonObject &json, const JwkOptions &options);
+};
+
+constexpr KeyTypeReader kKeyTypes[] = {
+    {"RSA", Jwk::Type::Rsa, readRsaKey},
+    {"EC", Jwk::Type::Ec, readEcKey},
+    {"OKP", Jwk::Type::Okp, readOkpKey},
+    {"oct", Jwk::Type::Oct, readOctKey},
+};
+
+const KeyTypeReader *keyTypeReader(const QString &kty)
+{
+    for (const KeyTypeReader &r : kKeyTypes) {
+        if (kty == QLatin1String(r.kty))
+            return &r;
+    }
+    return nullptr;
+}
+
 } // namespace
 
 Result<Jwk> Jwk::fromJson(QByteArrayView json, const JwkOptions &options)
@@ -161,140 +341,20 @@ Result<Jwk> Jwk::fromJson(const QJsonObject &json, const JwkOptions &options)
     if (auto use = checkUse(json); !use)
         return tl::unexpected(use.error());
 
-    const QString type = kty.toString();
-    if (type == QLatin1String("RSA")) {
-        key.m_type = Type::Rsa;
-        auto n = member(json, "n");
-        auto e = member(json, "e");
-        if (!n)
-            return tl::unexpected(n.error());
-        if (!e)
-            return tl::unexpected(e.error());
-        BignumPtr bnN = toBignum(*n), bnE = toBignum(*e);
-        if (!bnN || !bnE)
-            return fail(ErrorCode::CryptoFailure, QStringLiteral("out of memory"));
-        if (BN_num_bits(bnN.get()) < kMinRsaBits)
-            return keyError(QStringLiteral("the RSA modulus has %1 bits; at least %2 are required").arg(BN_num_bits(bnN.get())).arg(kMinRsaBits));
-        if (!BN_is_odd(bnE.get()) || BN_is_one(bnE.get()) || BN_num_bits(bnE.get()) > 64)
-            return keyError(QStringLiteral("the RSA public exponent is not an odd number between 3 and 2^64"));
-        key.m_private = json.contains(QLatin1String("d"));
-        if (key.m_private && !options.allowPrivate)
-            return keyError(QStringLiteral("a private RSA key was given where only a public key is expected"));
-        ParamBldPtr bld(OSSL_PARAM_BLD_new());
-        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bnN.get());
-        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bnE.get());
-        std::vector<BignumPtr> privateParts;
-        if (key.m_private) {
-            static const std::pair<const char *, const char *> parts[] = {
-                {"d", OSSL_PKEY_PARAM_RSA_D},           {"p", OSSL_PKEY_PARAM_RSA_FACTOR1},
-                {"q", OSSL_PKEY_PARAM_RSA_FACTOR2},     {"dp", OSSL_PKEY_PARAM_RSA_EXPONENT1},
-                {"dq", OSSL_PKEY_PARAM_RSA_EXPONENT2},  {"qi", OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
-            };
-            const bool hasCrt = hasAny(json, {"p", "q", "dp", "dq", "qi"});
-            for (const auto &[jwkName, paramName] : parts) {
-                if (!hasCrt && QByteArrayView(jwkName) != "d")
-                    continue;
-                auto value = member(json, jwkName);
-                if (!value)
-                    return tl::unexpected(value.error());
-                privateParts.push_back(toBignum(*value));
-                OSSL_PARAM_BLD_push_BN(bld.get(), paramName, privateParts.back().get());
-            }
-        }
-        auto pkey = fromParams("RSA", bld.get(), key.m_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
-        if (!pkey)
-            return tl::unexpected(pkey.error());
-        key.m_key = std::shared_ptr<EVP_PKEY>(pkey->release(), EVP_PKEY_free);
-    } else if (type == QLatin1String("EC")) {
-        key.m_type = Type::Ec;
-        const QJsonValue crv = json.value(QLatin1String("crv"));
-        const CurveInfo *curve = crv.isString() ? curveByJwkName(crv.toString()) : nullptr;
-        if (!curve)
-            return fail(ErrorCode::Unsupported, QStringLiteral("the EC key's curve is not P-256, P-384 or P-521"));
-        key.m_curve = crv.toString();
-        auto x = member(json, "x");
-        auto y = member(json, "y");
-        if (!x)
-            return tl::unexpected(x.error());
-        if (!y)
-            return tl::unexpected(y.error());
-        // RFC 7518 §6.2.1.2: coordinates are always the full length of the field.
-        if (x->size() != curve->coordinateBytes || y->size() != curve->coordinateBytes)
-            return keyError(QStringLiteral("the EC key's coordinates are not %1 bytes long").arg(curve->coordinateBytes));
-        const QByteArray point = QByteArray(1, '\x04') + *x + *y;
-        key.m_private = json.contains(QLatin1String("d"));
-        if (key.m_private && !options.allowPrivate)
-            return keyError(QStringLiteral("a private EC key was given where only a public key is expected"));
-        ParamBldPtr bld(OSSL_PARAM_BLD_new());
-        OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->opensslName, 0);
-        OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.constData(), size_t(point.size()));
-        BignumPtr d;
-        if (key.m_private) {
-            auto dBytes = member(json, "d");
-            if (!dBytes)
-                return tl::unexpected(dBytes.error());
-            if (dBytes->size() != curve->coordinateBytes)
-                return keyError(QStringLiteral("the EC private key is not %1 bytes long").arg(curve->coordinateBytes));
-            d = toBignum(*dBytes);
-            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get());
-        }
-        auto pkey = fromParams("EC", bld.get(), key.m_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
-        if (!pkey)
-            return keyError(QStringLiteral("the EC public key is not a point on %1").arg(key.m_curve));
-        key.m_key = std::shared_ptr<EVP_PKEY>(pkey->release(), EVP_PKEY_free);
-    } else if (type == QLatin1String("OKP")) {
-        key.m_type = Type::Okp;
-        const QJsonValue crv = json.value(QLatin1String("crv"));
-        if (crv != QJsonValue(QStringLiteral("Ed25519")))
-            return fail(ErrorCode::Unsupported, QStringLiteral("the OKP key's curve is not Ed25519"));
-        key.m_curve = crv.toString();
-        auto x = member(json, "x");
-        if (!x)
-            return tl::unexpected(x.error());
-        if (x->size() != 32)
-            return keyError(QStringLiteral("the Ed25519 public key is not 32 bytes long"));
-        key.m_private = json.contains(QLatin1String("d"));
-        if (key.m_private && !options.allowPrivate)
-            return keyError(QStringLiteral("a private Ed25519 key was given where only a public key is expected"));
-        EVP_PKEY *raw = nullptr;
-        if (key.m_private) {
-            auto d = member(json, "d");
-            if (!d)
-                return tl::unexpected(d.error());
-            if (d->size() != 32)
-                return keyError(QStringLiteral("the Ed25519 private key is not 32 bytes long"));
-            raw = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(d->constData()), 32);
-            if (raw) {
-                // The public half must be the one derived from d.
-                unsigned char derived[32];
-                size_t len = sizeof derived;
-                if (EVP_PKEY_get_raw_public_key(raw, derived, &len) != 1 || len != 32
-                    || QByteArrayView(reinterpret_cast<const char *>(derived), 32) != QByteArrayView(*x)) {
-                    EVP_PKEY_free(raw);
-                    return keyError(QStringLiteral("the Ed25519 private key does not match its public key"));
-                }
-            }
-        } else {
-            raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char *>(x->constData()), 32);
-        }
-        if (!raw)
-            return keyError(QStringLiteral("OpenSSL does not accept the Ed25519 key"));
-        key.m_key = std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free);
-    } else if (type == QLatin1String("oct")) {
-        key.m_type = Type::Oct;
-        if (!options.allowSymmetric)
-            return keyError(QStringLiteral("a symmetric (oct) key was given where only public keys are accepted"));
-        auto k = member(json, "k");
-        if (!k)
-            return tl::unexpected(k.error());
-        if (k->size() < 32)
-            return keyError(QStringLiteral("the HMAC key is shorter than 256 bits"));
-        key.m_secret = *k;
-        key.m_private = true;
+    const KeyTypeReader *reader = keyTypeReader(kty.toString());
+    if (!reader)
+        return fail(ErrorCode::Unsupported, QStringLiteral("unknown key type \"%1\"").arg(kty.toString()));
+    auto material = reader->read(json, options);
+    if (!material)
+        return tl::unexpected(material.error());
+    key.m_type = reader->type;
+    key.m_key = std::move(material->key);
+    key.m_secret = std::move(material->secret);
+    key.m_curve = std::move(material->curve);
+    key.m_private = material->isPrivate;
+    // A secret has no key pair to check; whether its "alg" fits is left to fits() at use.
+    if (key.m_type == Type::Oct)
         return key;
-    } else {
-        return fail(ErrorCode::Unsupported, QStringLiteral("unknown key type \"%1\"").arg(type));
-    }
     if (key.m_alg && !key.fits(*key.m_alg))
         return keyError(QStringLiteral("the key's \"alg\" %1 does not fit its type").arg(algorithmName(*key.m_alg)));
     // Public EC keys were already decoded on the curve by EVP_PKEY_fromdata; the

@@ -288,11 +288,10 @@ private:
 // RSA, PSS and ECDSA sign a digest, so their signing and verification split
 // into hashing the signing input and EVP_PKEY_sign or EVP_PKEY_verify on the
 // digest. Each thread keeps a digest context per hash and a context per
-// recent (key, alg, operation), set up once and used again and again, where
-// setting one up per call looked the implementation up by name under a global
-// lock and allocated several OpenSSL objects (for verification, a copy of a
-// shared EVP_MD_CTX in VerificationCache did the same). They are per thread
-// because an OpenSSL context must not be used by two threads at once.
+// recent (key, alg, operation), set up once and used again and again: setting
+// one up looks the implementation up by name under a global lock and allocates
+// several OpenSSL objects. They are per thread because an OpenSSL context must
+// not be used by two threads at once.
 // Entries hold a reference to their key, as in VerificationCache, and the
 // oldest goes when a thread has used more keys than kCapacity.
 class DigestOperations {

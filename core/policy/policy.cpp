@@ -95,15 +95,73 @@ DeviceRules deviceOf(const QJsonObject &d)
 {
     DeviceRules out;
     out.driftThreshold = d.value(QLatin1String("drift_threshold")).toInt(out.driftThreshold);
-    const QString unrecognized = d.value(QLatin1String("unrecognized")).toString();
-    if (unrecognized == u"code")
-        out.unrecognized = UnrecognizedDevice::Code;
-    else if (unrecognized == u"deny")
-        out.unrecognized = UnrecognizedDevice::Deny;
+    out.unrecognized
+        = unrecognizedDeviceFromName(d.value(QLatin1String("unrecognized")).toString()).value_or(UnrecognizedDevice::Approval);
     return out;
 }
 
+struct UnrecognizedDeviceNames {
+    UnrecognizedDevice choice;
+    const char *policy;
+    const char *option;
+};
+
+constexpr UnrecognizedDeviceNames kUnrecognizedDeviceNames[] = {
+    {UnrecognizedDevice::Approval, "approval", "approval"},
+    {UnrecognizedDevice::Code, "code", "code"},
+    {UnrecognizedDevice::Deny, "deny", "none"},
+};
+
+using UnrecognizedDeviceSpelling = const char *UnrecognizedDeviceNames::*;
+
+QString nameOf(UnrecognizedDevice choice, UnrecognizedDeviceSpelling spelling)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (n.choice == choice)
+            return QLatin1String(n.*spelling);
+    }
+    return {};
+}
+
+std::optional<UnrecognizedDevice> choiceNamed(QStringView name, UnrecognizedDeviceSpelling spelling)
+{
+    for (const auto &n : kUnrecognizedDeviceNames) {
+        if (name == QLatin1String(n.*spelling))
+            return n.choice;
+    }
+    return std::nullopt;
+}
+
 } // namespace
+
+QString unrecognizedDeviceName(UnrecognizedDevice choice)
+{
+    return nameOf(choice, &UnrecognizedDeviceNames::policy);
+}
+
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromName(QStringView name)
+{
+    return choiceNamed(name, &UnrecognizedDeviceNames::policy);
+}
+
+QString unrecognizedDeviceOptionName(UnrecognizedDevice choice)
+{
+    return nameOf(choice, &UnrecognizedDeviceNames::option);
+}
+
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromOptionName(QStringView name)
+{
+    return choiceNamed(name, &UnrecognizedDeviceNames::option);
+}
+
+QString unrecognizedDeviceOptionNames()
+{
+    QStringList names;
+    for (const auto &n : kUnrecognizedDeviceNames)
+        names << QLatin1String(n.option);
+    const QString last = names.takeLast();
+    return QStringLiteral("%1 or %2").arg(names.join(QStringLiteral(", ")), last);
+}
 
 Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
 {

@@ -55,8 +55,6 @@ struct Failure {
     bool has(FailureAction action) const { return actions.contains(action); }
 };
 
-using UnrecognizedDevice = DeviceRules::Unrecognized;
-
 struct Policy {
     QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
     int version = 1;

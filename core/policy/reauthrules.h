@@ -74,11 +74,26 @@ struct FailureRules {
     QString helpText;
 };
 
+// What the agent does when the DAS does not recognize this PC (flow 4): the
+// policy's device.unrecognized, and the --recognition of hotdesk login.
+enum class UnrecognizedDevice {
+    Approval, // ask an administrator and wait for the decision
+    Code, // the DAS sends the user a one-time code out of band; the user types it here
+    Deny, // fail with device_unrecognized
+};
+
+// The policy spells them "approval", "code" and "deny"; the command line says "none" for Deny.
+QString unrecognizedDeviceName(UnrecognizedDevice choice);
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromName(QStringView name);
+QString unrecognizedDeviceOptionName(UnrecognizedDevice choice);
+std::optional<UnrecognizedDevice> unrecognizedDeviceFromOptionName(QStringView name);
+// The command line's names as a sentence ends them: "approval, code or none".
+QString unrecognizedDeviceOptionNames();
+
 // policy "device" (read by the device recognition flow, carried here so one struct holds the policy's rules)
 struct DeviceRules {
-    enum class Unrecognized { Approval, Code, Deny };
     int driftThreshold = 1;
-    Unrecognized unrecognized = Unrecognized::Approval;
+    UnrecognizedDevice unrecognized = UnrecognizedDevice::Approval;
 };
 
 // The defaults are the policy's defaults (docs/decision-engine.md); the policy

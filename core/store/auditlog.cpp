@@ -21,6 +21,65 @@
 
 namespace hotdesk::store {
 
+QString auditEventName(AuditEvent event)
+{
+    switch (event) {
+    case AuditEvent::ReauthRequested:
+        return QStringLiteral("reauth_requested");
+    case AuditEvent::UserSwitch:
+        return QStringLiteral("user_switch");
+    case AuditEvent::AgentStarted:
+        return QStringLiteral("agent_started");
+    case AuditEvent::StateDamaged:
+        return QStringLiteral("state_damaged");
+    case AuditEvent::PolicyRejected:
+        return QStringLiteral("policy_rejected");
+    case AuditEvent::PolicyMissing:
+        return QStringLiteral("policy_missing");
+    case AuditEvent::PolicyApplied:
+        return QStringLiteral("policy_applied");
+    case AuditEvent::PlatformProblem:
+        return QStringLiteral("platform_problem");
+    case AuditEvent::ReauthRequired:
+        return QStringLiteral("reauth_required");
+    case AuditEvent::ReauthSoon:
+        return QStringLiteral("reauth_soon");
+    case AuditEvent::Locked:
+        return QStringLiteral("locked");
+    case AuditEvent::UserLockedOut:
+        return QStringLiteral("user_locked_out");
+    case AuditEvent::AdminNotify:
+        return QStringLiteral("admin_notify");
+    case AuditEvent::CredentialsRequired:
+        return QStringLiteral("credentials_required");
+    case AuditEvent::SessionLocked:
+        return QStringLiteral("session_locked");
+    case AuditEvent::SessionLockFailed:
+        return QStringLiteral("session_lock_failed");
+    case AuditEvent::OfflineUnlock:
+        return QStringLiteral("offline_unlock");
+    case AuditEvent::OfflineRefused:
+        return QStringLiteral("offline_refused");
+    case AuditEvent::StateNotSaved:
+        return QStringLiteral("state_not_saved");
+    case AuditEvent::ReauthFailed:
+        return QStringLiteral("reauth_failed");
+    case AuditEvent::ReauthSucceeded:
+        return QStringLiteral("reauth_succeeded");
+    case AuditEvent::PcEnrolled:
+        return QStringLiteral("pc_enrolled");
+    case AuditEvent::EnrollFailed:
+        return QStringLiteral("enroll_failed");
+    case AuditEvent::RecoveryCodeRefused:
+        return QStringLiteral("recovery_code_refused");
+    case AuditEvent::AdminNotifyFailed:
+        return QStringLiteral("admin_notify_failed");
+    case AuditEvent::AdminNotified:
+        return QStringLiteral("admin_notified");
+    }
+    return QStringLiteral("unknown");
+}
+
 Q_LOGGING_CATEGORY(lcAudit, "hotdesk.audit", QtInfoMsg)
 
 namespace {

@@ -14,11 +14,44 @@ namespace hotdesk::store {
 // journald or syslog through Qt's default message handler.
 Q_DECLARE_LOGGING_CATEGORY(lcAudit)
 
+// What the agent audits. The names (see auditEventName) are what the log
+// file holds and what its readers match on, so never rename one.
+enum class AuditEvent {
+    ReauthRequested,
+    UserSwitch,
+    AgentStarted,
+    StateDamaged,
+    PolicyRejected,
+    PolicyMissing,
+    PolicyApplied,
+    PlatformProblem,
+    ReauthRequired,
+    ReauthSoon,
+    Locked,
+    UserLockedOut,
+    AdminNotify,
+    CredentialsRequired,
+    SessionLocked,
+    SessionLockFailed,
+    OfflineUnlock,
+    OfflineRefused,
+    StateNotSaved,
+    ReauthFailed,
+    ReauthSucceeded,
+    PcEnrolled,
+    EnrollFailed,
+    RecoveryCodeRefused,
+    AdminNotifyFailed,
+    AdminNotified,
+};
+
+QString auditEventName(AuditEvent event);
+
 // One audited event. Callers pass no secrets (tokens, keys, activation
 // passwords, recovery codes): only names, ids and stable reason codes. As a
 // guard, AuditLog replaces any string that looks like a JWT with "[redacted]".
 struct AuditEntry {
-    QString event;    // stable name: "reauth_required", "reauth_succeeded", "enrolled", …
+    QString event; // stable name: an auditEventName()
     QString user;     // who was at the keyboard, if known
     QString reason;   // a stable reason (an errorCodeName, a trigger name)
     QString deviceId; // this PC's device id with the DAS, if enrolled

@@ -480,9 +480,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("exitCode");
-        QTest::newRow("no token") << QStringList {QStringLiteral("enroll"), QStringLiteral("--policy"),
-            QStringLiteral("/nonexistent")}
-                                  << 2;
+        // Without a token the administrator signs in, and someone must be named.
+        QTest::newRow("no token, no administrator") << QStringList {QStringLiteral("enroll"), QStringLiteral("--policy"),
+            QStringLiteral("/nonexistent"), QStringLiteral("--admin-user"), QString()}
+                                                    << 2;
         QTest::newRow("unknown option") << QStringList {QStringLiteral("enroll"), QStringLiteral("--frobnicate")} << 2;
         QTest::newRow("token and activation") << QStringList {QStringLiteral("enroll"), QStringLiteral("--admin-token"),
             QStringLiteral("x"), QStringLiteral("--activation"), QStringLiteral("y")}

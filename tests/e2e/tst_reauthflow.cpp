@@ -292,7 +292,7 @@ private Q_SLOTS:
                 });
             });
         flow::FlowOptions options {QStringLiteral("alice")};
-        options.recognition = flow::Recognition::OneTimeCode;
+        options.unrecognizedDevice = policy::UnrecognizedDevice::Code;
         const Outcome outcome = run(*reauth, options);
         QVERIFY2(outcome.result, outcome.error ? qPrintable(outcome.error->message) : "");
         QCOMPARE(attempts, (QList<int> {3, 2}));
@@ -305,7 +305,7 @@ private Q_SLOTS:
         m_machine = QStringLiteral("9f2e1d0c-5b4a-4f3e-8d2c-1b0a99887766");
         auto reauth = makeFlow();
         flow::FlowOptions options {QStringLiteral("alice")};
-        options.recognition = flow::Recognition::None;
+        options.unrecognizedDevice = policy::UnrecognizedDevice::Deny;
         const Outcome outcome = run(*reauth, options);
         QVERIFY(!outcome.result);
         QCOMPARE(outcome.error->code, ErrorCode::DeviceUnrecognized);

@@ -326,9 +326,9 @@ private Q_SLOTS:
         for (das::FingerprintComponent c : das::changedComponents(registered, presented))
             names << das::fingerprintComponentName(c);
         QCOMPARE(names, components);
-        const das::Recognition expected = verdict == QLatin1String("identical") ? das::Recognition::Identical
-            : verdict == QLatin1String("drifted")                               ? das::Recognition::Drifted
-                                                                                : das::Recognition::Unrecognized;
+        const das::FingerprintVerdict expected = verdict == QLatin1String("identical") ? das::FingerprintVerdict::Identical
+            : verdict == QLatin1String("drifted")                                      ? das::FingerprintVerdict::Drifted
+                                                                                       : das::FingerprintVerdict::Unrecognized;
         QCOMPARE(das::recognize(registered, presented, threshold), expected);
         // Drift is symmetric: it counts differences, not a direction.
         QCOMPARE(das::drift(presented, registered), drift);

@@ -460,7 +460,7 @@ void TestPolicyValidator::engineRulesFollowThePolicy()
     QCOMPARE(rules.failure.offlineGrace->maxUses, 3);
     QCOMPARE(rules.failure.exemptUsers, QStringList {QStringLiteral("line-emergency")});
     QCOMPARE(rules.device.driftThreshold, 2);
-    QCOMPARE(rules.device.unrecognized, DeviceRules::Unrecognized::Code);
+    QCOMPARE(rules.device.unrecognized, UnrecognizedDevice::Code);
 
     auto cart = loadPolicy(QStringLiteral(HOTDESK_SOURCE_DIR "/resources/policies/hospital-cart.json"));
     QVERIFY2(cart.has_value(), cart ? "" : qPrintable(cart.error().message));
