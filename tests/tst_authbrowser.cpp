@@ -1,5 +1,5 @@
 // The embedded sign-in browser with real WebEngine under Xvfb, against loopback HTTPS sites.
-#include "app/stubs/localca.h"
+#include "app/stubs/common/localca.h"
 #include "core/net/proxy.h"
 #include "recordingproxy.h"
 #include "ui/authbrowser.h"

@@ -1,5 +1,5 @@
 // HttpClient against loopback servers that misbehave on purpose: trust, timeouts, size limits, cancel, no redirects.
-#include "app/stubs/localca.h"
+#include "app/stubs/common/localca.h"
 #include "core/net/httpclient.h"
 #include "core/net/proxy.h"
 #include "recordingproxy.h"
