@@ -116,6 +116,137 @@ int decideApproval(const QString &dataDir, const QString &id, const QByteArray &
     return 0;
 }
 
+// What every administration command reads from its command line.
+struct AdminInvocation {
+    const QCommandLineParser &parser;
+    QStringList positional;
+    QString dataDir;
+    QString database;
+    SystemClock clock;
+};
+
+int createTokenCommand(const AdminInvocation &in)
+{
+    const auto adminRole = das::adminRoleFromName(in.parser.value(QStringLiteral("role")));
+    if (!adminRole || !in.positional.isEmpty()) {
+        err(QStringLiteral("usage: create-token --role admin|approver [--subject NAME] [--data DIR]"));
+        return 2;
+    }
+    const QString holder = in.parser.isSet(QStringLiteral("subject"))
+        ? in.parser.value(QStringLiteral("subject"))
+        : qEnvironmentVariable("USER", QStringLiteral("administrator"));
+    auto store = openStore(in.dataDir, in.database, QStringLiteral("admin"));
+    if (!store) {
+        err(store.error().message);
+        return 1;
+    }
+    auto token = das::createAdminToken(*store, *adminRole, holder, in.clock);
+    if (!token) {
+        err(QStringLiteral("cannot create the token: %1").arg(token.error().message));
+        return 1;
+    }
+    out(QStringLiteral("%1 token for %2; it is shown only this once, keep it secret:")
+            .arg(das::adminRoleName(*adminRole), holder));
+    out(*token);
+    return 0;
+}
+
+// The commands about one user: the name in canonical form (2 when it is
+// none) and the store (1 when it cannot be opened).
+int forUser(const AdminInvocation &in, const QString &username, const std::function<int(Store &, const QString &)> &work)
+{
+    auto name = canonicalUserName(username);
+    if (!name) {
+        err(name.error().message);
+        return 2;
+    }
+    auto store = openStore(in.dataDir, in.database, QStringLiteral("admin"));
+    if (!store) {
+        err(store.error().message);
+        return 1;
+    }
+    return work(*store, *name);
+}
+
+int mapUserCommand(const AdminInvocation &in)
+{
+    if (in.positional.size() != 2) {
+        err(QStringLiteral("usage: map-user USERNAME SHARED_ID [--data DIR]"));
+        return 2;
+    }
+    return forUser(in, in.positional[0], [&](Store &store, const QString &name) {
+        if (auto mapped = das::mapUser(store, name, in.positional[1], in.clock); !mapped) {
+            err(QStringLiteral("cannot map %1: %2").arg(name, mapped.error().message));
+            return mapped.error().code == ErrorCode::Malformed ? 2 : 1;
+        }
+        out(QStringLiteral("%1 is now mapped to the shared id %2").arg(name, in.positional[1]));
+        return 0;
+    });
+}
+
+// grant USERNAME --role ROLE, or revoke USERNAME.
+int userRoleCommand(const AdminInvocation &in, bool grant)
+{
+    const auto adminRole = das::adminRoleFromName(in.parser.value(QStringLiteral("role")));
+    if (in.positional.size() != 1 || (grant && !adminRole) || (!grant && in.parser.isSet(QStringLiteral("role")))) {
+        err(grant ? QStringLiteral("usage: grant USERNAME --role admin|approver [--data DIR]")
+                  : QStringLiteral("usage: revoke USERNAME [--data DIR]"));
+        return 2;
+    }
+    return forUser(in, in.positional[0], [&](Store &store, const QString &name) {
+        if (auto set = das::setUserRole(store, name, grant ? adminRole : std::nullopt, in.clock); !set) {
+            err(QStringLiteral("cannot change the role of %1: %2").arg(name, set.error().message));
+            return 1;
+        }
+        out(grant ? QStringLiteral("%1 may now sign in as %2").arg(name, das::adminRoleName(*adminRole))
+                  : QStringLiteral("%1 holds no administrator role now").arg(name));
+        return 0;
+    });
+}
+
+int approveCommand(const AdminInvocation &in)
+{
+    const QByteArray bearer = adminToken(in.parser.value(QStringLiteral("token")));
+    if (in.positional.size() != 1 || in.positional[0].isEmpty() || bearer.isEmpty()) {
+        err(QStringLiteral("usage: approve REQUEST [--deny] --token TOKEN|- [--data DIR] (or set HOTDESK_ADMIN_TOKEN)"));
+        return 2;
+    }
+    return decideApproval(in.dataDir, in.positional[0], bearer, !in.parser.isSet(QStringLiteral("deny")));
+}
+
+int driftThresholdCommand(const AdminInvocation &in)
+{
+    bool ok = in.positional.size() <= 1;
+    const int threshold = in.positional.isEmpty() ? 0 : in.positional[0].toInt(&ok);
+    if (!ok || threshold < 0 || threshold > hotdesk::das::kMaxDriftThreshold) {
+        err(QStringLiteral("usage: drift-threshold [N] [--data DIR], N from 0 to %1").arg(hotdesk::das::kMaxDriftThreshold));
+        return 2;
+    }
+    auto store = openStore(in.dataDir, in.database, QStringLiteral("admin"));
+    if (!store) {
+        err(store.error().message);
+        return 1;
+    }
+    if (auto migrated = das::migrateDas(*store); !migrated) {
+        err(migrated.error().message);
+        return 1;
+    }
+    if (!in.positional.isEmpty()) {
+        if (auto set = das::setDriftThreshold(*store, threshold, in.clock); !set) {
+            err(QStringLiteral("cannot set the drift threshold: %1").arg(set.error().message));
+            return 1;
+        }
+    }
+    QSqlDatabase db = store->database();
+    auto current = das::driftThreshold(db);
+    if (!current) {
+        err(current.error().message);
+        return 1;
+    }
+    out(QStringLiteral("drift threshold: %1 changed component(s) accepted; a different machine id never is").arg(*current));
+    return 0;
+}
+
 } // namespace
 
 int runAdminCommand(const QStringList &args)
@@ -126,139 +257,37 @@ int runAdminCommand(const QStringList &args)
         return command.isEmpty() ? 2 : 0;
     }
     QCommandLineParser parser;
-    const QCommandLineOption help({QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help."));
-    const QCommandLineOption data(QStringLiteral("data"), QStringLiteral("Data directory."), QStringLiteral("DIR"),
-        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation));
-    const QCommandLineOption role(QStringLiteral("role"), QStringLiteral("admin or approver."), QStringLiteral("ROLE"));
-    const QCommandLineOption subject(QStringLiteral("subject"), QStringLiteral("Who holds the token."), QStringLiteral("NAME"));
-    const QCommandLineOption tokenOption(
-        QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN"));
-    const QCommandLineOption denyOption(QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it."));
-    const QCommandLineOption dbOption(
-        QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL"));
-    parser.addOptions({help, data, dbOption, role, subject, tokenOption, denyOption});
+    parser.addOptions({
+        {{QStringLiteral("h"), QStringLiteral("help")}, QStringLiteral("Show this help.")},
+        {QStringLiteral("data"), QStringLiteral("Data directory."), QStringLiteral("DIR"),
+            QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)},
+        {QStringLiteral("db"), QStringLiteral("The servers' PostgreSQL database (postgres://...)."), QStringLiteral("URL")},
+        {QStringLiteral("role"), QStringLiteral("admin or approver."), QStringLiteral("ROLE")},
+        {QStringLiteral("subject"), QStringLiteral("Who holds the token."), QStringLiteral("NAME")},
+        {QStringLiteral("token"), QStringLiteral("Your approver or admin token (- reads stdin)."), QStringLiteral("TOKEN")},
+        {QStringLiteral("deny"), QStringLiteral("Deny the request instead of approving it.")},
+    });
     // QCommandLineParser expects the program name first.
     if (!parser.parse(QStringList {QStringLiteral("hotdesk-stubs admin")} + args.mid(1))) {
         err(parser.errorText());
         return 2;
     }
-    if (parser.isSet(help)) {
+    if (parser.isSet(QStringLiteral("help"))) {
         std::fputs(kAdminUsage, stdout);
         return 0;
     }
-    const QStringList positional = parser.positionalArguments();
-    const QString dataDir = parser.value(data);
-    SystemClock clock;
-
-    if (command == QLatin1String("create-token")) {
-        const auto adminRole = das::adminRoleFromName(parser.value(role));
-        if (!adminRole || !positional.isEmpty()) {
-            err(QStringLiteral("usage: create-token --role admin|approver [--subject NAME] [--data DIR]"));
-            return 2;
-        }
-        const QString holder
-            = parser.isSet(subject) ? parser.value(subject) : qEnvironmentVariable("USER", QStringLiteral("administrator"));
-        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
-        if (!store) {
-            err(store.error().message);
-            return 1;
-        }
-        auto token = das::createAdminToken(*store, *adminRole, holder, clock);
-        if (!token) {
-            err(QStringLiteral("cannot create the token: %1").arg(token.error().message));
-            return 1;
-        }
-        out(QStringLiteral("%1 token for %2; it is shown only this once, keep it secret:")
-                .arg(das::adminRoleName(*adminRole), holder));
-        out(*token);
-        return 0;
-    }
-    // The commands about one user: the name in canonical form (2 when it is
-    // none) and the store (1 when it cannot be opened).
-    auto forUser = [&](const QString &username, const std::function<int(Store &, const QString &)> &work) {
-        auto name = canonicalUserName(username);
-        if (!name) {
-            err(name.error().message);
-            return 2;
-        }
-        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
-        if (!store) {
-            err(store.error().message);
-            return 1;
-        }
-        return work(*store, *name);
-    };
-    if (command == QLatin1String("map-user")) {
-        if (positional.size() != 2) {
-            err(QStringLiteral("usage: map-user USERNAME SHARED_ID [--data DIR]"));
-            return 2;
-        }
-        return forUser(positional[0], [&](Store &store, const QString &name) {
-            if (auto mapped = das::mapUser(store, name, positional[1], clock); !mapped) {
-                err(QStringLiteral("cannot map %1: %2").arg(name, mapped.error().message));
-                return mapped.error().code == ErrorCode::Malformed ? 2 : 1;
-            }
-            out(QStringLiteral("%1 is now mapped to the shared id %2").arg(name, positional[1]));
-            return 0;
-        });
-    }
-    if (command == QLatin1String("grant") || command == QLatin1String("revoke")) {
-        const bool grant = command == QLatin1String("grant");
-        const auto adminRole = das::adminRoleFromName(parser.value(role));
-        if (positional.size() != 1 || (grant && !adminRole) || (!grant && parser.isSet(role))) {
-            err(grant ? QStringLiteral("usage: grant USERNAME --role admin|approver [--data DIR]")
-                      : QStringLiteral("usage: revoke USERNAME [--data DIR]"));
-            return 2;
-        }
-        return forUser(positional[0], [&](Store &store, const QString &name) {
-            if (auto set = das::setUserRole(store, name, grant ? adminRole : std::nullopt, clock); !set) {
-                err(QStringLiteral("cannot change the role of %1: %2").arg(name, set.error().message));
-                return 1;
-            }
-            out(grant ? QStringLiteral("%1 may now sign in as %2").arg(name, das::adminRoleName(*adminRole))
-                      : QStringLiteral("%1 holds no administrator role now").arg(name));
-            return 0;
-        });
-    }
-    if (command == QLatin1String("approve")) {
-        const QByteArray bearer = adminToken(parser.value(tokenOption));
-        if (positional.size() != 1 || positional[0].isEmpty() || bearer.isEmpty()) {
-            err(QStringLiteral("usage: approve REQUEST [--deny] --token TOKEN|- [--data DIR] (or set HOTDESK_ADMIN_TOKEN)"));
-            return 2;
-        }
-        return decideApproval(dataDir, positional[0], bearer, !parser.isSet(denyOption));
-    }
-    if (command == QLatin1String("drift-threshold")) {
-        bool ok = positional.size() <= 1;
-        const int threshold = positional.isEmpty() ? 0 : positional[0].toInt(&ok);
-        if (!ok || threshold < 0 || threshold > hotdesk::das::kMaxDriftThreshold) {
-            err(QStringLiteral("usage: drift-threshold [N] [--data DIR], N from 0 to %1").arg(hotdesk::das::kMaxDriftThreshold));
-            return 2;
-        }
-        auto store = openStore(dataDir, parser.value(dbOption), QStringLiteral("admin"));
-        if (!store) {
-            err(store.error().message);
-            return 1;
-        }
-        if (auto migrated = das::migrateDas(*store); !migrated) {
-            err(migrated.error().message);
-            return 1;
-        }
-        if (!positional.isEmpty()) {
-            if (auto set = das::setDriftThreshold(*store, threshold, clock); !set) {
-                err(QStringLiteral("cannot set the drift threshold: %1").arg(set.error().message));
-                return 1;
-            }
-        }
-        QSqlDatabase db = store->database();
-        auto current = das::driftThreshold(db);
-        if (!current) {
-            err(current.error().message);
-            return 1;
-        }
-        out(QStringLiteral("drift threshold: %1 changed component(s) accepted; a different machine id never is").arg(*current));
-        return 0;
-    }
+    const AdminInvocation in {
+        parser, parser.positionalArguments(), parser.value(QStringLiteral("data")), parser.value(QStringLiteral("db")), {}};
+    if (command == QLatin1String("create-token"))
+        return createTokenCommand(in);
+    if (command == QLatin1String("map-user"))
+        return mapUserCommand(in);
+    if (command == QLatin1String("grant") || command == QLatin1String("revoke"))
+        return userRoleCommand(in, command == QLatin1String("grant"));
+    if (command == QLatin1String("approve"))
+        return approveCommand(in);
+    if (command == QLatin1String("drift-threshold"))
+        return driftThresholdCommand(in);
     err(QStringLiteral("unknown command '%1'").arg(command));
     std::fputs(kAdminUsage, stderr);
     return 2;
