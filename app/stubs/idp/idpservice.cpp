@@ -122,6 +122,79 @@ bool sameRedirect(const QString &registered, const QString &presented)
     return registered == presented;
 }
 
+// An OAuth error for the client's redirect URI (RFC 6749 §4.1.2.1).
+struct OAuthError {
+    QString error;
+    QString description;
+};
+
+QString claimString(const QJsonObject &claims, const char *name)
+{
+    return claims.value(QLatin1String(name)).toString();
+}
+
+// Why a request object's claims are refused (RFC 9101 §6.3), or an empty string.
+QString requestObjectProblem(const QJsonObject &claims, const QString &clientId, const QString &issuer, qint64 now)
+{
+    const QJsonValue aud = claims.value(QLatin1String("aud"));
+    const bool audOk = aud.toString() == issuer || (aud.isArray() && aud.toArray().contains(issuer));
+    const qint64 exp = qint64(claims.value(QLatin1String("exp")).toDouble());
+    const qint64 iat = qint64(claims.value(QLatin1String("iat")).toDouble(-1));
+    const qint64 nbf = qint64(claims.value(QLatin1String("nbf")).toDouble(0));
+    if (claimString(claims, "iss") != clientId || claimString(claims, "client_id") != clientId)
+        return QStringLiteral("it names another client");
+    if (!audOk)
+        return QStringLiteral("it is meant for another identity provider");
+    if (!claims.value(QLatin1String("exp")).isDouble() || now >= exp)
+        return QStringLiteral("it has expired");
+    if (iat < 0 || exp - iat > kRequestObjectMaxLifetime)
+        return QStringLiteral("it is valid for longer than %1 seconds").arg(kRequestObjectMaxLifetime);
+    if (nbf > now + 60)
+        return QStringLiteral("it is not valid yet");
+    if (claimString(claims, "jti").isEmpty())
+        return QStringLiteral("it has no unique identifier (jti)");
+    return {};
+}
+
+// The user a request object names: claims.id_token.sub.value (OIDC Core §5.5.1).
+QString requestedSubject(const QJsonObject &claims)
+{
+    return claims.value(QLatin1String("claims"))
+        .toObject()
+        .value(QLatin1String("id_token"))
+        .toObject()
+        .value(QLatin1String("sub"))
+        .toObject()
+        .value(QLatin1String("value"))
+        .toString();
+}
+
+// What the authorization request asks for that this IdP does not do; nullopt when it may go to the phone.
+std::optional<OAuthError> unsupportedRequest(const QJsonObject &claims)
+{
+    static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
+    if (claimString(claims, "response_type") != QLatin1String("code"))
+        return OAuthError {
+            QStringLiteral("unsupported_response_type"), QStringLiteral("only the authorization code flow is supported")};
+    if (!claimString(claims, "scope").split(QLatin1Char(' ')).contains(QStringLiteral("openid")))
+        return OAuthError {QStringLiteral("invalid_scope"), QStringLiteral("the openid scope is required")};
+    if (claimString(claims, "code_challenge_method") != QLatin1String("S256")
+        || !challengeShape.match(claimString(claims, "code_challenge")).hasMatch())
+        return OAuthError {QStringLiteral("invalid_request"), QStringLiteral("PKCE with S256 is required")};
+    if (claimString(claims, "state").isEmpty() || claimString(claims, "nonce").isEmpty())
+        return OAuthError {QStringLiteral("invalid_request"), QStringLiteral("state and nonce are required")};
+    if (requestedSubject(claims).isEmpty())
+        return OAuthError {
+            QStringLiteral("invalid_request"), QStringLiteral("the request does not name the user (claims.id_token.sub.value)")};
+    // Asked only for methods this IdP does not have: say so now rather than
+    // push to the phone and answer with a token the client will refuse.
+    const QString acrValues = claimString(claims, "acr_values");
+    if (!acrValues.isEmpty() && !acrValues.split(QLatin1Char(' '), Qt::SkipEmptyParts).contains(kAcrPush))
+        return OAuthError {QStringLiteral("unmet_authentication_requirements"),
+            QStringLiteral("this identity provider offers only %1, not %2").arg(kAcrPush, acrValues)};
+    return std::nullopt;
+}
+
 } // namespace
 
 struct IdpService::Transaction {
@@ -326,163 +399,154 @@ void IdpService::authorize(const QHttpServerRequest &request, QHttpServerRespond
                 .write(std::move(*responder));
             return;
         }
-        jose::JwsVerifyOptions options;
-        options.allowed = jose::AlgorithmSet{jose::Algorithm::ES256, jose::Algorithm::ES384, jose::Algorithm::EdDSA, jose::Algorithm::PS256, jose::Algorithm::RS256};
-        auto verified = jose::verifyCompact(requestObject, *keys, options);
-        if (!verified) {
-            errorPage(QStringLiteral("The sign-in request is not signed by the Device Authentication Server (%1).").arg(verified.error().codeName()),
-                      QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator."))
-                .write(std::move(*responder));
-            return;
-        }
-        auto parsed = jose::parseStrictJsonObject(verified->payload);
-        if (!parsed) {
-            errorPage(QStringLiteral("The sign-in request is damaged: %1").arg(parsed.error().message), QStringLiteral("Start the sign-in again from Hotdesk."))
-                .write(std::move(*responder));
-            return;
-        }
-        const QJsonObject claims = *parsed;
-        auto str = [&claims](const char *name) { return claims.value(QLatin1String(name)).toString(); };
-        const qint64 now = m_context.clock->secondsSinceEpoch();
-        const QJsonValue aud = claims.value(QLatin1String("aud"));
-        const bool audOk = aud.toString() == issuer() || (aud.isArray() && aud.toArray().contains(issuer()));
-        const qint64 exp = qint64(claims.value(QLatin1String("exp")).toDouble());
-        const qint64 iat = qint64(claims.value(QLatin1String("iat")).toDouble(-1));
-        const qint64 nbf = qint64(claims.value(QLatin1String("nbf")).toDouble(0));
-        QString problem;
-        if (str("iss") != clientId || str("client_id") != clientId)
-            problem = QStringLiteral("it names another client");
-        else if (!audOk)
-            problem = QStringLiteral("it is meant for another identity provider");
-        else if (!claims.value(QLatin1String("exp")).isDouble() || now >= exp)
-            problem = QStringLiteral("it has expired");
-        else if (iat < 0 || exp - iat > kRequestObjectMaxLifetime)
-            problem = QStringLiteral("it is valid for longer than %1 seconds").arg(kRequestObjectMaxLifetime);
-        else if (nbf > now + 60)
-            problem = QStringLiteral("it is not valid yet");
-        else if (str("jti").isEmpty())
-            problem = QStringLiteral("it has no unique identifier (jti)");
-        if (!problem.isEmpty()) {
-            errorPage(QStringLiteral("The sign-in request was refused: %1.").arg(problem), QStringLiteral("Start the sign-in again from Hotdesk."))
-                .write(std::move(*responder));
-            return;
-        }
-        const QString redirectUri = str("redirect_uri");
-        if (!isAllowedRedirect(redirectUri)) {
+        authorizeSigned(responder, requestObject, clientId, *keys);
+    });
+}
+
+tl::expected<QJsonObject, QHttpServerResponse> IdpService::checkRequestObject(
+    const QByteArray &requestObject, const QString &clientId, const jose::JwkSet &keys, qint64 now) const
+{
+    jose::JwsVerifyOptions options;
+    options.allowed = jose::AlgorithmSet {
+        jose::Algorithm::ES256, jose::Algorithm::ES384, jose::Algorithm::EdDSA, jose::Algorithm::PS256, jose::Algorithm::RS256};
+    auto verified = jose::verifyCompact(requestObject, keys, options);
+    if (!verified)
+        return tl::unexpected(
+            errorPage(QStringLiteral("The sign-in request is not signed by the Device Authentication Server (%1).")
+                          .arg(verified.error().codeName()),
+                QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator.")));
+    auto parsed = jose::parseStrictJsonObject(verified->payload);
+    if (!parsed)
+        return tl::unexpected(errorPage(QStringLiteral("The sign-in request is damaged: %1").arg(parsed.error().message),
+            QStringLiteral("Start the sign-in again from Hotdesk.")));
+    if (const QString problem = requestObjectProblem(*parsed, clientId, issuer(), now); !problem.isEmpty())
+        return tl::unexpected(errorPage(QStringLiteral("The sign-in request was refused: %1.").arg(problem),
+            QStringLiteral("Start the sign-in again from Hotdesk.")));
+    if (!isAllowedRedirect(claimString(*parsed, "redirect_uri")))
+        return tl::unexpected(
             errorPage(QStringLiteral("The sign-in request asks to return to an address that is not registered."),
-                      QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator."))
-                .write(std::move(*responder));
-            return;
-        }
-        // From here on errors go back to the client through its redirect URI.
-        const QString state = str("state");
-        auto back = [&](const QString &error, const QString &description) {
-            toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
-        };
-        static const QRegularExpression challengeShape(QStringLiteral("^[A-Za-z0-9_-]{43}$"));
-        const QString sharedId = claims.value(QLatin1String("claims")).toObject().value(QLatin1String("id_token")).toObject()
-                                     .value(QLatin1String("sub")).toObject().value(QLatin1String("value")).toString();
-        if (str("response_type") != QLatin1String("code"))
-            return back(QStringLiteral("unsupported_response_type"), QStringLiteral("only the authorization code flow is supported"));
-        if (!str("scope").split(QLatin1Char(' ')).contains(QStringLiteral("openid")))
-            return back(QStringLiteral("invalid_scope"), QStringLiteral("the openid scope is required"));
-        if (str("code_challenge_method") != QLatin1String("S256") || !challengeShape.match(str("code_challenge")).hasMatch())
-            return back(QStringLiteral("invalid_request"), QStringLiteral("PKCE with S256 is required"));
-        if (state.isEmpty() || str("nonce").isEmpty())
-            return back(QStringLiteral("invalid_request"), QStringLiteral("state and nonce are required"));
-        if (sharedId.isEmpty())
-            return back(QStringLiteral("invalid_request"), QStringLiteral("the request does not name the user (claims.id_token.sub.value)"));
-        // Asked only for methods this IdP does not have: say so now rather than
-        // push to the phone and answer with a token the client will refuse.
-        const QString acrValues = str("acr_values");
-        if (!acrValues.isEmpty() && !acrValues.split(QLatin1Char(' '), Qt::SkipEmptyParts).contains(kAcrPush))
-            return back(QStringLiteral("unmet_authentication_requirements"),
-                QStringLiteral("this identity provider offers only %1, not %2").arg(kAcrPush, acrValues));
+                QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator.")));
+    return *parsed;
+}
 
-        // Single use of the request object: its jti is remembered until it expires.
-        QString username;
-        const QString jtiKey = QStringLiteral("idp-jar:") + str("jti");
-        auto recorded = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
-            if (auto purged = m_jtiPurge.run(db, now); !purged)
-                return purged;
-            // One statement decides, so the same request object at two IdP processes on one database passes once.
-            auto fresh = execClaim(db,
-                QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"),
-                {jtiKey, exp});
-            if (!fresh)
-                return tl::unexpected(fresh.error());
-            if (!*fresh)
-                return fail(ErrorCode::Malformed, QStringLiteral("replayed"));
-            auto user = exec(db, QStringLiteral("SELECT username FROM idp_users WHERE shared_id = ?"), {sharedId});
-            if (!user)
-                return tl::unexpected(user.error());
-            if (user->next())
-                username = user->value(0).toString();
-            return {};
-        });
-        if (!recorded) {
-            if (recorded.error().message == QLatin1String("replayed"))
-                return back(QStringLiteral("invalid_request_object"), QStringLiteral("this request object was already used"));
-            return back(QStringLiteral("server_error"), recorded.error().message);
-        }
-        if (username.isEmpty())
-            return back(QStringLiteral("access_denied"), QStringLiteral("the user is not known to this identity provider"));
+void IdpService::authorizeSigned(const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject,
+    const QString &clientId, const jose::JwkSet &keys)
+{
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto claims = checkRequestObject(requestObject, clientId, keys, now);
+    if (!claims) {
+        std::move(claims.error()).write(std::move(*responder));
+        return;
+    }
+    // From here on errors go back to the client through its redirect URI.
+    Transaction tx;
+    tx.redirectUri = claimString(*claims, "redirect_uri");
+    tx.state = claimString(*claims, "state");
+    auto back = [&](const OAuthError &refusal) {
+        toClient(tx.redirectUri, errorParams(refusal.error, refusal.description), tx.state, issuer())
+            .write(std::move(*responder));
+    };
+    if (auto unsupported = unsupportedRequest(*claims))
+        return back(*unsupported);
+    tx.sharedId = requestedSubject(*claims);
+    auto username = spendRequestObject(*claims, tx.sharedId, now);
+    if (!username) {
+        if (username.error().message == QLatin1String("replayed"))
+            return back(
+                OAuthError {QStringLiteral("invalid_request_object"), QStringLiteral("this request object was already used")});
+        return back(OAuthError {QStringLiteral("server_error"), username.error().message});
+    }
+    if (username->isEmpty())
+        return back(
+            OAuthError {QStringLiteral("access_denied"), QStringLiteral("the user is not known to this identity provider")});
+    tx.id = randomToken();
+    tx.username = *username;
+    tx.nonce = claimString(*claims, "nonce");
+    tx.codeChallenge = claimString(*claims, "code_challenge");
+    tx.createdAt = now;
+    pushChallenge(responder, std::move(tx));
+}
 
-        auto pushToken = [this]() -> QByteArray {
-            if (m_pushToken.isEmpty()) {
-                QFile f(QDir(m_context.dataDir).filePath(QStringLiteral("push-client-token")));
-                if (f.open(QIODevice::ReadOnly))
-                    m_pushToken = f.readAll().trimmed();
-            }
-            return m_pushToken;
-        }();
-        if (!m_context.endpoints.push.isValid()) {
-            if (auto others = readEndpoints(m_context.dataDir); others && others->push.isValid())
-                m_context.endpoints.push = others->push;
+Result<QString> IdpService::spendRequestObject(const QJsonObject &claims, const QString &sharedId, qint64 now)
+{
+    // Single use of the request object: its jti is remembered until it expires.
+    QString username;
+    const QString jtiKey = QStringLiteral("idp-jar:") + claimString(claims, "jti");
+    const qint64 exp = qint64(claims.value(QLatin1String("exp")).toDouble());
+    auto recorded = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
+        if (auto purged = m_jtiPurge.run(db, now); !purged)
+            return purged;
+        // One statement decides, so the same request object at two IdP processes on one database passes once.
+        auto fresh = execClaim(db,
+            QStringLiteral("INSERT INTO seen_jti (jti, expires_at) VALUES (?, ?) ON CONFLICT (jti) DO NOTHING"), {jtiKey, exp});
+        if (!fresh)
+            return tl::unexpected(fresh.error());
+        if (!*fresh)
+            return fail(ErrorCode::Malformed, QStringLiteral("replayed"));
+        auto user = exec(db, QStringLiteral("SELECT username FROM idp_users WHERE shared_id = ?"), {sharedId});
+        if (!user)
+            return tl::unexpected(user.error());
+        if (user->next())
+            username = user->value(0).toString();
+        return {};
+    });
+    if (!recorded)
+        return tl::unexpected(recorded.error());
+    return username;
+}
+
+void IdpService::pushChallenge(const std::shared_ptr<QHttpServerResponder> &responder, Transaction tx)
+{
+    auto back
+        = [this, responder, redirectUri = tx.redirectUri, state = tx.state](const QString &error, const QString &description) {
+              toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
+          };
+    auto pushToken = [this]() -> QByteArray {
+        if (m_pushToken.isEmpty()) {
+            QFile f(QDir(m_context.dataDir).filePath(QStringLiteral("push-client-token")));
+            if (f.open(QIODevice::ReadOnly))
+                m_pushToken = f.readAll().trimmed();
         }
-        if (!m_context.endpoints.push.isValid())
-            return back(QStringLiteral("temporarily_unavailable"), QStringLiteral("no push provider is configured"));
-        const QJsonObject challenge{{QStringLiteral("user"), username},
-                                    {QStringLiteral("context"), QJsonObject{{QStringLiteral("pc"), QStringLiteral("Hotdesk PC")}, {QStringLiteral("time"), double(now)}}},
-                                    {QStringLiteral("ttl"), 60}};
-        Transaction tx;
-        tx.id = randomToken();
-        tx.sharedId = sharedId;
-        tx.username = username;
-        tx.redirectUri = redirectUri;
-        tx.state = state;
-        tx.nonce = str("nonce");
-        tx.codeChallenge = str("code_challenge");
-        tx.createdAt = now;
-        m_client->postJson(m_context.endpoints.push.resolved(QUrl(QStringLiteral("/v1/challenges"))), challenge, pushToken,
-                           [this, responder, tx, redirectUri, state](Result<ServiceReply> reply) mutable {
-            auto backLater = [&](const QString &error, const QString &description) {
-                toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
-            };
+        return m_pushToken;
+    }();
+    if (!m_context.endpoints.push.isValid()) {
+        if (auto others = readEndpoints(m_context.dataDir); others && others->push.isValid())
+            m_context.endpoints.push = others->push;
+    }
+    if (!m_context.endpoints.push.isValid())
+        return back(QStringLiteral("temporarily_unavailable"), QStringLiteral("no push provider is configured"));
+    const QJsonObject challenge {{QStringLiteral("user"), tx.username},
+        {QStringLiteral("context"),
+            QJsonObject {{QStringLiteral("pc"), QStringLiteral("Hotdesk PC")}, {QStringLiteral("time"), double(tx.createdAt)}}},
+        {QStringLiteral("ttl"), 60}};
+    m_client->postJson(m_context.endpoints.push.resolved(QUrl(QStringLiteral("/v1/challenges"))), challenge, pushToken,
+        [this, responder, tx, back](Result<ServiceReply> reply) mutable {
             if (!reply)
-                return backLater(QStringLiteral("temporarily_unavailable"), QStringLiteral("the push provider cannot be reached"));
+                return back(QStringLiteral("temporarily_unavailable"), QStringLiteral("the push provider cannot be reached"));
             if (reply->status == 404)
-                return backLater(QStringLiteral("access_denied"), QStringLiteral("no phone is enrolled for this user"));
+                return back(QStringLiteral("access_denied"), QStringLiteral("no phone is enrolled for this user"));
             if (reply->status != 201)
-                return backLater(QStringLiteral("temporarily_unavailable"), QStringLiteral("the push provider answered HTTP %1").arg(reply->status));
+                return back(QStringLiteral("temporarily_unavailable"),
+                    QStringLiteral("the push provider answered HTTP %1").arg(reply->status));
             tx.challengeId = reply->body.value(QLatin1String("id")).toString();
             tx.number = reply->body.value(QLatin1String("number")).toInt();
             tx.expiresAt = qint64(reply->body.value(QLatin1String("expires_at")).toDouble());
             tx.status = QStringLiteral("pending");
             auto saved = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
-                auto r = exec(db, QStringLiteral("INSERT INTO idp_transactions (id, shared_id, username, redirect_uri, state, nonce, code_challenge,"
-                                                 " challenge_id, number, status, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
-                              {tx.id, tx.sharedId, tx.username, tx.redirectUri, tx.state, tx.nonce, tx.codeChallenge, tx.challengeId, tx.number,
-                               tx.status, tx.createdAt, tx.expiresAt});
+                auto r = exec(db,
+                    QStringLiteral(
+                        "INSERT INTO idp_transactions (id, shared_id, username, redirect_uri, state, nonce, code_challenge,"
+                        " challenge_id, number, status, created_at, expires_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
+                    {tx.id, tx.sharedId, tx.username, tx.redirectUri, tx.state, tx.nonce, tx.codeChallenge, tx.challengeId,
+                        tx.number, tx.status, tx.createdAt, tx.expiresAt});
                 if (!r)
                     return tl::unexpected(r.error());
                 return {};
             });
             if (!saved || tx.challengeId.isEmpty())
-                return backLater(QStringLiteral("server_error"), QStringLiteral("the sign-in could not be recorded"));
+                return back(QStringLiteral("server_error"), QStringLiteral("the sign-in could not be recorded"));
             waitingHtml(tx).write(std::move(*responder));
         });
-    });
 }
 
 Result<IdpService::Transaction> IdpService::loadTransaction(const QString &txId)
@@ -681,11 +745,23 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         return oauthError(QStringLiteral("invalid_grant"), challenge.error().message);
 
     const qint64 now = m_context.clock->secondsSinceEpoch();
+    auto tx = redeemCode(p.value(QStringLiteral("code")), now);
+    if (!tx)
+        return std::move(tx.error());
+    if (!sameRedirect(tx->redirectUri, p.value(QStringLiteral("redirect_uri"))))
+        return oauthError(QStringLiteral("invalid_grant"), QStringLiteral("redirect_uri differs from the authorization request"));
+    if (QString::fromLatin1(*challenge) != tx->codeChallenge)
+        return oauthError(QStringLiteral("invalid_grant"), QStringLiteral("the code_verifier does not match the code_challenge"));
+    return tokenResponse(*tx, now);
+}
+
+tl::expected<IdpService::Transaction, QHttpServerResponse> IdpService::redeemCode(const QString &code, qint64 now)
+{
     Transaction tx;
     QString grantError;
     auto consumed = m_context.store->transaction([&](QSqlDatabase &db) -> hotdesk::Status {
         auto q = exec(db, QStringLiteral("SELECT id, code_used, code_expires_at FROM idp_transactions WHERE code_hash = ?"),
-                      {QString::fromLatin1(sha256Hex(p.value(QStringLiteral("code")).toLatin1()))});
+            {QString::fromLatin1(sha256Hex(code.toLatin1()))});
         if (!q)
             return tl::unexpected(q.error());
         if (!q->next()) {
@@ -732,14 +808,15 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         return {};
     });
     if (!consumed)
-        return oauthError(QStringLiteral("server_error"), consumed.error().message, HttpStatus::InternalServerError);
+        return tl::unexpected(
+            oauthError(QStringLiteral("server_error"), consumed.error().message, HttpStatus::InternalServerError));
     if (!grantError.isEmpty())
-        return oauthError(QStringLiteral("invalid_grant"), grantError);
-    if (!sameRedirect(tx.redirectUri, p.value(QStringLiteral("redirect_uri"))))
-        return oauthError(QStringLiteral("invalid_grant"), QStringLiteral("redirect_uri differs from the authorization request"));
-    if (QString::fromLatin1(*challenge) != tx.codeChallenge)
-        return oauthError(QStringLiteral("invalid_grant"), QStringLiteral("the code_verifier does not match the code_challenge"));
+        return tl::unexpected(oauthError(QStringLiteral("invalid_grant"), grantError));
+    return tx;
+}
 
+QHttpServerResponse IdpService::tokenResponse(const Transaction &tx, qint64 now)
+{
     auto key = m_keys.currentKey();
     if (m_context.hasFault(QStringLiteral("wrong-key"))) {
         // A key of the right type that is published nowhere, with the kid of the real one.
@@ -771,6 +848,21 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         {QStringLiteral("iat"), double(now)},
         {QStringLiteral("jti"), randomToken(16)},
     };
+    addTokenFaults(idClaims, now);
+    auto idToken = jose::signCompact(QJsonDocument(idClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),
+        {{QStringLiteral("typ"), QStringLiteral("JWT")}});
+    auto accessToken = jose::signCompact(QJsonDocument(accessClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),
+        {{QStringLiteral("typ"), QStringLiteral("at+jwt")}});
+    if (!idToken || !accessToken)
+        return oauthError(QStringLiteral("server_error"), QStringLiteral("signing failed"), HttpStatus::InternalServerError);
+    return jsonResponse(QJsonObject {{QStringLiteral("access_token"), QString::fromLatin1(*accessToken)},
+        {QStringLiteral("token_type"), QStringLiteral("Bearer")}, {QStringLiteral("expires_in"), double(lifetime)},
+        {QStringLiteral("scope"), QStringLiteral("openid")}, {QStringLiteral("id_token"), QString::fromLatin1(*idToken)}});
+}
+
+void IdpService::addTokenFaults(QJsonObject &idClaims, qint64 now) const
+{
+    const qint64 lifetime = m_context.tokenLifetime.count();
     if (m_context.hasFault(QStringLiteral("wrong-iss")))
         idClaims.insert(QStringLiteral("iss"), QString(issuer() + QStringLiteral("/other")));
     if (m_context.hasFault(QStringLiteral("wrong-aud")))
@@ -783,17 +875,6 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
         idClaims.insert(QStringLiteral("nonce"), randomToken(16));
     if (m_context.hasFault(QStringLiteral("no-nonce")))
         idClaims.remove(QStringLiteral("nonce"));
-    auto idToken = jose::signCompact(QJsonDocument(idClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),
-                                     {{QStringLiteral("typ"), QStringLiteral("JWT")}});
-    auto accessToken = jose::signCompact(QJsonDocument(accessClaims).toJson(QJsonDocument::Compact), *key, m_keys.algorithm(),
-                                         {{QStringLiteral("typ"), QStringLiteral("at+jwt")}});
-    if (!idToken || !accessToken)
-        return oauthError(QStringLiteral("server_error"), QStringLiteral("signing failed"), HttpStatus::InternalServerError);
-    return jsonResponse(QJsonObject{{QStringLiteral("access_token"), QString::fromLatin1(*accessToken)},
-                                    {QStringLiteral("token_type"), QStringLiteral("Bearer")},
-                                    {QStringLiteral("expires_in"), double(lifetime)},
-                                    {QStringLiteral("scope"), QStringLiteral("openid")},
-                                    {QStringLiteral("id_token"), QString::fromLatin1(*idToken)}});
 }
 
 QHttpServerResponse IdpService::userinfo(const QHttpServerRequest &request)

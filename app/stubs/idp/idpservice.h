@@ -37,10 +37,26 @@ private:
     QHttpServerResponse discovery() const;
     QHttpServerResponse jwks();
     void authorize(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    // GET /authorize once the client's keys are known: checks the request object, then asks the user's phone.
+    void authorizeSigned(const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject,
+        const QString &clientId, const jose::JwkSet &keys);
+    // The verified claims of a request object this IdP accepts, or the error page that answers instead.
+    tl::expected<QJsonObject, QHttpServerResponse> checkRequestObject(
+        const QByteArray &requestObject, const QString &clientId, const jose::JwkSet &keys, qint64 now) const;
+    // Records the request object's jti (single use) and finds the user it names: their name, empty when unknown.
+    Result<QString> spendRequestObject(const QJsonObject &claims, const QString &sharedId, qint64 now);
+    // Sends the challenge to the user's phone; the waiting page answers once the sign-in is recorded.
+    void pushChallenge(const std::shared_ptr<QHttpServerResponder> &responder, Transaction tx);
     void waitPage(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void statusJson(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     QHttpServerResponse cancel(const QHttpServerRequest &request);
     QHttpServerResponse token(const QHttpServerRequest &request);
+    // Spends an authorization code (once, whatever follows) and returns its sign-in, or the OAuth error.
+    tl::expected<Transaction, QHttpServerResponse> redeemCode(const QString &code, qint64 now);
+    // The ID and access tokens of a sign-in.
+    QHttpServerResponse tokenResponse(const Transaction &tx, qint64 now);
+    // --fault wrong-iss, wrong-aud, expired, wrong-nonce, no-nonce: ID tokens the agent must refuse (docs/faults.md).
+    void addTokenFaults(QJsonObject &idClaims, qint64 now) const;
     // Applies the transport faults (slow, garbage, 500) to an endpoint's answer.
     void answer(QHttpServerResponse response, QHttpServerResponder &&responder);
     QHttpServerResponse userinfo(const QHttpServerRequest &request);
