@@ -82,6 +82,52 @@ Problem activationSpentMeanwhile()
         QStringLiteral("another request used or locked this activation at the same moment; ask the administrator for a new one"));
 }
 
+// What a confirmation clears of the key exchange, whatever its outcome.
+const QString kClearExchange
+    = QStringLiteral("device_id = NULL, pb = NULL, mac_a = NULL, mac_b = NULL, ke = NULL, exchange_expires_at = NULL");
+
+// The "device_key" of a confirmation: a public EC P-256 key for ES256.
+Checked<jose::Jwk> deviceKeyField(const QJsonObject &body)
+{
+    const QJsonValue keyJson = body.value(QLatin1String("device_key"));
+    if (!keyJson.isObject())
+        return tl::unexpected(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
+            QStringLiteral("\"device_key\" must be a JWK object")));
+    auto key = jose::Jwk::fromJson(keyJson.toObject());
+    if (!key || key->type() != jose::Jwk::Type::Ec || !key->fits(jose::Algorithm::ES256))
+        return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-device-key", "Invalid device key",
+            key ? QStringLiteral("the device key must be a public EC P-256 key for ES256")
+                : QStringLiteral("device_key: %1").arg(key.error().message)));
+    return *key;
+}
+
+// Each failed confirmation is one online guess at the password: counts it, ends
+// the exchange, burns the activation at the limit; the refusal that answers it.
+Result<Refusal> failedConfirmation(QSqlDatabase &db, const QString &uid, int failures, bool passwordProven)
+{
+    const int total = failures + 1;
+    const bool locked = total >= hotdesk::das::kMaxConfirmationFailures;
+    // Counted in the statement, so guesses sent at once to several DAS processes all count.
+    auto r = exec(db,
+        QStringLiteral("UPDATE das_activations SET failures = failures + 1,"
+                       " status = CASE WHEN failures + 1 >= ? THEN 'locked' ELSE status END, %1"
+                       " WHERE service_uid = ? AND status = 'open'")
+            .arg(kClearExchange),
+        {hotdesk::das::kMaxConfirmationFailures, uid});
+    if (!r)
+        return tl::unexpected(r.error());
+    const QString consequence = locked
+        ? QStringLiteral("the activation is now locked; ask the administrator for a new one")
+        : QStringLiteral("%1 more failure(s) lock the activation; check the activation and start the key exchange again")
+              .arg(hotdesk::das::kMaxConfirmationFailures - total);
+    if (!passwordProven)
+        return Refusal(problem(HttpStatus::Forbidden, "confirmation-failed", "Key confirmation failed",
+            QStringLiteral("mac_a does not match: the activation password differs or the messages were altered; %1")
+                .arg(consequence)));
+    return Refusal(problem(HttpStatus::Forbidden, "key-confirmation-failed", "Device key not confirmed",
+        QStringLiteral("key_mac does not authenticate the device key with the exchanged key; %1").arg(consequence)));
+}
+
 } // namespace
 
 QHttpServerResponse DasService::activation(const QHttpServerRequest &request)
@@ -435,20 +481,9 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
     auto keyMac = bytesField(*body, "key_mac", pake::kMacSize);
     if (!keyMac)
         return answer(keyMac.error());
-    const QJsonValue keyJson = body->value(QLatin1String("device_key"));
-    if (!keyJson.isObject())
-        return answer(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
-            QStringLiteral("\"device_key\" must be a JWK object")));
-    auto key = jose::Jwk::fromJson(keyJson.toObject());
-    if (!key || key->type() != jose::Jwk::Type::Ec || !key->fits(jose::Algorithm::ES256))
-        return answer(problem(HttpStatus::BadRequest, "invalid-device-key", "Invalid device key",
-            key ? QStringLiteral("the device key must be a public EC P-256 key for ES256")
-                : QStringLiteral("device_key: %1").arg(key.error().message)));
-    // Stored with its thumbprint as kid, which device tokens may name (core/das/devicetoken.h).
-    const QString thumbprint = QString::fromLatin1(key->thumbprint());
-    jose::Jwk stored = *key;
-    stored.setKid(thumbprint);
-    const QString storedJson = QString::fromUtf8(QJsonDocument(stored.toPublicJson()).toJson(QJsonDocument::Compact));
+    auto key = deviceKeyField(*body);
+    if (!key)
+        return answer(key.error());
 
     struct Confirmed {
         QByteArray macB;
@@ -472,14 +507,12 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
         const QByteArray macB = q->value(5).toByteArray();
         const QByteArray ke = q->value(6).toByteArray();
         const qint64 exchangeExpiresAt = q->value(7).toLongLong();
-        const QString clearExchange
-            = QStringLiteral("device_id = NULL, pb = NULL, mac_a = NULL, mac_b = NULL, ke = NULL, exchange_expires_at = NULL");
         if (expectedMacA.isEmpty())
             return refuse<Confirmed>(problem(HttpStatus::Conflict, "spake2-not-started", "No key exchange to confirm",
                 QStringLiteral("send pA to /v1/devices/%1/spake2 first").arg(uid)));
         if (now >= exchangeExpiresAt) {
             if (auto r
-                = exec(db, QStringLiteral("UPDATE das_activations SET %1 WHERE service_uid = ?").arg(clearExchange), {uid});
+                = exec(db, QStringLiteral("UPDATE das_activations SET %1 WHERE service_uid = ?").arg(kClearExchange), {uid});
                 !r)
                 return tl::unexpected(r.error());
             return refuse<Confirmed>(problem(HttpStatus::Conflict, "spake2-expired", "Key exchange expired",
@@ -496,59 +529,54 @@ QHttpServerResponse DasService::confirm(const QString &uid, const QHttpServerReq
             keyProven = bool(hotdesk::das::compareMac(*expectedKeyMac, *keyMac));
         }
         if (!passwordProven || !keyProven) {
-            // Each failed confirmation is one online guess at the password: count it, end the exchange, burn the activation at
-            // the limit.
-            const int total = failures + 1;
-            const bool locked = total >= hotdesk::das::kMaxConfirmationFailures;
-            // Counted in the statement, so guesses sent at once to several DAS processes all count.
-            auto r = exec(db,
-                QStringLiteral("UPDATE das_activations SET failures = failures + 1,"
-                               " status = CASE WHEN failures + 1 >= ? THEN 'locked' ELSE status END, %1"
-                               " WHERE service_uid = ? AND status = 'open'")
-                    .arg(clearExchange),
-                {hotdesk::das::kMaxConfirmationFailures, uid});
-            if (!r)
-                return tl::unexpected(r.error());
-            const QString consequence = locked
-                ? QStringLiteral("the activation is now locked; ask the administrator for a new one")
-                : QStringLiteral("%1 more failure(s) lock the activation; check the activation and start the key exchange again")
-                      .arg(hotdesk::das::kMaxConfirmationFailures - total);
-            if (!passwordProven)
-                return refuse<Confirmed>(problem(HttpStatus::Forbidden, "confirmation-failed", "Key confirmation failed",
-                    QStringLiteral("mac_a does not match: the activation password differs or the messages were altered; %1")
-                        .arg(consequence)));
-            return refuse<Confirmed>(problem(HttpStatus::Forbidden, "key-confirmation-failed", "Device key not confirmed",
-                QStringLiteral("key_mac does not authenticate the device key with the exchanged key; %1").arg(consequence)));
+            auto refusal = failedConfirmation(db, uid, failures, passwordProven);
+            if (!refusal)
+                return tl::unexpected(refusal.error());
+            return refuse<Confirmed>(std::move(*refusal));
         }
-
-        // Spent only if still open: two confirmations racing in two DAS processes enroll one device.
-        auto spent = execClaim(db,
-            QStringLiteral(
-                "UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
-                .arg(clearExchange),
-            {now, uid});
-        if (!spent)
-            return tl::unexpected(spent.error());
-        if (!*spent)
-            return refuse<Confirmed>(activationSpentMeanwhile());
-        // Re-enrolling a device id replaces its key; the fingerprint starts afresh with it.
-        auto r = exec(db,
-            QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"
-                           " ON CONFLICT (device_id) DO UPDATE SET jwk = excluded.jwk, thumbprint = excluded.thumbprint,"
-                           " enrolled_at = excluded.enrolled_at, activation = excluded.activation, fingerprint = NULL, "
-                           "fingerprint_at = NULL, candidate_fingerprint = NULL, candidate_at = NULL"),
-            {deviceId, storedJson, thumbprint, now, uid});
-        if (!r)
-            return tl::unexpected(r.error());
-        // What the device id had pending was asked for with the old key.
-        if (auto forgotten = m_recognition.forgetPending(db, deviceId); !forgotten)
-            return tl::unexpected(forgotten.error());
+        auto enrolled = enrollDevice(db, uid, deviceId, *key, now);
+        if (!enrolled)
+            return tl::unexpected(enrolled.error());
+        if (!*enrolled)
+            return refuse<Confirmed>(enrolled->error());
         return Checked<Confirmed>(Confirmed {macB, deviceId});
     });
     if (!confirmed)
         return answer(confirmed.error());
     return jsonResponse({{QStringLiteral("mac_b"), QString::fromLatin1(jose::base64UrlEncode(confirmed->macB))},
         {QStringLiteral("device_id"), confirmed->deviceId}});
+}
+
+Result<Checked<void>> DasService::enrollDevice(
+    QSqlDatabase &db, const QString &uid, const QString &deviceId, const jose::Jwk &key, qint64 now)
+{
+    // Stored with its thumbprint as kid, which device tokens may name (core/das/devicetoken.h).
+    const QString thumbprint = QString::fromLatin1(key.thumbprint());
+    jose::Jwk stored = key;
+    stored.setKid(thumbprint);
+    const QString storedJson = QString::fromUtf8(QJsonDocument(stored.toPublicJson()).toJson(QJsonDocument::Compact));
+    // Spent only if still open: two confirmations racing in two DAS processes enroll one device.
+    auto spent = execClaim(db,
+        QStringLiteral("UPDATE das_activations SET status = 'used', used_at = ?, %1 WHERE service_uid = ? AND status = 'open'")
+            .arg(kClearExchange),
+        {now, uid});
+    if (!spent)
+        return tl::unexpected(spent.error());
+    if (!*spent)
+        return refuse<void>(activationSpentMeanwhile());
+    // Re-enrolling a device id replaces its key; the fingerprint starts afresh with it.
+    auto r = exec(db,
+        QStringLiteral("INSERT INTO das_devices (device_id, jwk, thumbprint, enrolled_at, activation) VALUES (?, ?, ?, ?, ?)"
+                       " ON CONFLICT (device_id) DO UPDATE SET jwk = excluded.jwk, thumbprint = excluded.thumbprint,"
+                       " enrolled_at = excluded.enrolled_at, activation = excluded.activation, fingerprint = NULL, "
+                       "fingerprint_at = NULL, candidate_fingerprint = NULL, candidate_at = NULL"),
+        {deviceId, storedJson, thumbprint, now, uid});
+    if (!r)
+        return tl::unexpected(r.error());
+    // What the device id had pending was asked for with the old key.
+    if (auto forgotten = m_recognition.forgetPending(db, deviceId); !forgotten)
+        return tl::unexpected(forgotten.error());
+    return Checked<void>();
 }
 
 } // namespace hotdesk::stubs::das

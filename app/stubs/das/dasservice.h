@@ -73,6 +73,9 @@ private:
     void provisionUser(const UserRegistration &user, std::function<void(Checked<MappedUser>)> done);
     QHttpServerResponse spake2(const QString &uid, const QHttpServerRequest &request);
     QHttpServerResponse confirm(const QString &uid, const QHttpServerRequest &request);
+    // Spends the activation and records the device's key under its id (a confirmed key exchange).
+    Result<Checked<void>> enrollDevice(
+        QSqlDatabase &db, const QString &uid, const QString &deviceId, const jose::Jwk &key, qint64 now);
     void registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void twoFactorToken(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     Result<Checked<TwoFactorRequest>> checkTwoFactor(QSqlDatabase &db, const PendingIssue &issue);
