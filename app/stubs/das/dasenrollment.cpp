@@ -241,65 +241,8 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
     if (!eligible)
         return send(reply, answer(eligible.error()));
 
-    auto issue = [this, reply, params = *params](const MappedUser &admin) {
-        auto id = randomUrlSafeString(m_random, 16);
-        if (!id)
-            return send(reply, answer(problemFor(id.error())));
-        const QString signIn = QString::fromLatin1(*id);
-        const qint64 now = m_context.clock->secondsSinceEpoch();
-        // Counted and recorded in one transaction, so racing requests cannot both pass the limit.
-        auto stored = inTransaction<bool>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<bool>> {
-            if (auto ordered = serializeFor(db, QStringLiteral("admin-sign-ins:") + admin.username); !ordered)
-                return tl::unexpected(ordered.error());
-            auto recent = exec(db,
-                QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_admin_sign_ins WHERE username = ? AND created_at > ?"),
-                {admin.username, now - kSignInRateWindow.count()});
-            if (!recent)
-                return tl::unexpected(recent.error());
-            if (recent->next() && recent->value(0).toInt() >= kSignInsPerWindow) {
-                const qint64 retryAfter = recent->value(1).toLongLong() + kSignInRateWindow.count() - now;
-                Refusal refusal(problem(HttpStatus::TooManyRequests, "rate-limited", "Too many sign-ins",
-                    QStringLiteral("%1 started %2 administrator sign-ins in the last %3 minutes; try again in %4 s")
-                        .arg(admin.username)
-                        .arg(kSignInsPerWindow)
-                        .arg(kSignInRateWindow.count() / 60)
-                        .arg(retryAfter)));
-                refusal.retryAfter = retryAfter;
-                return refuse<bool>(refusal);
-            }
-            auto r = exec(db,
-                QStringLiteral("INSERT INTO das_admin_sign_ins (id, username, shared_id, nonce, status, created_at, expires_at)"
-                               " VALUES (?, ?, ?, ?, 'open', ?, ?)"),
-                {signIn, admin.username, admin.sharedId, params.nonce, now, now + kSignInLifetime.count()});
-            if (!r)
-                return tl::unexpected(r.error());
-            return Checked<bool>(true);
-        });
-        if (!stored)
-            return send(reply, answer(stored.error()));
-        withAuthorizationServer([this, reply, signIn, admin, params](Checked<AuthorizationServer> server) {
-            if (!server)
-                return send(reply, answer(server.error()));
-            const TwoFactorRequest wanted {QString(), admin.username, admin.sharedId, params.state, params.nonce,
-                params.codeChallenge, params.redirectUri, params.acrValues};
-            auto key = m_signingKeys.currentKey();
-            if (!key)
-                return send(reply, answer(problemFor(key.error())));
-            auto jwt = signRequestObject(wanted, *server, *key);
-            if (!jwt)
-                return send(reply, answer(problemFor(jwt.error())));
-            send(reply,
-                jsonResponse(
-                    QJsonObject {{QStringLiteral("sign_in"), signIn}, {QStringLiteral("request"), QString::fromLatin1(*jwt)},
-                        {QStringLiteral("client_id"), m_context.clientId},
-                        {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
-                        {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())},
-                        {QStringLiteral("username"), admin.username}, {QStringLiteral("shared_id"), admin.sharedId}},
-                    HttpStatus::Created));
-        });
-    };
     if (eligible->known)
-        return issue(*eligible->known);
+        return issueAdminSignIn(reply, *params, *eligible->known);
     // An administrator new to this DAS is registered as any user is (flow 2).
     if (!m_directory)
         return send(reply,
@@ -310,10 +253,68 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
     const qsizetype at = name->indexOf(u'@');
     const UserRegistration registration {
         *name, at > 0 ? name->left(at) : *name, at > 0 ? name->mid(at + 1) : QString(), QString(), QStringLiteral("AD")};
-    provisionUser(registration, [reply, issue](Checked<MappedUser> stored) {
+    provisionUser(registration, [this, reply, params = *params](Checked<MappedUser> stored) {
         if (!stored)
             return send(reply, answer(stored.error()));
-        issue(*stored);
+        issueAdminSignIn(reply, params, *stored);
+    });
+}
+
+void DasService::issueAdminSignIn(const Responder &reply, const AuthorizationParams &params, const MappedUser &admin)
+{
+    auto id = randomUrlSafeString(m_random, 16);
+    if (!id)
+        return send(reply, answer(problemFor(id.error())));
+    const QString signIn = QString::fromLatin1(*id);
+    const qint64 now = m_context.clock->secondsSinceEpoch();
+    // Counted and recorded in one transaction, so racing requests cannot both pass the limit.
+    auto stored = inTransaction<bool>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<bool>> {
+        if (auto ordered = serializeFor(db, QStringLiteral("admin-sign-ins:") + admin.username); !ordered)
+            return tl::unexpected(ordered.error());
+        auto recent = exec(db,
+            QStringLiteral("SELECT COUNT(*), MIN(created_at) FROM das_admin_sign_ins WHERE username = ? AND created_at > ?"),
+            {admin.username, now - kSignInRateWindow.count()});
+        if (!recent)
+            return tl::unexpected(recent.error());
+        if (recent->next() && recent->value(0).toInt() >= kSignInsPerWindow) {
+            const qint64 retryAfter = recent->value(1).toLongLong() + kSignInRateWindow.count() - now;
+            Refusal refusal(problem(HttpStatus::TooManyRequests, "rate-limited", "Too many sign-ins",
+                QStringLiteral("%1 started %2 administrator sign-ins in the last %3 minutes; try again in %4 s")
+                    .arg(admin.username)
+                    .arg(kSignInsPerWindow)
+                    .arg(kSignInRateWindow.count() / 60)
+                    .arg(retryAfter)));
+            refusal.retryAfter = retryAfter;
+            return refuse<bool>(refusal);
+        }
+        auto r = exec(db,
+            QStringLiteral("INSERT INTO das_admin_sign_ins (id, username, shared_id, nonce, status, created_at, expires_at)"
+                           " VALUES (?, ?, ?, ?, 'open', ?, ?)"),
+            {signIn, admin.username, admin.sharedId, params.nonce, now, now + kSignInLifetime.count()});
+        if (!r)
+            return tl::unexpected(r.error());
+        return Checked<bool>(true);
+    });
+    if (!stored)
+        return send(reply, answer(stored.error()));
+    withAuthorizationServer([this, reply, signIn, admin, params](Checked<AuthorizationServer> server) {
+        if (!server)
+            return send(reply, answer(server.error()));
+        const TwoFactorRequest wanted {QString(), admin.username, admin.sharedId, params.state, params.nonce,
+            params.codeChallenge, params.redirectUri, params.acrValues};
+        auto key = m_signingKeys.currentKey();
+        if (!key)
+            return send(reply, answer(problemFor(key.error())));
+        auto jwt = signRequestObject(wanted, *server, *key);
+        if (!jwt)
+            return send(reply, answer(problemFor(jwt.error())));
+        send(reply,
+            jsonResponse(QJsonObject {{QStringLiteral("sign_in"), signIn}, {QStringLiteral("request"), QString::fromLatin1(*jwt)},
+                             {QStringLiteral("client_id"), m_context.clientId},
+                             {QStringLiteral("authorization_endpoint"), server->authorizationEndpoint},
+                             {QStringLiteral("expires_in"), qint64(kRequestObjectLifetime.count())},
+                             {QStringLiteral("username"), admin.username}, {QStringLiteral("shared_id"), admin.sharedId}},
+                HttpStatus::Created));
     });
 }
 

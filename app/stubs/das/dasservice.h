@@ -22,6 +22,8 @@
 
 namespace hotdesk::stubs::das {
 
+struct AuthorizationParams; // dasservice_p.h
+
 class DasService : public HttpService {
     Q_OBJECT
 public:
@@ -66,6 +68,9 @@ private:
     // administrator a request object; POST /v1/activation with the sign-in and
     // the ID token it earned gives the activation.
     void adminSignIn(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    // Records an administrator's sign-in (a few per window at most) and answers with its request object.
+    void issueAdminSignIn(
+        const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationParams &params, const MappedUser &admin);
     void activationBySignIn(const QJsonObject &body, const std::shared_ptr<QHttpServerResponder> &reply);
     // The OpenID Provider's current signing keys, read from its jwks_uri.
     void withProviderKeys(std::function<void(Checked<jose::JwkSet>)> done);
