@@ -93,6 +93,38 @@ Result<ApprovalRequest> approvalFromRow(const QSqlQuery &q, qint64 now)
     return r;
 }
 
+// The fingerprint a confirmed one-time code registers: the device's candidate
+// with machineId, or "" when its registered fingerprint has that machine id already.
+Result<Checked<QString>> vouchedFingerprint(QSqlDatabase &db, const QString &deviceId, const QString &machineId)
+{
+    // The code proves the user; the machine id says which fingerprint they vouch for.
+    auto device
+        = exec(db, QStringLiteral("SELECT fingerprint, candidate_fingerprint FROM das_devices WHERE device_id = ?"), {deviceId});
+    if (!device)
+        return tl::unexpected(device.error());
+    if (!device->next())
+        return fail(ErrorCode::Io, QStringLiteral("database: the device %1 vanished during the request").arg(deviceId));
+    const QVariant registeredJson = device->value(0);
+    const QVariant candidateJson = device->value(1);
+    if (!candidateJson.isNull()) {
+        if (auto candidate = storedFingerprint(candidateJson.toString()); candidate && candidate->machineId == machineId)
+            return Checked<QString>(candidateJson.toString());
+    }
+    if (!registeredJson.isNull()) {
+        if (auto registered = storedFingerprint(registeredJson.toString()); registered && registered->machineId == machineId)
+            return Checked<QString>(QString());
+    }
+    return refuse<QString>(problem(HttpStatus::Conflict, "machine-unknown", "Machine not seen",
+        QStringLiteral("this PC never presented the machine id \"%1\"; ask for a 2FA token first so that the DAS sees its "
+                       "fingerprint, then enter the code again (it is still valid)")
+            .arg(machineId.left(64))));
+}
+
+QString askForNewCode()
+{
+    return QStringLiteral("ask for a new code with POST /v1/oob-tokens");
+}
+
 } // namespace
 
 Result<QString> randomDigits(RandomSource &random, int digits)
@@ -543,7 +575,7 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
     const QString status = q->value(3).toString();
     const int failures = q->value(4).toInt();
     const qint64 expiresAt = q->value(5).toLongLong();
-    const QString askAgain = QStringLiteral("ask for a new code with POST /v1/oob-tokens");
+    const QString askAgain = askForNewCode();
     if (status == QLatin1String("used"))
         return refuse<void>(problem(HttpStatus::Gone, "oob-token-used", "One-time code already used",
             QStringLiteral("the newest code sent to %1 for this PC has been used; %2").arg(user, askAgain)));
@@ -558,51 +590,18 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
             QStringLiteral("the code expired at %1; %2").arg(isoTime(expiresAt), askAgain)));
 
     if (!hotdesk::das::compareMac(expected, codeHash(salt, token))) {
-        const int total = failures + 1;
-        const bool burnt = total >= kOobMaxFailures;
-        // Counted in the statement, so wrong codes sent at once to several DAS processes all count.
-        if (auto r = exec(db,
-                QStringLiteral(
-                    "UPDATE das_oob_tokens SET failures = failures + 1,"
-                    " status = CASE WHEN failures + 1 >= ? THEN 'burnt' ELSE status END WHERE id = ? AND status = 'live'"),
-                {kOobMaxFailures, rowId});
-            !r)
-            return tl::unexpected(r.error());
-        if (auto ok = event(db, burnt ? "oob_token_burnt" : "oob_token_failed", deviceId, user,
-                QStringLiteral("wrong one-time code, %1 of %2").arg(total).arg(kOobMaxFailures));
-            !ok)
-            return tl::unexpected(ok.error());
-        Refusal refusal(problem(HttpStatus::Forbidden, "oob-token-invalid", "Wrong one-time code",
-            burnt ? QStringLiteral("wrong code; it was the last try and the code no longer works; %1").arg(askAgain)
-                  : QStringLiteral("wrong code; %1 more wrong tries lock it").arg(kOobMaxFailures - total)));
-        refusal.members.insert(QStringLiteral("attempts_left"), kOobMaxFailures - total);
-        return refuse<void>(refusal);
+        auto refusal = wrongOobToken(db, rowId, failures, deviceId, user);
+        if (!refusal)
+            return tl::unexpected(refusal.error());
+        return refuse<void>(std::move(*refusal));
     }
 
-    // The code proves the user; the machine id says which fingerprint they vouch for.
-    auto device
-        = exec(db, QStringLiteral("SELECT fingerprint, candidate_fingerprint FROM das_devices WHERE device_id = ?"), {deviceId});
-    if (!device)
-        return tl::unexpected(device.error());
-    if (!device->next())
-        return fail(ErrorCode::Io, QStringLiteral("database: the device %1 vanished during the request").arg(deviceId));
-    const QVariant registeredJson = device->value(0);
-    const QVariant candidateJson = device->value(1);
-    bool alreadyRegistered = false;
-    QString registerJson;
-    if (!candidateJson.isNull()) {
-        if (auto candidate = storedFingerprint(candidateJson.toString()); candidate && candidate->machineId == machineId)
-            registerJson = candidateJson.toString();
-    }
-    if (registerJson.isEmpty() && !registeredJson.isNull()) {
-        if (auto registered = storedFingerprint(registeredJson.toString()); registered && registered->machineId == machineId)
-            alreadyRegistered = true;
-    }
-    if (registerJson.isEmpty() && !alreadyRegistered)
-        return refuse<void>(problem(HttpStatus::Conflict, "machine-unknown", "Machine not seen",
-            QStringLiteral("this PC never presented the machine id \"%1\"; ask for a 2FA token first so that the DAS sees its "
-                           "fingerprint, then enter the code again (it is still valid)")
-                .arg(machineId.left(64))));
+    auto registerJson = vouchedFingerprint(db, deviceId, machineId);
+    if (!registerJson)
+        return tl::unexpected(registerJson.error());
+    if (!*registerJson)
+        return refuse<void>(registerJson->error());
+    const bool alreadyRegistered = registerJson->value().isEmpty();
 
     // Spent only if still live: the same code verified at the same moment elsewhere wins once.
     auto spent = execClaim(db,
@@ -612,11 +611,11 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
     if (!*spent)
         return refuse<void>(problem(HttpStatus::Gone, "oob-token-used", "One-time code already used",
             QStringLiteral("the newest code sent to %1 for this PC has been used; %2").arg(user, askAgain)));
-    if (!registerJson.isEmpty()) {
+    if (!alreadyRegistered) {
         if (auto r = exec(db,
                 QStringLiteral("UPDATE das_devices SET fingerprint = ?, fingerprint_at = ?, candidate_fingerprint = NULL,"
                                " candidate_at = NULL WHERE device_id = ?"),
-                {registerJson, now, deviceId});
+                {registerJson->value(), now, deviceId});
             !r)
             return tl::unexpected(r.error());
     }
@@ -626,6 +625,29 @@ Result<Checked<void>> DeviceRecognition::verifyOobToken(
         !ok)
         return tl::unexpected(ok.error());
     return Checked<void>();
+}
+
+Result<Refusal> DeviceRecognition::wrongOobToken(
+    QSqlDatabase &db, qint64 rowId, int failures, const QString &deviceId, const QString &user)
+{
+    const int total = failures + 1;
+    const bool burnt = total >= kOobMaxFailures;
+    // Counted in the statement, so wrong codes sent at once to several DAS processes all count.
+    if (auto r = exec(db,
+            QStringLiteral("UPDATE das_oob_tokens SET failures = failures + 1,"
+                           " status = CASE WHEN failures + 1 >= ? THEN 'burnt' ELSE status END WHERE id = ? AND status = 'live'"),
+            {kOobMaxFailures, rowId});
+        !r)
+        return tl::unexpected(r.error());
+    if (auto ok = event(db, burnt ? "oob_token_burnt" : "oob_token_failed", deviceId, user,
+            QStringLiteral("wrong one-time code, %1 of %2").arg(total).arg(kOobMaxFailures));
+        !ok)
+        return tl::unexpected(ok.error());
+    Refusal refusal(problem(HttpStatus::Forbidden, "oob-token-invalid", "Wrong one-time code",
+        burnt ? QStringLiteral("wrong code; it was the last try and the code no longer works; %1").arg(askForNewCode())
+              : QStringLiteral("wrong code; %1 more wrong tries lock it").arg(kOobMaxFailures - total)));
+    refusal.members.insert(QStringLiteral("attempts_left"), kOobMaxFailures - total);
+    return refusal;
 }
 
 Status DeviceRecognition::forgetPending(QSqlDatabase &db, const QString &deviceId)

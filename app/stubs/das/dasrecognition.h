@@ -113,6 +113,8 @@ public:
 
 private:
     Status event(QSqlDatabase &db, const char *type, const QString &deviceId, const QString &user, const QString &detail);
+    // A wrong one-time code: counted (the code burns at kOobMaxFailures) and logged; the refusal that answers it.
+    Result<Refusal> wrongOobToken(QSqlDatabase &db, qint64 rowId, int failures, const QString &deviceId, const QString &user);
     QString outboxMessage(const QString &user, const QString &deviceId, const QString &code, qint64 expiresAt) const;
     Result<QString> writeOutbox(const QString &user, const QString &message);
 
