@@ -216,12 +216,12 @@ private Q_SLOTS:
     // It checks "aud" against its own URL, and its 500 moves the client on.
     void failsOverOnA5xxWithTheRightAudiencePerUrl()
     {
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = f.dir->path();
         options.roles = {QStringLiteral("das")};
         options.clock = &f.clock;
         options.faults = {QStringLiteral("500")};
-        auto second = stubs::StubsServer::start(options);
+        auto second = stubs::cli::StubsServer::start(options);
         QVERIFY2(second, why(second));
         const QString secondUrl = (*second)->das()->url();
         QVERIFY(secondUrl != f.dasUrl());
@@ -366,7 +366,7 @@ private Q_SLOTS:
 
         const HttpResult decided = f.postJson(QStringLiteral("/v1/admin/approval-requests/%1").arg(asked->id),
             {{QStringLiteral("decision"), QStringLiteral("approve")}},
-            DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob"))));
+            DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob"))));
         QCOMPARE(decided.status, 200);
         auto status = await<Result<das::ApprovalStatus>>([&](auto done) { c->approvalStatus(asked->id, done); });
         QVERIFY2(status, why(status));

@@ -1,5 +1,5 @@
 // Flow 3 end to end: 'hotdesk enroll' against the real DAS, the device key in the real OS keychain, the state files.
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
 #include "core/das/dasclient.h"
 #include "core/das/enroller.h"
 #include "core/jose/base64url.h"
@@ -57,7 +57,7 @@ struct Run {
 // checks the activation's times against the real time.
 struct Deployment {
     std::unique_ptr<QTemporaryDir> dir;
-    std::unique_ptr<stubs::StubsServer> server;
+    std::unique_ptr<stubs::cli::StubsServer> server;
 
     QString dasUrl() const { return server->das()->url(); }
     QString policyFile() const { return server->agentPolicyFile(); }
@@ -77,10 +77,10 @@ class TestEnroll : public QObject {
     {
         auto d = std::make_unique<Deployment>();
         d->dir = std::make_unique<QTemporaryDir>();
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = d->dir->path();
         options.roles = {QStringLiteral("das"), QStringLiteral("idp")};
-        auto started = stubs::StubsServer::start(options);
+        auto started = stubs::cli::StubsServer::start(options);
         if (!started)
             qFatal("stubs: %s", qPrintable(started.error().message));
         d->server = std::move(*started);

@@ -1,6 +1,7 @@
 // The agent's OpenID Connect client pieces against the in-process stub IdP: discovery, JWKS cache, authorization response, code
 // exchange.
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/clienttokens.h"
 #include "core/net/httpclient.h"
 #include "core/oidc/authorization.h"
 #include "core/oidc/discovery.h"
@@ -65,14 +66,14 @@ private Q_SLOTS:
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
         m_clock.setSeconds(kStart);
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = m_dir->path();
         options.roles = {QStringLiteral("idp"), QStringLiteral("push")};
         options.clock = &m_clock;
         options.faults = faults;
         // Simulated phones approve at once: these tests are about the agent's side.
         options.autoApprove = 0ms;
-        auto server = stubs::StubsServer::start(options);
+        auto server = stubs::cli::StubsServer::start(options);
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         m_server = std::move(*server);
         m_issuer = m_server->idp()->issuer();
@@ -104,7 +105,7 @@ private Q_SLOTS:
         m_http = std::make_unique<net::HttpClient>(*trust);
         m_browser = std::make_unique<HttpsClient>(m_server->caFile());
 
-        auto scimToken = stubs::IdpService::readScimToken(m_dir->path());
+        auto scimToken = stubs::readScimClientToken(m_dir->path());
         QVERIFY(scimToken.has_value());
         const HttpResult created = m_browser->send(m_server->endpoints().idp.resolved(QUrl(QStringLiteral("/scim/v2/Users"))),
             "POST", "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"alice@corp\"}",
@@ -950,7 +951,7 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::StubsServer> m_server;
+    std::unique_ptr<stubs::cli::StubsServer> m_server;
     std::unique_ptr<stubs::HttpService> m_fakeDas;
     std::unique_ptr<net::HttpClient> m_http;
     std::unique_ptr<HttpsClient> m_browser;

@@ -238,7 +238,7 @@ private Q_SLOTS:
             QTimer::singleShot(100, this, [this, id] {
                 const HttpResult decided = f.postJson(QStringLiteral("/v1/admin/approval-requests/%1").arg(id),
                     {{QStringLiteral("decision"), QStringLiteral("approve")}},
-                    DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob"))));
+                    DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob"))));
                 QCOMPARE(decided.status, 200);
             });
         });
@@ -259,7 +259,7 @@ private Q_SLOTS:
             QTimer::singleShot(100, this, [this, id] {
                 f.postJson(QStringLiteral("/v1/admin/approval-requests/%1").arg(id),
                     {{QStringLiteral("decision"), QStringLiteral("deny")}},
-                    DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob"))));
+                    DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob"))));
             });
         });
         flow::FlowOptions options {QStringLiteral("alice")};

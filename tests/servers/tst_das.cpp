@@ -1,8 +1,8 @@
 // The DAS over TLS: administrator tokens, signed activation and SPAKE2 enrollment, device tokens, users, request objects.
-#include "app/stubs/dasservice.h"
-#include "app/stubs/dasstore.h"
-#include "app/stubs/idpservice.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/clienttokens.h"
+#include "app/stubs/das/dasservice.h"
+#include "app/stubs/das/dasstore.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
@@ -78,7 +78,7 @@ class TestDas : public QObject {
 
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::StubsServer> m_server;
+    std::unique_ptr<stubs::cli::StubsServer> m_server;
     std::unique_ptr<HttpsClient> m_client;
     OpenSslRandom m_random;
     // The rows of one data-driven function share a server and an enrolled
@@ -91,13 +91,13 @@ class TestDas : public QObject {
     {
         m_client.reset();
         m_server.reset();
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = m_dir->path();
         options.roles = roles;
         options.clock = &m_clock;
         if (!clientId.isEmpty())
             options.clientId = clientId;
-        auto server = stubs::StubsServer::start(options);
+        auto server = stubs::cli::StubsServer::start(options);
         QVERIFY2(server.has_value(), why(server).constData());
         m_server = std::move(*server);
         m_client = std::make_unique<HttpsClient>(m_server->caFile());
@@ -126,9 +126,9 @@ class TestDas : public QObject {
         return q->value(0).toLongLong();
     }
 
-    QString adminToken(stubs::AdminRole role = stubs::AdminRole::Admin, const QString &subject = QStringLiteral("ops"))
+    QString adminToken(stubs::das::AdminRole role = stubs::das::AdminRole::Admin, const QString &subject = QStringLiteral("ops"))
     {
-        auto token = stubs::createAdminToken(store(), role, subject, m_clock);
+        auto token = stubs::das::createAdminToken(store(), role, subject, m_clock);
         if (!token)
             qFatal("createAdminToken: %s", qPrintable(token.error().message));
         return *token;
@@ -234,7 +234,7 @@ class TestDas : public QObject {
 
     void mapUser(const QString &user = kUser, const QString &sharedId = kSharedId)
     {
-        auto ok = stubs::mapUser(store(), user, sharedId, m_clock);
+        auto ok = stubs::das::mapUser(store(), user, sharedId, m_clock);
         QVERIFY2(ok.has_value(), why(ok).constData());
     }
 
@@ -301,10 +301,10 @@ private Q_SLOTS:
         const QByteArray token = lines.constLast().trimmed();
         QVERIFY(token.startsWith("hdat_"));
         QSqlDatabase db = store().database();
-        auto identity = stubs::findAdminToken(db, token);
+        auto identity = stubs::das::findAdminToken(db, token);
         QVERIFY(identity.has_value() && identity->has_value());
         QCOMPARE((*identity)->subject, QStringLiteral("carol"));
-        QCOMPARE((*identity)->role, stubs::AdminRole::Admin);
+        QCOMPARE((*identity)->role, stubs::das::AdminRole::Admin);
         // Only the hash is stored.
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM admin_tokens WHERE token_hash LIKE '%hdat_%'")), 0);
 
@@ -324,7 +324,7 @@ private Q_SLOTS:
                 QStringLiteral("shared-dave-1"), QStringLiteral("--data"), m_dir->path()});
         QVERIFY(map.waitForFinished(30000));
         QCOMPARE(map.exitCode(), 0);
-        auto user = stubs::findUser(db, QStringLiteral("dave@corp.example"));
+        auto user = stubs::das::findUser(db, QStringLiteral("dave@corp.example"));
         QVERIFY(user.has_value() && user->has_value());
         QCOMPARE((*user)->sharedId, QStringLiteral("shared-dave-1"));
 
@@ -354,7 +354,7 @@ private Q_SLOTS:
         QFETCH(int, status);
         QFETCH(QString, type);
         if (authorization == "approver")
-            authorization = "Bearer " + adminToken(stubs::AdminRole::Approver).toLatin1();
+            authorization = "Bearer " + adminToken(stubs::das::AdminRole::Approver).toLatin1();
         Headers headers;
         if (!authorization.isEmpty())
             headers.append({"Authorization", authorization});
@@ -849,8 +849,9 @@ private Q_SLOTS:
         const QString bossId = QStringLiteral("b055b055b055b055b055b055b055b055");
         mapUser(boss, bossId);
         mapUser(); // alice: known, but no role
-        QVERIFY(stubs::setUserRole(store(), boss, stubs::AdminRole::Admin, m_clock));
-        QVERIFY(stubs::setUserRole(store(), QStringLiteral("approver@corp.example"), stubs::AdminRole::Approver, m_clock));
+        QVERIFY(stubs::das::setUserRole(store(), boss, stubs::das::AdminRole::Admin, m_clock));
+        QVERIFY(
+            stubs::das::setUserRole(store(), QStringLiteral("approver@corp.example"), stubs::das::AdminRole::Approver, m_clock));
 
         auto signInBody = [](const QString &user) {
             QJsonObject body = twoFactorBody(user);
@@ -940,10 +941,10 @@ private Q_SLOTS:
         // A role revoked while the phone was in the pocket makes nothing.
         const HttpResult second = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss));
         QCOMPARE(second.status, 201);
-        QVERIFY(stubs::setUserRole(store(), boss, std::nullopt, m_clock));
+        QVERIFY(stubs::das::setUserRole(store(), boss, std::nullopt, m_clock));
         const HttpResult revoked = activate(json(second).value(QLatin1String("sign_in")).toString(), good);
         QVERIFY2(revoked.status == 403 && revoked.body.contains("not-an-administrator"), revoked.body.constData());
-        QVERIFY(stubs::setUserRole(store(), boss, stubs::AdminRole::Admin, m_clock));
+        QVERIFY(stubs::das::setUserRole(store(), boss, stubs::das::AdminRole::Admin, m_clock));
 
         // A sign-in lives ten minutes.
         const HttpResult third = postJson(QStringLiteral("/v1/admin-sign-ins"), signInBody(boss));
@@ -1091,7 +1092,7 @@ private Q_SLOTS:
 
     void registersUsersThroughScim()
     {
-        const QByteArray scimToken = *stubs::IdpService::readScimToken(m_dir->path());
+        const QByteArray scimToken = *stubs::readScimClientToken(m_dir->path());
         const QUrl scim = m_server->endpoints().idp.resolved(QUrl(QStringLiteral("/scim/v2/Users")));
         HttpResult probe
             = m_client->send(scim, "POST", compact({{QStringLiteral("userName"), QStringLiteral("bob@corp.example")}}),
@@ -1161,7 +1162,7 @@ private Q_SLOTS:
         // The enterprise relay: the contract of docs/das-protocol.md, played by a small server here that,
         // like EnterpriseService, requires the bearer of DATADIR/enterprise-client-token.
         auto writeClientToken = [this](const QByteArray &token) {
-            QFile file(stubs::EnterpriseService::clientTokenPath(m_dir->path()));
+            QFile file(stubs::enterpriseClientTokenPath(m_dir->path()));
             return file.open(QIODevice::WriteOnly) && file.write(token) == token.size();
         };
         const QByteArray clientToken = jose::base64UrlEncode(*m_random.bytes(32));

@@ -1,6 +1,6 @@
 // Device recognition at the DAS (flow 4): fingerprint drift, administrator approval, one-time codes, the events feed, the admin
 // API.
-#include "app/stubs/dasrecognition.h"
+#include "app/stubs/das/dasrecognition.h"
 #include "core/das/fingerprint.h"
 #include "dasfixture.h"
 
@@ -437,21 +437,21 @@ private Q_SLOTS:
     {
         // 8 digits: 32-bit draws from 42 * 10^8 up would make low codes likelier, so they are thrown away.
         ScriptedRandom script({0xFFFFFFFFu, 4'200'000'000u, 4'199'999'999u});
-        auto code = stubs::randomDigits(script, 8);
+        auto code = stubs::das::randomDigits(script, 8);
         QVERIFY(code.has_value());
         QCOMPARE(*code, QStringLiteral("99999999"));
         QCOMPARE(script.left(), 0);
         ScriptedRandom small({7u});
-        QCOMPARE(*stubs::randomDigits(small, 8), QStringLiteral("00000007"));
+        QCOMPARE(*stubs::das::randomDigits(small, 8), QStringLiteral("00000007"));
         ScriptedRandom six({4'294'000'000u, 4'293'999'999u});
-        QCOMPARE(*stubs::randomDigits(six, 6), QStringLiteral("999999"));
+        QCOMPARE(*stubs::das::randomDigits(six, 6), QStringLiteral("999999"));
         // A source stuck out of range is an error, not an endless loop.
         ScriptedRandom stuck(QList<quint32>(64, 0xFFFFFFFFu));
-        QVERIFY(!stubs::randomDigits(stuck, 8).has_value());
+        QVERIFY(!stubs::das::randomDigits(stuck, 8).has_value());
         OpenSslRandom real;
         QSet<QString> seen;
         for (int i = 0; i < 200; ++i) {
-            auto drawn = stubs::randomDigits(real, 8);
+            auto drawn = stubs::das::randomDigits(real, 8);
             QVERIFY(drawn.has_value());
             QCOMPARE(drawn->size(), 8);
             seen.insert(*drawn);
@@ -543,7 +543,7 @@ private Q_SLOTS:
         run = runAdmin({QStringLiteral("drift-threshold"), QStringLiteral("one"), QStringLiteral("--data"), data});
         QCOMPARE(run.exitCode, 2);
         QSqlDatabase db = f.store().database();
-        QCOMPARE(*stubs::driftThreshold(db), 2);
+        QCOMPARE(*stubs::das::driftThreshold(db), 2);
     }
 
     void approvalThroughTheAdminApi()
@@ -575,7 +575,7 @@ private Q_SLOTS:
         QCOMPARE(jsonOf(r).value(QLatin1String("approval_request")).toString(), id);
         QCOMPARE(jsonOf(approvalStatus(id)).value(QLatin1String("status")).toString(), QStringLiteral("pending"));
 
-        const QString approver = f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob"));
+        const QString approver = f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob"));
         r = f.get(QStringLiteral("/v1/admin/approval-requests"), DasFixture::bearer(approver));
         QCOMPARE(r.status, 200);
         const QJsonArray pending = jsonOf(r).value(QLatin1String("approval_requests")).toArray();
@@ -616,12 +616,12 @@ private Q_SLOTS:
         QVERIFY(!id.isEmpty());
 
         // The requester's own token, whatever its role, decides nothing.
-        const QString own = f.adminToken(stubs::AdminRole::Admin, QStringLiteral("alice"));
+        const QString own = f.adminToken(stubs::das::AdminRole::Admin, QStringLiteral("alice"));
         Run run = runAdmin({QStringLiteral("approve"), id, QStringLiteral("--token"), own, QStringLiteral("--data"), data});
         QCOMPARE(run.exitCode, 1);
         QVERIFY2(run.err.contains("self-approval"), run.err.constData());
 
-        const QString approver = f.adminToken(stubs::AdminRole::Approver, QStringLiteral("carol"));
+        const QString approver = f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("carol"));
         run = runAdmin({QStringLiteral("approve"), id, QStringLiteral("--token"), approver, QStringLiteral("--data"), data});
         QCOMPARE(run.exitCode, 0);
         QVERIFY2(run.out.contains("approved"), run.out.constData());
@@ -658,9 +658,9 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("subject");
         QTest::addColumn<int>("role");
-        QTest::newRow("same name") << QStringLiteral("alice@corp.example") << int(stubs::AdminRole::Approver);
-        QTest::newRow("other case") << QStringLiteral("Alice@Corp.Example") << int(stubs::AdminRole::Admin);
-        QTest::newRow("without the domain") << QStringLiteral("alice") << int(stubs::AdminRole::Approver);
+        QTest::newRow("same name") << QStringLiteral("alice@corp.example") << int(stubs::das::AdminRole::Approver);
+        QTest::newRow("other case") << QStringLiteral("Alice@Corp.Example") << int(stubs::das::AdminRole::Admin);
+        QTest::newRow("without the domain") << QStringLiteral("alice") << int(stubs::das::AdminRole::Approver);
     }
 
     void selfApprovalRefused()
@@ -673,14 +673,14 @@ private Q_SLOTS:
         const QJsonObject moved = changed(fingerprint(), {QStringLiteral("machine")});
         const QString id = approvalRequest(moved);
         QVERIFY(!id.isEmpty());
-        HttpResult r = decide(id, f.adminToken(stubs::AdminRole(role), subject));
+        HttpResult r = decide(id, f.adminToken(stubs::das::AdminRole(role), subject));
         QCOMPARE(r.status, 403);
         QCOMPARE(problemSlug(r), QStringLiteral("self-approval"));
         QCOMPARE(jsonOf(approvalStatus(id)).value(QLatin1String("status")).toString(), QStringLiteral("pending"));
         QCOMPARE(storedFingerprint(), canonical(fingerprint()));
         QCOMPARE(events(QStringLiteral("self_approval_refused")), 1);
         // Someone else may; alice@other.example is someone else.
-        r = decide(id, f.adminToken(stubs::AdminRole::Approver, QStringLiteral("alice@other.example")));
+        r = decide(id, f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("alice@other.example")));
         QCOMPARE(r.status, 200);
     }
 
@@ -717,9 +717,9 @@ private Q_SLOTS:
         if (authorization == QLatin1String("device"))
             headers = f.deviceAuth(m_device);
         else if (authorization == QLatin1String("approver"))
-            headers = DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob")));
+            headers = DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob")));
         else if (authorization == QLatin1String("admin"))
-            headers = DasFixture::bearer(f.adminToken(stubs::AdminRole::Admin, QStringLiteral("root")));
+            headers = DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Admin, QStringLiteral("root")));
         else if (!authorization.isEmpty())
             headers = {{"Authorization", authorization.toLatin1()}};
         HttpResult r = f.postJson(QStringLiteral("/v1/admin/approval-requests/%1").arg(id),
@@ -774,7 +774,7 @@ private Q_SLOTS:
         HttpResult r = approvalStatus(id);
         QCOMPARE(r.status, 200);
         QCOMPARE(jsonOf(r).value(QLatin1String("status")).toString(), QStringLiteral("expired"));
-        r = decide(id, f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob")));
+        r = decide(id, f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob")));
         QCOMPARE(r.status, 410);
         QCOMPARE(problemSlug(r), QStringLiteral("approval-expired"));
         r = twoFactor(moved);
@@ -858,10 +858,10 @@ private Q_SLOTS:
         QCOMPARE(twoFactor(changed(fingerprint(), {QStringLiteral("machine")})).status, 403);
         QCOMPARE(requestCode().status, 202);
         const QString code = lastCode();
-        for (int attempt = 1; attempt <= stubs::kOobMaxFailures; ++attempt) {
+        for (int attempt = 1; attempt <= stubs::das::kOobMaxFailures; ++attempt) {
             const HttpResult r = verifyCode(wrongCode(code));
             QCOMPARE(r.status, 403);
-            QCOMPARE(jsonOf(r).value(QLatin1String("attempts_left")).toInt(), stubs::kOobMaxFailures - attempt);
+            QCOMPARE(jsonOf(r).value(QLatin1String("attempts_left")).toInt(), stubs::das::kOobMaxFailures - attempt);
         }
         const HttpResult r = verifyCode(code, QStringLiteral("9f2e1d0c-5b4a-4f3e-8d2c-1b0a99887766"));
         QCOMPARE(r.status, 410);
@@ -875,7 +875,7 @@ private Q_SLOTS:
         registeredDevice();
         if (QTest::currentTestFailed())
             return;
-        for (int i = 0; i < stubs::kOobTokensPerWindow; ++i) {
+        for (int i = 0; i < stubs::das::kOobTokensPerWindow; ++i) {
             QCOMPARE(requestCode().status, 202);
             f.clock.advance(std::chrono::seconds(10));
         }
@@ -884,7 +884,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 429);
         QCOMPARE(problemSlug(r), QStringLiteral("rate-limited"));
         QCOMPARE(r.header("Retry-After"), QByteArray("570"));
-        QCOMPARE(outbox().size(), stubs::kOobTokensPerWindow);
+        QCOMPARE(outbox().size(), stubs::das::kOobTokensPerWindow);
         QCOMPARE(events(QStringLiteral("oob_token_rate_limited")), 1);
         f.clock.advance(std::chrono::seconds(570));
         QCOMPARE(requestCode().status, 202);
@@ -952,7 +952,7 @@ private Q_SLOTS:
         QVERIFY(jsonOf(r).value(QLatin1String("id")).toInteger() > first);
         QCOMPARE(twoFactor(changed(fingerprint(), {QStringLiteral("machine")})).status, 403);
 
-        const Headers approver = DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob")));
+        const Headers approver = DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob")));
         r = f.get(QStringLiteral("/v1/admin/events"), approver);
         QCOMPARE(r.status, 200);
         QJsonArray list = jsonOf(r).value(QLatin1String("events")).toArray();
@@ -982,7 +982,7 @@ private Q_SLOTS:
         QVERIFY(!jsonOf(r).contains(QLatin1String("last_id")));
 
         // A device reporting in a loop is slowed down.
-        for (int i = 2; i < stubs::kDeviceEventsPerWindow; ++i) {
+        for (int i = 2; i < stubs::das::kDeviceEventsPerWindow; ++i) {
             r = f.postJson(
                 QStringLiteral("/v1/events"), {{QStringLiteral("type"), QStringLiteral("idle_lock")}}, f.deviceAuth(m_device));
             QCOMPARE(r.status, 201);
@@ -1127,7 +1127,7 @@ private Q_SLOTS:
         }
         path.replace(QLatin1String("{device}"), m_device.id);
         const Headers headers = path.startsWith(QLatin1String("/v1/admin/"))
-            ? DasFixture::bearer(f.adminToken(stubs::AdminRole::Approver, QStringLiteral("bob")))
+            ? DasFixture::bearer(f.adminToken(stubs::das::AdminRole::Approver, QStringLiteral("bob")))
             : f.deviceAuth(m_device);
         const qint64 eventsBefore = f.count(QStringLiteral("SELECT COUNT(*) FROM das_events"));
         const QString fingerprintBefore = storedFingerprint();

@@ -1,6 +1,7 @@
 // kill -9 during a burst of registrations: every acknowledged registration survives.
-#include "app/stubs/store.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/clienttokens.h"
+#include "app/stubs/common/store.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
@@ -93,7 +94,7 @@ private Q_SLOTS:
         auto store = stubs::Store::open(dir.filePath(QStringLiteral("stubs.db")), QStringLiteral("durability-check"));
         QVERIFY(store.has_value());
         QSqlDatabase db = store->database();
-        auto scimToken = stubs::IdpService::readScimToken(dir.path());
+        auto scimToken = stubs::readScimClientToken(dir.path());
         QVERIFY(scimToken.has_value());
         auto restarted = stubs::readEndpoints(dir.path());
         QVERIFY(restarted.has_value());

@@ -1,8 +1,8 @@
 // The enterprise server over TLS: the DAS's user relay to SCIM, the resource gateway, the distribution site.
-#include "app/stubs/enterprisedownloads.h"
-#include "app/stubs/enterpriseservice.h"
-#include "app/stubs/idpservice.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/clienttokens.h"
+#include "app/stubs/enterprise/enterprisedownloads.h"
+#include "app/stubs/enterprise/enterpriseservice.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
@@ -66,7 +66,7 @@ class TestEnterprise : public QObject {
 
     QTemporaryDir m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::StubsServer> m_server;
+    std::unique_ptr<stubs::cli::StubsServer> m_server;
     std::unique_ptr<HttpsClient> m_http;
     QByteArray m_clientToken;
     OpenSslRandom m_random;
@@ -145,7 +145,8 @@ class TestEnterprise : public QObject {
 
     void enroll(const QString &deviceId, jose::Jwk &deviceKey)
     {
-        auto admin = stubs::createAdminToken(*m_server->context().store, stubs::AdminRole::Admin, QStringLiteral("ops"), m_clock);
+        auto admin = stubs::das::createAdminToken(
+            *m_server->context().store, stubs::das::AdminRole::Admin, QStringLiteral("ops"), m_clock);
         QVERIFY(admin.has_value());
         HttpResult r = m_http->send(m_server->endpoints().das.resolved(QUrl(QStringLiteral("/v1/activation"))), "POST", {}, {},
             {{"Authorization", "Bearer " + admin->toLatin1()}});
@@ -192,16 +193,16 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_clock.setSeconds(kStart);
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = m_dir.path();
         options.roles = {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")};
         options.clock = &m_clock;
         options.autoApprove = std::chrono::milliseconds(0);
-        auto server = stubs::StubsServer::start(options);
+        auto server = stubs::cli::StubsServer::start(options);
         QVERIFY2(server.has_value(), why(server).constData());
         m_server = std::move(*server);
         m_http = std::make_unique<HttpsClient>(m_server->caFile());
-        auto token = stubs::EnterpriseService::readClientToken(m_dir.path());
+        auto token = stubs::readEnterpriseClientToken(m_dir.path());
         QVERIFY2(token.has_value(), why(token).constData());
         m_clientToken = *token;
     }
@@ -216,18 +217,18 @@ private Q_SLOTS:
     {
         // The client token: 32 random bytes, base64url, readable by the owner only.
         QCOMPARE(m_clientToken.size(), 43);
-        QFile tokenFile(stubs::EnterpriseService::clientTokenPath(m_dir.path()));
+        QFile tokenFile(stubs::enterpriseClientTokenPath(m_dir.path()));
         QCOMPARE(tokenFile.permissions()
                 & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
             QFileDevice::Permissions());
         QVERIFY(QFile::exists(QDir(downloadDir()).filePath(QStringLiteral("README.txt"))));
         // A damaged token file is refused rather than trusted.
         QTemporaryDir other;
-        QFile bad(stubs::EnterpriseService::clientTokenPath(other.path()));
+        QFile bad(stubs::enterpriseClientTokenPath(other.path()));
         QVERIFY(bad.open(QIODevice::WriteOnly));
         bad.write("short");
         bad.close();
-        QVERIFY(!stubs::EnterpriseService::readClientToken(other.path()).has_value());
+        QVERIFY(!stubs::readEnterpriseClientToken(other.path()).has_value());
     }
 
     // --- POST /v1/users: the DAS's relay to SCIM
@@ -242,7 +243,7 @@ private Q_SLOTS:
         QCOMPARE(json(first).value(QLatin1String("username")).toString(), QStringLiteral("heidi@corp.example"));
 
         // The IdP holds the user under the canonical name, with the SID as externalId.
-        auto scimToken = stubs::IdpService::readScimToken(m_dir.path());
+        auto scimToken = stubs::readScimClientToken(m_dir.path());
         QVERIFY(scimToken.has_value());
         const HttpResult scim
             = m_http->send(m_server->endpoints().idp.resolved(QUrl(QStringLiteral("/scim/v2/Users/") + sharedId)), "GET", {}, {},
@@ -270,7 +271,7 @@ private Q_SLOTS:
     void relayNeedsTheClientToken()
     {
         QFETCH(QByteArray, authorization);
-        authorization.replace("{TOKEN}", m_clientToken).replace("{SCIM}", *stubs::IdpService::readScimToken(m_dir.path()));
+        authorization.replace("{TOKEN}", m_clientToken).replace("{SCIM}", *stubs::readScimClientToken(m_dir.path()));
         Headers headers;
         if (!authorization.isEmpty())
             headers.append({"Authorization", authorization});
@@ -326,14 +327,14 @@ private Q_SLOTS:
     {
         // An enterprise server on its own knows no IdP; pointed at one that does not answer, it reports a bad gateway.
         QTemporaryDir dir;
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = dir.path();
         options.roles = {QStringLiteral("enterprise")};
         options.clock = &m_clock;
-        auto alone = stubs::StubsServer::start(options);
+        auto alone = stubs::cli::StubsServer::start(options);
         QVERIFY2(alone.has_value(), why(alone).constData());
         HttpsClient http((*alone)->caFile());
-        auto token = stubs::EnterpriseService::readClientToken(dir.path());
+        auto token = stubs::readEnterpriseClientToken(dir.path());
         QVERIFY(token.has_value());
         const QUrl url = (*alone)->endpoints().enterprise.resolved(QUrl(QStringLiteral("/v1/users")));
         HttpResult r = http.send(
@@ -564,7 +565,7 @@ private Q_SLOTS:
         if (QTest::currentTestFailed())
             return;
         // The DAS reads DATADIR/enterprise-client-token; with another token there, the relay turns it away.
-        QFile file(stubs::EnterpriseService::clientTokenPath(m_dir.path()));
+        QFile file(stubs::enterpriseClientTokenPath(m_dir.path()));
         QVERIFY(file.open(QIODevice::WriteOnly));
         file.write(jose::base64UrlEncode(QByteArray(32, 'z')));
         file.close();
@@ -676,7 +677,7 @@ private Q_SLOTS:
 
     void downloadListsOnlyPlainFiles()
     {
-        for (const stubs::DownloadFile &file : stubs::listDownloads(downloadDir())) {
+        for (const stubs::enterprise::DownloadFile &file : stubs::enterprise::listDownloads(downloadDir())) {
             QVERIFY(!file.name.startsWith(QLatin1Char('.')));
             QVERIFY(file.name != QLatin1String("escape.deb") && file.name != QLatin1String("sub"));
         }

@@ -1,5 +1,6 @@
 // The identity provider over TLS: JAR-only authorization, push approval, codes, tokens, SCIM.
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/clienttokens.h"
 #include "core/jose/base64url.h"
 #include "core/oidc/idtokenvalidator.h"
 #include "core/oidc/pkce.h"
@@ -53,12 +54,12 @@ private Q_SLOTS:
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
         m_clock.setSeconds(kStart);
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = m_dir->path();
         options.roles = {QStringLiteral("idp"), QStringLiteral("push")};
         options.clock = &m_clock;
         options.faults = faults;
-        auto server = stubs::StubsServer::start(options);
+        auto server = stubs::cli::StubsServer::start(options);
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         m_server = std::move(*server);
 
@@ -78,7 +79,7 @@ private Q_SLOTS:
         m_idp = m_server->endpoints().idp;
 
         // A user provisioned over SCIM, with a phone.
-        auto scimToken = stubs::IdpService::readScimToken(m_dir->path());
+        auto scimToken = stubs::readScimClientToken(m_dir->path());
         QVERIFY(scimToken.has_value());
         m_scimToken = *scimToken;
         const HttpResult created = scim("POST", QUrl(QStringLiteral("/scim/v2/Users")),
@@ -491,7 +492,7 @@ private:
 
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::StubsServer> m_server;
+    std::unique_ptr<stubs::cli::StubsServer> m_server;
     std::unique_ptr<stubs::HttpService> m_fakeDas;
     std::unique_ptr<HttpsClient> m_http;
     jose::Jwk m_dasKey;

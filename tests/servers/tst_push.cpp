@@ -1,7 +1,7 @@
 // The push-2FA provider and the phone simulator: enrollment, number matching, signed single-use answers, expiry, bad input.
-#include "app/stubs/pushprotocol.h"
-#include "app/stubs/pushservice.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/push/pushprotocol.h"
+#include "app/stubs/push/pushservice.h"
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 #include "fakeclock.h"
@@ -92,19 +92,19 @@ class Fixture {
 public:
     explicit Fixture(std::optional<std::chrono::milliseconds> autoApprove = std::nullopt)
     {
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = m_dir.path();
         options.roles = {QStringLiteral("push")};
         options.clock = &clock;
         options.autoApprove = autoApprove;
-        auto started = stubs::StubsServer::start(options);
+        auto started = stubs::cli::StubsServer::start(options);
         if (!started) {
             error = started.error().message;
             return;
         }
         server = std::move(*started);
         client = std::make_unique<HttpsClient>(server->caFile());
-        auto read = stubs::PushService::readClientToken(m_dir.path());
+        auto read = stubs::push::PushService::readClientToken(m_dir.path());
         if (!read)
             error = read.error().message;
         else
@@ -178,7 +178,7 @@ public:
     QString status(const QString &id) { return statusOf(id).value(QLatin1String("status")).toString(); }
 
     FakeClock clock{kNow};
-    std::unique_ptr<stubs::StubsServer> server;
+    std::unique_ptr<stubs::cli::StubsServer> server;
     std::unique_ptr<HttpsClient> client;
     QByteArray token;
     QString error;
@@ -232,7 +232,7 @@ private Q_SLOTS:
         {
             Fixture f;
             QVERIFY2(f.ok(), qPrintable(f.error));
-            const QString path = stubs::PushService::clientTokenPath(f.dataDir());
+            const QString path = stubs::push::PushService::clientTokenPath(f.dataDir());
             QCOMPARE(QFileInfo(path).permissions()
                          & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
                      QFileDevice::Permissions());
@@ -246,7 +246,7 @@ private Q_SLOTS:
             QVERIFY(q.value(0).toString() != QString::fromLatin1(f.token));
             QVERIFY(!q.value(0).toString().contains(QString::fromLatin1(f.token)));
         }
-        QVERIFY(!stubs::PushService::readClientToken(dir.path()).has_value());
+        QVERIFY(!stubs::push::PushService::readClientToken(dir.path()).has_value());
     }
 
     void tokenSurvivesRestart()
@@ -254,12 +254,12 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QByteArray token;
         for (int i = 0; i < 2; ++i) {
-            stubs::StubsOptions options;
+            stubs::cli::StubsOptions options;
             options.dataDir = dir.path();
             options.roles = {QStringLiteral("push")};
-            auto server = stubs::StubsServer::start(options);
+            auto server = stubs::cli::StubsServer::start(options);
             QVERIFY(server.has_value());
-            auto read = stubs::PushService::readClientToken(dir.path());
+            auto read = stubs::push::PushService::readClientToken(dir.path());
             QVERIFY(read.has_value());
             if (i == 0)
                 token = *read;
@@ -496,7 +496,7 @@ private Q_SLOTS:
         QCOMPARE(r.status, 404);
         QCOMPARE(problemType(r), urnFor("no-phone"));
         // Without auto-approve nothing is enrolled on the fly.
-        QVERIFY(!QFile::exists(stubs::phoneKeyPath(f.dataDir(), QStringLiteral("nobody"))));
+        QVERIFY(!QFile::exists(stubs::push::phoneKeyPath(f.dataDir(), QStringLiteral("nobody"))));
     }
 
     void clientAuthentication_data()
@@ -716,7 +716,7 @@ private Q_SLOTS:
         // An unknown user gets a simulated phone on the fly, which approves.
         const Challenge c = f.challenge(QStringLiteral("carol"));
         QVERIFY(!c.id.isEmpty());
-        const QString keyFile = stubs::phoneKeyPath(f.dataDir(), QStringLiteral("carol"));
+        const QString keyFile = stubs::push::phoneKeyPath(f.dataDir(), QStringLiteral("carol"));
         QVERIFY(QFile::exists(keyFile));
         QCOMPARE(QFileInfo(keyFile).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther),
                  QFileDevice::Permissions());
@@ -736,10 +736,10 @@ private Q_SLOTS:
         Fixture f;
         QVERIFY2(f.ok(), qPrintable(f.error));
         const QString user = QStringLiteral("<eve&\"x'>");
-        auto key = stubs::loadOrCreatePhoneKey(f.dataDir(), user);
+        auto key = stubs::push::loadOrCreatePhoneKey(f.dataDir(), user);
         QVERIFY(key.has_value());
-        QVERIFY(QFileInfo(stubs::phoneKeyPath(f.dataDir(), user)).absolutePath()
-                == QDir(f.dataDir()).filePath(QStringLiteral("phones")));
+        QVERIFY(QFileInfo(stubs::push::phoneKeyPath(f.dataDir(), user)).absolutePath()
+            == QDir(f.dataDir()).filePath(QStringLiteral("phones")));
         QCOMPARE(f.enroll(user, *key).status, 201);
 
         HttpResult r = f.get(QStringLiteral("/phone/") + pathUser(user));
@@ -809,7 +809,7 @@ private Q_SLOTS:
 
         // Deny needs no number; another user's page cannot answer this user's challenge.
         const Challenge d = f.challenge(user);
-        auto other = stubs::loadOrCreatePhoneKey(f.dataDir(), QStringLiteral("mallory"));
+        auto other = stubs::push::loadOrCreatePhoneKey(f.dataDir(), QStringLiteral("mallory"));
         QVERIFY(other.has_value());
         QCOMPARE(f.enroll(QStringLiteral("mallory"), *other).status, 201);
         r = f.post(QStringLiteral("/phone/mallory/answer"), "id=" + d.id.toLatin1() + "&decision=deny",
@@ -840,7 +840,7 @@ private Q_SLOTS:
 
         Run run = runPhone({QStringLiteral("enroll"), user, QStringLiteral("--data"), dir});
         QVERIFY2(run.exitCode == 0, run.err.constData());
-        const QString keyFile = stubs::phoneKeyPath(dir, user);
+        const QString keyFile = stubs::push::phoneKeyPath(dir, user);
         QVERIFY(QFile::exists(keyFile));
         QCOMPARE(QFileInfo(keyFile).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther),
                  QFileDevice::Permissions());

@@ -1,6 +1,6 @@
 // The DAS mails one-time codes over SMTP (--smtp) to a sink on loopback that records the conversation.
-#include "app/stubs/localca.h"
-#include "app/stubs/smtpmailer.h"
+#include "app/stubs/common/localca.h"
+#include "app/stubs/common/smtpmailer.h"
 #include "dasfixture.h"
 
 #include <QDirIterator>

@@ -1,6 +1,6 @@
 // The stubs' store on SQLite: prepared statements kept per connection, and what keeping them must not change.
-#include "app/stubs/store.h"
-#include "app/stubs/walcheckpointer.h"
+#include "app/stubs/common/store.h"
+#include "app/stubs/common/walcheckpointer.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,7 +1,7 @@
 // The companion servers' foundation: TLS with the local CA, discovery, JWKS and rotation, problems.
-#include "app/stubs/httpservice.h"
-#include "app/stubs/sidethread.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/httpservice.h"
+#include "app/stubs/common/sidethread.h"
 #include "core/jose/jwk.h"
 #include "core/policy/policy.h"
 #include "core/policy/policyvalidator.h"
@@ -21,9 +21,9 @@ using namespace hotdesk::test;
 
 namespace {
 
-stubs::StubsOptions options(const QString &dir, const QStringList &roles, const Clock *clock)
+stubs::cli::StubsOptions options(const QString &dir, const QStringList &roles, const Clock *clock)
 {
-    stubs::StubsOptions o;
+    stubs::cli::StubsOptions o;
     o.dataDir = dir;
     o.roles = roles;
     o.clock = clock;
@@ -38,7 +38,8 @@ private Q_SLOTS:
     void startsEveryRoleOverTls()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}, nullptr));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(),
+            {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")}, nullptr));
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         const QStringList lines = (*server)->summaryLines();
         QCOMPARE(lines.size(), 5);
@@ -61,7 +62,7 @@ private Q_SLOTS:
     {
         // The policy the companion servers write for the agent (docs/stubs.md) passes the agent's own validator.
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das"), QStringLiteral("idp")}, nullptr));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("das"), QStringLiteral("idp")}, nullptr));
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         const QString file = (*server)->agentPolicyFile();
         QFile policyFile(file);
@@ -77,7 +78,7 @@ private Q_SLOTS:
     void discoveryAndJwks()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         HttpsClient client((*server)->caFile());
         const QUrl idp = (*server)->endpoints().idp;
@@ -101,7 +102,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         FakeClock clock(1'767'225'600);
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, &clock));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, &clock));
         QVERIFY(server.has_value());
         stubs::Keyring &keys = (*server)->idp()->keyring();
         auto before = keys.currentKey();
@@ -124,14 +125,14 @@ private Q_SLOTS:
         QString kid;
         QByteArray ca;
         {
-            auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
+            auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
             QVERIFY(server.has_value());
             kid = (*server)->idp()->keyring().currentKey()->kid();
             QFile f((*server)->caFile());
             QVERIFY(f.open(QIODevice::ReadOnly));
             ca = f.readAll();
         }
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         QCOMPARE((*server)->idp()->keyring().currentKey()->kid(), kid);
         QFile f((*server)->caFile());
@@ -143,7 +144,7 @@ private Q_SLOTS:
     void unknownPathIsAProblem()
     {
         QTemporaryDir dir;
-        auto server = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
+        auto server = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp")}, nullptr));
         QVERIFY(server.has_value());
         HttpsClient client((*server)->caFile());
         const HttpResult r = client.get((*server)->endpoints().idp.resolved(QUrl(QStringLiteral("/no/such/thing"))));
@@ -157,9 +158,9 @@ private Q_SLOTS:
     void splitDeploymentFindsTheOtherRoles()
     {
         QTemporaryDir dir;
-        auto das = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("das")}, nullptr));
+        auto das = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("das")}, nullptr));
         QVERIFY(das.has_value());
-        auto idp = stubs::StubsServer::start(options(dir.path(), {QStringLiteral("idp"), QStringLiteral("push")}, nullptr));
+        auto idp = stubs::cli::StubsServer::start(options(dir.path(), {QStringLiteral("idp"), QStringLiteral("push")}, nullptr));
         QVERIFY(idp.has_value());
         // The second process learnt the first one's address, and the file names all three roles.
         QCOMPARE((*idp)->context().endpoints.das, (*das)->endpoints().das);

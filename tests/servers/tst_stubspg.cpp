@@ -1,7 +1,7 @@
 // The companion servers on PostgreSQL (--db): URL parsing, a throwaway cluster, the DAS protocol over TLS, and two DAS processes
 // sharing one database.
-#include "app/stubs/store.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/common/store.h"
 #include "dasfixture.h"
 
 #include <QDateTime>

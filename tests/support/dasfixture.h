@@ -1,8 +1,8 @@
 // A DAS and an IdP in-process over TLS on a fake clock, and the agent's steps DAS tests repeat: enroll, sign device tokens, call.
 #pragma once
 
-#include "app/stubs/dasstore.h"
-#include "app/stubs/stubsserver.h"
+#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/das/dasstore.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
@@ -44,7 +44,7 @@ public:
     FakeClock clock;
     OpenSslRandom random;
     std::unique_ptr<QTemporaryDir> dir;
-    std::unique_ptr<stubs::StubsServer> server;
+    std::unique_ptr<stubs::cli::StubsServer> server;
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
     std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
@@ -60,7 +60,7 @@ public:
             dir = std::make_unique<QTemporaryDir>();
             QVERIFY(dir->isValid());
         }
-        stubs::StubsOptions options;
+        stubs::cli::StubsOptions options;
         options.dataDir = dir->path();
         options.roles = roles;
         options.clock = &clock;
@@ -68,7 +68,7 @@ public:
         options.autoApprove = autoApprove;
         options.database = database;
         options.smtp = smtp;
-        auto started = stubs::StubsServer::start(options);
+        auto started = stubs::cli::StubsServer::start(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
         client = std::make_unique<HttpsClient>(server->caFile());
@@ -107,9 +107,9 @@ public:
     }
     qint64 count(const QString &sql, const QVariantList &values = {}) { return scalar(sql, values).toLongLong(); }
 
-    QString adminToken(stubs::AdminRole role = stubs::AdminRole::Admin, const QString &subject = QStringLiteral("ops"))
+    QString adminToken(stubs::das::AdminRole role = stubs::das::AdminRole::Admin, const QString &subject = QStringLiteral("ops"))
     {
-        auto token = stubs::createAdminToken(store(), role, subject, clock);
+        auto token = stubs::das::createAdminToken(store(), role, subject, clock);
         if (!token)
             qFatal("createAdminToken: %s", qPrintable(token.error().message));
         return *token;
@@ -118,7 +118,7 @@ public:
 
     void mapUser(const QString &user, const QString &sharedId)
     {
-        auto ok = stubs::mapUser(store(), user, sharedId, clock);
+        auto ok = stubs::das::mapUser(store(), user, sharedId, clock);
         QVERIFY2(ok.has_value(), ok ? "" : qPrintable(ok.error().message));
     }
 
