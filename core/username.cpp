@@ -3,9 +3,14 @@
 
 namespace hotdesk {
 
+QString canonicalUserName(QStringView name)
+{
+    return name.toString().toLower();
+}
+
 bool sameUser(QStringView a, QStringView b)
 {
-    return a.compare(b, Qt::CaseInsensitive) == 0;
+    return canonicalUserName(a) == canonicalUserName(b);
 }
 
 bool namesUser(QStringView name, QStringView user)

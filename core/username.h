@@ -1,11 +1,16 @@
 // User names as people and servers write them: "alice", "Alice", "alice@corp.example".
 #pragma once
 
+#include <QString>
 #include <QStringView>
 
 namespace hotdesk {
 
-// The same account: the names are equal but for case.
+// The one form in which a user name is stored, used as a key and compared:
+// lower case ("Alice@Corp.example" -> "alice@corp.example").
+QString canonicalUserName(QStringView name);
+
+// The same account: the names are equal in their canonical form.
 bool sameUser(QStringView a, QStringView b);
 
 // Whether name, which may leave out the domain, names user: the same account,

@@ -1,6 +1,8 @@
 // Recovery codes in the keychain: read, hash or check on a worker thread, write back, then answer.
 #include "recoverycodestore.h"
 
+#include "core/username.h"
+
 #include <QJsonDocument>
 #include <QPointer>
 #include <QThreadPool>
@@ -55,7 +57,7 @@ RecoveryCodeStore::RecoveryCodeStore(SecretStore &secrets, RandomSource &random,
 
 QString RecoveryCodeStore::keyFor(const QString &user)
 {
-    return QStringLiteral("recovery-codes:") + user.toLower();
+    return QStringLiteral("recovery-codes:") + canonicalUserName(user);
 }
 
 void RecoveryCodeStore::generate(const QString &user, int count, std::function<void(Result<QStringList>)> done)

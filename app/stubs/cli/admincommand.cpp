@@ -155,7 +155,7 @@ int createTokenCommand(const AdminInvocation &in)
 // none) and the store (1 when it cannot be opened).
 int forUser(const AdminInvocation &in, const QString &username, const std::function<int(Store &, const QString &)> &work)
 {
-    auto name = canonicalUserName(username);
+    auto name = checkedUserName(username);
     if (!name) {
         err(name.error().message);
         return 2;

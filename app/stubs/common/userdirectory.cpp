@@ -48,7 +48,7 @@ bool hasForbiddenNameCharacter(const QString &text)
     return false;
 }
 
-Result<QString> canonicalUserName(const QString &username, const QString &domain)
+Result<QString> checkedUserName(const QString &username, const QString &domain)
 {
     if (username.isEmpty() || username.size() > 256)
         return fail(ErrorCode::Malformed, QStringLiteral("the username must be 1 to 256 characters"));
@@ -56,14 +56,14 @@ Result<QString> canonicalUserName(const QString &username, const QString &domain
         return fail(ErrorCode::Malformed,
             QStringLiteral("the username contains a quote, a backslash, a control character or surrounding spaces"));
     if (domain.isEmpty())
-        return username.toLower();
+        return hotdesk::canonicalUserName(username);
     static const QRegularExpression domainShape(QStringLiteral("^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$"));
     if (!domainShape.match(domain).hasMatch())
         return fail(ErrorCode::Malformed,
             QStringLiteral("the domain must be a DNS or NetBIOS domain name (letters, digits, '.' and '-')"));
     if (username.contains(QLatin1Char('@')))
         return fail(ErrorCode::Malformed, QStringLiteral("give the username without \"@domain\" and the domain separately"));
-    return QString(username + QLatin1Char('@') + domain).toLower();
+    return hotdesk::canonicalUserName(QString(username + QLatin1Char('@') + domain));
 }
 
 bool isValidSharedId(QStringView sharedId)

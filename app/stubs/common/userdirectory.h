@@ -13,10 +13,11 @@
 namespace hotdesk::stubs {
 
 // The name under which the DAS, the IdP (SCIM userName) and the agent know a
-// user: "username@domain" in lower case, or the lower-cased username alone
-// when there is no domain. Refuses what a SCIM filter cannot quote (" and \),
-// control characters, and an '@' in username beside a domain.
-Result<QString> canonicalUserName(const QString &username, const QString &domain = {});
+// user, checked: "username@domain", or the username alone when there is no
+// domain, in core's canonical form (hotdesk::canonicalUserName). Refuses what
+// a SCIM filter cannot quote (" and \), control characters, and an '@' in
+// username beside a domain.
+Result<QString> checkedUserName(const QString &username, const QString &domain = {});
 // A shared id: 1 to 256 printable ASCII characters without spaces.
 bool isValidSharedId(QStringView sharedId);
 

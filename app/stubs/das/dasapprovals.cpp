@@ -14,7 +14,7 @@ Result<Checked<QString>> knownUser(QSqlDatabase &db, const QJsonObject &body)
     auto user = requireString(body, "user", 512);
     if (!user)
         return refuse<QString>(problemFor(user.error()));
-    auto name = canonicalUserName(*user);
+    auto name = checkedUserName(*user);
     if (!name)
         return refuse<QString>(problemFor(name.error()));
     auto known = findUser(db, *name);

@@ -215,7 +215,7 @@ void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerRespo
     auto params = authorizationParams(*body);
     if (!params)
         return send(reply, answer(params.error()));
-    auto name = canonicalUserName(*user);
+    auto name = checkedUserName(*user);
     if (!name)
         return send(reply, answer(problemFor(name.error())));
 

@@ -52,7 +52,7 @@ QHttpServerResponse DasService::reportEvent(const QHttpServerRequest &request)
         QString name;
         if (!user->isEmpty()) {
             // Users that failed to sign in may be unknown here: the name is checked, not looked up.
-            auto canonical = canonicalUserName(*user);
+            auto canonical = checkedUserName(*user);
             if (!canonical)
                 return refuse<qint64>(problemFor(canonical.error()));
             name = *canonical;

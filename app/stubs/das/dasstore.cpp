@@ -144,7 +144,7 @@ Result<MappedUser> insertUser(
 
 Status mapUser(Store &store, const QString &username, const QString &sharedId, const Clock &clock)
 {
-    auto name = canonicalUserName(username);
+    auto name = checkedUserName(username);
     if (!name)
         return tl::unexpected(name.error());
     if (!isValidSharedId(sharedId))
@@ -179,7 +179,7 @@ Status serializeFor(QSqlDatabase &db, const QString &key)
 
 Status setUserRole(Store &store, const QString &username, std::optional<AdminRole> role, const Clock &clock)
 {
-    auto name = canonicalUserName(username);
+    auto name = checkedUserName(username);
     if (!name)
         return tl::unexpected(name.error());
     if (auto ok = migrateDas(store); !ok)

@@ -51,7 +51,7 @@ void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResp
         if (!sid->isEmpty() && !sidShape.match(*sid).hasMatch())
             return refuse<Parsed>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
                 QStringLiteral("\"sid\" must be a Windows security identifier such as S-1-5-21-...")));
-        auto name = canonicalUserName(*username, *domain);
+        auto name = checkedUserName(*username, *domain);
         if (!name)
             return refuse<Parsed>(problemFor(name.error()));
         out.user = UserRegistration {*name, *username, *domain, *sid, *type};
@@ -135,7 +135,7 @@ Result<Checked<DasService::TwoFactorRequest>> DasService::checkTwoFactor(QSqlDat
     auto fingerprint = fingerprintField(*body);
     if (!fingerprint)
         return refuse<TwoFactorRequest>(fingerprint.error());
-    auto name = canonicalUserName(*user);
+    auto name = checkedUserName(*user);
     if (!name)
         return refuse<TwoFactorRequest>(problemFor(name.error()));
     auto known = findUser(db, *name);

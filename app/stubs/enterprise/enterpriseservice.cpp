@@ -201,7 +201,7 @@ void EnterpriseService::relayUser(const QHttpServerRequest &request, QHttpServer
     if (!sid->isEmpty() && !sidShape.match(*sid).hasMatch())
         return refuse(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
             QStringLiteral("\"sid\" must be a Windows security identifier such as S-1-5-21-...")));
-    auto name = canonicalUserName(*username, *domain);
+    auto name = checkedUserName(*username, *domain);
     if (!name)
         return refuse(problemFor(name.error()));
 
