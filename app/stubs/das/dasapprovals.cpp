@@ -27,13 +27,6 @@ Result<Checked<QString>> knownUser(QSqlDatabase &db, const QJsonObject &body)
 }
 
 // A device speaks only for itself: the id in the path must be the one its token names.
-Problem otherDevice(const QString &pathId, const QString &tokenId)
-{
-    return problem(HttpStatus::Forbidden, "device-mismatch", "Another device",
-        QStringLiteral("the device token is for \"%1\", the path names \"%2\"; a device asks only for itself")
-            .arg(tokenId, pathId.left(128)));
-}
-
 QJsonObject approvalBody(const ApprovalRequest &request, qint64 now)
 {
     QJsonObject body {{QStringLiteral("id"), request.id}, {QStringLiteral("status"), request.status},
@@ -50,13 +43,9 @@ QHttpServerResponse DasService::requestApproval(const QString &deviceId, const Q
 {
     bool created = false;
     auto done = inTransaction<ApprovalRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<ApprovalRequest>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<ApprovalRequest>(device->error());
-        if (**device != deviceId)
-            return refuse<ApprovalRequest>(otherDevice(deviceId, **device));
+        auto device = authenticateDevice(db, request, deviceId);
+        if (!device || !*device)
+            return passOn<ApprovalRequest>(device);
         auto body = jsonBody(request);
         if (!body)
             return refuse<ApprovalRequest>(problemFor(body.error()));
@@ -79,13 +68,9 @@ QHttpServerResponse DasService::requestApproval(const QString &deviceId, const Q
 QHttpServerResponse DasService::approvalStatus(const QString &deviceId, const QString &id, const QHttpServerRequest &request)
 {
     auto done = inTransaction<ApprovalRequest>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<ApprovalRequest>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<ApprovalRequest>(device->error());
-        if (**device != deviceId)
-            return refuse<ApprovalRequest>(otherDevice(deviceId, **device));
+        auto device = authenticateDevice(db, request, deviceId);
+        if (!device || !*device)
+            return passOn<ApprovalRequest>(device);
         return m_recognition.approvalRequest(db, deviceId, id);
     });
     if (!done)
@@ -164,20 +149,16 @@ void DasService::mailOobToken(const IssuedOobToken &issued)
 QHttpServerResponse DasService::issueOobToken(const QHttpServerRequest &request)
 {
     auto done = inTransaction<IssuedOobToken>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<IssuedOobToken>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<IssuedOobToken>(device->error());
-        auto body = jsonBody(request);
-        if (!body)
-            return refuse<IssuedOobToken>(problemFor(body.error()));
-        auto user = knownUser(db, *body);
+        auto checked = deviceRequest(db, request);
+        if (!checked || !*checked)
+            return passOn<IssuedOobToken>(checked);
+        const DeviceRequest &sent = **checked;
+        auto user = knownUser(db, sent.body);
         if (!user)
             return tl::unexpected(user.error());
         if (!*user)
             return refuse<IssuedOobToken>(user->error());
-        return m_recognition.issueOobToken(db, **device, **user);
+        return m_recognition.issueOobToken(db, sent.device, **user);
     });
     if (!done)
         return answer(done.error());
@@ -199,16 +180,12 @@ QHttpServerResponse DasService::verifyOobToken(const QHttpServerRequest &request
         QString user;
     };
     auto done = inTransaction<Verified>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Verified>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<Verified>(device->error());
-        auto body = jsonBody(request);
-        if (!body)
-            return refuse<Verified>(problemFor(body.error()));
-        auto token = requireString(*body, "token", 32);
-        auto machineId = requireString(*body, "machine_id", 256);
+        auto checked = deviceRequest(db, request);
+        if (!checked || !*checked)
+            return passOn<Verified>(checked);
+        const DeviceRequest &sent = **checked;
+        auto token = requireString(sent.body, "token", 32);
+        auto machineId = requireString(sent.body, "machine_id", 256);
         for (const auto *field : {&token, &machineId}) {
             if (!*field)
                 return refuse<Verified>(problemFor(field->error()));
@@ -223,17 +200,17 @@ QHttpServerResponse DasService::verifyOobToken(const QHttpServerRequest &request
         if (!hotdesk::das::isValidMachineId(*machineId))
             return refuse<Verified>(problem(HttpStatus::BadRequest, "malformed-request", "Malformed request",
                 QStringLiteral("\"machine_id\" is this PC's machine id as in its fingerprint")));
-        auto user = knownUser(db, *body);
+        auto user = knownUser(db, sent.body);
         if (!user)
             return tl::unexpected(user.error());
         if (!*user)
             return refuse<Verified>(user->error());
-        auto verified = m_recognition.verifyOobToken(db, **device, **user, code, *machineId);
+        auto verified = m_recognition.verifyOobToken(db, sent.device, **user, code, *machineId);
         if (!verified)
             return tl::unexpected(verified.error());
         if (!*verified)
             return refuse<Verified>(verified->error());
-        return Checked<Verified>(Verified {**device, **user});
+        return Checked<Verified>(Verified {sent.device, **user});
     });
     if (!done)
         return answer(done.error());

@@ -29,17 +29,13 @@ Checked<qint64> queryNumber(const QUrlQuery &query, const QString &name, qint64 
 QHttpServerResponse DasService::reportEvent(const QHttpServerRequest &request)
 {
     auto done = inTransaction<qint64>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<qint64>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<qint64>(device->error());
-        auto body = jsonBody(request);
-        if (!body)
-            return refuse<qint64>(problemFor(body.error()));
-        auto type = requireString(*body, "type", 64);
-        auto user = optionalString(*body, "user", 512);
-        auto detail = optionalString(*body, "detail", 2048);
+        auto checked = deviceRequest(db, request);
+        if (!checked || !*checked)
+            return passOn<qint64>(checked);
+        const DeviceRequest &sent = **checked;
+        auto type = requireString(sent.body, "type", 64);
+        auto user = optionalString(sent.body, "user", 512);
+        auto detail = optionalString(sent.body, "detail", 2048);
         for (const auto *field : {&type, &user, &detail}) {
             if (!*field)
                 return refuse<qint64>(problemFor(field->error()));
@@ -58,7 +54,7 @@ QHttpServerResponse DasService::reportEvent(const QHttpServerRequest &request)
             name = *canonical;
         }
         return recordDeviceEvent(
-            db, DasEvent {0, m_context.clock->secondsSinceEpoch(), QStringLiteral("device"), *type, **device, name, *detail});
+            db, DasEvent {0, m_context.clock->secondsSinceEpoch(), QStringLiteral("device"), *type, sent.device, name, *detail});
     });
     if (!done)
         return answer(done.error());

@@ -39,6 +39,15 @@ template <typename T> Result<Checked<T>> refuse(Refusal r)
     return Checked<T>(tl::unexpect, std::move(r));
 }
 
+// The error or refusal of an earlier step as the outcome of this one: for
+// "if (!r || !*r) return passOn<T>(r);" after a step that did not succeed.
+template <typename T, typename U> Result<Checked<T>> passOn(const Result<Checked<U>> &r)
+{
+    if (!r)
+        return tl::unexpected(r.error());
+    return refuse<T>(r->error());
+}
+
 // The response for a refusal. A 401 names the authentication scheme the
 // client should use (RFC 9110 §11.6.1): Bearer for administrators, DeviceToken otherwise.
 QHttpServerResponse answer(const Refusal &refusal);

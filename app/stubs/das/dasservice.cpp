@@ -270,6 +270,28 @@ Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const 
     return authenticateDevice(db, authorization(request, hotdesk::das::kDeviceTokenScheme));
 }
 
+Result<Checked<QString>> DasService::authenticateDevice(
+    QSqlDatabase &db, const QHttpServerRequest &request, const QString &pathDevice)
+{
+    auto device = authenticateDevice(db, request);
+    if (!device || !*device || **device == pathDevice)
+        return device;
+    return refuse<QString>(problem(HttpStatus::Forbidden, "device-mismatch", "Another device",
+        QStringLiteral("the device token is for \"%1\", the path names \"%2\"; a device asks only for itself")
+            .arg(**device, pathDevice.left(128))));
+}
+
+Result<Checked<DasService::DeviceRequest>> DasService::deviceRequest(QSqlDatabase &db, const QHttpServerRequest &request)
+{
+    auto device = authenticateDevice(db, request);
+    if (!device || !*device)
+        return passOn<DeviceRequest>(device);
+    auto body = jsonBody(request);
+    if (!body)
+        return refuse<DeviceRequest>(problemFor(body.error()));
+    return Checked<DeviceRequest>(DeviceRequest {**device, *body});
+}
+
 Result<Checked<QString>> DasService::authenticateDevice(QSqlDatabase &db, const QByteArray &token)
 {
     if (token.isEmpty())

@@ -102,6 +102,14 @@ private:
     // Checks "Authorization: DeviceToken <JWT>" and records its jti; returns the device id.
     Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request);
     Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QByteArray &token);
+    // The same for a request about the device on its path (/v1/devices/{id}/…): another device's token is refused.
+    Result<Checked<QString>> authenticateDevice(QSqlDatabase &db, const QHttpServerRequest &request, const QString &pathDevice);
+    // A device's request with a body: the device token checked as above, then the JSON body.
+    struct DeviceRequest {
+        QString device;
+        QJsonObject body;
+    };
+    Result<Checked<DeviceRequest>> deviceRequest(QSqlDatabase &db, const QHttpServerRequest &request);
     Result<jose::Jwk> deviceKey(const QString &json);
     // Device recognition (DESIGN flow 4): the presented fingerprint against the
     // registered one under the drift threshold; 403 device-unrecognized beyond it.

@@ -27,19 +27,15 @@ void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResp
         std::optional<MappedUser> known;
     };
     auto parsed = inTransaction<Parsed>(*m_context.store, [&](QSqlDatabase &db) -> Result<Checked<Parsed>> {
-        auto device = authenticateDevice(db, request);
-        if (!device)
-            return tl::unexpected(device.error());
-        if (!*device)
-            return refuse<Parsed>(device->error());
-        auto body = jsonBody(request);
-        if (!body)
-            return refuse<Parsed>(problemFor(body.error()));
+        auto checked = deviceRequest(db, request);
+        if (!checked || !*checked)
+            return passOn<Parsed>(checked);
+        const DeviceRequest &sent = **checked;
         Parsed out;
-        auto username = requireString(*body, "username", 256);
-        auto domain = optionalString(*body, "domain", 253);
-        auto sid = optionalString(*body, "sid", 184);
-        auto type = requireString(*body, "type", 16);
+        auto username = requireString(sent.body, "username", 256);
+        auto domain = optionalString(sent.body, "domain", 253);
+        auto sid = optionalString(sent.body, "sid", 184);
+        auto type = requireString(sent.body, "type", 16);
         for (const auto *field : {&username, &domain, &sid, &type}) {
             if (!*field)
                 return refuse<Parsed>(problemFor(field->error()));
