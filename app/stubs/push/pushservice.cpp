@@ -179,6 +179,26 @@ QString backLink(const QString &user)
         .arg(escaped(encodedUser(user)), escaped(user));
 }
 
+// The id of the phone enrolled for user, or nothing when there is none.
+Result<std::optional<QString>> enrolledPhone(QSqlDatabase &db, const QString &user)
+{
+    auto q = exec(db, QStringLiteral("SELECT phone_id FROM push_phones WHERE user_name = ?"), {user});
+    if (!q)
+        return tl::unexpected(q.error());
+    if (!q->next())
+        return std::optional<QString>();
+    return std::optional<QString>(q->value(0).toString());
+}
+
+// The user's challenges still waiting for an answer, newest first: id, nonce, context, expires_at.
+Result<Query> pendingChallengesOf(QSqlDatabase &db, const QString &user, qint64 now)
+{
+    return exec(db,
+        QStringLiteral("SELECT id, nonce, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
+                       " AND expires_at > ? ORDER BY created_at DESC, seq DESC NULLS LAST"),
+        {user, kPending, now});
+}
+
 } // namespace
 
 PushService::PushService(StubsContext &context, QObject *parent)
@@ -345,11 +365,11 @@ QHttpServerResponse PushService::createChallenge(const QHttpServerRequest &reque
     bool phoneMissing = false;
     QString phoneId;
     auto done = m_context.store->transaction([&](QSqlDatabase &db) -> Status {
-        auto q = exec(db, QStringLiteral("SELECT phone_id FROM push_phones WHERE user_name = ?"), {*user});
-        if (!q)
-            return tl::unexpected(q.error());
-        if (q->next()) {
-            phoneId = q->value(0).toString();
+        auto enrolled = enrolledPhone(db, *user);
+        if (!enrolled)
+            return tl::unexpected(enrolled.error());
+        if (*enrolled) {
+            phoneId = **enrolled;
         } else if (m_context.autoApprove) {
             // Demos and tests need no enrollment step: the simulated phone appears on first use.
             auto key = loadOrCreatePhoneKey(m_context.dataDir, *user);
@@ -421,16 +441,13 @@ QHttpServerResponse PushService::pendingChallenges(const QString &user)
     if (auto ok = checkPushUser(user); !ok)
         return badRequest(ok.error().message);
     QSqlDatabase db = m_context.store->database();
-    auto phone = exec(db, QStringLiteral("SELECT 1 FROM push_phones WHERE user_name = ?"), {user});
+    auto phone = enrolledPhone(db, user);
     if (!phone)
         return internalError(phone.error());
-    if (!phone->next())
+    if (!*phone)
         return noPhone(user);
     // Never the number: the user reads it off the PC screen and types it.
-    auto q = exec(db,
-        QStringLiteral("SELECT id, nonce, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
-                       " AND expires_at > ? ORDER BY created_at DESC, seq DESC NULLS LAST"),
-        {user, kPending, now()});
+    auto q = pendingChallengesOf(db, user, now());
     if (!q)
         return internalError(q.error());
     QJsonArray challenges;
@@ -612,11 +629,11 @@ QHttpServerResponse PushService::phonePage(const QString &user)
     if (auto ok = checkPushUser(user); !ok)
         return badRequest(ok.error().message);
     QSqlDatabase db = m_context.store->database();
-    auto phone = exec(db, QStringLiteral("SELECT phone_id FROM push_phones WHERE user_name = ?"), {user});
+    auto phone = enrolledPhone(db, user);
     if (!phone)
         return internalError(phone.error());
     const QString title = QStringLiteral("Phone of %1").arg(user);
-    if (!phone->next()) {
+    if (!*phone) {
         return htmlPage(
             title,
             QStringLiteral("<h1>No phone for %1</h1>\n<p>%1 has no phone enrolled with this push provider. "
@@ -624,12 +641,8 @@ QHttpServerResponse PushService::phonePage(const QString &user)
                 .arg(escaped(user)),
             HttpStatus::NotFound);
     }
-    const bool simulated = hasSimulatedPhone(user, phone->value(0).toString());
-    phone->finish();
-    auto q = exec(db,
-        QStringLiteral("SELECT id, context, expires_at FROM push_challenges WHERE user_name = ? AND status = ?"
-                       " AND expires_at > ? ORDER BY created_at DESC, seq DESC NULLS LAST"),
-        {user, kPending, now()});
+    const bool simulated = hasSimulatedPhone(user, **phone);
+    auto q = pendingChallengesOf(db, user, now());
     if (!q)
         return internalError(q.error());
 
@@ -645,7 +658,7 @@ QHttpServerResponse PushService::phonePage(const QString &user)
     while (q->next()) {
         ++count;
         const QString id = q->value(0).toString();
-        const QJsonObject context = QJsonDocument::fromJson(q->value(1).toByteArray()).object();
+        const QJsonObject context = QJsonDocument::fromJson(q->value(2).toByteArray()).object();
         const QString pc = context.value(QLatin1String("pc")).toString();
         const QJsonValue time = context.value(QLatin1String("time"));
         const QString heading = QStringLiteral("h-") + id;
@@ -666,7 +679,7 @@ QHttpServerResponse PushService::phonePage(const QString &user)
                 : QString::fromUtf8(QJsonDocument(QJsonArray{*it}).toJson(QJsonDocument::Compact).chopped(1).mid(1));
             body += QStringLiteral("<dt>%1</dt><dd>%2</dd>\n").arg(escaped(it.key()), escaped(value));
         }
-        body += QStringLiteral("<dt>Expires</dt><dd>%1</dd>\n</dl>\n").arg(isoTime(q->value(2).toLongLong()));
+        body += QStringLiteral("<dt>Expires</dt><dd>%1</dd>\n</dl>\n").arg(isoTime(q->value(3).toLongLong()));
         body += QStringLiteral("<form method=\"post\" action=\"%1\">\n<input type=\"hidden\" name=\"id\" value=\"%2\">\n"
                                "<p><label for=\"%3\">Number shown on the PC</label><br>\n"
                                "<input id=\"%3\" name=\"number\" inputmode=\"numeric\" pattern=\"[0-9]{2}\" maxlength=\"2\" "
