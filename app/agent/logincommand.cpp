@@ -14,6 +14,29 @@
 
 namespace hotdesk::cli {
 
+namespace {
+
+// What a command that signs someone in holds while it runs: the agent's
+// context and the frontend that shows the identity provider's page.
+struct SignInSetup {
+    std::unique_ptr<AgentContext> context;
+    std::unique_ptr<flow::AuthorizationFrontend> frontend;
+};
+
+Result<SignInSetup> prepareSignIn(
+    const QString &policyFile, const QString &stateDir, const AgentEnvironment &environment, BrowserMode mode)
+{
+    auto context = AgentContext::create(policyFile, stateDir, environment);
+    if (!context)
+        return tl::unexpected(context.error());
+    auto frontend = makeFrontend(mode, **context);
+    if (!frontend)
+        return tl::unexpected(frontend.error());
+    return SignInSetup {std::move(*context), std::move(*frontend)};
+}
+
+} // namespace
+
 int runLogin(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
@@ -46,14 +69,10 @@ int runLogin(const QStringList &args, const AgentEnvironment &environment)
     if (!mode)
         return usageError(mode.error().message, command);
 
-    auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
-    if (!context)
-        return reject(context.error());
-    AgentContext &ctx = **context;
-
-    auto frontend = makeFrontend(*mode, ctx);
-    if (!frontend)
-        return reject(frontend.error());
+    auto setup = prepareSignIn(common.policyFile(parser), common.stateDirectory(parser, environment), environment, *mode);
+    if (!setup)
+        return reject(setup.error());
+    AgentContext &ctx = *setup->context;
 
     flow::FlowOptions options;
     options.user = parser.value(user);
@@ -63,7 +82,7 @@ int runLogin(const QStringList &args, const AgentEnvironment &environment)
     options.unrecognizedDevice = *how;
 
     return runUntilDone([&](std::function<void(int)> done) {
-        runSignIn(ctx, **frontend, options, [done](Result<flow::FlowResult> result) {
+        runSignIn(ctx, *setup->frontend, options, [done](Result<flow::FlowResult> result) {
             if (!result) {
                 done(reject(result.error()));
                 return;
@@ -113,13 +132,10 @@ int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environmen
     if (!rules->failure.recoveryCodes.enabled)
         return reject(Error{ErrorCode::PolicyInvalid,
             QStringLiteral("the policy %1 does not allow recovery codes (failure.recovery_codes.enabled)").arg(policyFile)});
-    auto context = AgentContext::create(policyFile, common.stateDirectory(parser, environment), environment);
-    if (!context)
-        return reject(context.error());
-    AgentContext &ctx = **context;
-    auto frontend = makeFrontend(*mode, ctx);
-    if (!frontend)
-        return reject(frontend.error());
+    auto setup = prepareSignIn(policyFile, common.stateDirectory(parser, environment), environment, *mode);
+    if (!setup)
+        return reject(setup.error());
+    AgentContext &ctx = *setup->context;
 
     flow::FlowOptions options;
     options.user = who;
@@ -128,7 +144,7 @@ int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environmen
     store::RecoveryCodeStore codes(ctx.secrets(), ctx.random());
     return runUntilDone([&](std::function<void(int)> done) {
         // Proving who one is comes first: the codes are as good as the phone.
-        runSignIn(ctx, **frontend, options, [&, done](Result<flow::FlowResult> result) {
+        runSignIn(ctx, *setup->frontend, options, [&, done](Result<flow::FlowResult> result) {
             if (!result) {
                 done(reject(result.error()));
                 return;
