@@ -309,6 +309,19 @@ const KeyTypeReader *keyTypeReader(const QString &kty)
     return nullptr;
 }
 
+// A key's big-number parameter (OSSL_PKEY_PARAM_…) in base64url, left-padded to
+// width bytes when width is set; empty when the key has no such parameter.
+QString bignumParam(const EVP_PKEY *key, const char *name, int width = 0)
+{
+    BIGNUM *bn = nullptr;
+    QByteArray out;
+    if (EVP_PKEY_get_bn_param(key, name, &bn) == 1) {
+        out = fromBignum(bn, width);
+        BN_clear_free(bn);
+    }
+    return QString::fromLatin1(base64UrlEncode(out));
+}
+
 } // namespace
 
 Result<Jwk> Jwk::fromJson(QByteArrayView json, const JwkOptions &options)
@@ -448,15 +461,7 @@ bool Jwk::fits(Algorithm alg) const
 QJsonObject Jwk::toPublicJson() const
 {
     QJsonObject json;
-    auto bnParam = [this](const char *name, int width = 0) {
-        BIGNUM *bn = nullptr;
-        QByteArray out;
-        if (EVP_PKEY_get_bn_param(m_key.get(), name, &bn) == 1) {
-            out = fromBignum(bn, width);
-            BN_clear_free(bn);
-        }
-        return QString::fromLatin1(base64UrlEncode(out));
-    };
+    auto bnParam = [this](const char *name, int width = 0) { return bignumParam(m_key.get(), name, width); };
     switch (m_type) {
     case Type::Rsa:
         json.insert(QStringLiteral("kty"), QStringLiteral("RSA"));
@@ -499,15 +504,7 @@ QJsonObject Jwk::toPrivateJson() const
     QJsonObject json = toPublicJson();
     if (!m_private)
         return json;
-    auto bnParam = [this](const char *name, int width = 0) {
-        BIGNUM *bn = nullptr;
-        QByteArray out;
-        if (EVP_PKEY_get_bn_param(m_key.get(), name, &bn) == 1) {
-            out = fromBignum(bn, width);
-            BN_clear_free(bn);
-        }
-        return QString::fromLatin1(base64UrlEncode(out));
-    };
+    auto bnParam = [this](const char *name, int width = 0) { return bignumParam(m_key.get(), name, width); };
     switch (m_type) {
     case Type::Rsa:
         json.insert(QStringLiteral("d"), bnParam(OSSL_PKEY_PARAM_RSA_D));
