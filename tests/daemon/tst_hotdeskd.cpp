@@ -1,5 +1,5 @@
 // hotdeskd as its executable: the protocol, SO_PEERCRED with an unprivileged client, bad and slow clients,
-// the state directory check, SIGTERM, READY=1 on a NOTIFY_SOCKET of the test's own.
+// the state directory check, SIGTERM, READY=1 on a NOTIFY_SOCKET of the test's own, and the systemd unit.
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -544,6 +544,35 @@ os.execv(sys.argv[1], sys.argv[1:])
         QVERIFY(bad.waitForFinished(5000));
         QCOMPARE(bad.exitCode(), 2);
         QVERIFY(bad.readAllStandardError().contains("--client-timeout"));
+    }
+
+    void unitVerifies()
+    {
+        const QString analyze = QStandardPaths::findExecutable(QStringLiteral("systemd-analyze"));
+        if (analyze.isEmpty())
+            QSKIP("systemd-analyze is not installed (Debian: systemd); the unit is not verified");
+        QFile unit(QStringLiteral(HOTDESKD_UNIT));
+        QVERIFY2(unit.open(QIODevice::ReadOnly), qPrintable(unit.fileName()));
+        QByteArray text = unit.readAll();
+        // verify wants ExecStart's program to exist: the built one stands in for the installed one.
+        QVERIFY(text.contains("ExecStart=/usr/libexec/hotdesk/hotdeskd\n"));
+        text.replace("ExecStart=/usr/libexec/hotdesk/hotdeskd\n", "ExecStart=" HOTDESKD_BINARY "\n");
+        const QString copyDir = fresh("unit");
+        QVERIFY(QDir().mkpath(copyDir));
+        QFile copy(copyDir + QStringLiteral("/hotdeskd.service"));
+        QVERIFY(copy.open(QIODevice::WriteOnly));
+        copy.write(text);
+        copy.close();
+        QProcess verify;
+        verify.start(analyze, {QStringLiteral("verify"), QStringLiteral("--man=no"), copy.fileName()});
+        QVERIFY(verify.waitForFinished(30000));
+        const QByteArray output = verify.readAllStandardOutput() + verify.readAllStandardError();
+        // Only what it says about our unit counts: a container without systemd running adds its own notes.
+        QByteArrayList aboutUs;
+        for (const QByteArray &line : output.split('\n'))
+            if (line.contains("hotdeskd.service"))
+                aboutUs << line;
+        QVERIFY2(verify.exitCode() == 0 && aboutUs.isEmpty(), output.constData());
     }
 };
 
