@@ -22,7 +22,7 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
     ParsedCommandLine parsed;
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        QCoreApplication::translate("hotdeskd", "Hotdesk's system service: enforces the re-authentication policy."));
+        QCoreApplication::translate("hotdeskd", "Hotdesk's system service; its clients are the tray agent and the PAM module."));
     const QCommandLineOption help(
         {QStringLiteral("h"), QStringLiteral("help")}, QCoreApplication::translate("hotdeskd", "Show this help and exit."));
     const QCommandLineOption version(

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -436,6 +437,55 @@ private Q_SLOTS:
         QVERIFY(silent.closedByDaemon(5000));
         QVERIFY(other.send(kHello));
         QCOMPARE(other.reply().value(QLatin1String("ok")).toBool(), true);
+    }
+
+    void tricklingClientIsDroppedAtTheDeadline()
+    {
+        // A byte every sixth of the timeout: busy, but no line ever completes in time.
+        Client trickling;
+        QVERIFY(trickling.connect(m_daemon.socketPath));
+        QElapsedTimer clock;
+        clock.start();
+        const QByteArray line = kHello;
+        bool closed = false;
+        for (qsizetype i = 0; i < line.size() && !closed; ++i) {
+            if (!trickling.send(line.mid(i, 1)))
+                break;
+            closed = trickling.closedByDaemon(kClientTimeoutMs / 6);
+        }
+        QVERIFY(closed || trickling.closedByDaemon(5000));
+        QVERIFY2(clock.elapsed() >= kClientTimeoutMs - 50 && clock.elapsed() < kClientTimeoutMs * 3,
+            qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(trickling.pending().contains("\"error\":\"timeout\""));
+    }
+
+    void systemdDirectoriesAreTheDefaults()
+    {
+        // Under the unit, systemd passes RuntimeDirectory= and StateDirectory= as variables.
+        const QString runtime = fresh("runtime");
+        const QString state = fresh("state");
+        QVERIFY(QDir().mkpath(runtime));
+        const QString notifyPath = fresh("notify");
+        NotifySocket notify;
+        QVERIFY(notify.bind(notifyPath));
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("RUNTIME_DIRECTORY"), runtime);
+        env.insert(QStringLiteral("STATE_DIRECTORY"), state);
+        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
+        process.setProcessEnvironment(env);
+        process.setProcessChannelMode(QProcess::ForwardedOutputChannel);
+        process.start(QStringLiteral(HOTDESKD_BINARY), QStringList());
+        QVERIFY(process.waitForStarted(10000));
+        QVERIFY(notify.receive(10000).contains("READY=1"));
+        Client client;
+        QVERIFY(client.connect(runtime + QStringLiteral("/hotdeskd.sock")));
+        QVERIFY(client.send(kHello));
+        QCOMPARE(client.reply().value(QLatin1String("ok")).toBool(), true);
+        QVERIFY(QFileInfo(state).isDir());
+        process.terminate();
+        QVERIFY(process.waitForFinished(5000));
+        QCOMPARE(process.exitCode(), 0);
     }
 
     void stateDirectoryRefused_data()
