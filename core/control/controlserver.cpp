@@ -1,14 +1,14 @@
-// The control socket's server side: one JSON request per line, bounded, per-user, with idle timeouts.
+// The control socket's server side: one JSON request per line (jsonlines.h), per-user.
 #include "controlserver.h"
+
+#include "jsonlines.h"
 
 #include "../jose/strictjson.h"
 #include "../platform/platform.h"
 
 #include <QDir>
-#include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
-#include <QTimer>
 
 #if defined(Q_OS_UNIX)
 #include <unistd.h>
@@ -16,13 +16,6 @@
 
 namespace hotdesk::control {
 namespace {
-
-constexpr char kBufferProperty[] = "hotdesk_buffer";
-
-QByteArray encode(const QJsonObject &object)
-{
-    return QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
-}
 
 QJsonObject errorAnswer(const char *code)
 {
@@ -95,56 +88,22 @@ Status ControlServer::listen(const QString &name)
 
 void ControlServer::accept()
 {
+    const JsonLineLimits limits {kMaxRequestBytes, m_idleTimeoutMs};
     while (QLocalSocket *socket = m_server->nextPendingConnection()) {
-        connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
-        // A client that connects and says nothing must not hold the connection forever.
-        auto *idle = new QTimer(socket);
-        idle->setSingleShot(true);
-        idle->setInterval(m_idleTimeoutMs);
-        connect(idle, &QTimer::timeout, socket, [socket] { socket->abort(); socket->deleteLater(); });
-        idle->start();
-        connect(socket, &QLocalSocket::readyRead, this, [this, socket, idle] {
-            idle->start();
-            readFrom(socket);
-        });
-        if (socket->bytesAvailable() > 0)
-            readFrom(socket);
+        serveJsonLines(socket, limits,
+            {[this](QByteArrayView line) {
+                 JsonLineReply reply;
+                 reply.answer = answer(line, &reply.close);
+                 return reply;
+             },
+                errorAnswer("too_large"), {}});
     }
 }
 
-void ControlServer::readFrom(QLocalSocket *socket)
-{
-    QByteArray buffer = socket->property(kBufferProperty).toByteArray();
-    for (;;) {
-        // Never hold more than one maximal line and its newline: a client cannot grow our memory.
-        const qsizetype room = kMaxRequestBytes + 1 - buffer.size();
-        if (room > 0 && socket->bytesAvailable() > 0)
-            buffer += socket->read(room);
-        const qsizetype newline = buffer.indexOf('\n');
-        if (newline < 0) {
-            if (buffer.size() > kMaxRequestBytes) {
-                socket->write(encode(errorAnswer("too_large")));
-                socket->disconnectFromServer();
-                return;
-            }
-            break;
-        }
-        const QByteArray line = buffer.left(newline);
-        buffer.remove(0, newline + 1);
-        bool close = false;
-        socket->write(encode(answer(line, &close)));
-        if (close) {
-            socket->disconnectFromServer();
-            return;
-        }
-    }
-    socket->setProperty(kBufferProperty, buffer);
-}
-
-QJsonObject ControlServer::answer(const QByteArray &line, bool *close)
+QJsonObject ControlServer::answer(QByteArrayView line, bool *close)
 {
     jose::StrictJsonLimits limits;
-    const auto request = jose::parseStrictJsonObject(line.trimmed(), limits);
+    const auto request = jose::parseStrictJsonObject(QByteArrayView(line).trimmed(), limits);
     if (!request || !request->value(QLatin1String("command")).isString()) {
         *close = true;
         return errorAnswer("malformed");

@@ -3,6 +3,7 @@
 
 #include "../result.h"
 
+#include <QByteArrayView>
 #include <QJsonObject>
 #include <QObject>
 #include <QString>
@@ -39,7 +40,8 @@ QString defaultServerName();
 //   anything else        -> {"ok":false,"error":"unknown_command"}
 // A malformed line (not a JSON object with a string "command") or one longer
 // than kMaxRequestBytes gets {"ok":false,"error":"malformed"|"too_large"} and
-// the connection is closed; so is a connection idle for idleTimeoutMs.
+// the connection is closed; so is a connection that completes no line within
+// idleTimeoutMs of connecting or of its previous line.
 // The socket is accessible to this user only (QLocalServer::UserAccessOption).
 class ControlServer : public QObject {
     Q_OBJECT
@@ -61,8 +63,7 @@ Q_SIGNALS:
 
 private:
     void accept();
-    void readFrom(QLocalSocket *socket);
-    QJsonObject answer(const QByteArray &line, bool *close);
+    QJsonObject answer(QByteArrayView line, bool *close);
 
     QLocalServer *m_server = nullptr;
     std::function<AgentStatus()> m_statusProvider;

@@ -1,0 +1,90 @@
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --version, --help.
+#include "daemonoptions.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+namespace hotdesk::daemon {
+namespace {
+
+// systemd may list several directories separated by colons; the unit names one.
+QString systemdDirectory(const char *variable, const QString &fallback)
+{
+    const QString value = qEnvironmentVariable(variable);
+    const QString first = value.section(QLatin1Char(':'), 0, 0);
+    return first.isEmpty() ? fallback : first;
+}
+
+} // namespace
+
+ParsedCommandLine parseCommandLine(const QStringList &arguments)
+{
+    ParsedCommandLine parsed;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QCoreApplication::translate("hotdeskd", "Hotdesk's system service; its clients are the tray agent and the PAM module."));
+    const QCommandLineOption help(
+        {QStringLiteral("h"), QStringLiteral("help")}, QCoreApplication::translate("hotdeskd", "Show this help and exit."));
+    const QCommandLineOption version(
+        QStringLiteral("version"), QCoreApplication::translate("hotdeskd", "Show the version and exit."));
+    const QCommandLineOption socket(QStringLiteral("socket"),
+        QCoreApplication::translate("hotdeskd", "The socket clients connect to (default: %1).")
+            .arg(QStringLiteral("$RUNTIME_DIRECTORY/hotdeskd.sock, /run/hotdesk/hotdeskd.sock")),
+        QStringLiteral("path"));
+    const QCommandLineOption stateDir(QStringLiteral("state-dir"),
+        QCoreApplication::translate("hotdeskd", "Where the service keeps its state (default: %1); owned by this user, mode 0700.")
+            .arg(QStringLiteral("$STATE_DIRECTORY, /var/lib/hotdesk")),
+        QStringLiteral("dir"));
+    const QCommandLineOption clientTimeout(QStringLiteral("client-timeout"),
+        QCoreApplication::translate(
+            "hotdeskd", "Close a connection that completes no request line within this time (default: 10000)."),
+        QStringLiteral("ms"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout});
+
+    if (!parser.parse(arguments)) {
+        parsed.exit = true;
+        parsed.exitCode = 2;
+        parsed.output = QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText());
+        return parsed;
+    }
+    if (parser.isSet(help)) {
+        parsed.exit = true;
+        parsed.output = parser.helpText();
+        return parsed;
+    }
+    if (parser.isSet(version)) {
+        parsed.exit = true;
+        parsed.output = QStringLiteral("hotdeskd " HOTDESK_VERSION "\n");
+        return parsed;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        parsed.exit = true;
+        parsed.exitCode = 2;
+        parsed.output = QCoreApplication::translate("hotdeskd", "hotdeskd: unexpected argument %1; see hotdeskd --help\n")
+                            .arg(parser.positionalArguments().constFirst());
+        return parsed;
+    }
+
+    DaemonOptions &options = parsed.options;
+    options.socketPath = parser.isSet(socket)
+        ? parser.value(socket)
+        : systemdDirectory("RUNTIME_DIRECTORY", QStringLiteral("/run/hotdesk")) + QStringLiteral("/hotdeskd.sock");
+    options.stateDir = parser.isSet(stateDir) ? parser.value(stateDir)
+                                              : systemdDirectory("STATE_DIRECTORY", QStringLiteral("/var/lib/hotdesk"));
+    if (parser.isSet(clientTimeout)) {
+        bool ok = false;
+        const int ms = parser.value(clientTimeout).toInt(&ok);
+        if (!ok || ms <= 0) {
+            parsed.exit = true;
+            parsed.exitCode = 2;
+            parsed.output = QCoreApplication::translate(
+                "hotdeskd", "hotdeskd: --client-timeout takes a positive number of milliseconds, not %1\n")
+                                .arg(parser.value(clientTimeout));
+            return parsed;
+        }
+        options.clientTimeoutMs = ms;
+    }
+    return parsed;
+}
+
+} // namespace hotdesk::daemon

@@ -1,0 +1,30 @@
+// hotdeskd's command line, with the directories systemd hands it as defaults.
+#pragma once
+
+#include "core/result.h"
+
+#include <QString>
+#include <QStringList>
+
+namespace hotdesk::daemon {
+
+struct DaemonOptions {
+    QString socketPath;
+    QString stateDir;
+    int clientTimeoutMs = 10000;
+};
+
+// What parsing asks main() to do: run, or print text and exit with a code.
+struct ParsedCommandLine {
+    DaemonOptions options;
+    bool exit = false;
+    int exitCode = 0;
+    QString output; // for stdout when exitCode is 0, else for stderr
+};
+
+// Defaults: $RUNTIME_DIRECTORY/hotdeskd.sock and $STATE_DIRECTORY when systemd
+// sets them (RuntimeDirectory=, StateDirectory=), else /run/hotdesk/hotdeskd.sock
+// and /var/lib/hotdesk.
+ParsedCommandLine parseCommandLine(const QStringList &arguments);
+
+} // namespace hotdesk::daemon

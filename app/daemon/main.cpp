@@ -1,0 +1,60 @@
+// hotdeskd: Hotdesk's system service (docs/hotdeskd.md). All but main() is hotdeskd_lib.
+#include "daemonoptions.h"
+#include "daemonserver.h"
+#include "signalwatcher.h"
+#include "statedirectory.h"
+#include "systemdnotify.h"
+
+#include <QCoreApplication>
+
+#include <csignal>
+#include <cstdio>
+
+using namespace hotdesk;
+using namespace hotdesk::daemon;
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("hotdeskd"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(HOTDESK_VERSION));
+
+    const ParsedCommandLine parsed = parseCommandLine(QCoreApplication::arguments());
+    if (parsed.exit) {
+        std::fputs(parsed.output.toLocal8Bit().constData(), parsed.exitCode == 0 ? stdout : stderr);
+        return parsed.exitCode;
+    }
+    const DaemonOptions &options = parsed.options;
+
+    const auto refuse = [](const Error &error) {
+        std::fprintf(stderr, "hotdeskd: %s\n", error.message.toLocal8Bit().constData());
+        notifySystemd(QStringLiteral("STATUS=") + error.message);
+        return 1;
+    };
+    if (const Status state = prepareStateDirectory(options.stateDir); !state)
+        return refuse(state.error());
+
+    // A client that hangs up before its reply is read must not kill the daemon.
+    ::signal(SIGPIPE, SIG_IGN);
+    SignalWatcher signals;
+    if (const Status watched = signals.watchTermination(); !watched)
+        return refuse(watched.error());
+
+    DaemonServer server;
+    server.setClientTimeout(options.clientTimeoutMs);
+    if (const Status listening = server.listen(options.socketPath); !listening)
+        return refuse(listening.error());
+
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int signal) {
+        notifySystemd(QStringLiteral("STOPPING=1"));
+        std::fprintf(stderr, "hotdeskd: stopping (signal %d)\n", signal);
+        server.close();
+        QCoreApplication::exit(0);
+    });
+
+    // Only now can a client connect: systemd starts what waits on us after READY=1.
+    notifySystemd(QStringLiteral("READY=1\nSTATUS=listening on ") + options.socketPath);
+    std::fprintf(stderr, "hotdeskd %s: listening on %s, state in %s\n", HOTDESK_VERSION,
+        options.socketPath.toLocal8Bit().constData(), options.stateDir.toLocal8Bit().constData());
+    return QCoreApplication::exec();
+}
