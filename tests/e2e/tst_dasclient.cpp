@@ -216,14 +216,13 @@ private Q_SLOTS:
     // It checks "aud" against its own URL, and its 500 moves the client on.
     void failsOverOnA5xxWithTheRightAudiencePerUrl()
     {
-        stubs::cli::StubsOptions options;
+        stubs::HostOptions options;
         options.dataDir = f.dir->path();
-        options.roles = {QStringLiteral("das")};
         options.clock = &f.clock;
         options.faults = {QStringLiteral("500")};
-        auto second = stubs::cli::StubsServer::start(options);
+        auto second = startRoles<stubs::das::DasService>(options);
         QVERIFY2(second, why(second));
-        const QString secondUrl = (*second)->das()->url();
+        const QString secondUrl = (*second)->find<stubs::das::DasService>()->url();
         QVERIFY(secondUrl != f.dasUrl());
 
         auto c = client({QUrl(secondUrl), QUrl(f.dasUrl())});
@@ -287,7 +286,7 @@ private Q_SLOTS:
         auto request = ask2fa(*c, fingerprint());
         QVERIFY2(request, why(request));
         QCOMPARE(request->clientId, QStringLiteral("hotdesk-agent"));
-        QCOMPARE(request->authorizationEndpoint.toString(), f.server->idp()->issuer() + QStringLiteral("/authorize"));
+        QCOMPARE(request->authorizationEndpoint.toString(), f.idp()->issuer() + QStringLiteral("/authorize"));
         QVERIFY(request->expiresIn > 0 && request->expiresIn <= 120);
         const QJsonObject claims = payloadOf(request->requestObject);
         QCOMPARE(claims.value(QLatin1String("state")).toString(), QStringLiteral("st-41c9"));

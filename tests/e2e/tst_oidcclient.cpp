@@ -1,7 +1,8 @@
 // The agent's OpenID Connect client pieces against the in-process stub IdP: discovery, JWKS cache, authorization response, code
 // exchange.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/clienttokens.h"
+#include "app/stubs/idp/idpservice.h"
+#include "app/stubs/push/pushservice.h"
 #include "core/net/httpclient.h"
 #include "core/oidc/authorization.h"
 #include "core/oidc/discovery.h"
@@ -11,6 +12,7 @@
 #include "core/oidc/tokenexchange.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 #include "tokenfactory.h"
 #include "waitfor.h"
 
@@ -66,17 +68,17 @@ private Q_SLOTS:
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
         m_clock.setSeconds(kStart);
-        stubs::cli::StubsOptions options;
+        // The IdP asks its push provider to approve each sign-in, so both run.
+        stubs::HostOptions options;
         options.dataDir = m_dir->path();
-        options.roles = {QStringLiteral("idp"), QStringLiteral("push")};
         options.clock = &m_clock;
         options.faults = faults;
         // Simulated phones approve at once: these tests are about the agent's side.
         options.autoApprove = 0ms;
-        auto server = stubs::cli::StubsServer::start(options);
+        auto server = startRoles<stubs::idp::IdpService, stubs::push::PushService>(options);
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         m_server = std::move(*server);
-        m_issuer = m_server->idp()->issuer();
+        m_issuer = idpService()->issuer();
 
         // A stand-in DAS: its /jwks is the client's key set at the IdP (request
         // objects), and /idp-keys a key set whose answer each test shapes.
@@ -361,7 +363,7 @@ private Q_SLOTS:
         QCOMPARE(cache.fetchCount(), 1);
 
         // "hotdesk-stubs idp rotate-key": tokens are signed with a new key from now on.
-        const auto rotated = m_server->idp()->keyring().rotate(std::chrono::seconds(600));
+        const auto rotated = idpService()->keyring().rotate(std::chrono::seconds(600));
         QVERIFY(rotated.has_value());
         QVERIFY(rotated->kid() != oldKid);
         m_clock.advance(31s);
@@ -869,7 +871,7 @@ private:
 
     QString currentKid()
     {
-        auto key = m_server->idp()->keyring().currentKey();
+        auto key = idpService()->keyring().currentKey();
         return key ? key->kid() : QString();
     }
 
@@ -949,9 +951,11 @@ private:
         return req;
     }
 
+    stubs::idp::IdpService *idpService() const { return m_server->find<stubs::idp::IdpService>(); }
+
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::cli::StubsServer> m_server;
+    std::unique_ptr<stubs::ServiceHost> m_server;
     std::unique_ptr<stubs::HttpService> m_fakeDas;
     std::unique_ptr<net::HttpClient> m_http;
     std::unique_ptr<HttpsClient> m_browser;

@@ -2,6 +2,8 @@
 #include "dasfixture.h"
 #include "flowfollower.h"
 
+#include "app/stubs/enterprise/enterpriseservice.h"
+#include "app/stubs/push/pushservice.h"
 #include "core/das/dasclient.h"
 #include "core/device/localfingerprint.h"
 #include "core/flow/reauthflow.h"
@@ -100,7 +102,8 @@ private Q_SLOTS:
     {
         f.clock.setSeconds(1'767'225'600);
         f.autoApprove = std::chrono::milliseconds(0);
-        f.start(false, {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")});
+        // The flow asks the IdP, which asks its push provider; the enterprise server runs as in a deployment.
+        f.start<stubs::push::PushService, stubs::enterprise::EnterpriseService>();
         f.enroll(QStringLiteral("pc-desk-12"), m_device);
         m_stateDir = std::make_unique<QTemporaryDir>();
         m_state = std::make_unique<store::AgentState>(m_stateDir->path());
@@ -108,7 +111,7 @@ private Q_SLOTS:
         QVERIFY(trust);
         m_servers = {};
         m_servers.dasUrls = {QUrl(f.dasUrl())};
-        m_servers.idpIssuer = f.server->idp()->issuer();
+        m_servers.idpIssuer = f.idp()->issuer();
         m_servers.clientId = QStringLiteral("hotdesk-agent");
         m_servers.approvalTimeout = std::chrono::milliseconds(20000);
         m_http = std::make_unique<net::HttpClient>(*trust, net::Timeouts {});

@@ -1,14 +1,15 @@
 // The DAS over TLS: administrator tokens, signed activation and SPAKE2 enrollment, device tokens, users, request objects.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/clienttokens.h"
 #include "app/stubs/das/dasservice.h"
 #include "app/stubs/das/dasstore.h"
+#include "app/stubs/idp/idpservice.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 #include "tokenfactory.h"
 
 #include <QEventLoop>
@@ -78,7 +79,7 @@ class TestDas : public QObject {
 
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::cli::StubsServer> m_server;
+    std::unique_ptr<stubs::ServiceHost> m_server;
     std::unique_ptr<HttpsClient> m_client;
     OpenSslRandom m_random;
     // The rows of one data-driven function share a server and an enrolled
@@ -87,17 +88,17 @@ class TestDas : public QObject {
     QString m_sharedBy;
     std::optional<Device> m_sharedDevice;
 
-    void startServer(const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")}, const QString &clientId = {})
+    // The DAS and the IdP it writes request objects for.
+    void startServer(const QString &clientId = {})
     {
         m_client.reset();
         m_server.reset();
-        stubs::cli::StubsOptions options;
+        stubs::HostOptions options;
         options.dataDir = m_dir->path();
-        options.roles = roles;
         options.clock = &m_clock;
         if (!clientId.isEmpty())
             options.clientId = clientId;
-        auto server = stubs::cli::StubsServer::start(options);
+        auto server = startRoles<stubs::das::DasService, stubs::idp::IdpService>(options);
         QVERIFY2(server.has_value(), why(server).constData());
         m_server = std::move(*server);
         m_client = std::make_unique<HttpsClient>(m_server->caFile());
@@ -105,7 +106,9 @@ class TestDas : public QObject {
 
     QUrl at(const QString &path) const { return m_server->endpoints().das.resolved(QUrl(path)); }
     stubs::Store &store() { return *m_server->context().store; }
-    QString dasUrl() const { return m_server->das()->url(); }
+    stubs::das::DasService *das() const { return m_server->find<stubs::das::DasService>(); }
+    stubs::idp::IdpService *idp() const { return m_server->find<stubs::idp::IdpService>(); }
+    QString dasUrl() const { return das()->url(); }
 
     HttpResult post(const QString &path, const QByteArray &body, const Headers &headers = {},
         const QByteArray &contentType = "application/json")
@@ -464,7 +467,7 @@ private Q_SLOTS:
         QJsonObject claims = QJsonDocument::fromJson(decoded->payload).object();
         QJsonObject header {{QStringLiteral("alg"), QStringLiteral("ES256")},
             {QStringLiteral("typ"), QStringLiteral("hotdesk-activation+jwt")}, {QStringLiteral("kid"), decoded->header.kid}};
-        jose::Jwk signer = *m_server->das()->activationKeys().currentKey();
+        jose::Jwk signer = *das()->activationKeys().currentKey();
         QByteArray token;
         if (change == QLatin1String("payload")) {
             claims.insert(QStringLiteral("service_uid"), QStringLiteral("AAAAAAAAAAAAAAAAAAAAAA"));
@@ -736,7 +739,7 @@ private Q_SLOTS:
             } else if (kind == QLatin1String("long"))
                 claims.insert(QStringLiteral("exp"), now + 61);
             else if (kind == QLatin1String("aud"))
-                claims.insert(QStringLiteral("aud"), m_server->idp()->issuer());
+                claims.insert(QStringLiteral("aud"), idp()->issuer());
             else if (kind == QLatin1String("typ"))
                 header.insert(QStringLiteral("typ"), QStringLiteral("JWT"));
             else if (kind == QLatin1String("sub"))
@@ -885,11 +888,11 @@ private Q_SLOTS:
             bossId);
 
         // ID tokens as the IdP would sign them, and as others might.
-        auto idpKey = m_server->idp()->keyring().currentKey();
+        auto idpKey = idp()->keyring().currentKey();
         QVERIFY(idpKey);
         auto strangerKey = jose::Jwk::generate(jose::Algorithm::ES256, idpKey->kid());
         QVERIFY(strangerKey);
-        const QString issuer = m_server->idp()->issuer();
+        const QString issuer = idp()->issuer();
         auto idToken = [&](const std::function<void(QJsonObject &)> &edit, const jose::Jwk &key) {
             const qint64 now = m_clock.secondsSinceEpoch();
             QJsonObject claims {{QStringLiteral("iss"), issuer}, {QStringLiteral("aud"), QStringLiteral("hotdesk-agent")},
@@ -1009,7 +1012,7 @@ private Q_SLOTS:
         const HttpResult r = postJson(QStringLiteral("/v1/2fa-tokens"), body, deviceAuth(deviceToken(device)));
         QCOMPARE(r.status, 201);
         const QJsonObject answer = json(r);
-        const QString issuer = m_server->idp()->issuer();
+        const QString issuer = idp()->issuer();
         QCOMPARE(answer.value(QLatin1String("client_id")).toString(), QStringLiteral("hotdesk-agent"));
         QCOMPARE(answer.value(QLatin1String("authorization_endpoint")).toString(), issuer + QStringLiteral("/authorize"));
         QJsonObject claims;
@@ -1065,10 +1068,10 @@ private Q_SLOTS:
     void otherIssuerAndClientId()
     {
         // --issuer makes the DAS discover the provider's endpoints; --client-id names the client.
-        startServer({QStringLiteral("das"), QStringLiteral("idp")}, QStringLiteral("desk-client"));
+        startServer(QStringLiteral("desk-client"));
         if (QTest::currentTestFailed())
             return;
-        m_server->context().issuer = m_server->idp()->issuer();
+        m_server->context().issuer = idp()->issuer();
         Device device;
         enroll(QStringLiteral("pc-op"), device);
         if (QTest::currentTestFailed())
@@ -1077,12 +1080,12 @@ private Q_SLOTS:
         HttpResult r = postJson(QStringLiteral("/v1/2fa-tokens"), twoFactorBody(), deviceAuth(deviceToken(device)));
         QCOMPARE(r.status, 201);
         QCOMPARE(json(r).value(QLatin1String("client_id")).toString(), QStringLiteral("desk-client"));
-        QCOMPARE(json(r).value(QLatin1String("authorization_endpoint")).toString(),
-            m_server->idp()->issuer() + QStringLiteral("/authorize"));
+        QCOMPARE(
+            json(r).value(QLatin1String("authorization_endpoint")).toString(), idp()->issuer() + QStringLiteral("/authorize"));
         QJsonObject claims;
         verifiedRequestObject(json(r).value(QLatin1String("request")).toString().toLatin1(), claims);
         QCOMPARE(claims.value(QLatin1String("iss")).toString(), QStringLiteral("desk-client"));
-        QCOMPARE(claims.value(QLatin1String("aud")).toString(), m_server->idp()->issuer());
+        QCOMPARE(claims.value(QLatin1String("aud")).toString(), idp()->issuer());
 
         m_server->context().issuer = QStringLiteral("https://127.0.0.1:1");
         r = postJson(QStringLiteral("/v1/2fa-tokens"), twoFactorBody(), deviceAuth(deviceToken(device)));
@@ -1152,8 +1155,8 @@ private Q_SLOTS:
         const QJsonObject carol {{QStringLiteral("username"), QStringLiteral("carol")},
             {QStringLiteral("domain"), QStringLiteral("corp.example")}, {QStringLiteral("type"), QStringLiteral("AD")}};
         // Nothing listens there.
-        m_server->das()->setUserDirectory(std::make_unique<stubs::ScimDirectory>(
-            m_server->das()->serviceClient(), QUrl(QStringLiteral("https://127.0.0.1:1")), m_dir->path()));
+        das()->setUserDirectory(std::make_unique<stubs::ScimDirectory>(
+            das()->serviceClient(), QUrl(QStringLiteral("https://127.0.0.1:1")), m_dir->path()));
         HttpResult r = postJson(QStringLiteral("/v1/users"), carol, deviceAuth(deviceToken(device)));
         QCOMPARE(r.status, 502);
         QCOMPARE(problemType(r), QStringLiteral("user-directory-failed"));
@@ -1181,8 +1184,8 @@ private Q_SLOTS:
         auto ca = stubs::LocalCa::loadOrCreate(m_dir->path());
         QVERIFY(ca.has_value());
         QVERIFY(enterprise.listen(*ca).has_value());
-        m_server->das()->setUserDirectory(std::make_unique<stubs::EnterpriseDirectory>(
-            m_server->das()->serviceClient(), enterprise.baseUrl(), m_dir->path()));
+        das()->setUserDirectory(
+            std::make_unique<stubs::EnterpriseDirectory>(das()->serviceClient(), enterprise.baseUrl(), m_dir->path()));
         r = postJson(QStringLiteral("/v1/users"), carol, deviceAuth(deviceToken(device)));
         QCOMPARE(r.status, 201);
         QCOMPARE(json(r).value(QLatin1String("shared_id")).toString(), QStringLiteral("ent-7781"));
@@ -1198,7 +1201,7 @@ private Q_SLOTS:
         QCOMPARE(count(QStringLiteral("SELECT COUNT(*) FROM das_users WHERE username = 'erin'")), 0);
 
         // Without any directory the administrator maps users by hand.
-        m_server->das()->setUserDirectory(nullptr);
+        das()->setUserDirectory(nullptr);
         r = postJson(QStringLiteral("/v1/users"),
             {{QStringLiteral("username"), QStringLiteral("dan")}, {QStringLiteral("type"), QStringLiteral("AD")}},
             deviceAuth(deviceToken(device)));

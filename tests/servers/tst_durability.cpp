@@ -1,5 +1,4 @@
 // kill -9 during a burst of registrations: every acknowledged registration survives.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/clienttokens.h"
 #include "app/stubs/common/store.h"
 #include "core/das/devicetoken.h"

@@ -1,14 +1,17 @@
 // The enterprise server over TLS: the DAS's user relay to SCIM, the resource gateway, the distribution site.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/clienttokens.h"
+#include "app/stubs/das/dasservice.h"
 #include "app/stubs/enterprise/enterprisedownloads.h"
 #include "app/stubs/enterprise/enterpriseservice.h"
+#include "app/stubs/idp/idpservice.h"
+#include "app/stubs/push/pushservice.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
 #include "core/oidc/pkce.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 #include "tokenfactory.h"
 
 #include <QDir>
@@ -66,7 +69,10 @@ class TestEnterprise : public QObject {
 
     QTemporaryDir m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::cli::StubsServer> m_server;
+    stubs::das::DasService *das() const { return m_server->find<stubs::das::DasService>(); }
+    stubs::idp::IdpService *idp() const { return m_server->find<stubs::idp::IdpService>(); }
+
+    std::unique_ptr<stubs::ServiceHost> m_server;
     std::unique_ptr<HttpsClient> m_http;
     QByteArray m_clientToken;
     OpenSslRandom m_random;
@@ -91,7 +97,7 @@ class TestEnterprise : public QObject {
     QJsonObject accessClaims() const
     {
         const double now = double(m_clock.secondsSinceEpoch());
-        return {{QStringLiteral("iss"), m_server->idp()->issuer()},
+        return {{QStringLiteral("iss"), idp()->issuer()},
             {QStringLiteral("sub"), QStringLiteral("5d41402abc4b2a76b9719d911017c592")},
             {QStringLiteral("aud"), QStringLiteral("hotdesk-gateway")},
             {QStringLiteral("client_id"), QStringLiteral("hotdesk-agent")}, {QStringLiteral("scope"), QStringLiteral("openid")},
@@ -100,7 +106,7 @@ class TestEnterprise : public QObject {
 
     jose::Jwk idpKey()
     {
-        auto key = m_server->idp()->keyring().currentKey();
+        auto key = idp()->keyring().currentKey();
         if (!key)
             qFatal("IdP key: %s", qPrintable(key.error().message));
         return *key;
@@ -155,7 +161,7 @@ class TestEnterprise : public QObject {
         auto keySet = jose::JwkSet::fromJson(keys.body);
         QVERIFY(keySet.has_value());
         auto activation = das::verifyActivation(json(r).value(QLatin1String("activation")).toString().toLatin1(), *keySet,
-            {m_server->das()->url(), std::chrono::seconds(60)}, m_clock);
+            {das()->url(), std::chrono::seconds(60)}, m_clock);
         QVERIFY2(activation.has_value(), why(activation).constData());
         auto agent = das::DeviceEnrollment::create(*activation, deviceId);
         QVERIFY(agent.has_value());
@@ -182,7 +188,7 @@ class TestEnterprise : public QObject {
 
     Headers deviceAuth(const jose::Jwk &key, const QString &deviceId)
     {
-        auto token = das::makeDeviceToken(key, deviceId, m_server->das()->url(), m_clock, m_random);
+        auto token = das::makeDeviceToken(key, deviceId, das()->url(), m_clock, m_random);
         if (!token)
             qFatal("device token: %s", qPrintable(token.error().message));
         return {{"Authorization", "DeviceToken " + *token}};
@@ -193,12 +199,14 @@ private Q_SLOTS:
     {
         QVERIFY(m_dir.isValid());
         m_clock.setSeconds(kStart);
-        stubs::cli::StubsOptions options;
+        // Every role, as a deployment runs them: the relay and the gateway call the IdP (which approves
+        // through push), and the devices the gateway sees enroll with the DAS.
+        stubs::HostOptions options;
         options.dataDir = m_dir.path();
-        options.roles = {QStringLiteral("das"), QStringLiteral("idp"), QStringLiteral("push"), QStringLiteral("enterprise")};
         options.clock = &m_clock;
         options.autoApprove = std::chrono::milliseconds(0);
-        auto server = stubs::cli::StubsServer::start(options);
+        auto server = startRoles<stubs::das::DasService, stubs::idp::IdpService, stubs::push::PushService,
+            stubs::enterprise::EnterpriseService>(options);
         QVERIFY2(server.has_value(), why(server).constData());
         m_server = std::move(*server);
         m_http = std::make_unique<HttpsClient>(m_server->caFile());
@@ -327,11 +335,10 @@ private Q_SLOTS:
     {
         // An enterprise server on its own knows no IdP; pointed at one that does not answer, it reports a bad gateway.
         QTemporaryDir dir;
-        stubs::cli::StubsOptions options;
+        stubs::HostOptions options;
         options.dataDir = dir.path();
-        options.roles = {QStringLiteral("enterprise")};
         options.clock = &m_clock;
-        auto alone = stubs::cli::StubsServer::start(options);
+        auto alone = startRoles<stubs::enterprise::EnterpriseService>(options);
         QVERIFY2(alone.has_value(), why(alone).constData());
         HttpsClient http((*alone)->caFile());
         auto token = stubs::readEnterpriseClientToken(dir.path());
@@ -421,7 +428,7 @@ private Q_SLOTS:
             claims.insert(
                 QStringLiteral("aud"), QJsonArray {QStringLiteral("hotdesk-agent"), QStringLiteral("https://api.example")});
         else if (change == QLatin1String("iss"))
-            claims.insert(QStringLiteral("iss"), QString(m_server->idp()->issuer() + QStringLiteral("/")));
+            claims.insert(QStringLiteral("iss"), QString(idp()->issuer() + QStringLiteral("/")));
         else if (change == QLatin1String("no-sub"))
             claims.remove(QStringLiteral("sub"));
         else if (change == QLatin1String("typ-jwt"))
@@ -477,7 +484,7 @@ private Q_SLOTS:
         m_clock.advance(std::chrono::seconds(11));
         QCOMPARE(resource(sign(accessClaims(), idpKey())).status, 200);
         const QString oldKid = idpKey().kid();
-        QVERIFY(m_server->idp()->keyring().rotate(std::chrono::seconds(600)).has_value());
+        QVERIFY(idp()->keyring().rotate(std::chrono::seconds(600)).has_value());
         const jose::Jwk fresh = idpKey();
         QVERIFY(fresh.kid() != oldKid);
         QCOMPARE(resource(sign(accessClaims(), fresh)).status, 200);

@@ -1,11 +1,13 @@
 // The identity provider over TLS: JAR-only authorization, push approval, codes, tokens, SCIM.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/clienttokens.h"
+#include "app/stubs/idp/idpservice.h"
+#include "app/stubs/push/pushservice.h"
 #include "core/jose/base64url.h"
 #include "core/oidc/idtokenvalidator.h"
 #include "core/oidc/pkce.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 #include "tokenfactory.h"
 
 #include <QJsonArray>
@@ -54,12 +56,12 @@ private Q_SLOTS:
         m_dir = std::make_unique<QTemporaryDir>();
         QVERIFY(m_dir->isValid());
         m_clock.setSeconds(kStart);
-        stubs::cli::StubsOptions options;
+        // The IdP asks its push provider to approve each sign-in, so both run.
+        stubs::HostOptions options;
         options.dataDir = m_dir->path();
-        options.roles = {QStringLiteral("idp"), QStringLiteral("push")};
         options.clock = &m_clock;
         options.faults = faults;
-        auto server = stubs::cli::StubsServer::start(options);
+        auto server = startRoles<stubs::idp::IdpService, stubs::push::PushService>(options);
         QVERIFY2(server.has_value(), qPrintable(server ? QString() : server.error().message));
         m_server = std::move(*server);
 
@@ -122,7 +124,7 @@ private Q_SLOTS:
         QVERIFY(answerOnPhone(QStringLiteral("approve"), waiting->number));
         const QUrlQuery back = finishAuthorization(waiting->tx);
         QCOMPARE(back.queryItemValue(QStringLiteral("state")), flow.state);
-        QCOMPARE(back.queryItemValue(QStringLiteral("iss")), m_server->idp()->issuer());
+        QCOMPARE(back.queryItemValue(QStringLiteral("iss")), idpService()->issuer());
         const QString code = back.queryItemValue(QStringLiteral("code"));
         QVERIFY(!code.isEmpty());
 
@@ -275,7 +277,7 @@ private Q_SLOTS:
         if (status == 302) {
             const QUrlQuery back(QUrl(QString::fromUtf8(r.header("Location"))));
             QCOMPARE(back.queryItemValue(QStringLiteral("error")), error);
-            QCOMPARE(back.queryItemValue(QStringLiteral("iss")), m_server->idp()->issuer());
+            QCOMPARE(back.queryItemValue(QStringLiteral("iss")), idpService()->issuer());
         } else {
             QVERIFY(r.contentType.startsWith("text/html"));
             QVERIFY(r.body.contains("role=\"alert\""));
@@ -298,7 +300,7 @@ private Q_SLOTS:
         const QString code = finishAuthorization(waiting->tx).queryItemValue(QStringLiteral("code"));
         const QByteArray idToken = QJsonDocument::fromJson(tokenRequest(code, QString::fromLatin1(flow.pkce.verifier), kRedirect).body)
                                        .object().value(QLatin1String("id_token")).toString().toLatin1();
-        QVERIFY(m_server->idp()->keyring().rotate(std::chrono::seconds(600)).has_value());
+        QVERIFY(idpService()->keyring().rotate(std::chrono::seconds(600)).has_value());
         QVERIFY(validate(idToken, flow.nonce).has_value());
         m_clock.advance(std::chrono::seconds(601));
         // After the old key's publication ends, its tokens (expired by now too) no longer verify.
@@ -378,9 +380,9 @@ private:
     {
         OpenSslRandom random;
         const double now = double(m_clock.secondsSinceEpoch());
-        return QJsonObject{
+        return QJsonObject {
             {QStringLiteral("iss"), QStringLiteral("hotdesk-agent")},
-            {QStringLiteral("aud"), m_server->idp()->issuer()},
+            {QStringLiteral("aud"), idpService()->issuer()},
             {QStringLiteral("client_id"), QStringLiteral("hotdesk-agent")},
             {QStringLiteral("response_type"), QStringLiteral("code")},
             {QStringLiteral("redirect_uri"), kRedirect},
@@ -394,7 +396,10 @@ private:
             {QStringLiteral("iat"), now},
             {QStringLiteral("nbf"), now},
             {QStringLiteral("exp"), now + 120},
-            {QStringLiteral("claims"), QJsonObject{{QStringLiteral("id_token"), QJsonObject{{QStringLiteral("sub"), QJsonObject{{QStringLiteral("value"), m_sharedId}, {QStringLiteral("essential"), true}}}}}}},
+            {QStringLiteral("claims"),
+                QJsonObject {{QStringLiteral("id_token"),
+                    QJsonObject {{QStringLiteral("sub"),
+                        QJsonObject {{QStringLiteral("value"), m_sharedId}, {QStringLiteral("essential"), true}}}}}}},
         };
     }
 
@@ -483,16 +488,18 @@ private:
         if (!keys)
             return tl::unexpected(keys.error());
         oidc::IdTokenRequirements req;
-        req.issuer = m_server->idp()->issuer();
+        req.issuer = idpService()->issuer();
         req.clientId = QStringLiteral("hotdesk-agent");
         req.nonce = nonce;
         req.subject = m_sharedId;
         return oidc::validateIdToken(idToken, *keys, req, m_clock);
     }
 
+    stubs::idp::IdpService *idpService() const { return m_server->find<stubs::idp::IdpService>(); }
+
     std::unique_ptr<QTemporaryDir> m_dir;
     FakeClock m_clock;
-    std::unique_ptr<stubs::cli::StubsServer> m_server;
+    std::unique_ptr<stubs::ServiceHost> m_server;
     std::unique_ptr<stubs::HttpService> m_fakeDas;
     std::unique_ptr<HttpsClient> m_http;
     jose::Jwk m_dasKey;

@@ -1,11 +1,11 @@
 // The push-2FA provider and the phone simulator: enrollment, number matching, signed single-use answers, expiry, bad input.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/push/pushprotocol.h"
 #include "app/stubs/push/pushservice.h"
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 
 #include <QDir>
 #include <QEventLoop>
@@ -92,12 +92,11 @@ class Fixture {
 public:
     explicit Fixture(std::optional<std::chrono::milliseconds> autoApprove = std::nullopt)
     {
-        stubs::cli::StubsOptions options;
+        stubs::HostOptions options;
         options.dataDir = m_dir.path();
-        options.roles = {QStringLiteral("push")};
         options.clock = &clock;
         options.autoApprove = autoApprove;
-        auto started = stubs::cli::StubsServer::start(options);
+        auto started = startRoles<stubs::push::PushService>(options);
         if (!started) {
             error = started.error().message;
             return;
@@ -178,7 +177,7 @@ public:
     QString status(const QString &id) { return statusOf(id).value(QLatin1String("status")).toString(); }
 
     FakeClock clock{kNow};
-    std::unique_ptr<stubs::cli::StubsServer> server;
+    std::unique_ptr<stubs::ServiceHost> server;
     std::unique_ptr<HttpsClient> client;
     QByteArray token;
     QString error;
@@ -254,10 +253,9 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QByteArray token;
         for (int i = 0; i < 2; ++i) {
-            stubs::cli::StubsOptions options;
+            stubs::HostOptions options;
             options.dataDir = dir.path();
-            options.roles = {QStringLiteral("push")};
-            auto server = stubs::cli::StubsServer::start(options);
+            auto server = startRoles<stubs::push::PushService>(options);
             QVERIFY(server.has_value());
             auto read = stubs::push::PushService::readClientToken(dir.path());
             QVERIFY(read.has_value());

@@ -225,7 +225,7 @@ private Q_SLOTS:
         startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         const HttpResult r = askForCode(kUser);
         QCOMPARE(r.status, 202);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
@@ -266,7 +266,7 @@ private Q_SLOTS:
         startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         QTest::ignoreMessage(QtWarningMsg,
             QRegularExpression(QStringLiteral("could not mail the one-time code to alice@corp.example .*RCPT TO refused: 550")));
         const HttpResult r = askForCode(kUser);
@@ -285,7 +285,7 @@ private Q_SLOTS:
         startDas(sink.url(), std::chrono::milliseconds(300));
         if (QTest::currentTestFailed())
             return;
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("could not mail .*no answer within 300 ms")));
         QCOMPARE(askForCode(kUser).status, 202);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
@@ -310,7 +310,7 @@ private Q_SLOTS:
         config.setLocalCertificate(ca->serverCertificate());
         config.setPrivateKey(ca->serverKey());
         tls.setSslConfiguration(config);
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("could not mail the one-time code to alice@corp.example .*: TLS: ")));
         QCOMPARE(askForCode(kUser).status, 202);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
@@ -337,7 +337,7 @@ private Q_SLOTS:
         startDas(settings->server, std::chrono::milliseconds(10000), settings->caCertificates);
         if (QTest::currentTestFailed())
             return;
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         QCOMPARE(askForCode(kUser).status, 202);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
         QVERIFY2(finished[0][1].toBool(), qPrintable(finished[0][2].toString()));
@@ -362,7 +362,7 @@ private Q_SLOTS:
         startDas(sink.url());
         if (QTest::currentTestFailed())
             return;
-        QSignalSpy finished(m_das.server->das()->mailer(), &stubs::SmtpMailer::finished);
+        QSignalSpy finished(m_das.das()->mailer(), &stubs::SmtpMailer::finished);
         QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("could not mail the one-time code to alice@corp.example .*: TLS: ")));
         QCOMPARE(askForCode(kUser).status, 202);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);

@@ -1,6 +1,5 @@
 // The companion servers on PostgreSQL (--db): URL parsing, a throwaway cluster, the DAS protocol over TLS, and two DAS processes
 // sharing one database.
-#include "app/stubs/cli/stubsserver.h"
 #include "app/stubs/common/store.h"
 #include "dasfixture.h"
 

@@ -1,13 +1,16 @@
-// A DAS and an IdP in-process over TLS on a fake clock, and the agent's steps DAS tests repeat: enroll, sign device tokens, call.
+// A DAS and an IdP (and the roles a test adds) in-process over TLS on a fake clock, and the agent's steps DAS tests repeat:
+// enroll, sign device tokens, call.
 #pragma once
 
-#include "app/stubs/cli/stubsserver.h"
+#include "app/stubs/das/dasservice.h"
 #include "app/stubs/das/dasstore.h"
+#include "app/stubs/idp/idpservice.h"
 #include "core/das/devicetoken.h"
 #include "core/das/enrollment.h"
 #include "core/jose/base64url.h"
 #include "fakeclock.h"
 #include "httpsclient.h"
+#include "rolehost.h"
 #include "tokenfactory.h"
 
 #include <QJsonDocument>
@@ -44,15 +47,15 @@ public:
     FakeClock clock;
     OpenSslRandom random;
     std::unique_ptr<QTemporaryDir> dir;
-    std::unique_ptr<stubs::cli::StubsServer> server;
+    std::unique_ptr<stubs::ServiceHost> server;
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
     std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
     QString database; // --db for the next start(); empty: SQLite in the data directory
     std::optional<stubs::SmtpSettings> smtp; // --smtp for the next start()
 
-    // Starts the roles on a new data directory, or again on the current one when keepData is set.
-    void start(bool keepData = false, const QStringList &roles = {QStringLiteral("das"), QStringLiteral("idp")})
+    // Starts the DAS, the IdP and the Extra roles on a new data directory, or again on the current one when keepData is set.
+    template <class... Extra> void start(bool keepData = false)
     {
         client.reset();
         server.reset();
@@ -60,15 +63,14 @@ public:
             dir = std::make_unique<QTemporaryDir>();
             QVERIFY(dir->isValid());
         }
-        stubs::cli::StubsOptions options;
+        stubs::HostOptions options;
         options.dataDir = dir->path();
-        options.roles = roles;
         options.clock = &clock;
         options.faults = faults;
         options.autoApprove = autoApprove;
         options.database = database;
         options.smtp = smtp;
-        auto started = stubs::cli::StubsServer::start(options);
+        auto started = startRoles<stubs::das::DasService, stubs::idp::IdpService, Extra...>(options);
         QVERIFY2(started.has_value(), started ? "" : qPrintable(started.error().message));
         server = std::move(*started);
         client = std::make_unique<HttpsClient>(server->caFile());
@@ -83,7 +85,9 @@ public:
 
     QUrl at(const QString &path) const { return server->endpoints().das.resolved(QUrl(path)); }
     stubs::Store &store() { return *server->context().store; }
-    QString dasUrl() const { return server->das()->url(); }
+    stubs::das::DasService *das() const { return server->find<stubs::das::DasService>(); }
+    stubs::idp::IdpService *idp() const { return server->find<stubs::idp::IdpService>(); }
+    QString dasUrl() const { return das()->url(); }
 
     HttpResult post(const QString &path, const QByteArray &body, const Headers &headers = {},
         const QByteArray &contentType = "application/json")

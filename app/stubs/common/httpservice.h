@@ -95,6 +95,9 @@ public:
     QUrl baseUrl() const { return m_baseUrl; }
     QString role() const { return m_role; }
     QHttpServer &server() { return m_server; }
+    // The role's tables and keys, made once it listens and knows the others'
+    // addresses (ServiceHost::start); nothing for a bare service.
+    virtual Status prepare() { return {}; }
 
 private:
     QString m_role;

@@ -31,7 +31,7 @@ public:
     ~DasService() override;
 
     // Creates this role's tables and keys; called once before listening.
-    Status prepare();
+    Status prepare() override;
 
     // The DAS URL (base URL without a trailing slash): "iss" of activations,
     // SPAKE2 idB, and the "aud" every device token must carry.

@@ -21,7 +21,7 @@ public:
 
     // Creates DATADIR/enterprise-client-token and DATADIR/download/ (with a
     // README.txt) when missing; called once before listening.
-    Status prepare();
+    Status prepare() override;
 
     // The distribution site's directory, DATADIR/download.
     QString downloadDir() const;

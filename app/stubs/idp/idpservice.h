@@ -21,7 +21,7 @@ public:
     ~IdpService() override;
 
     // Creates this role's tables, its signing key and the SCIM client token; called once before listening.
-    Status prepare();
+    Status prepare() override;
 
     // The issuer identifier: the base URL, without a trailing slash.
     QString issuer() const;

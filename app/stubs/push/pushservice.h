@@ -14,7 +14,7 @@ class PushService : public HttpService {
 public:
     explicit PushService(StubsContext &context, QObject *parent = nullptr);
     // Creates this role's tables and, on first run, the IdP's client token; called once before listening.
-    Status prepare();
+    Status prepare() override;
 
     // DATADIR/push-client-token: the bearer token the IdP presents on
     // POST /v1/challenges and GET /v1/challenges/{id}. Made by prepare().
