@@ -179,15 +179,24 @@ QString backLink(const QString &user)
         .arg(escaped(encodedUser(user)), escaped(user));
 }
 
-// The id of the phone enrolled for user, or nothing when there is none.
+// The id of the phone enrolled for user, or nothing when there is none. A
+// name the push protocol does not allow is Malformed (lookupFailed: 400).
 Result<std::optional<QString>> enrolledPhone(QSqlDatabase &db, const QString &user)
 {
+    if (auto ok = checkPushUser(user); !ok)
+        return tl::unexpected(ok.error());
     auto q = exec(db, QStringLiteral("SELECT phone_id FROM push_phones WHERE user_name = ?"), {user});
     if (!q)
         return tl::unexpected(q.error());
     if (!q->next())
         return std::optional<QString>();
     return std::optional<QString>(q->value(0).toString());
+}
+
+// The answer to a failed enrolledPhone: the client's mistake or the server's.
+QHttpServerResponse lookupFailed(const Error &error)
+{
+    return error.code == ErrorCode::Malformed ? badRequest(error.message) : internalError(error);
 }
 
 // The user's challenges still waiting for an answer, newest first: id, nonce, context, expires_at.
@@ -438,12 +447,10 @@ QHttpServerResponse PushService::challengeStatus(const QString &id, const QHttpS
 
 QHttpServerResponse PushService::pendingChallenges(const QString &user)
 {
-    if (auto ok = checkPushUser(user); !ok)
-        return badRequest(ok.error().message);
     QSqlDatabase db = m_context.store->database();
     auto phone = enrolledPhone(db, user);
     if (!phone)
-        return internalError(phone.error());
+        return lookupFailed(phone.error());
     if (!*phone)
         return noPhone(user);
     // Never the number: the user reads it off the PC screen and types it.
@@ -626,12 +633,10 @@ void PushService::autoApprove(const QString &id)
 
 QHttpServerResponse PushService::phonePage(const QString &user)
 {
-    if (auto ok = checkPushUser(user); !ok)
-        return badRequest(ok.error().message);
     QSqlDatabase db = m_context.store->database();
     auto phone = enrolledPhone(db, user);
     if (!phone)
-        return internalError(phone.error());
+        return lookupFailed(phone.error());
     const QString title = QStringLiteral("Phone of %1").arg(user);
     if (!*phone) {
         return htmlPage(
