@@ -97,7 +97,7 @@ public:
             flow::FlowOptions options;
             options.user = m_user;
             // An unrecognized PC would wait for an administrator: that is not what is measured.
-            options.recognition = flow::Recognition::None;
+            options.unrecognizedDevice = policy::UnrecognizedDevice::Deny;
             clock->start();
             reauth->start(options);
         });
@@ -151,11 +151,12 @@ int main(int argc, char *argv[])
         return 2;
     }
 
-    auto context = cli::AgentContext::create(common.policyFile(parser), common.stateDirectory(parser));
+    const cli::AgentEnvironment environment = cli::AgentEnvironment::fromProcess();
+    auto context = cli::AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context)
         return fatal(QStringLiteral("setting up"), context.error());
     cli::AgentContext &ctx = **context;
-    auto frontend = cli::makeEmbeddedFrontend(ctx.http().trust(), ctx.servers().idpIssuer);
+    auto frontend = cli::makeEmbeddedFrontend(ctx.http().trust(), ctx.servers().idpIssuer, environment.screenshotFile);
     if (!frontend)
         return fatal(QStringLiteral("the embedded browser"), frontend.error());
 
