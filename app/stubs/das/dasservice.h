@@ -30,7 +30,7 @@ public:
     explicit DasService(StubsContext &context, QObject *parent = nullptr);
     ~DasService() override;
 
-    // Creates this role's tables and keys; called once before listening.
+    // Creates this role's tables and keys; called once after every role listens, before any request is served.
     Status prepare() override;
 
     // The DAS URL (base URL without a trailing slash): "iss" of activations,

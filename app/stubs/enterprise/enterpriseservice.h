@@ -20,7 +20,7 @@ public:
     ~EnterpriseService() override;
 
     // Creates DATADIR/enterprise-client-token and DATADIR/download/ (with a
-    // README.txt) when missing; called once before listening.
+    // README.txt) when missing; called once after every role listens, before any request is served.
     Status prepare() override;
 
     // The distribution site's directory, DATADIR/download.

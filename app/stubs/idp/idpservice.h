@@ -20,7 +20,8 @@ public:
     explicit IdpService(StubsContext &context, QObject *parent = nullptr);
     ~IdpService() override;
 
-    // Creates this role's tables, its signing key and the SCIM client token; called once before listening.
+    // Creates this role's tables, its signing key and the SCIM client token; called once
+    // after every role listens, before any request is served.
     Status prepare() override;
 
     // The issuer identifier: the base URL, without a trailing slash.

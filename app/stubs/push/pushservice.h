@@ -13,7 +13,8 @@ class PushService : public HttpService {
     Q_OBJECT
 public:
     explicit PushService(StubsContext &context, QObject *parent = nullptr);
-    // Creates this role's tables and, on first run, the IdP's client token; called once before listening.
+    // Creates this role's tables and, on first run, the IdP's client token; called once
+    // after every role listens, before any request is served.
     Status prepare() override;
 
     // DATADIR/push-client-token: the bearer token the IdP presents on
