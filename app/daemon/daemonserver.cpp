@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
 
@@ -145,6 +146,21 @@ void DaemonServer::accept()
             continue;
         }
         const PeerCredentials peer {credentials.uid, credentials.gid, credentials.pid};
+        // One user opening connection after connection must not starve the
+        // others (or the root callers) of the daemon's file descriptors.
+        if (peer.uid != 0 && m_connections.value(peer.uid) >= kMaxConnectionsPerUid) {
+            const QJsonObject refused = errorReply("too_many_connections",
+                QStringLiteral("uid %1 already holds %2 connections; close one first").arg(peer.uid).arg(kMaxConnectionsPerUid));
+            socket->write(QJsonDocument(refused).toJson(QJsonDocument::Compact) + '\n');
+            socket->disconnectFromServer();
+            connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
+            continue;
+        }
+        ++m_connections[peer.uid];
+        connect(socket, &QObject::destroyed, this, [this, uid = peer.uid] {
+            if (--m_connections[uid] == 0)
+                m_connections.remove(uid);
+        });
         control::serveJsonLines(socket, limits,
             {[peer](QByteArrayView line) {
                  control::JsonLineReply reply;

@@ -4,6 +4,7 @@
 #include "core/result.h"
 
 #include <QByteArrayView>
+#include <QHash>
 #include <QJsonObject>
 #include <QObject>
 #include <QString>
@@ -17,6 +18,9 @@ namespace hotdesk::daemon {
 // The protocol versions this daemon speaks, and its line limit (newline excluded).
 constexpr int kProtocolVersion = 1;
 constexpr qsizetype kMaxRequestBytes = 64 * 1024;
+// Open connections one non-root uid may hold: enough for an agent, a PAM
+// conversation and a few status calls, too few to use up the daemon's files.
+constexpr int kMaxConnectionsPerUid = 16;
 
 // Who is at the other end, as the kernel says at connect time.
 struct PeerCredentials {
@@ -46,6 +50,7 @@ private:
 
     QLocalServer *m_server;
     int m_clientTimeoutMs = 10000;
+    QHash<uid_t, int> m_connections; // open connections by the peer's uid
 };
 
 } // namespace hotdesk::daemon

@@ -317,10 +317,10 @@ private Q_SLOTS:
     void unprivilegedClientActsForItselfOnly()
     {
         if (::geteuid() != 0)
-            QSKIP("running a client as uid 65534 needs root");
+            QSKIP("running a client as uid 65534 needs root (CI runs the suite as root)");
         if (!QFile::exists(QStringLiteral("/usr/bin/python3"))
             || QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty())
-            QSKIP("needs /usr/bin/python3 and setpriv (util-linux) for the unprivileged client");
+            QSKIP("needs /usr/bin/python3 and setpriv (util-linux) for the unprivileged client; ./dev installs both");
         const QList<QJsonObject> replies = askAsNobody({kHello, "{\"v\":1,\"command\":\"status\",\"uid\":0}",
             "{\"v\":1,\"command\":\"status\",\"uid\":65534}", "{\"v\":1,\"command\":\"status\"}"});
         QCOMPARE(replies.size(), 4);
@@ -331,6 +331,62 @@ private Q_SLOTS:
         QCOMPARE(replies[2].value(QLatin1String("ok")).toBool(), true);
         QCOMPARE(replies[2].value(QLatin1String("uid")).toInteger(-1), qint64(kNobody));
         QCOMPARE(replies[3].value(QLatin1String("uid")).toInteger(-1), qint64(kNobody));
+    }
+
+    void connectionsPerUidAreCapped()
+    {
+        if (::geteuid() != 0)
+            QSKIP("running a client as uid 65534 needs root (CI runs the suite as root)");
+        // uid 65534 holds 16 connections; the 17th is refused while root is
+        // still served, and closing one makes room again.
+        static const char script[] = R"(import json, socket, sys
+def hello(s):
+    s.sendall(b'{"v":1,"command":"hello"}\n')
+    return json.loads(s.makefile("rb").readline())
+held = []
+for i in range(16):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(5); s.connect(sys.argv[1])
+    assert hello(s)["ok"], i
+    held.append(s)
+extra = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); extra.settimeout(5); extra.connect(sys.argv[1])
+print(extra.makefile("rb").readline().decode().strip())
+print(json.dumps({"closed": extra.recv(1) == b""}))
+print(sys.stdin.readline().strip())
+held.pop().close()
+# The daemon frees the slot when it has seen the close: try again for up to 5 s.
+import time
+for attempt in range(50):
+    again = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); again.settimeout(5); again.connect(sys.argv[1])
+    reply = hello(again)
+    if reply.get("ok"):
+        break
+    again.close()
+    time.sleep(0.1)
+print(json.dumps(reply))
+)";
+        QProcess client;
+        client.start(QStringLiteral("setpriv"),
+            {QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody),
+                QStringLiteral("--clear-groups"), QStringLiteral("/usr/bin/python3"), QStringLiteral("-c"), QLatin1String(script),
+                m_daemon.socketPath});
+        QVERIFY(client.waitForStarted(10000));
+        // While the 16 are held, root is not refused.
+        QTRY_VERIFY_WITH_TIMEOUT(client.canReadLine() || client.state() == QProcess::NotRunning, 15000);
+        const QJsonObject refused = QJsonDocument::fromJson(client.readLine()).object();
+        QCOMPARE(error(refused), QStringLiteral("too_many_connections"));
+        QTRY_VERIFY_WITH_TIMEOUT(client.canReadLine(), 10000);
+        QCOMPARE(QJsonDocument::fromJson(client.readLine()).object().value(QLatin1String("closed")).toBool(), true);
+        Client root;
+        QVERIFY(root.connect(m_daemon.socketPath));
+        QVERIFY(root.send(kHello));
+        QCOMPARE(root.reply().value(QLatin1String("ok")).toBool(), true);
+        client.write("root served\n");
+        QVERIFY(client.waitForFinished(15000));
+        const QList<QByteArray> rest = client.readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(client.exitCode(), 0);
+        QCOMPARE(rest.size(), 2);
+        QCOMPARE(rest[0], QByteArray("root served"));
+        QCOMPARE(QJsonDocument::fromJson(rest[1]).object().value(QLatin1String("ok")).toBool(), true);
     }
 
     void badRequests_data()
@@ -503,7 +559,7 @@ private Q_SLOTS:
         QFETCH(bool, foreignOwner);
         QFETCH(QString, says);
         if (foreignOwner && ::geteuid() != 0)
-            QSKIP("giving a directory to uid 65534 needs root");
+            QSKIP("giving a directory to uid 65534 needs root (CI runs the suite as root)");
         const QString stateDir = fresh("state");
         const QByteArray native = QFile::encodeName(stateDir);
         QCOMPARE(::mkdir(native.constData(), 0700), 0);
@@ -559,13 +615,14 @@ if libc.prctl(65, 1, 0, 0, 0) != 0:  # PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN
 os.execv(sys.argv[1], sys.argv[1:])
 )";
         if (!QFile::exists(QStringLiteral("/usr/bin/python3")))
-            QSKIP("needs /usr/bin/python3 to set PR_SET_MDWE before starting the daemon");
+            QSKIP("needs /usr/bin/python3 to set PR_SET_MDWE before starting the daemon; ./dev installs it");
         QProcess probe;
         probe.start(
             QStringLiteral("/usr/bin/python3"), {QStringLiteral("-c"), QLatin1String(wrapper), QStringLiteral("/bin/true")});
         QVERIFY(probe.waitForFinished(10000));
         if (probe.exitCode() != 0)
-            QSKIP(qPrintable(QStringLiteral("this kernel cannot deny write+execute mappings (%1)")
+            QSKIP(qPrintable(QStringLiteral("this kernel has no PR_SET_MDWE (Linux 6.3 and later), so MemoryDenyWriteExecute "
+                                            "cannot be tried outside systemd here (%1)")
                                  .arg(QString::fromLocal8Bit(probe.readAllStandardError().trimmed()))));
         Daemon daemon;
         QVERIFY(
@@ -600,7 +657,7 @@ os.execv(sys.argv[1], sys.argv[1:])
     {
         const QString analyze = QStandardPaths::findExecutable(QStringLiteral("systemd-analyze"));
         if (analyze.isEmpty())
-            QSKIP("systemd-analyze is not installed (Debian: systemd); the unit is not verified");
+            QSKIP("systemd-analyze is not installed (Debian: systemd, which ./dev installs); the unit is not verified");
         QFile unit(QStringLiteral(HOTDESKD_UNIT));
         QVERIFY2(unit.open(QIODevice::ReadOnly), qPrintable(unit.fileName()));
         QByteArray text = unit.readAll();
