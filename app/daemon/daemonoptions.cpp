@@ -15,6 +15,16 @@ QString systemdDirectory(const char *variable, const QString &fallback)
     return first.isEmpty() ? fallback : first;
 }
 
+// Ends the command line with exit code 2 and message on stderr.
+ParsedCommandLine usageError(const QString &message)
+{
+    ParsedCommandLine parsed;
+    parsed.exit = true;
+    parsed.exitCode = 2;
+    parsed.output = message;
+    return parsed;
+}
+
 } // namespace
 
 ParsedCommandLine parseCommandLine(const QStringList &arguments)
@@ -41,12 +51,8 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QStringLiteral("ms"));
     parser.addOptions({help, version, socket, stateDir, clientTimeout});
 
-    if (!parser.parse(arguments)) {
-        parsed.exit = true;
-        parsed.exitCode = 2;
-        parsed.output = QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText());
-        return parsed;
-    }
+    if (!parser.parse(arguments))
+        return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
     if (parser.isSet(help)) {
         parsed.exit = true;
         parsed.output = parser.helpText();
@@ -57,13 +63,9 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         parsed.output = QStringLiteral("hotdeskd " HOTDESK_VERSION "\n");
         return parsed;
     }
-    if (!parser.positionalArguments().isEmpty()) {
-        parsed.exit = true;
-        parsed.exitCode = 2;
-        parsed.output = QCoreApplication::translate("hotdeskd", "hotdeskd: unexpected argument %1; see hotdeskd --help\n")
-                            .arg(parser.positionalArguments().constFirst());
-        return parsed;
-    }
+    if (!parser.positionalArguments().isEmpty())
+        return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: unexpected argument %1; see hotdeskd --help\n")
+                              .arg(parser.positionalArguments().constFirst()));
 
     DaemonOptions &options = parsed.options;
     options.socketPath = parser.isSet(socket)
@@ -74,14 +76,10 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
     if (parser.isSet(clientTimeout)) {
         bool ok = false;
         const int ms = parser.value(clientTimeout).toInt(&ok);
-        if (!ok || ms <= 0) {
-            parsed.exit = true;
-            parsed.exitCode = 2;
-            parsed.output = QCoreApplication::translate(
+        if (!ok || ms <= 0)
+            return usageError(QCoreApplication::translate(
                 "hotdeskd", "hotdeskd: --client-timeout takes a positive number of milliseconds, not %1\n")
-                                .arg(parser.value(clientTimeout));
-            return parsed;
-        }
+                                  .arg(parser.value(clientTimeout)));
         options.clientTimeoutMs = ms;
     }
     return parsed;

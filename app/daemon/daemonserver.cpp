@@ -6,7 +6,6 @@
 
 #include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QLocalServer>
 #include <QLocalSocket>
 
@@ -151,7 +150,7 @@ void DaemonServer::accept()
         if (peer.uid != 0 && m_connections.value(peer.uid) >= kMaxConnectionsPerUid) {
             const QJsonObject refused = errorReply("too_many_connections",
                 QStringLiteral("uid %1 already holds %2 connections; close one first").arg(peer.uid).arg(kMaxConnectionsPerUid));
-            socket->write(QJsonDocument(refused).toJson(QJsonDocument::Compact) + '\n');
+            socket->write(control::encodeJsonLine(refused));
             socket->disconnectFromServer();
             connect(socket, &QLocalSocket::disconnected, socket, &QObject::deleteLater);
             continue;
