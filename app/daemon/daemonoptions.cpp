@@ -1,4 +1,4 @@
-// hotdeskd's options: --socket, --state-dir, --client-timeout, --version, --help.
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --version, --help.
 #include "daemonoptions.h"
 
 #include <QCommandLineParser>
@@ -25,6 +25,19 @@ ParsedCommandLine usageError(const QString &message)
     return parsed;
 }
 
+// A positive number of milliseconds from option into *ms; false when the value is something else.
+bool readMilliseconds(const QCommandLineParser &parser, const QCommandLineOption &option, int *ms)
+{
+    if (!parser.isSet(option))
+        return true;
+    bool ok = false;
+    const int value = parser.value(option).toInt(&ok);
+    if (!ok || value <= 0)
+        return false;
+    *ms = value;
+    return true;
+}
+
 } // namespace
 
 ParsedCommandLine parseCommandLine(const QStringList &arguments)
@@ -49,7 +62,15 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QCoreApplication::translate(
             "hotdeskd", "Close a connection that completes no request line within this time (default: 10000)."),
         QStringLiteral("ms"));
-    parser.addOptions({help, version, socket, stateDir, clientTimeout});
+    const QCommandLineOption policy(QStringLiteral("policy"),
+        QCoreApplication::translate("hotdeskd", "The policy file (default: %1); owned by root, writable by root only.")
+            .arg(QStringLiteral("/etc/hotdesk/policy.json")),
+        QStringLiteral("file"));
+    const QCommandLineOption agentTimeout(QStringLiteral("agent-timeout"),
+        QCoreApplication::translate(
+            "hotdeskd", "An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 6000)."),
+        QStringLiteral("ms"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout});
 
     if (!parser.parse(arguments))
         return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
@@ -73,15 +94,13 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         : systemdDirectory("RUNTIME_DIRECTORY", QStringLiteral("/run/hotdesk")) + QStringLiteral("/hotdeskd.sock");
     options.stateDir = parser.isSet(stateDir) ? parser.value(stateDir)
                                               : systemdDirectory("STATE_DIRECTORY", QStringLiteral("/var/lib/hotdesk"));
-    if (parser.isSet(clientTimeout)) {
-        bool ok = false;
-        const int ms = parser.value(clientTimeout).toInt(&ok);
-        if (!ok || ms <= 0)
-            return usageError(QCoreApplication::translate(
-                "hotdeskd", "hotdeskd: --client-timeout takes a positive number of milliseconds, not %1\n")
-                                  .arg(parser.value(clientTimeout)));
-        options.clientTimeoutMs = ms;
-    }
+    options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
+    for (const auto &[option, into] :
+        {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})
+        if (!readMilliseconds(parser, *option, into))
+            return usageError(
+                QCoreApplication::translate("hotdeskd", "hotdeskd: --%1 takes a positive number of milliseconds, not %2\n")
+                    .arg(option->names().constFirst(), parser.value(*option)));
     return parsed;
 }
 

@@ -12,6 +12,8 @@ struct DaemonOptions {
     QString socketPath;
     QString stateDir;
     int clientTimeoutMs = 10000;
+    QString policyFile; // the administrator's policy
+    int agentTimeoutMs = 6000; // an attached agent silent this long is missing
 };
 
 // What parsing asks main() to do: run, or print text and exit with a code.
@@ -24,7 +26,7 @@ struct ParsedCommandLine {
 
 // Defaults: $RUNTIME_DIRECTORY/hotdeskd.sock and $STATE_DIRECTORY when systemd
 // sets them (RuntimeDirectory=, StateDirectory=), else /run/hotdesk/hotdeskd.sock
-// and /var/lib/hotdesk.
+// and /var/lib/hotdesk; the policy: /etc/hotdesk/policy.json.
 ParsedCommandLine parseCommandLine(const QStringList &arguments);
 
 } // namespace hotdesk::daemon

@@ -1,4 +1,4 @@
-// hotdeskd's socket and the first version of its protocol: hello and status.
+// hotdeskd's socket: connections known by SO_PEERCRED, request lines checked and handed to the commands.
 #include "daemonserver.h"
 
 #include "core/control/jsonlines.h"
@@ -16,7 +16,12 @@
 #include <sys/stat.h>
 
 namespace hotdesk::daemon {
-namespace {
+QJsonObject okReply(QJsonObject members)
+{
+    members.insert(QStringLiteral("ok"), true);
+    members.insert(QStringLiteral("v"), kProtocolVersion);
+    return members;
+}
 
 QJsonObject errorReply(const char *code, const QString &message)
 {
@@ -24,7 +29,6 @@ QJsonObject errorReply(const char *code, const QString &message)
         {QStringLiteral("error"), QLatin1String(code)}, {QStringLiteral("message"), message}};
 }
 
-// A JSON number that is a whole uid (uid_t, -1 excluded: it means "no uid").
 bool readUid(const QJsonValue &value, uid_t *uid)
 {
     if (!value.isDouble())
@@ -36,24 +40,25 @@ bool readUid(const QJsonValue &value, uid_t *uid)
     return true;
 }
 
-QJsonObject status(const PeerCredentials &peer, const QJsonObject &request)
+Connection::Connection(PeerCredentials peer, QLocalSocket *socket)
+    : QObject(socket)
+    , m_peer(peer)
+    , m_socket(socket)
 {
-    uid_t uid = peer.uid;
-    if (request.contains(QLatin1String("uid")) && !readUid(request.value(QLatin1String("uid")), &uid))
-        return errorReply("bad_request", QStringLiteral("\"uid\" must be a whole number from 0 to 4294967294"));
-    // A user sees their own sessions only; root sees everyone's.
-    if (peer.uid != 0 && uid != peer.uid)
-        return errorReply("forbidden",
-            QStringLiteral("uid %1 may ask about its own sessions only, not about uid %2")
-                .arg(QString::number(peer.uid), QString::number(uid)));
-    // Sessions come from logind in the next step of issue 13; none are followed yet.
-    return {{QStringLiteral("ok"), true}, {QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("uid"), double(uid)},
-        {QStringLiteral("state"), QStringLiteral("unknown")}, {QStringLiteral("sessions"), QJsonArray()}};
 }
 
-} // namespace
+void Connection::send(const QJsonObject &event)
+{
+    if (m_socket->state() == QLocalSocket::ConnectedState)
+        m_socket->write(control::encodeJsonLine(event));
+}
 
-QJsonObject answerRequest(const PeerCredentials &peer, QByteArrayView line, bool *close)
+void Connection::close()
+{
+    m_socket->disconnectFromServer();
+}
+
+QJsonObject DaemonServer::answer(Connection &connection, QByteArrayView line, bool *close) const
 {
     jose::StrictJsonLimits limits;
     limits.maxDepth = 8;
@@ -84,11 +89,12 @@ QJsonObject answerRequest(const PeerCredentials &peer, QByteArrayView line, bool
         return errorReply("malformed", QStringLiteral("a request names its command as a string in \"command\""));
     }
     if (command.toString() == QLatin1String("hello"))
-        return {{QStringLiteral("ok"), true}, {QStringLiteral("v"), kProtocolVersion}, {QStringLiteral("uid"), double(peer.uid)},
-            {QStringLiteral("daemon"), QStringLiteral("hotdeskd " HOTDESK_VERSION)}};
-    if (command.toString() == QLatin1String("status"))
-        return status(peer, *request);
-    return errorReply("unknown_command", QStringLiteral("hotdeskd has no command \"%1\"").arg(command.toString()));
+        return okReply({{QStringLiteral("uid"), double(connection.peer().uid)},
+            {QStringLiteral("daemon"), QStringLiteral("hotdeskd " HOTDESK_VERSION)}});
+    const auto handler = m_commands.constFind(command.toString());
+    if (handler == m_commands.constEnd())
+        return errorReply("unknown_command", QStringLiteral("hotdeskd has no command \"%1\"").arg(command.toString()));
+    return (*handler)(connection, *request);
 }
 
 DaemonServer::DaemonServer(QObject *parent)
@@ -160,10 +166,12 @@ void DaemonServer::accept()
             if (--m_connections[uid] == 0)
                 m_connections.remove(uid);
         });
+        auto *connection = new Connection(peer, socket);
+        connect(connection, &QObject::destroyed, this, [this, connection] { Q_EMIT disconnected(connection); });
         control::serveJsonLines(socket, limits,
-            {[peer](QByteArrayView line) {
+            {[this, connection](QByteArrayView line) {
                  control::JsonLineReply reply;
-                 reply.answer = answerRequest(peer, line, &reply.close);
+                 reply.answer = answer(*connection, line, &reply.close);
                  return reply;
              },
                 errorReply("too_large", QStringLiteral("a request line is at most %1 bytes").arg(kMaxRequestBytes)),

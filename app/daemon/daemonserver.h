@@ -9,9 +9,12 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 #include <sys/types.h>
 
 class QLocalServer;
+class QLocalSocket;
 
 namespace hotdesk::daemon {
 
@@ -29,8 +32,34 @@ struct PeerCredentials {
     pid_t pid = 0;
 };
 
-// Answers one request line from peer; close is set when the connection must end.
-QJsonObject answerRequest(const PeerCredentials &peer, QByteArrayView line, bool *close);
+// Replies as the protocol writes them: {"ok":true,"v":1, members...} and
+// {"ok":false,"v":1,"error":code,"message":message}.
+QJsonObject okReply(QJsonObject members = {});
+QJsonObject errorReply(const char *code, const QString &message);
+// A JSON number that is a whole uid (uid_t, -1 excluded: it means "no uid").
+bool readUid(const QJsonValue &value, uid_t *uid);
+
+// One accepted client: who it is as the kernel says, and a way to send it
+// lines that are not replies (events, docs/hotdeskd-protocol.md). It is
+// destroyed when the connection ends.
+class Connection : public QObject {
+    Q_OBJECT
+public:
+    Connection(PeerCredentials peer, QLocalSocket *socket);
+    const PeerCredentials &peer() const { return m_peer; }
+    // Writes one line now; a reply being answered is never split by it.
+    void send(const QJsonObject &event);
+    // Ends the connection after what was written.
+    void close();
+
+private:
+    PeerCredentials m_peer;
+    QLocalSocket *m_socket;
+};
+
+// A command: the request (already checked for "v" and "command") from the
+// connection, answered with okReply() or errorReply().
+using Command = std::function<QJsonObject(Connection &connection, const QJsonObject &request)>;
 
 class DaemonServer : public QObject {
     Q_OBJECT
@@ -44,6 +73,15 @@ public:
     Status listen(const QString &path);
     void close();
     void setClientTimeout(int ms) { m_clientTimeoutMs = ms; }
+    // Adds or replaces a command; "hello" is built in.
+    void addCommand(const QString &name, Command command) { m_commands.insert(name, std::move(command)); }
+
+    // Answers one request line from connection; close is set when the connection must end.
+    QJsonObject answer(Connection &connection, QByteArrayView line, bool *close) const;
+
+Q_SIGNALS:
+    // A connection ended; it is being destroyed.
+    void disconnected(hotdesk::daemon::Connection *connection);
 
 private:
     void accept();
@@ -51,6 +89,7 @@ private:
     QLocalServer *m_server;
     int m_clientTimeoutMs = 10000;
     QHash<uid_t, int> m_connections; // open connections by the peer's uid
+    QHash<QString, Command> m_commands;
 };
 
 } // namespace hotdesk::daemon

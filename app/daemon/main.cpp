@@ -1,11 +1,15 @@
 // hotdeskd: Hotdesk's system service (docs/hotdeskd.md). All but main() is hotdeskd_lib.
 #include "daemonoptions.h"
 #include "daemonserver.h"
+#include "enforcer.h"
 #include "signalwatcher.h"
 #include "statedirectory.h"
 #include "systemdnotify.h"
 
+#include "core/clock.h"
+
 #include <QCoreApplication>
+#include <QJsonDocument>
 
 #include <csignal>
 #include <cstdio>
@@ -40,8 +44,22 @@ int main(int argc, char **argv)
     if (const Status watched = signals.watchTermination(); !watched)
         return refuse(watched.error());
 
+    SystemClock clock;
+    EnforcerOptions enforcing;
+    enforcing.stateDir = options.stateDir;
+    enforcing.policyFile = options.policyFile;
+    enforcing.agentTimeout = std::chrono::milliseconds(options.agentTimeoutMs);
+    Enforcer enforcer(enforcing, clock);
+    QObject::connect(&enforcer, &Enforcer::audited, &app,
+        [](const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra) {
+            const QByteArray details = extra.isEmpty() ? QByteArray() : QJsonDocument(extra).toJson(QJsonDocument::Compact);
+            std::fprintf(stderr, "hotdeskd: %s user=%s session=%s reason=%s %s\n", qPrintable(event), qPrintable(user),
+                qPrintable(session), qPrintable(reason), details.constData());
+        });
+
     DaemonServer server;
     server.setClientTimeout(options.clientTimeoutMs);
+    enforcer.serve(server);
     if (const Status listening = server.listen(options.socketPath); !listening)
         return refuse(listening.error());
 
@@ -52,9 +70,16 @@ int main(int argc, char **argv)
         QCoreApplication::exit(0);
     });
 
-    // Only now can a client connect: systemd starts what waits on us after READY=1.
-    notifySystemd(QStringLiteral("READY=1\nSTATUS=listening on ") + options.socketPath);
-    std::fprintf(stderr, "hotdeskd %s: listening on %s, state in %s\n", HOTDESK_VERSION,
-        options.socketPath.toLocal8Bit().constData(), options.stateDir.toLocal8Bit().constData());
+    // Ready once the sessions are known (or logind is known to be missing):
+    // systemd starts what waits on us after READY=1, and the lock state is then right.
+    QObject::connect(
+        &enforcer, &Enforcer::ready, &app,
+        [&options] {
+            notifySystemd(QStringLiteral("READY=1\nSTATUS=listening on ") + options.socketPath);
+            std::fprintf(stderr, "hotdeskd %s: listening on %s, state in %s\n", HOTDESK_VERSION,
+                options.socketPath.toLocal8Bit().constData(), options.stateDir.toLocal8Bit().constData());
+        },
+        Qt::SingleShotConnection);
+    enforcer.start();
     return QCoreApplication::exec();
 }

@@ -1,0 +1,201 @@
+// The policy and logind's sessions brought together: one guard per user session, saved after every change.
+#include "enforcer.h"
+
+#include "daemonserver.h"
+#include "sessionguard.h"
+
+#include "core/jose/strictjson.h"
+#include "core/policy/policy.h"
+#include "core/policy/policystore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QSaveFile>
+
+namespace hotdesk::daemon {
+namespace {
+
+constexpr qint64 kMaxStateFileBytes = 1024 * 1024;
+
+Result<QJsonObject> readJsonFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(ErrorCode::Io, QStringLiteral("cannot read %1: %2").arg(path, file.errorString()));
+    const QByteArray text = file.read(kMaxStateFileBytes + 1);
+    if (text.size() > kMaxStateFileBytes)
+        return fail(ErrorCode::Malformed, QStringLiteral("%1 is larger than 1 MiB").arg(path));
+    return jose::parseStrictJsonObject(text);
+}
+
+Status writeJsonFile(const QString &path, const QJsonObject &object)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(object).toJson(QJsonDocument::Compact)) < 0
+        || !file.commit())
+        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return {};
+}
+
+} // namespace
+
+bool isSafeSessionId(const QString &id)
+{
+    static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9_-]{1,64}$"));
+    return safe.match(id).hasMatch();
+}
+
+Enforcer::Enforcer(EnforcerOptions options, const Clock &clock, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_clock(clock)
+{
+}
+
+Enforcer::~Enforcer() = default;
+
+std::optional<policy::ReauthRules> Enforcer::currentRules() const
+{
+    if (!m_policy || !m_policy->hasPolicy())
+        return std::nullopt;
+    return policy::reauthRules(m_policy->policy());
+}
+
+void Enforcer::start()
+{
+    QDir().mkpath(QDir(m_options.stateDir).filePath(QStringLiteral("sessions")));
+    m_policy = std::make_unique<policy::PolicyStore>(m_options.policyFile);
+    if (!m_policy->start())
+        Q_EMIT audited(
+            QStringLiteral("policy_unusable"), {}, {}, m_policy->reason(), {{QStringLiteral("file"), m_options.policyFile}});
+    const auto applyPolicy = [this] {
+        for (auto &[id, guard] : m_guards)
+            guard->policyChanged(currentRules());
+    };
+    connect(m_policy.get(), &policy::PolicyStore::policyChanged, this, applyPolicy);
+    connect(m_policy.get(), &policy::PolicyStore::policyRejected, this, [this](const QList<policy::PolicyProblem> &) {
+        Q_EMIT audited(QStringLiteral("policy_rejected"), {}, {},
+            m_policy->hasPolicy() ? QStringLiteral("the last valid policy stays") : m_policy->reason(),
+            {{QStringLiteral("file"), m_options.policyFile}});
+    });
+
+    m_logind = std::make_unique<platform::LogindSessions>(
+        platform::LogindSessions::Options {m_options.systemBus, std::chrono::milliseconds(3000)});
+    connect(m_logind.get(), &platform::LogindSessions::added, this, &Enforcer::addSession);
+    connect(m_logind.get(), &platform::LogindSessions::removed, this, &Enforcer::removeSession);
+    connect(m_logind.get(), &platform::LogindSessions::changed, this, [this](const platform::LoginSession &session) {
+        if (SessionGuard *guard = guardFor(session.id))
+            guard->sessionChanged(session);
+    });
+    connect(m_logind.get(), &platform::LogindSessions::unlockRequested, this, [this](const QString &id) {
+        if (SessionGuard *guard = guardFor(id))
+            guard->unlockRequested();
+    });
+    connect(m_logind.get(), &platform::LogindSessions::ready, this, &Enforcer::ready);
+    connect(m_logind.get(), &platform::LogindSessions::failed, this, [this](const Error &error) {
+        m_logindProblem = error.message;
+        Q_EMIT audited(QStringLiteral("logind_unavailable"), {}, {}, error.message, {});
+        Q_EMIT ready();
+    });
+    m_logind->start();
+}
+
+SessionGuard *Enforcer::guardFor(const QString &id) const
+{
+    const auto it = m_guards.find(id);
+    return it == m_guards.end() ? nullptr : it->second.get();
+}
+
+QString Enforcer::sessionFile(const QString &id) const
+{
+    return QDir(m_options.stateDir).filePath(QStringLiteral("sessions/%1.json").arg(id));
+}
+
+policy::EngineState Enforcer::restoredState(const platform::LoginSession &session) const
+{
+    policy::EngineState state;
+    // Every user's record (counters, lockouts, last 2FA) outlives their sessions.
+    if (const auto users = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json")))) {
+        if (auto known = policy::EngineState::fromJson(*users))
+            state.users = known->users;
+    }
+    const auto saved = readJsonFile(sessionFile(session.id));
+    if (!saved)
+        return state;
+    // Ids start again after a reboot: only the same session's start time makes it the same session.
+    if (saved->value(QLatin1String("started_us")).toString() != QString::number(session.startedUs))
+        return state;
+    auto engine = policy::EngineState::fromJson(saved->value(QLatin1String("engine")).toObject());
+    if (!engine) {
+        // A damaged file must not unlock: the session starts locked.
+        policy::EngineState locked = state;
+        locked.lock = policy::LockRecord {session.user, policy::Trigger::Manual, QStringLiteral("state_damaged")};
+        return locked;
+    }
+    engine->users.insert(state.users); // the users file is newer for other sessions' users
+    return *engine;
+}
+
+void Enforcer::addSession(const platform::LoginSession &session)
+{
+    if (!session.isUserSession() || session.remote || m_guards.count(session.id))
+        return;
+    if (!isSafeSessionId(session.id)) {
+        Q_EMIT audited(QStringLiteral("session_ignored"), session.user, session.id, QStringLiteral("unusual session id"), {});
+        return;
+    }
+    auto guard = std::make_unique<SessionGuard>(session, currentRules(), m_clock, restoredState(session), m_options.agentTimeout);
+    SessionGuard *raw = guard.get();
+    connect(raw, &SessionGuard::stateChanged, this, [this, raw] { save(*raw); });
+    connect(raw, &SessionGuard::audited, this,
+        [this, raw](const QString &event, const QString &user, const QString &reason, const QJsonObject &extra) {
+            Q_EMIT audited(event, user, raw->session().id, reason, extra);
+        });
+    connect(raw, &SessionGuard::osLockNeeded, this, [this, raw](const QString &) {
+        m_logind->lock(raw->session().id, [raw = QPointer<SessionGuard>(raw)](const Status &status) {
+            if (raw)
+                raw->osLockResult(status);
+        });
+    });
+    connect(raw, &SessionGuard::agentEvent, this, [this, raw](const QJsonObject &event) {
+        for (auto it = m_agents.cbegin(); it != m_agents.cend(); ++it)
+            if (it.value() == raw->session().id)
+                const_cast<Connection *>(it.key())->send(event);
+    });
+    m_guards.emplace(session.id, std::move(guard));
+    Q_EMIT audited(QStringLiteral("session_followed"), session.user, session.id, session.type, {});
+    raw->begin();
+}
+
+void Enforcer::removeSession(const QString &id)
+{
+    const auto it = m_guards.find(id);
+    if (it == m_guards.end())
+        return;
+    Q_EMIT audited(QStringLiteral("session_ended"), it->second->session().user, id, {}, {});
+    m_guards.erase(it);
+    QFile::remove(sessionFile(id));
+}
+
+void Enforcer::save(const SessionGuard &guard)
+{
+    const QJsonObject file {{QStringLiteral("started_us"), QString::number(guard.session().startedUs)},
+        {QStringLiteral("engine"), guard.engineState().toJson()}};
+    Status saved = writeJsonFile(sessionFile(guard.session().id), file);
+    if (saved) {
+        policy::EngineState users;
+        if (const auto known = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json"))))
+            if (auto state = policy::EngineState::fromJson(*known))
+                users.users = state->users;
+        users.users.insert(guard.engineState().users);
+        saved = writeJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json")), users.toJson());
+    }
+    if (!saved)
+        Q_EMIT audited(QStringLiteral("state_not_saved"), guard.session().user, guard.session().id, saved.error().message, {});
+}
+
+} // namespace hotdesk::daemon

@@ -1,0 +1,87 @@
+// hotdeskd's enforcement: the policy, logind's sessions, one SessionGuard each, their saved state and their agents.
+#pragma once
+
+#include "core/clock.h"
+#include "core/platform/linux/logindsessions.h"
+#include "core/policy/decisionengine.h"
+#include "core/result.h"
+
+#include <QDBusConnection>
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <variant>
+
+namespace hotdesk::policy {
+class PolicyStore;
+}
+
+namespace hotdesk::daemon {
+
+class Connection;
+class DaemonServer;
+class SessionGuard;
+
+struct EnforcerOptions {
+    QString stateDir; // already checked (statedirectory.h)
+    QString policyFile; // the administrator's policy
+    std::optional<QDBusConnection> systemBus; // nullopt: the system bus
+    // An attached agent that sends nothing for this long is missing.
+    std::chrono::milliseconds agentTimeout {6000};
+};
+
+class Enforcer : public QObject {
+    Q_OBJECT
+public:
+    Enforcer(EnforcerOptions options, const Clock &clock, QObject *parent = nullptr);
+    ~Enforcer() override;
+
+    // Reads the policy and starts following logind. Neither failing stops the
+    // daemon: without a usable policy every session is locked; without logind
+    // the status says so.
+    void start();
+    // Adds status, attach, heartbeat and reauth to the server.
+    void serve(DaemonServer &server);
+
+    QJsonObject status(const Connection &asker, const QJsonObject &request) const;
+    QJsonObject attach(Connection &connection, const QJsonObject &request);
+    QJsonObject heartbeat(Connection &connection, const QJsonObject &request);
+    QJsonObject reauth(Connection &connection, const QJsonObject &request);
+    void disconnected(Connection *connection);
+
+Q_SIGNALS:
+    // logind's sessions were read (or could not be): the daemon may say READY.
+    void ready();
+    void audited(
+        const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra);
+
+private:
+    void addSession(const platform::LoginSession &session);
+    void removeSession(const QString &id);
+    SessionGuard *guardFor(const QString &id) const;
+    std::optional<policy::ReauthRules> currentRules() const;
+    policy::EngineState restoredState(const platform::LoginSession &session) const;
+    void save(const SessionGuard &guard);
+    QString sessionFile(const QString &id) const;
+    // The session named in request (or the connection's), if the caller may act for it; else an error reply.
+    std::variant<SessionGuard *, QJsonObject> sessionOf(const Connection &connection, const QJsonObject &request) const;
+
+    EnforcerOptions m_options;
+    const Clock &m_clock;
+    std::unique_ptr<policy::PolicyStore> m_policy;
+    std::unique_ptr<platform::LogindSessions> m_logind;
+    QString m_logindProblem;
+    std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
+    QHash<const Connection *, QString> m_agents; // attached connection -> session id
+};
+
+// A logind session id that is safe as a file name.
+bool isSafeSessionId(const QString &id);
+
+} // namespace hotdesk::daemon

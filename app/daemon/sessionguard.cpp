@@ -1,0 +1,236 @@
+// A logind session's decision engine and the lock it requires, enforced through the agent or the OS locker.
+#include "sessionguard.h"
+
+#include <QJsonArray>
+
+#include <variant>
+
+namespace hotdesk::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kPolicyUnusable[] = "policy_unusable";
+
+template <class... Ts> struct Overloaded : Ts... {
+    using Ts::operator()...;
+};
+
+} // namespace
+
+SessionGuard::SessionGuard(platform::LoginSession session, std::optional<policy::ReauthRules> rules, const Clock &clock,
+    policy::EngineState restored, std::chrono::milliseconds agentTimeout, QObject *parent)
+    : QObject(parent)
+    , m_session(std::move(session))
+    , m_rules(std::move(rules))
+    , m_clock(clock)
+    , m_engine(std::make_unique<policy::DecisionEngine>(
+          m_rules.value_or(policy::ReauthRules {}), clock, policy::EngineEnvironment {}, std::move(restored)))
+    , m_agentTimeout(agentTimeout)
+{
+    m_tick.setSingleShot(true);
+    m_tick.setTimerType(Qt::VeryCoarseTimer); // the engine keeps whole seconds
+    connect(&m_tick, &QTimer::timeout, this, &SessionGuard::tick);
+    m_agentSilence.setSingleShot(true);
+    m_agentSilence.setInterval(m_agentTimeout);
+    connect(&m_agentSilence, &QTimer::timeout, this, [this] { agentDetached(QStringLiteral("agent_silent")); });
+}
+
+QString SessionGuard::lockReason() const
+{
+    if (!m_rules)
+        return QLatin1String(kPolicyUnusable);
+    const auto &lock = m_engine->state().lock;
+    return lock ? policy::reasonString(lock->trigger, lock->detail) : QString();
+}
+
+void SessionGuard::begin()
+{
+    handle(m_engine->sessionStarted(m_session.user, m_session.id));
+    if (!m_rules)
+        Q_EMIT audited(QStringLiteral("lock_required"), m_session.user, QLatin1String(kPolicyUnusable), {});
+    enforce(QStringLiteral("session_started"));
+}
+
+void SessionGuard::sessionChanged(const platform::LoginSession &now)
+{
+    const platform::LoginSession before = m_session;
+    m_session = now;
+    if (before.locked && !now.locked) {
+        // The desktop's locker let someone in. A lock of ours still required
+        // and no agent to hold it: lock again at once.
+        m_osLockAsked = false;
+        if (lockRequired())
+            Q_EMIT audited(QStringLiteral("os_unlocked_while_required"), m_session.user, lockReason(), {});
+        else if (m_rules)
+            handle(m_engine->screenUnlocked(m_session.user));
+    }
+    if (!m_agentReportsIdle && before.idle != now.idle) {
+        if (now.idle && now.idleSinceUs > 0) {
+            const auto since = std::chrono::system_clock::time_point(std::chrono::microseconds(now.idleSinceUs));
+            handle(m_engine->idleTimeIs(std::chrono::duration_cast<std::chrono::seconds>(m_clock.now() - since)));
+        } else if (!now.idle) {
+            handle(m_engine->activity());
+        }
+    }
+    enforce(QStringLiteral("session_changed"));
+}
+
+void SessionGuard::unlockRequested()
+{
+    if (!lockRequired())
+        return;
+    Q_EMIT audited(QStringLiteral("os_unlock_refused"), m_session.user, lockReason(), {});
+    m_osLockAsked = false;
+    enforce(QStringLiteral("os_unlock_requested"));
+}
+
+void SessionGuard::agentAttached()
+{
+    m_agentPresent = true;
+    m_agentSilence.start();
+    Q_EMIT audited(QStringLiteral("agent_attached"), m_session.user, {}, {});
+    if (lockRequired())
+        Q_EMIT agentEvent(lockEvent());
+}
+
+void SessionGuard::agentHeartbeat(std::chrono::milliseconds idle)
+{
+    if (!m_agentPresent)
+        agentAttached();
+    m_agentSilence.start();
+    m_agentReportsIdle = true;
+    handle(m_engine->idleTimeIs(std::chrono::duration_cast<std::chrono::seconds>(idle)));
+    enforce(QStringLiteral("heartbeat"));
+}
+
+void SessionGuard::agentDetached(const QString &why)
+{
+    if (!m_agentPresent)
+        return;
+    m_agentPresent = false;
+    m_agentReportsIdle = false;
+    m_agentSilence.stop();
+    Q_EMIT audited(QStringLiteral("agent_lost"), m_session.user, why, {});
+    enforce(why);
+}
+
+void SessionGuard::reauthRequested()
+{
+    handle(m_engine->reauthRequested());
+    enforce(QStringLiteral("manual"));
+}
+
+void SessionGuard::policyChanged(std::optional<policy::ReauthRules> rules)
+{
+    const bool wasUnusable = !m_rules;
+    m_rules = std::move(rules);
+    // The engine's memory (locks, counters) carries over to the new rules.
+    m_engine = std::make_unique<policy::DecisionEngine>(
+        m_rules.value_or(policy::ReauthRules {}), m_clock, policy::EngineEnvironment {}, m_engine->state());
+    if (wasUnusable && m_rules)
+        handle(m_engine->sessionStarted(m_session.user, m_session.id));
+    enforce(QStringLiteral("policy_changed"));
+}
+
+void SessionGuard::osLockResult(const Status &status)
+{
+    if (!status) {
+        // Asked again at the next chance (an unlock, an agent that leaves).
+        m_osLockAsked = false;
+        Q_EMIT audited(
+            QStringLiteral("os_lock_failed"), m_session.user, lockReason(), {{QStringLiteral("error"), status.error().message}});
+    }
+}
+
+void SessionGuard::handle(const QList<policy::Decision> &decisions)
+{
+    for (const policy::Decision &decision : decisions)
+        handleOne(decision);
+    Q_EMIT stateChanged();
+    scheduleTick();
+}
+
+void SessionGuard::handleOne(const policy::Decision &decision)
+{
+    QJsonObject record = policy::decisionToJson(decision);
+    const QString user = record.take(QStringLiteral("user")).toString();
+    const QString reason = record.take(QStringLiteral("reason")).toString();
+    record.remove(QStringLiteral("decision"));
+    Q_EMIT audited(policy::decisionName(decision), user.isEmpty() ? m_session.user : user, reason, record);
+    std::visit(Overloaded {
+                   [this](const policy::RequireReauth &) { Q_EMIT agentEvent(lockEvent()); },
+                   [this](const policy::Lock &) { Q_EMIT agentEvent(lockEvent()); },
+                   [this](const policy::Notify &notice) {
+                       Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("notify")},
+                           {QStringLiteral("trigger"), policy::triggerName(notice.trigger)},
+                           {QStringLiteral("minutes"), notice.minutes}});
+                   },
+                   [](const auto &) {},
+               },
+        decision);
+}
+
+void SessionGuard::tick()
+{
+    // Without an agent the desktop's idle hint is the only word on input:
+    // while it says "not idle" the person is there.
+    if (!m_agentReportsIdle && !m_session.idle)
+        m_engine->activity();
+    handle(m_engine->tick());
+    enforce(QStringLiteral("tick"));
+}
+
+void SessionGuard::scheduleTick()
+{
+    const auto deadline = m_engine->nextDeadline();
+    if (!deadline) {
+        m_tick.stop();
+        return;
+    }
+    const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - m_clock.now());
+    // One timer at the engine's next deadline: no polling.
+    m_tick.start(std::max(wait, 0ms) + 50ms);
+}
+
+void SessionGuard::enforce(const QString &cause)
+{
+    if (!lockRequired()) {
+        m_osLockAsked = false;
+        return;
+    }
+    QString why;
+    if (m_session.needsOsLock())
+        why = QStringLiteral("no_client_lock_on_%1").arg(m_session.type);
+    else if (!m_agentPresent)
+        why = QStringLiteral("agent_missing");
+    if (why.isEmpty() || m_osLockAsked)
+        return;
+    m_osLockAsked = true;
+    Q_EMIT audited(QStringLiteral("os_lock"), m_session.user, lockReason(),
+        {{QStringLiteral("why"), why}, {QStringLiteral("cause"), cause}});
+    Q_EMIT osLockNeeded(why);
+}
+
+QJsonObject SessionGuard::lockEvent() const
+{
+    const auto &lock = m_engine->state().lock;
+    const bool lockedOut = lock && lock->trigger == policy::Trigger::Lockout;
+    return {{QStringLiteral("event"), QStringLiteral("lock")}, {QStringLiteral("session"), m_session.id},
+        {QStringLiteral("user"), m_session.user}, {QStringLiteral("reason"), lockReason()},
+        {QStringLiteral("sign_in"), bool(m_rules) && !lockedOut}};
+}
+
+QJsonObject SessionGuard::toJson() const
+{
+    QJsonObject lock {{QStringLiteral("required"), lockRequired()}};
+    if (lockRequired())
+        lock.insert(QStringLiteral("reason"), lockReason());
+    return {{QStringLiteral("id"), m_session.id}, {QStringLiteral("user"), m_session.user},
+        {QStringLiteral("uid"), double(m_session.uid)}, {QStringLiteral("type"), m_session.type},
+        {QStringLiteral("seat"), m_session.seat}, {QStringLiteral("active"), m_session.active},
+        {QStringLiteral("os_locked"), m_session.locked}, {QStringLiteral("agent"), m_agentPresent},
+        {QStringLiteral("lock"), lock}};
+}
+
+} // namespace hotdesk::daemon

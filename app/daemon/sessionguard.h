@@ -1,0 +1,85 @@
+// One logind session under the policy: its decision engine, the lock it requires, its agent, and the OS lock as backstop.
+#pragma once
+
+#include "core/clock.h"
+#include "core/platform/linux/logindsessions.h"
+#include "core/policy/decisionengine.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include <chrono>
+
+namespace hotdesk::daemon {
+
+// Where the engine's decisions go: the lock is the engine's (EngineState::lock),
+// the guard tells the session's agent and, when no agent can hold the lock,
+// asks logind for the OS lock. It does no I/O itself: the Enforcer saves the
+// state, talks to logind and writes the audit log when the guard says so.
+class SessionGuard : public QObject {
+    Q_OBJECT
+public:
+    // rules: nullopt when there is no usable policy: then the session is
+    // locked ("policy_unusable") and nothing can lift it but a usable policy.
+    SessionGuard(platform::LoginSession session, std::optional<policy::ReauthRules> rules, const Clock &clock,
+        policy::EngineState restored, std::chrono::milliseconds agentTimeout, QObject *parent = nullptr);
+
+    // The session is known: the engine hears of the logon (or of the agent's
+    // restart in the same session, when the restored state names it).
+    void begin();
+    // logind's view changed (Active, LockedHint, IdleHint).
+    void sessionChanged(const platform::LoginSession &now);
+    // Someone asked logind to unlock the session.
+    void unlockRequested();
+    // The session's agent connected, reported (idle time), or went away.
+    void agentAttached();
+    void agentHeartbeat(std::chrono::milliseconds idle);
+    void agentDetached(const QString &why);
+    // The person asked for a re-authentication now.
+    void reauthRequested();
+    // Another policy (or none that is usable) applies from now on.
+    void policyChanged(std::optional<policy::ReauthRules> rules);
+    // The OS lock that was asked for is in place, or could not be had.
+    void osLockResult(const Status &status);
+
+    const platform::LoginSession &session() const { return m_session; }
+    const policy::EngineState &engineState() const { return m_engine->state(); }
+    bool lockRequired() const { return !m_rules || m_engine->isLocked(); }
+    QString lockReason() const;
+    bool agentPresent() const { return m_agentPresent; }
+    // The session as the status command shows it.
+    QJsonObject toJson() const;
+
+Q_SIGNALS:
+    // The engine's state changed: save it.
+    void stateChanged();
+    // Ask logind for the OS lock now; why is for the audit log.
+    void osLockNeeded(const QString &why);
+    // A line for the session's agent ({"event": ...}).
+    void agentEvent(const QJsonObject &event);
+    // One audit record: what happened, to whom, why.
+    void audited(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra);
+
+private:
+    void handle(const QList<policy::Decision> &decisions);
+    void handleOne(const policy::Decision &decision);
+    void tick();
+    void scheduleTick();
+    // Tells the agent and, when none can hold the lock, asks for the OS lock.
+    void enforce(const QString &cause);
+    QJsonObject lockEvent() const;
+
+    platform::LoginSession m_session;
+    std::optional<policy::ReauthRules> m_rules;
+    const Clock &m_clock;
+    std::unique_ptr<policy::DecisionEngine> m_engine;
+    std::chrono::milliseconds m_agentTimeout;
+    bool m_agentPresent = false;
+    bool m_agentReportsIdle = false;
+    bool m_osLockAsked = false; // asked since the lock was last required or the OS was last unlocked
+    QTimer m_tick;
+    QTimer m_agentSilence;
+};
+
+} // namespace hotdesk::daemon

@@ -1,0 +1,215 @@
+// logind's sessions on the system bus, read once and then followed by their signals.
+#include "logindsessions.h"
+
+#include "dbuscall.h"
+
+#include <QDBusArgument>
+#include <QDBusMessage>
+#include <QDBusObjectPath>
+#include <QDBusVariant>
+
+namespace hotdesk::platform {
+namespace {
+
+const QString kService = QStringLiteral("org.freedesktop.login1");
+const QString kManagerPath = QStringLiteral("/org/freedesktop/login1");
+const QString kManager = QStringLiteral("org.freedesktop.login1.Manager");
+const QString kSession = QStringLiteral("org.freedesktop.login1.Session");
+const QString kProperties = QStringLiteral("org.freedesktop.DBus.Properties");
+
+// User (uo) and Seat (so): the first member of the structure.
+template <typename T> T firstOfStructure(const QVariant &value)
+{
+    T first {};
+    if (!value.canConvert<QDBusArgument>())
+        return first;
+    const QDBusArgument argument = value.value<QDBusArgument>();
+    QDBusObjectPath path; // the second member, not needed
+    argument.beginStructure();
+    argument >> first >> path;
+    argument.endStructure();
+    return first;
+}
+
+void applyChanges(LoginSession &session, const QVariantMap &properties)
+{
+    const auto flag = [&](const char *name, bool &into) {
+        const auto it = properties.constFind(QLatin1String(name));
+        if (it != properties.constEnd())
+            into = it->toBool();
+    };
+    flag("Active", session.active);
+    flag("LockedHint", session.locked);
+    flag("IdleHint", session.idle);
+    flag("Remote", session.remote);
+    if (const auto it = properties.constFind(QStringLiteral("IdleSinceHint")); it != properties.constEnd())
+        session.idleSinceUs = it->toULongLong();
+}
+
+} // namespace
+
+LoginSession loginSessionFromProperties(const QString &path, const QVariantMap &properties)
+{
+    LoginSession session;
+    session.path = path;
+    session.id = properties.value(QStringLiteral("Id")).toString();
+    session.user = properties.value(QStringLiteral("Name")).toString();
+    session.uid = firstOfStructure<uint>(properties.value(QStringLiteral("User")));
+    session.seat = firstOfStructure<QString>(properties.value(QStringLiteral("Seat")));
+    session.type = properties.value(QStringLiteral("Type")).toString();
+    session.sessionClass = properties.value(QStringLiteral("Class")).toString();
+    session.startedUs = properties.value(QStringLiteral("Timestamp")).toULongLong();
+    applyChanges(session, properties);
+    return session;
+}
+
+LogindSessions::LogindSessions(Options options, QObject *parent)
+    : QObject(parent)
+    , m_bus(detail::busOr(options.bus, QDBusConnection::SystemBus))
+    , m_timeout(options.callTimeout)
+{
+}
+
+std::optional<LoginSession> LogindSessions::session(const QString &id) const
+{
+    const auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd())
+        return std::nullopt;
+    return *it;
+}
+
+void LogindSessions::start()
+{
+    // Subscribed before listing, so a session that starts in between is not missed.
+    m_bus.connect(
+        kService, kManagerPath, kManager, QStringLiteral("SessionNew"), this, SLOT(onSessionNew(QString, QDBusObjectPath)));
+    m_bus.connect(kService, kManagerPath, kManager, QStringLiteral("SessionRemoved"), this,
+        SLOT(onSessionRemoved(QString, QDBusObjectPath)));
+    const auto call = QDBusMessage::createMethodCall(kService, kManagerPath, kManager, QStringLiteral("ListSessions"));
+    detail::callDBus(m_bus, call, m_timeout, this, [this](const QDBusMessage &reply) { listed(reply); });
+}
+
+void LogindSessions::listed(const QDBusMessage &reply)
+{
+    if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty()) {
+        Q_EMIT failed(Error {
+            ErrorCode::Io, QStringLiteral("cannot list the sessions from logind: %1").arg(detail::describeDBusError(reply))});
+        return;
+    }
+    // a(susso): id, uid, user name, seat, object path.
+    QList<std::pair<QString, QString>> found;
+    const QDBusArgument list = reply.arguments().constFirst().value<QDBusArgument>();
+    list.beginArray();
+    while (!list.atEnd()) {
+        QString id, user, seat;
+        uint uid = 0;
+        QDBusObjectPath path;
+        list.beginStructure();
+        list >> id >> uid >> user >> seat >> path;
+        list.endStructure();
+        found.append({id, path.path()});
+    }
+    list.endArray();
+    m_pendingReads = int(found.size());
+    if (m_pendingReads == 0) {
+        m_ready = true;
+        Q_EMIT ready();
+        return;
+    }
+    for (const auto &[id, path] : std::as_const(found))
+        readSession(id, path, [this] {
+            if (--m_pendingReads == 0 && !m_ready) {
+                m_ready = true;
+                Q_EMIT ready();
+            }
+        });
+}
+
+void LogindSessions::readSession(const QString &id, const QString &path, std::function<void()> done)
+{
+    m_bus.connect(kService, path, kProperties, QStringLiteral("PropertiesChanged"), this,
+        SLOT(onPropertiesChanged(QString, QVariantMap, QStringList)));
+    m_bus.connect(kService, path, kSession, QStringLiteral("Unlock"), this, SLOT(onUnlock()));
+    auto call = QDBusMessage::createMethodCall(kService, path, kProperties, QStringLiteral("GetAll"));
+    call << kSession;
+    detail::callDBus(m_bus, call, m_timeout, this, [this, id, path, done = std::move(done)](const QDBusMessage &reply) {
+        if (reply.type() == QDBusMessage::ReplyMessage && !reply.arguments().isEmpty()) {
+            const QVariantMap properties = qdbus_cast<QVariantMap>(reply.arguments().constFirst());
+            LoginSession session = loginSessionFromProperties(path, properties);
+            if (session.id.isEmpty())
+                session.id = id;
+            const bool known = m_sessions.contains(session.id);
+            m_sessions.insert(session.id, session);
+            if (known)
+                Q_EMIT changed(session);
+            else
+                Q_EMIT added(session);
+        } else {
+            // A session that ended between the list and the read is simply gone.
+            qWarning("hotdesk: cannot read logind session %s: %s", qPrintable(id), qPrintable(detail::describeDBusError(reply)));
+        }
+        done();
+    });
+}
+
+void LogindSessions::onSessionNew(const QString &id, const QDBusObjectPath &path)
+{
+    readSession(id, path.path(), [] {});
+}
+
+void LogindSessions::onSessionRemoved(const QString &id, const QDBusObjectPath &path)
+{
+    m_bus.disconnect(kService, path.path(), kProperties, QStringLiteral("PropertiesChanged"), this,
+        SLOT(onPropertiesChanged(QString, QVariantMap, QStringList)));
+    m_bus.disconnect(kService, path.path(), kSession, QStringLiteral("Unlock"), this, SLOT(onUnlock()));
+    if (m_sessions.remove(id) > 0)
+        Q_EMIT removed(id);
+}
+
+QString LogindSessions::idOfPath(const QString &path) const
+{
+    for (const LoginSession &session : m_sessions)
+        if (session.path == path)
+            return session.id;
+    return {};
+}
+
+void LogindSessions::onPropertiesChanged(const QString &interface, const QVariantMap &changedProperties, const QStringList &)
+{
+    if (interface != kSession)
+        return;
+    const QString id = idOfPath(message().path());
+    const auto it = m_sessions.find(id);
+    if (it == m_sessions.end())
+        return;
+    applyChanges(*it, changedProperties);
+    Q_EMIT changed(*it);
+}
+
+void LogindSessions::onUnlock()
+{
+    const QString id = idOfPath(message().path());
+    if (!id.isEmpty())
+        Q_EMIT unlockRequested(id);
+}
+
+void LogindSessions::lock(const QString &id, std::function<void(Status)> done)
+{
+    const auto it = m_sessions.constFind(id);
+    if (it == m_sessions.constEnd()) {
+        QMetaObject::invokeMethod(
+            this, [done = std::move(done), id] { done(fail(ErrorCode::Io, QStringLiteral("no logind session %1").arg(id))); },
+            Qt::QueuedConnection);
+        return;
+    }
+    const auto call = QDBusMessage::createMethodCall(kService, it->path, kSession, QStringLiteral("Lock"));
+    detail::callDBus(m_bus, call, m_timeout, this, [done = std::move(done), id](const QDBusMessage &reply) {
+        if (reply.type() == QDBusMessage::ReplyMessage)
+            done({});
+        else
+            done(fail(
+                ErrorCode::Io, QStringLiteral("logind did not lock session %1: %2").arg(id, detail::describeDBusError(reply))));
+    });
+}
+
+} // namespace hotdesk::platform
