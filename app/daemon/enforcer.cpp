@@ -16,6 +16,8 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 
+#include <sys/stat.h>
+
 namespace hotdesk::daemon {
 namespace {
 
@@ -35,8 +37,9 @@ Result<QJsonObject> readJsonFile(const QString &path)
 Status writeJsonFile(const QString &path, const QJsonObject &object)
 {
     QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(object).toJson(QJsonDocument::Compact)) < 0
-        || !file.commit())
+    // Root's alone, whatever the umask: 0600 before anything is written.
+    if (!file.open(QIODevice::WriteOnly) || ::fchmod(file.handle(), 0600) != 0
+        || file.write(QJsonDocument(object).toJson(QJsonDocument::Compact)) < 0 || !file.commit())
         return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
     return {};
 }

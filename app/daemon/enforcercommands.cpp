@@ -4,7 +4,6 @@
 #include "sessionguard.h"
 
 #include <QJsonArray>
-#include <QPointer>
 
 #include <cmath>
 
@@ -99,16 +98,9 @@ QJsonObject Enforcer::attach(Connection &connection, const QJsonObject &request)
     if (m_agents.contains(&connection))
         return errorReply("bad_request", QStringLiteral("this connection is already the agent of another session"));
     m_agents.insert(&connection, id);
-    QJsonObject reply = okReply(guard->toJson());
     // The lock event (if one is due) goes out after this reply.
-    QMetaObject::invokeMethod(
-        this,
-        [guard = QPointer<SessionGuard>(guard)] {
-            if (guard)
-                guard->agentAttached();
-        },
-        Qt::QueuedConnection);
-    return reply;
+    guard->agentAttached();
+    return okReply(guard->toJson());
 }
 
 QJsonObject Enforcer::heartbeat(Connection &connection, const QJsonObject &request)

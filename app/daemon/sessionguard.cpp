@@ -88,10 +88,15 @@ void SessionGuard::unlockRequested()
 void SessionGuard::agentAttached()
 {
     m_agentPresent = true;
+    // The agent holds the lock from now on; should it go, logind is asked again.
+    m_osLockAsked = false;
     m_agentSilence.start();
     Q_EMIT audited(QStringLiteral("agent_attached"), m_session.user, {}, {});
-    if (lockRequired())
-        Q_EMIT agentEvent(lockEvent());
+    // After the reply to "attach": the agent learns of a lock that is already up.
+    QTimer::singleShot(0, this, [this] {
+        if (m_agentPresent && lockRequired())
+            Q_EMIT agentEvent(lockEvent());
+    });
 }
 
 void SessionGuard::agentHeartbeat(std::chrono::milliseconds idle)

@@ -81,10 +81,19 @@ std::optional<LoginSession> LogindSessions::session(const QString &id) const
 void LogindSessions::start()
 {
     // Subscribed before listing, so a session that starts in between is not missed.
-    m_bus.connect(
-        kService, kManagerPath, kManager, QStringLiteral("SessionNew"), this, SLOT(onSessionNew(QString, QDBusObjectPath)));
-    m_bus.connect(kService, kManagerPath, kManager, QStringLiteral("SessionRemoved"), this,
-        SLOT(onSessionRemoved(QString, QDBusObjectPath)));
+    const bool subscribed
+        = m_bus.connect(kService, kManagerPath, kManager, QStringLiteral("SessionNew"), this, SLOT(onSessionNew(QDBusMessage)))
+        && m_bus.connect(
+            kService, kManagerPath, kManager, QStringLiteral("SessionRemoved"), this, SLOT(onSessionRemoved(QDBusMessage)));
+    if (!subscribed) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, why = m_bus.lastError().message()] {
+                Q_EMIT failed(Error {ErrorCode::Io, QStringLiteral("cannot follow logind's sessions: %1").arg(why)});
+            },
+            Qt::QueuedConnection);
+        return;
+    }
     const auto call = QDBusMessage::createMethodCall(kService, kManagerPath, kManager, QStringLiteral("ListSessions"));
     detail::callDBus(m_bus, call, m_timeout, this, [this](const QDBusMessage &reply) { listed(reply); });
 }
@@ -152,16 +161,32 @@ void LogindSessions::readSession(const QString &id, const QString &path, std::fu
     });
 }
 
-void LogindSessions::onSessionNew(const QString &id, const QDBusObjectPath &path)
+namespace {
+
+// The (id, path) of SessionNew and SessionRemoved; empty when the signal is not what logind sends.
+std::pair<QString, QString> sessionOfSignal(const QDBusMessage &signal)
 {
-    readSession(id, path.path(), [] {});
+    const QVariantList arguments = signal.arguments();
+    if (arguments.size() != 2 || !arguments.at(1).canConvert<QDBusObjectPath>())
+        return {};
+    return {arguments.at(0).toString(), arguments.at(1).value<QDBusObjectPath>().path()};
 }
 
-void LogindSessions::onSessionRemoved(const QString &id, const QDBusObjectPath &path)
+} // namespace
+
+void LogindSessions::onSessionNew(const QDBusMessage &signal)
 {
-    m_bus.disconnect(kService, path.path(), kProperties, QStringLiteral("PropertiesChanged"), this,
+    const auto [id, path] = sessionOfSignal(signal);
+    if (!id.isEmpty())
+        readSession(id, path, [] {});
+}
+
+void LogindSessions::onSessionRemoved(const QDBusMessage &signal)
+{
+    const auto [id, path] = sessionOfSignal(signal);
+    m_bus.disconnect(kService, path, kProperties, QStringLiteral("PropertiesChanged"), this,
         SLOT(onPropertiesChanged(QString, QVariantMap, QStringList)));
-    m_bus.disconnect(kService, path.path(), kSession, QStringLiteral("Unlock"), this, SLOT(onUnlock()));
+    m_bus.disconnect(kService, path, kSession, QStringLiteral("Unlock"), this, SLOT(onUnlock()));
     if (m_sessions.remove(id) > 0)
         Q_EMIT removed(id);
 }

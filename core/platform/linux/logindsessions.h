@@ -76,8 +76,9 @@ Q_SIGNALS:
 
 private Q_SLOTS:
     // Slots by name: QtDBus connects remote signals only to named slots.
-    void onSessionNew(const QString &id, const QDBusObjectPath &path);
-    void onSessionRemoved(const QString &id, const QDBusObjectPath &path);
+    // SessionNew and SessionRemoved (s id, o path); the message, as QtDBus will not pass an object path here.
+    void onSessionNew(const QDBusMessage &signal);
+    void onSessionRemoved(const QDBusMessage &signal);
     void onPropertiesChanged(const QString &interface, const QVariantMap &changed, const QStringList &invalidated);
     void onUnlock();
 

@@ -1,0 +1,393 @@
+// hotdeskd against logind: python3-dbusmock's logind template on a private bus stands in for the system's logind
+// (the one thing that cannot run here); the daemon, its socket and its clients (run as uid 65534) are real.
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QDBusMessage>
+#include <QDBusObjectPath>
+#include <QDBusVariant>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "daemonclient.h"
+#include "privatebus.h"
+
+#include <csignal>
+#include <sys/stat.h>
+
+using namespace hotdesk::test;
+
+namespace {
+
+constexpr uid_t kNobody = 65534;
+const QString kLogind = QStringLiteral("org.freedesktop.login1");
+const QString kManagerPath = QStringLiteral("/org/freedesktop/login1");
+const QString kMock = QStringLiteral("org.freedesktop.DBus.Mock");
+const QString kSessionInterface = QStringLiteral("org.freedesktop.login1.Session");
+
+QString sessionPath(const QString &id)
+{
+    return QStringLiteral("/org/freedesktop/login1/session/") + id;
+}
+
+// Counts logind's Lock signals per session: the mock emits one for every Session.Lock call it gets.
+class LockCounter : public QObject {
+    Q_OBJECT
+public:
+    QHash<QString, int> locks;
+public Q_SLOTS:
+    void onLock(const QDBusMessage &message) { ++locks[message.path()]; }
+};
+
+} // namespace
+
+class TestHotdeskdSessions : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    PrivateBus m_bus;
+    QDBusConnection m_connection {QStringLiteral("none")};
+    QProcess m_logind;
+    LockCounter m_counter;
+    QProcess m_daemon;
+    std::unique_ptr<NotifySocket> m_notify;
+    QString m_socket;
+    QString m_stateDir;
+    QString m_policy;
+    int m_n = 0;
+
+    QString fresh(const char *name) { return m_dir.filePath(QStringLiteral("%1-%2").arg(QLatin1String(name)).arg(++m_n)); }
+
+    QDBusMessage mockCall(const QString &path, const QString &method, const QVariantList &arguments)
+    {
+        QDBusMessage call = QDBusMessage::createMethodCall(kLogind, path, kMock, method);
+        call.setArguments(arguments);
+        return m_connection.call(call, QDBus::Block, 5000);
+    }
+
+    // A session of uid 65534 of the given type, announced with SessionNew as logind does.
+    bool addSession(const QString &id, const QString &type, uint uid = kNobody)
+    {
+        const QString user = uid == 0 ? QStringLiteral("root") : QStringLiteral("nobody");
+        QDBusMessage reply = mockCall(
+            kManagerPath, QStringLiteral("AddSession"), {id, QStringLiteral("seat0"), QVariant::fromValue(uid), user, true});
+        if (reply.type() != QDBusMessage::ReplyMessage) {
+            qWarning("AddSession: %s", qPrintable(reply.errorMessage()));
+            return false;
+        }
+        QDBusMessage set = QDBusMessage::createMethodCall(
+            kLogind, sessionPath(id), QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("Set"));
+        set.setArguments({kSessionInterface, QStringLiteral("Type"), QVariant::fromValue(QDBusVariant(type))});
+        if (m_connection.call(set, QDBus::Block, 5000).type() != QDBusMessage::ReplyMessage)
+            return false;
+        m_connection.connect(
+            kLogind, sessionPath(id), kSessionInterface, QStringLiteral("Lock"), &m_counter, SLOT(onLock(QDBusMessage)));
+        return emitSignal(kManagerPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("SessionNew"),
+            QStringLiteral("so"), {id, QVariant::fromValue(QDBusObjectPath(sessionPath(id)))});
+    }
+
+    bool emitSignal(const QString &path, const QString &interface, const QString &name, const QString &signature,
+        const QVariantList &arguments)
+    {
+        QVariantList wrapped;
+        for (const QVariant &argument : arguments)
+            wrapped << QVariant::fromValue(QDBusVariant(argument));
+        const QDBusMessage reply = mockCall(path, QStringLiteral("EmitSignal"), {interface, name, signature, wrapped});
+        if (reply.type() != QDBusMessage::ReplyMessage)
+            qWarning("EmitSignal %s: %s", qPrintable(name), qPrintable(reply.errorMessage()));
+        return reply.type() == QDBusMessage::ReplyMessage;
+    }
+
+    int locks(const QString &id) const { return m_counter.locks.value(sessionPath(id)); }
+
+    bool startDaemon(const QStringList &more = {})
+    {
+        m_socket = fresh("hotdeskd.sock");
+        const QString notifyPath = fresh("notify");
+        m_notify = std::make_unique<NotifySocket>();
+        if (!m_notify->bind(notifyPath))
+            return false;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
+        m_daemon.setProcessEnvironment(env);
+        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
+                QStringLiteral("--policy"), m_policy, QStringLiteral("--agent-timeout"), QStringLiteral("1500")}
+                + more);
+        return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
+    }
+
+    void stopDaemon()
+    {
+        if (m_daemon.state() != QProcess::NotRunning) {
+            m_daemon.kill();
+            m_daemon.waitForFinished(5000);
+        }
+    }
+
+    // The daemon's status of uid as root sees it.
+    QJsonObject status(uint uid = kNobody)
+    {
+        Client client;
+        if (!client.connect(m_socket)
+            || !client.send(QByteArray("{\"v\":1,\"command\":\"status\",\"uid\":") + QByteArray::number(uid) + "}\n"))
+            return {};
+        return client.reply();
+    }
+
+    QJsonObject sessionStatus(const QString &id)
+    {
+        for (const QJsonValue &session : status().value(QLatin1String("sessions")).toArray())
+            if (session.toObject().value(QLatin1String("id")).toString() == id)
+                return session.toObject();
+        return {};
+    }
+
+    bool lockRequired(const QString &id)
+    {
+        return sessionStatus(id).value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
+    }
+
+    // An agent process as uid 65534 attached to session id; extra: request lines it sends after attaching.
+    std::unique_ptr<QProcess> startAgent(const QString &id, const QStringList &extra = {}, bool silent = false)
+    {
+        auto agent = std::make_unique<QProcess>();
+        QStringList arguments {QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody),
+            QStringLiteral("--clear-groups"), QStringLiteral("/usr/bin/python3"), QStringLiteral("-u"),
+            QStringLiteral(HOTDESK_AGENT_CLIENT), m_socket, id};
+        arguments += extra;
+        if (silent)
+            arguments << QStringLiteral("--silent");
+        agent->setProcessChannelMode(QProcess::SeparateChannels);
+        agent->start(QStringLiteral("setpriv"), arguments);
+        return agent->waitForStarted(10000) ? std::move(agent) : nullptr;
+    }
+
+    // The next line the agent printed that has the given "event" (or an "error", when event is empty).
+    static QJsonObject agentLine(QProcess &agent, const QString &event, int timeoutMs = 10000)
+    {
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < timeoutMs) {
+            while (agent.canReadLine()) {
+                const QJsonObject line = QJsonDocument::fromJson(agent.readLine()).object();
+                if (event.isEmpty() ? line.contains(QLatin1String("error"))
+                                    : line.value(QLatin1String("event")).toString() == event)
+                    return line;
+            }
+            agent.waitForReadyRead(200);
+        }
+        return {};
+    }
+
+    static void kill9(QProcess &process)
+    {
+        ::kill(pid_t(process.processId()), SIGKILL);
+        process.waitForFinished(5000);
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!QFile::exists(QStringLiteral("/usr/lib/python3/dist-packages/dbusmock/templates/logind.py")))
+            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
+        QVERIFY(m_dir.isValid());
+        QVERIFY(QFile::setPermissions(m_dir.path(),
+            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        QString why;
+        QVERIFY2(m_bus.start(&why), qPrintable(why));
+        m_connection = m_bus.connect();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
+        m_logind.setProcessEnvironment(env);
+        m_logind.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_logind.start(QStringLiteral("/usr/bin/python3"),
+            {QStringLiteral("-m"), QStringLiteral("dbusmock"), QStringLiteral("--system"), QStringLiteral("--template"),
+                QStringLiteral("logind")});
+        QVERIFY(m_logind.waitForStarted(10000));
+        QVERIFY(QTest::qWaitFor([this] { return m_connection.interface()->isServiceRegistered(kLogind).value(); }, 15000));
+
+        // One X11 session before the daemon starts: found by ListSessions.
+        QVERIFY(addSession(QStringLiteral("c1"), QStringLiteral("x11")));
+        m_stateDir = m_dir.filePath(QStringLiteral("state"));
+        m_policy = m_dir.filePath(QStringLiteral("policy.json"));
+        QFile policy(m_policy);
+        QVERIFY(policy.open(QIODevice::WriteOnly));
+        // An ordinary policy; nothing locks a session at its start, the tests ask for locks with "reauth".
+        policy.write("{\"version\": 1, \"servers\": {\"das\": [\"https://das.corp.example\"], "
+                     "\"idp_issuer\": \"https://idp.corp.example\", \"client_id\": \"hotdesk-agent\"}, "
+                     "\"triggers\": {\"on_unlock\": true}}");
+
+        policy.close();
+        QVERIFY(startDaemon());
+    }
+
+    void cleanupTestCase()
+    {
+        stopDaemon();
+        if (m_logind.state() != QProcess::NotRunning) {
+            m_logind.kill();
+            m_logind.waitForFinished(5000);
+        }
+    }
+
+    void sessionsAreFollowed()
+    {
+        const QJsonObject session = sessionStatus(QStringLiteral("c1"));
+        QCOMPARE(session.value(QLatin1String("user")).toString(), QStringLiteral("nobody"));
+        QCOMPARE(session.value(QLatin1String("type")).toString(), QStringLiteral("x11"));
+        QCOMPARE(session.value(QLatin1String("agent")).toBool(true), false);
+        QCOMPARE(status().value(QLatin1String("state")).toString(), QStringLiteral("unlocked"));
+        // A session that starts later is followed from its SessionNew.
+        QVERIFY(addSession(QStringLiteral("c2"), QStringLiteral("x11")));
+        QTRY_VERIFY_WITH_TIMEOUT(!sessionStatus(QStringLiteral("c2")).isEmpty(), 10000);
+        QVERIFY(emitSignal(kManagerPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("SessionRemoved"),
+            QStringLiteral("so"),
+            {QStringLiteral("c2"), QVariant::fromValue(QDBusObjectPath(sessionPath(QStringLiteral("c2"))))}));
+        QTRY_VERIFY_WITH_TIMEOUT(sessionStatus(QStringLiteral("c2")).isEmpty(), 10000);
+    }
+
+    void killedAgentBringsTheOsLock()
+    {
+        auto agent = startAgent(QStringLiteral("c1"), {QStringLiteral("{\"v\":1,\"command\":\"reauth\"}")});
+        QVERIFY(agent);
+        // The lock goes to the agent: with it attached, logind is not asked.
+        const QJsonObject lock = agentLine(*agent, QStringLiteral("lock"));
+        QCOMPARE(lock.value(QLatin1String("reason")).toString(), QStringLiteral("manual"));
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        QTRY_VERIFY_WITH_TIMEOUT(sessionStatus(QStringLiteral("c1")).value(QLatin1String("agent")).toBool(), 5000);
+        const int before = locks(QStringLiteral("c1"));
+        QTest::qWait(500);
+        QCOMPARE(locks(QStringLiteral("c1")), before);
+
+        kill9(*agent);
+        // The bound is a timeout, not a measurement: ./dev bench measures daemon.backstop_lock_ms.
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+
+        // A restarted agent is told at once that the lock is up.
+        auto again = startAgent(QStringLiteral("c1"));
+        QVERIFY(again);
+        QCOMPARE(agentLine(*again, QStringLiteral("lock")).value(QLatin1String("reason")).toString(), QStringLiteral("manual"));
+        kill9(*again);
+    }
+
+    void silentAgentIsMissing()
+    {
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        const int before = locks(QStringLiteral("c1"));
+        auto agent = startAgent(QStringLiteral("c1"), {}, true);
+        QVERIFY(agent);
+        QVERIFY(!agentLine(*agent, QStringLiteral("lock")).isEmpty());
+        // No heartbeat for --agent-timeout (1.5 s): missing, and the OS lock takes over.
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);
+        kill9(*agent);
+    }
+
+    void forgedUnlocksAreRefused()
+    {
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        auto agent = startAgent(QStringLiteral("c1"),
+            {QStringLiteral("{\"v\":1,\"command\":\"unlocked\"}"),
+                QStringLiteral("{\"v\":1,\"command\":\"unlock\",\"session\":\"c1\"}"),
+                QStringLiteral("{\"v\":1,\"command\":\"heartbeat\",\"idle_ms\":0,\"lock\":false}")});
+        QVERIFY(agent);
+        const QJsonObject refused = agentLine(*agent, QString());
+        QCOMPARE(refused.value(QLatin1String("error")).toString(), QStringLiteral("unknown_command"));
+        QTest::qWait(300);
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        // An OS unlock (loginctl unlock-session, or the desktop's own unlock) while the lock is
+        // required and no agent holds it is answered with the OS lock again.
+        kill9(*agent);
+        QTRY_VERIFY_WITH_TIMEOUT(!sessionStatus(QStringLiteral("c1")).value(QLatin1String("agent")).toBool(true), 5000);
+        const int before = locks(QStringLiteral("c1"));
+        QDBusMessage unlock = QDBusMessage::createMethodCall(
+            kLogind, sessionPath(QStringLiteral("c1")), kSessionInterface, QStringLiteral("Unlock"));
+        QCOMPARE(m_connection.call(unlock, QDBus::Block, 5000).type(), QDBusMessage::ReplyMessage);
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+    }
+
+    void otherUsersSessionsAreOutOfReach()
+    {
+        QVERIFY(addSession(QStringLiteral("c3"), QStringLiteral("x11"), 0));
+        QTRY_VERIFY_WITH_TIMEOUT(!status(0).value(QLatin1String("sessions")).toArray().isEmpty(), 10000);
+        for (const QString &request : {QStringLiteral("{\"v\":1,\"command\":\"reauth\",\"session\":\"c3\"}"),
+                 QStringLiteral("{\"v\":1,\"command\":\"status\",\"uid\":0}")}) {
+            auto agent = startAgent(QStringLiteral("c3"), {request});
+            QVERIFY(agent);
+            // The attach and the request are both refused.
+            QCOMPARE(agentLine(*agent, QString()).value(QLatin1String("error")).toString(), QStringLiteral("forbidden"));
+            QCOMPARE(agentLine(*agent, QString()).value(QLatin1String("error")).toString(), QStringLiteral("forbidden"));
+            kill9(*agent);
+        }
+        QVERIFY(!status(0)
+                     .value(QLatin1String("sessions"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QLatin1String("lock"))
+                     .toObject()
+                     .value(QLatin1String("required"))
+                     .toBool());
+    }
+
+    void waylandSessionsAlwaysGetTheOsLock()
+    {
+        QVERIFY(addSession(QStringLiteral("c4"), QStringLiteral("wayland")));
+        QTRY_VERIFY_WITH_TIMEOUT(!sessionStatus(QStringLiteral("c4")).isEmpty(), 10000);
+        auto agent = startAgent(QStringLiteral("c4"), {QStringLiteral("{\"v\":1,\"command\":\"reauth\"}")});
+        QVERIFY(agent);
+        QVERIFY(!agentLine(*agent, QStringLiteral("lock")).isEmpty());
+        // No client can hold a lock on Wayland: logind's lock even with the agent there.
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c4")), 1, 10000);
+        QVERIFY(sessionStatus(QStringLiteral("c4")).value(QLatin1String("agent")).toBool());
+        kill9(*agent);
+    }
+
+    void lockOutlivesTheDaemon()
+    {
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        struct stat info { };
+        const QByteArray file = QFile::encodeName(QDir(m_stateDir).filePath(QStringLiteral("sessions/c1.json")));
+        QCOMPARE(::stat(file.constData(), &info), 0);
+        QCOMPARE(info.st_uid, uid_t(0));
+        QCOMPARE(info.st_mode & 0077, mode_t(0));
+        // kill -9 of the daemon: it comes back (systemd restarts it) with the lock.
+        ::kill(pid_t(m_daemon.processId()), SIGKILL);
+        m_daemon.waitForFinished(5000);
+        const int before = locks(QStringLiteral("c1"));
+        QVERIFY(startDaemon());
+        QVERIFY(lockRequired(QStringLiteral("c1")));
+        QCOMPARE(
+            sessionStatus(QStringLiteral("c1")).value(QLatin1String("lock")).toObject().value(QLatin1String("reason")).toString(),
+            QStringLiteral("manual"));
+        // No agent yet: the OS lock again.
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);
+    }
+
+    void withoutAPolicyEverySessionIsLocked()
+    {
+        stopDaemon();
+        const QString saved = m_policy;
+        m_policy = m_dir.filePath(QStringLiteral("missing-policy.json"));
+        QVERIFY(addSession(QStringLiteral("c5"), QStringLiteral("x11")));
+        QVERIFY(startDaemon());
+        QCOMPARE(
+            sessionStatus(QStringLiteral("c5")).value(QLatin1String("lock")).toObject().value(QLatin1String("reason")).toString(),
+            QStringLiteral("policy_unusable"));
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c5")), 1, 10000);
+        stopDaemon();
+        m_policy = saved;
+        QVERIFY(startDaemon());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHotdeskdSessions)
+#include "tst_hotdeskd_sessions.moc"
