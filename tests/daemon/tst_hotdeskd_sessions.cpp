@@ -13,7 +13,7 @@
 #include <QTest>
 
 #include "daemonclient.h"
-#include "privatebus.h"
+#include "logindmock.h"
 
 #include <csignal>
 #include <sys/stat.h>
@@ -23,35 +23,13 @@ using namespace hotdesk::test;
 namespace {
 
 constexpr uid_t kNobody = 65534;
-const QString kLogind = QStringLiteral("org.freedesktop.login1");
-const QString kManagerPath = QStringLiteral("/org/freedesktop/login1");
-const QString kMock = QStringLiteral("org.freedesktop.DBus.Mock");
-const QString kSessionInterface = QStringLiteral("org.freedesktop.login1.Session");
-
-QString sessionPath(const QString &id)
-{
-    return QStringLiteral("/org/freedesktop/login1/session/") + id;
-}
-
-// Counts logind's Lock signals per session: the mock emits one for every Session.Lock call it gets.
-class LockCounter : public QObject {
-    Q_OBJECT
-public:
-    QHash<QString, int> locks;
-public Q_SLOTS:
-    void onLock(const QDBusMessage &message) { ++locks[message.path()]; }
-};
-
 } // namespace
 
 class TestHotdeskdSessions : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
-    PrivateBus m_bus;
-    QDBusConnection m_connection {QStringLiteral("none")};
-    QProcess m_logind;
-    LockCounter m_counter;
+    LogindMock m_logind;
     QProcess m_daemon;
     std::unique_ptr<NotifySocket> m_notify;
     QString m_socket;
@@ -61,47 +39,13 @@ private:
 
     QString fresh(const char *name) { return m_dir.filePath(QStringLiteral("%1-%2").arg(QLatin1String(name)).arg(++m_n)); }
 
-    QDBusMessage mockCall(const QString &path, const QString &method, const QVariantList &arguments)
-    {
-        QDBusMessage call = QDBusMessage::createMethodCall(kLogind, path, kMock, method);
-        call.setArguments(arguments);
-        return m_connection.call(call, QDBus::Block, 5000);
-    }
-
-    // A session of uid 65534 of the given type, announced with SessionNew as logind does.
+    // A session of uid 65534 (or root's) of the given type, announced with SessionNew as logind does.
     bool addSession(const QString &id, const QString &type, uint uid = kNobody)
     {
-        const QString user = uid == 0 ? QStringLiteral("root") : QStringLiteral("nobody");
-        QDBusMessage reply = mockCall(
-            kManagerPath, QStringLiteral("AddSession"), {id, QStringLiteral("seat0"), QVariant::fromValue(uid), user, true});
-        if (reply.type() != QDBusMessage::ReplyMessage) {
-            qWarning("AddSession: %s", qPrintable(reply.errorMessage()));
-            return false;
-        }
-        QDBusMessage set = QDBusMessage::createMethodCall(
-            kLogind, sessionPath(id), QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("Set"));
-        set.setArguments({kSessionInterface, QStringLiteral("Type"), QVariant::fromValue(QDBusVariant(type))});
-        if (m_connection.call(set, QDBus::Block, 5000).type() != QDBusMessage::ReplyMessage)
-            return false;
-        m_connection.connect(
-            kLogind, sessionPath(id), kSessionInterface, QStringLiteral("Lock"), &m_counter, SLOT(onLock(QDBusMessage)));
-        return emitSignal(kManagerPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("SessionNew"),
-            QStringLiteral("so"), {id, QVariant::fromValue(QDBusObjectPath(sessionPath(id)))});
+        return m_logind.addSession(id, type, uid, uid == 0 ? QStringLiteral("root") : QStringLiteral("nobody"));
     }
 
-    bool emitSignal(const QString &path, const QString &interface, const QString &name, const QString &signature,
-        const QVariantList &arguments)
-    {
-        QVariantList wrapped;
-        for (const QVariant &argument : arguments)
-            wrapped << QVariant::fromValue(QDBusVariant(argument));
-        const QDBusMessage reply = mockCall(path, QStringLiteral("EmitSignal"), {interface, name, signature, wrapped});
-        if (reply.type() != QDBusMessage::ReplyMessage)
-            qWarning("EmitSignal %s: %s", qPrintable(name), qPrintable(reply.errorMessage()));
-        return reply.type() == QDBusMessage::ReplyMessage;
-    }
-
-    int locks(const QString &id) const { return m_counter.locks.value(sessionPath(id)); }
+    int locks(const QString &id) const { return m_logind.locks(id); }
 
     bool startDaemon(const QStringList &more = {})
     {
@@ -112,7 +56,7 @@ private:
             return false;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
         m_daemon.setProcessEnvironment(env);
         m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
         m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
@@ -194,24 +138,13 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (!QFile::exists(QStringLiteral("/usr/lib/python3/dist-packages/dbusmock/templates/logind.py")))
+        if (!LogindMock::installed())
             QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
         QVERIFY(m_dir.isValid());
-        QVERIFY(QFile::setPermissions(m_dir.path(),
-            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
-                | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        QVERIFY(QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
         QString why;
-        QVERIFY2(m_bus.start(&why), qPrintable(why));
-        m_connection = m_bus.connect();
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
-        m_logind.setProcessEnvironment(env);
-        m_logind.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        m_logind.start(QStringLiteral("/usr/bin/python3"),
-            {QStringLiteral("-m"), QStringLiteral("dbusmock"), QStringLiteral("--system"), QStringLiteral("--template"),
-                QStringLiteral("logind")});
-        QVERIFY(m_logind.waitForStarted(10000));
-        QVERIFY(QTest::qWaitFor([this] { return m_connection.interface()->isServiceRegistered(kLogind).value(); }, 15000));
+        QVERIFY2(m_logind.start(&why), qPrintable(why));
 
         // One X11 session before the daemon starts: found by ListSessions.
         QVERIFY(addSession(QStringLiteral("c1"), QStringLiteral("x11")));
@@ -231,10 +164,6 @@ private Q_SLOTS:
     void cleanupTestCase()
     {
         stopDaemon();
-        if (m_logind.state() != QProcess::NotRunning) {
-            m_logind.kill();
-            m_logind.waitForFinished(5000);
-        }
     }
 
     void sessionsAreFollowed()
@@ -247,9 +176,7 @@ private Q_SLOTS:
         // A session that starts later is followed from its SessionNew.
         QVERIFY(addSession(QStringLiteral("c2"), QStringLiteral("x11")));
         QTRY_VERIFY_WITH_TIMEOUT(!sessionStatus(QStringLiteral("c2")).isEmpty(), 10000);
-        QVERIFY(emitSignal(kManagerPath, QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("SessionRemoved"),
-            QStringLiteral("so"),
-            {QStringLiteral("c2"), QVariant::fromValue(QDBusObjectPath(sessionPath(QStringLiteral("c2"))))}));
+        QVERIFY(m_logind.managerSignal(QStringLiteral("SessionRemoved"), QStringLiteral("c2")));
         QTRY_VERIFY_WITH_TIMEOUT(sessionStatus(QStringLiteral("c2")).isEmpty(), 10000);
     }
 
@@ -307,9 +234,7 @@ private Q_SLOTS:
         kill9(*agent);
         QTRY_VERIFY_WITH_TIMEOUT(!sessionStatus(QStringLiteral("c1")).value(QLatin1String("agent")).toBool(true), 5000);
         const int before = locks(QStringLiteral("c1"));
-        QDBusMessage unlock = QDBusMessage::createMethodCall(
-            kLogind, sessionPath(QStringLiteral("c1")), kSessionInterface, QStringLiteral("Unlock"));
-        QCOMPARE(m_connection.call(unlock, QDBus::Block, 5000).type(), QDBusMessage::ReplyMessage);
+        QVERIFY(m_logind.unlock(QStringLiteral("c1")));
         QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);
         QVERIFY(lockRequired(QStringLiteral("c1")));
     }
