@@ -67,5 +67,12 @@ Status runVerifyGroup(const TimingPlan &plan, Metrics &metrics);
 Status runFlowGroup(const TimingPlan &plan, Metrics &metrics);
 Status runAgentGroup(const TimingPlan &plan, Metrics &metrics);
 Status runDasGroup(const TimingPlan &plan, Metrics &metrics);
+// Part of the agent group: hotdeskd idle for idleSeconds, and the OS lock after its agent is killed.
+Status runDaemonFigures(Metrics &metrics, int idleSeconds);
+
+// A process's voluntary and involuntary context switches over all its threads
+// (each one is the process waking up once), and its VmRSS; nullopt when /proc has no such process.
+std::optional<qint64> contextSwitches(qint64 pid);
+std::optional<double> residentMegabytes(qint64 pid);
 
 } // namespace hotdesk::bench

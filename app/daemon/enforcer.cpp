@@ -122,7 +122,7 @@ policy::EngineState Enforcer::restoredState(const platform::LoginSession &sessio
 {
     policy::EngineState state;
     // Every user's record (counters, lockouts, last 2FA) outlives their sessions.
-    if (const auto users = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json")))) {
+    if (const auto users = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json")))) {
         if (auto known = policy::EngineState::fromJson(*users))
             state.users = known->users;
     }
@@ -135,9 +135,8 @@ policy::EngineState Enforcer::restoredState(const platform::LoginSession &sessio
     auto engine = policy::EngineState::fromJson(saved->value(QLatin1String("engine")).toObject());
     if (!engine) {
         // A damaged file must not unlock: the session starts locked.
-        policy::EngineState locked = state;
-        locked.lock = policy::LockRecord {session.user, policy::Trigger::Manual, QStringLiteral("state_damaged")};
-        return locked;
+        state.lock = policy::LockRecord {session.user, policy::Trigger::Manual, QStringLiteral("state_damaged")};
+        return state;
     }
     engine->users.insert(state.users); // the users file is newer for other sessions' users
     return *engine;
@@ -191,11 +190,11 @@ void Enforcer::save(const SessionGuard &guard)
     Status saved = writeJsonFile(sessionFile(guard.session().id), file);
     if (saved) {
         policy::EngineState users;
-        if (const auto known = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json"))))
+        if (const auto known = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json"))))
             if (auto state = policy::EngineState::fromJson(*known))
                 users.users = state->users;
         users.users.insert(guard.engineState().users);
-        saved = writeJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("users.json")), users.toJson());
+        saved = writeJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json")), users.toJson());
     }
     if (!saved)
         Q_EMIT audited(QStringLiteral("state_not_saved"), guard.session().user, guard.session().id, saved.error().message, {});
