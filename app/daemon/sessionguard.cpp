@@ -27,6 +27,7 @@ SessionGuard::SessionGuard(platform::LoginSession session, std::optional<policy:
     , m_engine(std::make_unique<policy::DecisionEngine>(
           m_rules.value_or(policy::ReauthRules {}), clock, policy::EngineEnvironment {}, std::move(restored)))
     , m_agentTimeout(agentTimeout)
+    , m_saved(m_engine->state())
 {
     m_tick.setSingleShot(true);
     m_tick.setTimerType(Qt::VeryCoarseTimer); // the engine keeps whole seconds
@@ -152,7 +153,11 @@ void SessionGuard::handle(const QList<policy::Decision> &decisions)
 {
     for (const policy::Decision &decision : decisions)
         handleOne(decision);
-    Q_EMIT stateChanged();
+    // Saved only when it changed: a heartbeat must not cost two fsyncs.
+    if (m_engine->state() != m_saved) {
+        m_saved = m_engine->state();
+        Q_EMIT stateChanged();
+    }
     scheduleTick();
 }
 

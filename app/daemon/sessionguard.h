@@ -75,6 +75,7 @@ private:
     const Clock &m_clock;
     std::unique_ptr<policy::DecisionEngine> m_engine;
     std::chrono::milliseconds m_agentTimeout;
+    policy::EngineState m_saved; // as last handed out by stateChanged()
     bool m_agentPresent = false;
     bool m_agentReportsIdle = false;
     bool m_osLockAsked = false; // asked since the lock was last required or the OS was last unlocked

@@ -344,13 +344,13 @@ void loadCredential(store::SecretStore &secrets, const store::AgentState &state,
                 .arg(urls.join(QStringLiteral(", ")))});
     }
     const store::EnrollmentRecord record = *found;
-    secrets.readSecret(record.keyName, [record, done](Result<QByteArray> secret) {
+    secrets.readSecret(record.keyName, [record, done, where = secrets.where()](Result<QByteArray> secret) {
         if (!secret) {
             Error e = secret.error();
             if (e.code == ErrorCode::NotEnrolled)
-                e.message = QStringLiteral("the device key of the enrollment with %1 is gone from the OS keychain (\"%2\"); "
+                e.message = QStringLiteral("the device key of the enrollment with %1 is gone from %2 (\"%3\"); "
                                            "an administrator runs 'hotdesk enroll' again")
-                                .arg(record.dasUrl, record.keyName);
+                                .arg(record.dasUrl, where, record.keyName);
             return done(tl::unexpected(e));
         }
         jose::JwkOptions options;
@@ -358,14 +358,14 @@ void loadCredential(store::SecretStore &secrets, const store::AgentState &state,
         auto key = jose::Jwk::fromJson(*secret, options);
         if (!key || !key->isPrivate() || !key->fits(jose::Algorithm::ES256))
             return done(fail(ErrorCode::NotEnrolled,
-                QStringLiteral("the keychain entry \"%1\" does not hold an ES256 private key; an administrator runs "
+                QStringLiteral("the entry \"%1\" in %2 does not hold an ES256 private key; an administrator runs "
                                "'hotdesk enroll' again")
-                    .arg(record.keyName)));
+                    .arg(record.keyName, where)));
         if (QString::fromLatin1(key->thumbprint()) != record.kid)
             return done(fail(ErrorCode::DeviceUnknown,
-                QStringLiteral("the keychain entry \"%1\" holds another key than the one enrolled with %2; an "
+                QStringLiteral("the entry \"%1\" in %2 holds another key than the one enrolled with %3; an "
                                "administrator runs 'hotdesk enroll' again")
-                    .arg(record.keyName, record.dasUrl)));
+                    .arg(record.keyName, where, record.dasUrl)));
         done(LoadedCredential {record, DeviceCredential {record.deviceId, *key}});
     });
 }

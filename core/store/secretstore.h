@@ -34,6 +34,8 @@ public:
     virtual void writeSecret(const QString &key, const QByteArray &secret, DoneCallback done) = 0;
     // Deleting a secret that is not there succeeds: the caller wanted it gone.
     virtual void deleteSecret(const QString &key, DoneCallback done) = 0;
+    // Where the secrets are, for messages: "the OS keychain", "the directory /var/lib/hotdesk/secrets".
+    virtual QString where() const { return QStringLiteral("the OS keychain"); }
 };
 
 // The operating system's keychain through QtKeychain: the Secret Service
