@@ -73,6 +73,7 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         : systemdDirectory("RUNTIME_DIRECTORY", QStringLiteral("/run/hotdesk")) + QStringLiteral("/hotdeskd.sock");
     options.stateDir = parser.isSet(stateDir) ? parser.value(stateDir)
                                               : systemdDirectory("STATE_DIRECTORY", QStringLiteral("/var/lib/hotdesk"));
+    options.logsDir = systemdDirectory("LOGS_DIRECTORY", QStringLiteral("/var/log/hotdesk"));
     if (parser.isSet(clientTimeout)) {
         bool ok = false;
         const int ms = parser.value(clientTimeout).toInt(&ok);

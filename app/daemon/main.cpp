@@ -1,4 +1,5 @@
 // hotdeskd: Hotdesk's system service (docs/hotdeskd.md). All but main() is hotdeskd_lib.
+#include "daemonaudit.h"
 #include "daemonoptions.h"
 #include "daemonserver.h"
 #include "signalwatcher.h"
@@ -44,14 +45,21 @@ int main(int argc, char **argv)
     server.setClientTimeout(options.clientTimeoutMs);
     if (const Status listening = server.listen(options.socketPath); !listening)
         return refuse(listening.error());
+    // After listen: a second daemon refused there never touches the first one's records.
+    auto records = DaemonRecords::open(options);
+    if (!records)
+        return refuse(records.error());
 
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int signal) {
         notifySystemd(QStringLiteral("STOPPING=1"));
         std::fprintf(stderr, "hotdeskd: stopping (signal %d)\n", signal);
+        (*records)->stopped(signal);
         server.close();
         QCoreApplication::exit(0);
     });
 
+    if (const Status started = (*records)->started(options.socketPath); !started)
+        return refuse(started.error());
     // Only now can a client connect: systemd starts what waits on us after READY=1.
     notifySystemd(QStringLiteral("READY=1\nSTATUS=listening on ") + options.socketPath);
     std::fprintf(stderr, "hotdeskd %s: listening on %s, state in %s\n", HOTDESK_VERSION,
