@@ -372,6 +372,47 @@ private Q_SLOTS:
         QCOMPARE(stopped.constFirst().value(QLatin1String("MESSAGE")).toString(), QStringLiteral("hotdeskd stopped (signal_15)"));
     }
 
+    // Fail closed: no enforcement without its records. Exit 1, the reason on stderr, the socket gone.
+    void theDaemonDoesNotStartWithoutItsRecords_data()
+    {
+        QTest::addColumn<QString>("damage");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("damaged queue") << QStringLiteral("queue") << QStringLiteral("move the file aside");
+        QTest::newRow("log directory writable by others") << QStringLiteral("logs") << QStringLiteral("chmod 750");
+        QTest::newRow("audit log a link") << QStringLiteral("link") << QStringLiteral("symbolic link");
+    }
+    void theDaemonDoesNotStartWithoutItsRecords()
+    {
+        QFETCH(QString, damage);
+        QFETCH(QString, expected);
+        const QString state = m_dir->filePath(QStringLiteral("state"));
+        QVERIFY(QDir().mkpath(state) && QDir().mkpath(logs()));
+        QVERIFY(::chmod(QFile::encodeName(state).constData(), 0700) == 0);
+        QVERIFY(::chmod(QFile::encodeName(logs()).constData(), 0750) == 0);
+        if (damage == u"queue") {
+            QFile queue(state + QStringLiteral("/events.sqlite"));
+            QVERIFY(queue.open(QIODevice::WriteOnly));
+            queue.write(QByteArray("not a database\n").repeated(64));
+        } else if (damage == u"logs") {
+            QVERIFY(::chmod(QFile::encodeName(logs()).constData(), 0777) == 0);
+        } else {
+            QVERIFY(QFile::link(m_dir->filePath(QStringLiteral("elsewhere")), file()));
+        }
+        QProcess daemon;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("LOGS_DIRECTORY"), logs());
+        env.remove(QStringLiteral("NOTIFY_SOCKET"));
+        daemon.setProcessEnvironment(env);
+        const QString socket = m_dir->filePath(QStringLiteral("hotdeskd.sock"));
+        daemon.start(QStringLiteral(HOTDESKD_BINARY), {QStringLiteral("--socket"), socket, QStringLiteral("--state-dir"), state});
+        QVERIFY(daemon.waitForFinished(10000));
+        const QString errors = QString::fromLocal8Bit(daemon.readAllStandardError());
+        QCOMPARE(daemon.exitCode(), 1);
+        QVERIFY2(errors.contains(expected), qPrintable(errors));
+        QVERIFY(!QFileInfo::exists(socket));
+        QVERIFY(!QFileInfo::exists(m_dir->filePath(QStringLiteral("elsewhere"))));
+    }
+
     void aMissingJournalLeavesTheFileAuthoritative()
     {
         auto audit = DaemonAudit::open(file(), m_clock,
