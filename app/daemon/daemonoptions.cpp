@@ -94,6 +94,7 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         : systemdDirectory("RUNTIME_DIRECTORY", QStringLiteral("/run/hotdesk")) + QStringLiteral("/hotdeskd.sock");
     options.stateDir = parser.isSet(stateDir) ? parser.value(stateDir)
                                               : systemdDirectory("STATE_DIRECTORY", QStringLiteral("/var/lib/hotdesk"));
+    options.logsDir = systemdDirectory("LOGS_DIRECTORY", QStringLiteral("/var/log/hotdesk"));
     options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
     for (const auto &[option, into] :
         {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})

@@ -11,6 +11,7 @@ namespace hotdesk::daemon {
 struct DaemonOptions {
     QString socketPath;
     QString stateDir;
+    QString logsDir; // $LOGS_DIRECTORY, else /var/log/hotdesk: the audit log's directory
     int clientTimeoutMs = 10000;
     QString policyFile; // the administrator's policy
     int agentTimeoutMs = 6000; // an attached agent silent this long is missing

@@ -1,4 +1,5 @@
 // hotdeskd: Hotdesk's system service (docs/hotdeskd.md). All but main() is hotdeskd_lib.
+#include "daemonaudit.h"
 #include "daemonoptions.h"
 #include "daemonserver.h"
 #include "enforcer.h"
@@ -9,7 +10,7 @@
 #include "core/clock.h"
 
 #include <QCoreApplication>
-#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <csignal>
 #include <cstdio>
@@ -50,26 +51,35 @@ int main(int argc, char **argv)
     enforcing.policyFile = options.policyFile;
     enforcing.agentTimeout = std::chrono::milliseconds(options.agentTimeoutMs);
     Enforcer enforcer(enforcing, clock);
-    QObject::connect(&enforcer, &Enforcer::audited, &app,
-        [](const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra) {
-            const QByteArray details = extra.isEmpty() ? QByteArray() : QJsonDocument(extra).toJson(QJsonDocument::Compact);
-            std::fprintf(stderr, "hotdeskd: %s user=%s session=%s reason=%s %s\n", qPrintable(event), qPrintable(user),
-                qPrintable(session), qPrintable(reason), details.constData());
-        });
 
     DaemonServer server;
     server.setClientTimeout(options.clientTimeoutMs);
     enforcer.serve(server);
     if (const Status listening = server.listen(options.socketPath); !listening)
         return refuse(listening.error());
+    // After listen: a second daemon refused there never touches the first one's records.
+    auto records = DaemonRecords::open(options);
+    if (!records)
+        return refuse(records.error());
+    // Every decision and what came of it: the audit file and the journal.
+    QObject::connect(&enforcer, &Enforcer::audited, &app,
+        [audit = &(*records)->audit()](const QString &event, const QString &user, const QString &session,
+            const QString &reason, QJsonObject extra) {
+            if (!session.isEmpty())
+                extra.insert(QStringLiteral("session"), session);
+            audit->record({event, user, reason, {}, extra});
+        });
 
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int signal) {
         notifySystemd(QStringLiteral("STOPPING=1"));
         std::fprintf(stderr, "hotdeskd: stopping (signal %d)\n", signal);
+        (*records)->stopped(signal);
         server.close();
         QCoreApplication::exit(0);
     });
 
+    if (const Status started = (*records)->started(options.socketPath); !started)
+        return refuse(started.error());
     // Ready once the sessions are known (or logind is known to be missing):
     // systemd starts what waits on us after READY=1, and the lock state is then right.
     QObject::connect(

@@ -437,4 +437,27 @@ void DasClient::postEvent(const QJsonObject &event, StatusCallback done)
     });
 }
 
+void DasClient::deliverEvent(const QJsonObject &event, std::function<void(const store::DeliveryResult &)> done)
+{
+    using store::DeliveryResult;
+    call("POST", QStringLiteral("/v1/events"), event, [this, done](Result<Answer> answer) {
+        // Every DAS URL failed (transport, 5xx), or no device token could be made: try again later.
+        if (!answer)
+            return done(DeliveryResult::fromHttpStatus(0, answer.error().message));
+        const net::HttpResponse &response = answer->response;
+        if (response.isSuccess())
+            return done(DeliveryResult::fromHttpStatus(response.status, net::describeAnswer(response)));
+        const Error error = errorOf(response, answer->base);
+        bool ok = false;
+        const qint64 retryAfter = QString::fromLatin1(response.header("Retry-After")).trimmed().toLongLong(&ok);
+        DeliveryResult result = DeliveryResult::fromHttpStatus(
+            response.status, error.message, std::chrono::seconds(ok && retryAfter > 0 ? retryAfter : 0));
+        const auto problem = net::problemOf(response);
+        const QString slug = problem ? problem->slug : QString();
+        if (slug == u"token-expired" || slug == u"token-not-yet-valid" || slug == u"replayed-token")
+            result.outcome = DeliveryResult::Outcome::RetryLater;
+        done(result);
+    });
+}
+
 } // namespace hotdesk::das

@@ -6,6 +6,7 @@
 #include "../net/httpclient.h"
 #include "../random.h"
 #include "../result.h"
+#include "../store/eventqueue.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -140,6 +141,12 @@ public:
     void verifyOobToken(const QString &user, const QString &token, const QString &machineId, StatusCallback done);
     // {"type", "user"?, "detail"?}: a failure or lockout for the administrator's feed.
     void postEvent(const QJsonObject &event, StatusCallback done);
+    // postEvent for store::EventQueue (a store::Delivery): what the answer means for
+    // the event. 201 acknowledged; no answer, 5xx, 408 and 429 (with its
+    // Retry-After) retried; a device token refused for this PC's clock
+    // (token-expired, token-not-yet-valid) or as a replay retried too, since
+    // the event itself is fine; any other 4xx refused.
+    void deliverEvent(const QJsonObject &event, std::function<void(const store::DeliveryResult &)> done);
 
     void cancelAll();
 

@@ -76,6 +76,10 @@ QString auditEventName(AuditEvent event)
         return QStringLiteral("admin_notify_failed");
     case AuditEvent::AdminNotified:
         return QStringLiteral("admin_notified");
+    case AuditEvent::DaemonStarted:
+        return QStringLiteral("daemon_started");
+    case AuditEvent::DaemonStopped:
+        return QStringLiteral("daemon_stopped");
     }
     return QStringLiteral("unknown");
 }
@@ -153,18 +157,23 @@ Status AuditLog::rotate()
     return {};
 }
 
-Status AuditLog::append(const AuditEntry &entry)
+QJsonObject AuditLog::recordOf(const AuditEntry &entry, qint64 secondsSinceEpoch)
 {
     QJsonObject line;
     for (auto it = entry.extra.begin(); it != entry.extra.end(); ++it)
         line.insert(it.key(), redacted(it.value()));
-    const auto secs = m_clock.secondsSinceEpoch();
     line.insert(QLatin1String("time"),
-        QDateTime::fromSecsSinceEpoch(secs, Qt::UTC).toString(Qt::ISODate)); // 2026-01-01T00:00:00Z
+        QDateTime::fromSecsSinceEpoch(secondsSinceEpoch, Qt::UTC).toString(Qt::ISODate)); // 2026-01-01T00:00:00Z
     line.insert(QLatin1String("event"), redacted(entry.event));
     line.insert(QLatin1String("user"), redacted(entry.user));
     line.insert(QLatin1String("reason"), redacted(entry.reason));
     line.insert(QLatin1String("device_id"), redacted(entry.deviceId));
+    return line;
+}
+
+Status AuditLog::append(const AuditEntry &entry)
+{
+    const QJsonObject line = recordOf(entry, m_clock.secondsSinceEpoch());
     const QByteArray bytes = QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
 
     qCInfo(lcAudit).noquote() << QString::fromUtf8(bytes.constData(), bytes.size() - 1);

@@ -43,6 +43,8 @@ enum class AuditEvent {
     RecoveryCodeRefused,
     AdminNotifyFailed,
     AdminNotified,
+    DaemonStarted,
+    DaemonStopped,
 };
 
 QString auditEventName(AuditEvent event);
@@ -81,6 +83,11 @@ public:
     const QString &path() const { return m_path; }
 
     Status append(const AuditEntry &entry);
+
+    // The record append() writes, as an object: the entry's fields and "time"
+    // (RFC 3339 UTC from secondsSinceEpoch), strings that look like a JWT
+    // replaced. hotdeskd's audit log writes the same records (docs/hotdeskd.md).
+    static QJsonObject recordOf(const AuditEntry &entry, qint64 secondsSinceEpoch);
 
     // Whether text looks like a compact JWS/JWT: "eyJ" then three base64url parts.
     static bool looksLikeJwt(const QString &text);
