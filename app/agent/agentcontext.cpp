@@ -74,6 +74,11 @@ Result<std::unique_ptr<AgentContext>> AgentContext::create(
 
 AgentContext::~AgentContext() = default;
 
+void AgentContext::setSecretStore(std::unique_ptr<store::SecretStore> secrets)
+{
+    m_secrets = std::move(secrets);
+}
+
 void AgentContext::loadCredential(std::function<void(Status)> done)
 {
     das::loadCredential(*m_secrets, *m_state, m_policy.servers.dasUrls,

@@ -71,6 +71,8 @@ public:
     net::HttpClient &http() { return *m_http; }
     store::AgentState &state() { return *m_state; }
     store::SecretStore &secrets() { return *m_secrets; }
+    // Where secrets go instead of the OS keychain ('hotdesk enroll --system': hotdeskd's secret files).
+    void setSecretStore(std::unique_ptr<store::SecretStore> secrets);
     das::DasClient *das() const { return m_das.get(); }
     flow::ProviderSession &provider() { return *m_provider; }
     const Clock &clock() const { return m_clock; }

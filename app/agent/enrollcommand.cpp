@@ -13,6 +13,12 @@
 #include <QCommandLineParser>
 #include <QFile>
 
+#ifdef Q_OS_UNIX
+#include "core/store/filesecretstore.h"
+
+#include <unistd.h>
+#endif
+
 namespace hotdesk::cli {
 
 Result<QByteArray> readAdminSecret(const QString &given)
@@ -88,9 +94,13 @@ struct EnrollOptions {
                        "with a random suffix)."),
         QStringLiteral("ID")};
     QCommandLineOption state {QStringLiteral("state-dir"),
-        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1).")
+        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1). With --system: "
+                       "hotdeskd's state directory (default: /var/lib/hotdesk).")
             .arg(store::AgentState::defaultDirectory()),
         QStringLiteral("DIR")};
+    QCommandLineOption system {QStringLiteral("system"),
+        QStringLiteral("Enroll this PC for hotdeskd, the system service (needs root): the enrollment goes to its state "
+                       "directory and the device key into a root-only file there, not into the OS keychain.")};
     QCommandLineOption admin {QStringLiteral("admin-user"),
         QStringLiteral("Without a token or an activation: the administrator who signs in at the identity provider and "
                        "approves on their phone (default: the user running this command)."),
@@ -100,7 +110,7 @@ struct EnrollOptions {
 
     void addTo(QCommandLineParser &parser) const
     {
-        parser.addOptions({policy, das, token, activation, admin, browser, device, state});
+        parser.addOptions({policy, das, token, activation, admin, browser, device, state, system});
     }
 };
 
@@ -127,7 +137,8 @@ std::optional<int> parseEnrollCommandLine(QCommandLineParser &parser, const Enro
         QStringLiteral("Enrolls this PC with a Device Authentication Server: asks the DAS for an activation\n"
                        "with an administrator token, checks it against the activation keys the policy pins,\n"
                        "runs the SPAKE2 key exchange and registers a new device key, whose private half goes\n"
-                       "to the OS keychain. Prints 'enrolled DEVICE_ID with DAS_URL' on success.\n"
+                       "to the OS keychain (with --system, as root: to hotdeskd's state directory, a file only\n"
+                       "root can read). Prints 'enrolled DEVICE_ID with DAS_URL' on success.\n"
                        "Without a token or an activation, the administrator signs in at the identity provider\n"
                        "and approves on their phone; the DAS checks that they hold its admin role."));
     parser.addHelpOption();
@@ -209,6 +220,35 @@ QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &op
     return stateDir.isEmpty() ? environment.stateDir() : stateDir;
 }
 
+// With --system: hotdeskd's state directory, checked (and created) as the
+// daemon would, after the caller proved to be root; the enrollment goes there
+// and the device key into its secrets/, never into a keychain.
+Result<QString> systemStateDirectory(const QCommandLineParser &parser, const EnrollOptions &options)
+{
+#ifdef Q_OS_UNIX
+    const QString given = parser.value(options.state);
+    const QString dir = given.isEmpty() ? QString::fromLatin1(store::kDaemonStateDirectory) : given;
+    if (auto ok = store::preparePrivateDirectory(dir, QStringLiteral("state directory")); !ok)
+        return tl::unexpected(ok.error());
+    return dir;
+#else
+    Q_UNUSED(parser);
+    Q_UNUSED(options);
+    return fail(ErrorCode::Unsupported, QStringLiteral("hotdesk enroll --system is for hotdeskd, which runs on Linux"));
+#endif
+}
+
+// hotdeskd's files belong to root: anyone else is refused before anything is read or sent.
+Status checkRoot()
+{
+#ifdef Q_OS_UNIX
+    if (::geteuid() == 0)
+        return {};
+#endif
+    return fail(ErrorCode::AccessDenied,
+        QStringLiteral("enrolling this PC needs root: run sudo hotdesk enroll --system with the same options"));
+}
+
 // Runs flow 3 as the request says and prints the enrollment.
 int enroll(AgentContext &ctx, const das::EnrollTarget &target, const EnrollRequest &request)
 {
@@ -251,14 +291,25 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
     const EnrollOptions options;
     if (auto done = parseEnrollCommandLine(parser, options, args))
         return *done;
+    const bool system = parser.isSet(options.system);
+    if (auto root = system ? checkRoot() : Status(); !root)
+        return reject(root.error());
     auto request = readEnrollRequest(parser, options, environment);
     if (!request)
         return request.error();
+    auto stateDir
+        = system ? systemStateDirectory(parser, options) : Result<QString>(stateDirectory(parser, options, environment));
+    if (!stateDir)
+        return reject(stateDir.error());
     const QString policyFile = parser.isSet(options.policy) ? parser.value(options.policy) : policy::defaultPolicyFile();
-    auto context = AgentContext::create(policyFile, stateDirectory(parser, options, environment), environment);
+    auto context = AgentContext::create(policyFile, *stateDir, environment);
     if (!context)
         return reject(context.error());
     AgentContext &ctx = **context;
+#ifdef Q_OS_UNIX
+    if (system)
+        ctx.setSecretStore(std::make_unique<store::FileSecretStore>(store::daemonSecretDirectory(*stateDir)));
+#endif
     auto target = das::enrollTargetFor(ctx.policy(), request->das);
     if (!target)
         return reject(target.error());
@@ -267,7 +318,12 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
         printErr(QStringLiteral("hotdesk: note: %1 is not among the DAS URLs of %2; the agent will use this enrollment "
                                 "only once the policy lists the DAS")
                      .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
-    return enroll(ctx, *target, *request);
+    const int exitCode = enroll(ctx, *target, *request);
+    if (exitCode == ExitOk && system)
+        printErr(QStringLiteral("hotdesk: the device key is in %1, readable by root only; the tray agent keeps using its "
+                                "own enrollment in the keychain until it signs in through hotdeskd")
+                     .arg(store::daemonSecretDirectory(*stateDir)));
+    return exitCode;
 }
 
 } // namespace hotdesk::cli

@@ -68,23 +68,24 @@ tl::unexpected<Error> ioError(const QString &message)
 
 // The directory is the only thing between the secrets and everyone else: it
 // must belong to us and let nobody else in.
-Status checkDirectory(const QString &dir, const struct stat &info)
+Status checkDirectory(const QString &what, const QString &dir, const struct stat &info)
 {
     const uid_t self = ::geteuid();
     if (info.st_uid != self)
-        return ioError(QStringLiteral("the secret directory %1 belongs to uid %2 (mode %3), not to uid %4 that keeps the "
-                                      "secrets; run chown %4 %1")
-                           .arg(dir, QString::number(info.st_uid), octalMode(info.st_mode), QString::number(self)));
+        return ioError(QStringLiteral("the %1 %2 belongs to uid %3 (mode %4), not to uid %5 that keeps the secrets; "
+                                      "run chown %5 %2")
+                           .arg(what, dir, QString::number(info.st_uid), octalMode(info.st_mode), QString::number(self)));
     if ((info.st_mode & 07777) != 0700)
         return ioError(
-            QStringLiteral("the secret directory %1 has mode %2, not 0700; run chmod 700 %1").arg(dir, octalMode(info.st_mode)));
+            QStringLiteral("the %1 %2 has mode %3, not 0700; run chmod 700 %2").arg(what, dir, octalMode(info.st_mode)));
     return {};
 }
 
 // The directory, opened without following a link and checked; nullopt when it
 // does not exist and create is false. With create, a missing directory is
 // made with mode 0700 (its parent must exist).
-Result<std::optional<Descriptor>> openDirectory(const QString &dir, bool create)
+Result<std::optional<Descriptor>> openDirectory(
+    const QString &dir, bool create, const QString &what = QStringLiteral("secret directory"))
 {
     const QByteArray path = QFile::encodeName(dir);
     constexpr int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -94,25 +95,24 @@ Result<std::optional<Descriptor>> openDirectory(const QString &dir, bool create)
         if (!create)
             return std::optional<Descriptor>();
         if (::mkdir(path.constData(), 0700) != 0 && errno != EEXIST)
-            return ioError(QStringLiteral("cannot create the secret directory %1: %2").arg(dir, systemError(errno)));
+            return ioError(QStringLiteral("cannot create the %1 %2: %3").arg(what, dir, systemError(errno)));
         created = true;
         fd = Descriptor(::open(path.constData(), flags));
     }
     if (!fd.valid()) {
         if (errno == ELOOP || errno == ENOTDIR)
-            return ioError(
-                QStringLiteral("the secret directory %1 is not a directory (a symbolic link or a file); it must be a real "
-                               "directory with mode 0700")
-                    .arg(dir));
-        return ioError(QStringLiteral("cannot open the secret directory %1: %2").arg(dir, systemError(errno)));
+            return ioError(QStringLiteral("the %1 %2 is not a directory (a symbolic link or a file); it must be a real "
+                                          "directory with mode 0700")
+                               .arg(what, dir));
+        return ioError(QStringLiteral("cannot open the %1 %2: %3").arg(what, dir, systemError(errno)));
     }
     // The umask may have taken bits from the new directory's 0700.
     if (created && ::fchmod(fd.get(), 0700) != 0)
-        return ioError(QStringLiteral("cannot set the mode of the secret directory %1: %2").arg(dir, systemError(errno)));
+        return ioError(QStringLiteral("cannot set the mode of the %1 %2: %3").arg(what, dir, systemError(errno)));
     struct stat info { };
     if (::fstat(fd.get(), &info) != 0)
-        return ioError(QStringLiteral("cannot read the secret directory %1: %2").arg(dir, systemError(errno)));
-    if (auto ok = checkDirectory(dir, info); !ok)
+        return ioError(QStringLiteral("cannot read the %1 %2: %3").arg(what, dir, systemError(errno)));
+    if (auto ok = checkDirectory(what, dir, info); !ok)
         return tl::unexpected(ok.error());
     return std::optional<Descriptor>(std::move(fd));
 }
@@ -186,6 +186,14 @@ template <typename Callback, typename Value> void post(Callback done, Value valu
 }
 
 } // namespace
+
+Status preparePrivateDirectory(const QString &directory, const QString &what)
+{
+    auto opened = openDirectory(directory, true, what);
+    if (!opened)
+        return tl::unexpected(opened.error());
+    return {};
+}
 
 QString daemonSecretDirectory(const QString &stateDirectory)
 {

@@ -5,9 +5,18 @@
 
 namespace hotdesk::store {
 
+// hotdeskd's state directory when neither systemd ($STATE_DIRECTORY) nor --state-dir names another.
+inline constexpr char kDaemonStateDirectory[] = "/var/lib/hotdesk";
+
 // Where hotdeskd keeps the device keys in its state directory: DIR/secrets
-// (docs/hotdeskd.md). 'sudo hotdesk enroll' writes there, the daemon reads.
+// (docs/hotdeskd.md). 'sudo hotdesk enroll --system' writes there, the daemon reads.
 QString daemonSecretDirectory(const QString &stateDirectory);
+
+// The check FileSecretStore makes of its own directory, for another private
+// directory: created with mode 0700 when missing (not its parents), then it
+// must be a real directory owned by this process's effective uid with mode
+// exactly 0700. what names it in the errors ("state directory").
+Status preparePrivateDirectory(const QString &directory, const QString &what);
 
 // One file per secret in a directory that only its owner can reach:
 //  - the directory must be a real directory (not a link) owned by this

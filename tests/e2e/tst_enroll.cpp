@@ -5,6 +5,7 @@
 #include "core/jose/base64url.h"
 #include "core/jose/jws.h"
 #include "core/store/agentstate.h"
+#include "core/store/filesecretstore.h"
 #include "core/store/secretstore.h"
 #include "httpsclient.h"
 
@@ -20,6 +21,8 @@
 #include <QTimer>
 
 #include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace hotdesk;
 using namespace hotdesk::test;
@@ -40,6 +43,12 @@ template <typename R, typename Start> R await(Start start)
     if (!out)
         qFatal("the callback did not run within 60 s");
     return std::move(*out);
+}
+
+mode_t modeOf(const QString &path)
+{
+    struct stat info { };
+    return ::lstat(QFile::encodeName(path).constData(), &info) == 0 ? info.st_mode & 07777 : 0;
 }
 
 template <typename R> QByteArray why(const R &r)
@@ -325,6 +334,91 @@ private Q_SLOTS:
             activation(d) + '\n');
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(r.out, QByteArray("enrolled desk-7 with " + d.dasUrl().toLatin1() + '\n'));
+    }
+
+    // Enrolling for hotdeskd as root, without the daemon itself: the files it reads, with their modes, and no keychain entry.
+    void systemEnrollmentGoesToTheDaemonsStateDirectory()
+    {
+        if (::geteuid() != 0)
+            QSKIP("hotdesk enroll --system needs root; CI runs as root");
+        Deployment &d = deploy();
+        // Not there yet: created 0700, as systemd's StateDirectory= would.
+        const QString daemonState = m_state->filePath(QStringLiteral("hotdeskd"));
+        const QString agentState = m_state->filePath(QStringLiteral("agent"));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("HOTDESK_STATE_DIR"), agentState);
+        const Run r = run(QStringLiteral(HOTDESK_BINARY),
+            {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), d.policyFile(),
+                QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), daemonState,
+                QStringLiteral("--device-id"), QStringLiteral("desk-9")},
+            adminToken(d).toLatin1() + '\n', env);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("enrolled desk-9 with " + d.dasUrl().toLatin1() + '\n'));
+        const QString secretDir = store::daemonSecretDirectory(daemonState);
+        QVERIFY2(r.err.contains(secretDir.toUtf8()), r.err.constData());
+        QCOMPARE(modeOf(daemonState), mode_t(0700));
+        QCOMPARE(modeOf(secretDir), mode_t(0700));
+        QCOMPARE(modeOf(daemonState + QStringLiteral("/enrollments.json")), mode_t(0600));
+        const QStringList secretFiles = QDir(secretDir).entryList(QDir::Files | QDir::Hidden);
+        QCOMPARE(secretFiles.size(), 1);
+        const QString secretFile = secretDir + u'/' + secretFiles.first();
+        QCOMPARE(modeOf(secretFile), mode_t(0600));
+
+        // What hotdeskd does with it: the credential loads from its files.
+        store::AgentState state(daemonState);
+        store::FileSecretStore secrets(secretDir);
+        auto loaded = await<Result<das::LoadedCredential>>(
+            [&](auto done) { das::loadCredential(secrets, state, policyOf(d).servers.dasUrls, done); });
+        QVERIFY2(loaded, why(loaded));
+        QCOMPARE(loaded->record.deviceId, QStringLiteral("desk-9"));
+        QCOMPARE(QString::fromLatin1(loaded->credential.privateKey.thumbprint()), loaded->record.kid);
+
+        // The private key is in that one root-only file, not in the keychain, the agent's state or the output.
+        auto inKeychain = keyInKeychain(store::deviceKeyName(d.dasUrl()));
+        QVERIFY(!inKeychain);
+        QCOMPARE(inKeychain.error().code, ErrorCode::NotEnrolled);
+        QVERIFY(!QFileInfo::exists(agentState));
+        const QByteArray d_ = loaded->credential.privateKey.toPrivateJson().value(QLatin1String("d")).toString().toLatin1();
+        QCOMPARE(d_.size(), 43);
+        QCOMPARE(filesContaining(m_state->path(), d_), QStringList {secretFile});
+        QVERIFY(filesContaining(d.dir->path(), d_).isEmpty());
+        QVERIFY(!r.out.contains(d_) && !r.err.contains(d_));
+    }
+
+    void systemEnrollmentNeedsRoot()
+    {
+        if (::geteuid() != 0)
+            QSKIP("runs hotdesk as uid 65534 through setpriv, which needs root; CI runs as root");
+        Deployment &d = deploy();
+        const QString daemonState = m_state->filePath(QStringLiteral("hotdeskd"));
+        const Run r = run(QStringLiteral("setpriv"),
+            {QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"), QStringLiteral("--clear-groups"),
+                QStringLiteral(HOTDESK_BINARY), QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"),
+                d.policyFile(), QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), daemonState},
+            adminToken(d).toLatin1() + '\n');
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("rejected: access_denied"), r.err.constData());
+        QVERIFY2(r.err.contains("enrolling this PC needs root: run sudo hotdesk enroll --system"), r.err.constData());
+        QVERIFY(!QFileInfo::exists(daemonState));
+    }
+
+    void systemEnrollmentRefusesAnUnsafeStateDirectory()
+    {
+        if (::geteuid() != 0)
+            QSKIP("hotdesk enroll --system needs root; CI runs as root");
+        Deployment &d = deploy();
+        const QString daemonState = m_state->filePath(QStringLiteral("hotdeskd"));
+        QVERIFY(QDir().mkdir(daemonState));
+        QVERIFY(::chmod(QFile::encodeName(daemonState).constData(), 0755) == 0);
+        const Run r = run(QStringLiteral(HOTDESK_BINARY),
+            {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), d.policyFile(),
+                QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), daemonState},
+            adminToken(d).toLatin1() + '\n');
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(
+                     QStringLiteral("the state directory %1 has mode 0755, not 0700; run chmod 700").arg(daemonState).toUtf8()),
+            r.err.constData());
+        QCOMPARE(QDir(daemonState).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot), QStringList());
     }
 
     void wrongActivationPasswordFailsConfirmation()

@@ -272,6 +272,20 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(real + u'/' + *FileSecretStore::fileNameFor(kKey)));
     }
 
+    void preparesAnotherPrivateDirectory()
+    {
+        const QString state = m_root->filePath(QStringLiteral("state"));
+        const QString what = QStringLiteral("state directory");
+        QVERIFY(preparePrivateDirectory(state, what));
+        QCOMPARE(modeOf(state), mode_t(0700));
+        QVERIFY(preparePrivateDirectory(state, what));
+        QVERIFY(::chmod(QFile::encodeName(state).constData(), 0750) == 0);
+        const Status refused = preparePrivateDirectory(state, what);
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().message,
+            QStringLiteral("the state directory %1 has mode 0750, not 0700; run chmod 700 %1").arg(state));
+    }
+
     void callbacksRunLaterNeverInsideTheCall()
     {
         FileSecretStore store(m_dir);
