@@ -205,7 +205,7 @@ OrExit<EnrollRequest> readEnrollRequest(
 // An empty --state-dir counts as none given.
 QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
 {
-    const QString stateDir = parser.value(options.state);
+    const QString stateDir = overrideOption(parser, options.state).value_or(QString());
     return stateDir.isEmpty() ? environment.stateDir() : stateDir;
 }
 
@@ -254,7 +254,7 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
     auto request = readEnrollRequest(parser, options, environment);
     if (!request)
         return request.error();
-    const QString policyFile = parser.isSet(options.policy) ? parser.value(options.policy) : policy::defaultPolicyFile();
+    const QString policyFile = overrideOption(parser, options.policy).value_or(policy::defaultPolicyFile());
     auto context = AgentContext::create(policyFile, stateDirectory(parser, options, environment), environment);
     if (!context)
         return reject(context.error());

@@ -948,10 +948,12 @@ int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
         return ExitRejected;
     }
     TrayAgentOptions options;
-    options.policyFile = parser.isSet(common.policy) ? parser.value(common.policy) : QString();
+    // Empty: the platform location, read only when trusted (docs/policy.md).
+    options.policyFile = overrideOption(parser, common.policy).value_or(QString());
     options.stateDir = common.stateDirectory(parser, environment);
     options.environment = environment;
-    options.user = parser.value(user);
+    // Whose second factor lifts the lock changes what is trusted too.
+    options.user = overrideOption(parser, user).value_or(QString());
     options.autoSignIn = !parser.isSet(manual);
     // Closing the last window (the lock screen lifting) must not end the agent.
     QApplication::setQuitOnLastWindowClosed(false);

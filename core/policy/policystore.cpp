@@ -2,6 +2,7 @@
 #include "policystore.h"
 
 #include "../jose/strictjson.h"
+#include "policytrust.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -213,7 +214,7 @@ void PolicyStore::watch()
 void PolicyStore::reload()
 {
     watch();
-    auto bytes = readPolicyFile(m_file);
+    auto bytes = m_trustedOwner ? readTrustedPolicyFile(m_file, *m_trustedOwner) : readPolicyFile(m_file);
     QString source = m_file;
 #if defined(Q_OS_WIN) || defined(Q_OS_MACOS)
     if (m_managed) {
