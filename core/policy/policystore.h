@@ -63,7 +63,8 @@ Q_SIGNALS:
 private:
     void watch();
     void accept(Policy policy);
-    void reject(const QList<PolicyProblem> &problems);
+    // untrusted: the file is there but others could have changed it (the reason says to fix it, not to install one).
+    void reject(const QList<PolicyProblem> &problems, bool untrusted = false);
 
     QString m_file;
     bool m_managed = false; // the managed settings of the platform apply

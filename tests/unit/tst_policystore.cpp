@@ -270,7 +270,7 @@ void TestPolicyStore::untrustedFileIsNoPolicy()
     QVERIFY(!store.hasPolicy());
     QVERIFY2(store.reason().startsWith(QStringLiteral("No valid policy: %1: not trusted: it is owned by ").arg(file)),
         qPrintable(store.reason()));
-    QVERIFY2(store.reason().contains(QStringLiteral("Run 'chown root:root %1 && chmod 644 %1'").arg(file)),
+    QVERIFY2(store.reason().endsWith(QStringLiteral("Run 'chown root:root %1 && chmod 644 %1'.").arg(file)),
         qPrintable(store.reason()));
     QCOMPARE(rejected.count(), 1);
 
