@@ -72,7 +72,9 @@ namespace {
 // The options of "hotdesk enroll".
 struct EnrollOptions {
     QCommandLineOption policy {QStringLiteral("policy"),
-        QStringLiteral("The policy file (default: %1).").arg(policy::defaultPolicyFile()), QStringLiteral("FILE")};
+        QStringLiteral("The policy file (default: %1). Honoured for root and in test builds only.")
+            .arg(policy::defaultPolicyFile()),
+        QStringLiteral("FILE")};
     QCommandLineOption das {QStringLiteral("das"),
         QStringLiteral("The DAS to enroll with (default: the policy's first DAS URL)."), QStringLiteral("URL")};
     QCommandLineOption token {QStringLiteral("admin-token"),
@@ -88,7 +90,8 @@ struct EnrollOptions {
                        "with a random suffix)."),
         QStringLiteral("ID")};
     QCommandLineOption state {QStringLiteral("state-dir"),
-        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1).")
+        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1). Honoured for root and in "
+                       "test builds only.")
             .arg(store::AgentState::defaultDirectory()),
         QStringLiteral("DIR")};
     QCommandLineOption admin {QStringLiteral("admin-user"),

@@ -930,7 +930,9 @@ int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
     CommonOptions common;
     common.addTo(parser);
     const QCommandLineOption user(QStringLiteral("user"),
-        QStringLiteral("Who sits at this PC (default: the account of the desktop session)."), QStringLiteral("NAME"));
+        QStringLiteral("Who sits at this PC (default: the account of the desktop session). Honoured for root and in "
+                       "test builds only."),
+        QStringLiteral("NAME"));
     const QCommandLineOption manual(QStringLiteral("no-auto-sign-in"),
         QStringLiteral("Wait for Sign in on the lock screen instead of starting the sign-in at once."));
     parser.addOptions({user, manual});
