@@ -44,6 +44,7 @@ QString errorCodeName(ErrorCode code)
     case ErrorCode::NotEnrolled: return QStringLiteral("not_enrolled");
     case ErrorCode::PolicyInvalid: return QStringLiteral("policy_invalid");
     case ErrorCode::Keychain: return QStringLiteral("keychain");
+    case ErrorCode::PolicyUntrusted: return QStringLiteral("policy_untrusted");
     }
     return QStringLiteral("unknown");
 }

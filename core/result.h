@@ -49,6 +49,7 @@ enum class ErrorCode {
     NotEnrolled,         // this PC holds no enrollment for the DAS the policy names
     PolicyInvalid,       // the administrator's policy cannot be used
     Keychain,            // the OS keychain refused to store or return a secret
+    PolicyUntrusted,     // the policy file or a folder above it could be changed by someone other than root
 };
 
 QString errorCodeName(ErrorCode code);

@@ -4,6 +4,8 @@
 #include "certificatecheck.h"
 #include "embeddedbrowser.h"
 
+#include "core/trustoverrides.h"
+
 #include <QChildEvent>
 #include <QCoreApplication>
 #include <QDesktopServices>
@@ -62,17 +64,22 @@ void ensureSharedOpenGLContext()
 }
 
 // The files the module is looked for in, first found first: HOTDESK_WEBENGINE_MODULE
-// alone when set, else the installed module next to the executable's lib
-// directory, then the one of the build tree this was built in.
+// alone when set (and honoured, core/trustoverrides.h), else the installed module
+// next to the executable's lib directory, then, in a test build only, the one of
+// the build tree this was built in: on an installed PC that path may not exist,
+// and whoever could create it would have their code loaded.
 QStringList moduleCandidates()
 {
-    const QString overridden = qEnvironmentVariable("HOTDESK_WEBENGINE_MODULE");
+    const QString overridden = trustedOverrideVariable("HOTDESK_WEBENGINE_MODULE");
     if (!overridden.isEmpty())
         return {overridden};
     const QString fileName = QFileInfo(QStringLiteral(HOTDESK_WEBENGINE_BUILD_PATH)).fileName();
     const QDir appDir(QCoreApplication::applicationDirPath());
-    return {QDir::cleanPath(appDir.filePath(QStringLiteral("../" HOTDESK_WEBENGINE_INSTALL_DIR "/") + fileName)),
-        appDir.filePath(fileName), QStringLiteral(HOTDESK_WEBENGINE_BUILD_PATH)};
+    QStringList candidates {QDir::cleanPath(appDir.filePath(QStringLiteral("../" HOTDESK_WEBENGINE_INSTALL_DIR "/") + fileName)),
+        appDir.filePath(fileName)};
+    if (isTestBuild())
+        candidates << QStringLiteral(HOTDESK_WEBENGINE_BUILD_PATH);
+    return candidates;
 }
 
 // Loads the module once per process (never unloaded: WebEngine does not

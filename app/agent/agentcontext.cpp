@@ -1,12 +1,15 @@
 // Setting up the agent's servers, state and credential for a command.
 #include "agentcontext.h"
 
+#include "cli.h"
+
 #include "core/das/dasclient.h"
 #include "core/das/enroller.h"
 #include "core/net/proxy.h"
 #include "core/store/agentstate.h"
 #include "core/store/auditlog.h"
 #include "core/store/secretstore.h"
+#include "core/trustoverrides.h"
 
 #include <QCoreApplication>
 #include <QEventLoop>
@@ -15,14 +18,17 @@ namespace hotdesk::cli {
 
 QString CommonOptions::policyFile(const QCommandLineParser &parser) const
 {
-    return parser.isSet(policy) ? parser.value(policy) : policy::defaultPolicyFile();
+    return overrideOption(parser, policy).value_or(policy::defaultPolicyFile());
 }
 
 AgentEnvironment AgentEnvironment::fromProcess()
 {
     AgentEnvironment environment;
-    environment.stateDirOverride = qEnvironmentVariable("HOTDESK_STATE_DIR");
-    environment.auditLogOverride = qEnvironmentVariable("HOTDESK_AUDIT_LOG");
+    // These two change what the agent trusts: honoured in test builds and for root only.
+    environment.stateDirOverride = trustedOverrideVariable("HOTDESK_STATE_DIR");
+    environment.auditLogOverride = trustedOverrideVariable("HOTDESK_AUDIT_LOG");
+    // These two do not: the screenshot is of a page the user sees anyway, and
+    // the token is a credential the caller has (as --admin-token).
     environment.screenshotFile = qEnvironmentVariable("HOTDESK_SCREENSHOT");
     environment.adminToken = qEnvironmentVariable("HOTDESK_ADMIN_TOKEN");
     return environment;
@@ -40,7 +46,7 @@ QString AgentEnvironment::auditLog() const
 
 QString CommonOptions::stateDirectory(const QCommandLineParser &parser, const AgentEnvironment &environment) const
 {
-    return parser.isSet(stateDir) ? parser.value(stateDir) : environment.stateDir();
+    return overrideOption(parser, stateDir).value_or(environment.stateDir());
 }
 
 Result<std::unique_ptr<AgentContext>> AgentContext::create(

@@ -26,7 +26,8 @@ class SecretStore;
 namespace hotdesk::cli {
 
 // The agent's environment, read once when it starts (main) and passed down:
-// where its files go, and what the HOTDESK_* variables override (tests, the demo).
+// where its files go, and what the HOTDESK_* variables override (tests, the
+// demo; the state and audit overrides only where core/trustoverrides.h allows).
 struct AgentEnvironment {
     static AgentEnvironment fromProcess();
 
@@ -43,11 +44,12 @@ struct AgentEnvironment {
 // --policy FILE and --state-dir DIR, which every such command takes.
 struct CommonOptions {
     QCommandLineOption policy {QStringLiteral("policy"),
-        QStringLiteral("The policy file (default: the platform location, /etc/hotdesk/policy.json on Linux)."),
+        QStringLiteral("The policy file (default: the platform location, /etc/hotdesk/policy.json on Linux). Honoured "
+                       "for root and in test builds only."),
         QStringLiteral("FILE")};
     QCommandLineOption stateDir {QStringLiteral("state-dir"),
         QStringLiteral("Where this PC's enrollments and known users are kept (default: the agent's data directory; "
-                       "$HOTDESK_STATE_DIR)."),
+                       "$HOTDESK_STATE_DIR). Honoured for root and in test builds only."),
         QStringLiteral("DIR")};
     void addTo(QCommandLineParser &parser) const { parser.addOptions({policy, stateDir}); }
     QString policyFile(const QCommandLineParser &parser) const;

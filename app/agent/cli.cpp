@@ -1,6 +1,8 @@
 // Command-line plumbing.
 #include "cli.h"
 
+#include "core/trustoverrides.h"
+
 #include <QEventLoop>
 #include <QFile>
 #include <QHostAddress>
@@ -24,6 +26,17 @@ void printErr(const QString &line)
     const QByteArray bytes = line.toUtf8() + '\n';
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
     std::fflush(stderr);
+}
+
+std::optional<QString> overrideOption(const QCommandLineParser &parser, const QCommandLineOption &option)
+{
+    if (!parser.isSet(option))
+        return std::nullopt;
+    if (!overridesAllowed()) {
+        printErr(overrideIgnoredMessage(QStringLiteral("--") + option.names().constFirst()));
+        return std::nullopt;
+    }
+    return parser.value(option);
 }
 
 int reject(const Error &error)

@@ -22,6 +22,11 @@ enum Exit : int {
 void printOut(const QByteArray &bytes);
 void printErr(const QString &line); // appends a newline
 
+// The value of an option that overrides what the agent trusts (--policy,
+// --state-dir): only where core/trustoverrides.h allows it; an option given
+// but not honoured is reported on stderr and counts as not given.
+std::optional<QString> overrideOption(const QCommandLineParser &parser, const QCommandLineOption &option);
+
 // Prints "rejected: CODE" and the human explanation on stderr; returns ExitRejected.
 int reject(const Error &error);
 // Prints the problem and a hint to use --help on stderr; returns ExitUsage.

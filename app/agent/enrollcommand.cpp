@@ -78,7 +78,9 @@ namespace {
 // The options of "hotdesk enroll".
 struct EnrollOptions {
     QCommandLineOption policy {QStringLiteral("policy"),
-        QStringLiteral("The policy file (default: %1).").arg(policy::defaultPolicyFile()), QStringLiteral("FILE")};
+        QStringLiteral("The policy file (default: %1). Honoured for root and in test builds only.")
+            .arg(policy::defaultPolicyFile()),
+        QStringLiteral("FILE")};
     QCommandLineOption das {QStringLiteral("das"),
         QStringLiteral("The DAS to enroll with (default: the policy's first DAS URL)."), QStringLiteral("URL")};
     QCommandLineOption token {QStringLiteral("admin-token"),
@@ -94,8 +96,8 @@ struct EnrollOptions {
                        "with a random suffix)."),
         QStringLiteral("ID")};
     QCommandLineOption state {QStringLiteral("state-dir"),
-        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1). With --system: "
-                       "hotdeskd's state directory (default: /var/lib/hotdesk).")
+        QStringLiteral("Where the agent keeps its state (default: $HOTDESK_STATE_DIR, or %1; honoured for root and in "
+                       "test builds only). With --system: hotdeskd's state directory (default: /var/lib/hotdesk).")
             .arg(store::AgentState::defaultDirectory()),
         QStringLiteral("DIR")};
     QCommandLineOption system {QStringLiteral("system"),
@@ -216,7 +218,7 @@ OrExit<EnrollRequest> readEnrollRequest(
 // An empty --state-dir counts as none given.
 QString stateDirectory(const QCommandLineParser &parser, const EnrollOptions &options, const AgentEnvironment &environment)
 {
-    const QString stateDir = parser.value(options.state);
+    const QString stateDir = overrideOption(parser, options.state).value_or(QString());
     return stateDir.isEmpty() ? environment.stateDir() : stateDir;
 }
 
@@ -301,7 +303,7 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
         = system ? systemStateDirectory(parser, options) : Result<QString>(stateDirectory(parser, options, environment));
     if (!stateDir)
         return reject(stateDir.error());
-    const QString policyFile = parser.isSet(options.policy) ? parser.value(options.policy) : policy::defaultPolicyFile();
+    const QString policyFile = overrideOption(parser, options.policy).value_or(policy::defaultPolicyFile());
     auto context = AgentContext::create(policyFile, *stateDir, environment);
     if (!context)
         return reject(context.error());

@@ -9,6 +9,8 @@
 #include "opencommand.h"
 #include "policycommand.h"
 #include "tokencommands.h"
+
+#include "core/trustoverrides.h"
 #if HOTDESK_HAVE_WEBENGINE
 #include "trayagent.h"
 #include "ui/translations.h"
@@ -51,7 +53,7 @@ const char kUsage[] =
     "  reauth           ask the running tray agent to re-authenticate now (exit 0)\n"
     "  policy check FILE\n"
     "                   validate a policy file (exit 0; 2 and FILE:LINE:COL: message per problem)\n"
-    "  --version        print the version\n"
+    "  --version        print the version, and whether this is a test build\n"
     "\n"
     "Each command takes --help.\n";
 
@@ -126,8 +128,13 @@ int main(int argc, char *argv[])
         printOut(QByteArray(kUsage));
         return ExitOk;
     }
-    if (args.constFirst() == QLatin1String("--version")) {
-        printOut(QByteArrayLiteral("hotdesk " HOTDESK_VERSION "\n"));
+    if (!args.isEmpty() && args.constFirst() == QLatin1String("--version")) {
+        // The second line says which kind of build this is (docs/tray-agent.md, "Test builds and overrides").
+        printOut(QByteArrayLiteral("hotdesk " HOTDESK_VERSION "\n")
+            + (hotdesk::isTestBuild()
+                    ? QByteArrayLiteral("test build: --policy, --state-dir and the HOTDESK_* overrides are honoured for "
+                                        "every user\n")
+                    : QByteArrayLiteral("--policy, --state-dir and the HOTDESK_* overrides are honoured for root only\n")));
         return ExitOk;
     }
     if (args.isEmpty() || (args.constFirst().startsWith(QLatin1String("--")) && args.constFirst() != QLatin1String("--version"))) {

@@ -3,11 +3,15 @@
 
 #include "cli.h"
 
+#include "core/policy/policytrust.h"
 #include "core/policy/policyvalidator.h"
+#include "core/policy/serverpolicy.h"
 
 #include <QCommandLineParser>
 #include <QFile>
 #include <QFileInfo>
+
+#include <optional>
 
 namespace hotdesk::cli {
 
@@ -35,6 +39,33 @@ Result<QByteArray> readInput(const QString &file)
     return bytes;
 }
 
+// The trust verdict (policytrust.h): whether the agent and hotdeskd would
+// accept this file where they read the policy. When it is trusted, the bytes
+// checked become the ones validated.
+struct TrustVerdict {
+    std::optional<bool> trusted; // nullopt: standard input, or the file could not be opened again
+    QStringList lines; // for standard error
+};
+
+TrustVerdict checkTrust(const QString &file, QByteArray &bytes)
+{
+    if (file == QLatin1String("-"))
+        return {};
+    auto checked = policy::readTrustedPolicyFile(file, 0);
+    if (checked) {
+        bytes = *checked;
+        return {true,
+            {QStringLiteral("%1: trusted: owned by root, and neither it nor a folder above it can be changed by anyone else")
+                    .arg(file)}};
+    }
+    if (checked.error().code != ErrorCode::PolicyUntrusted)
+        return {std::nullopt, {QStringLiteral("%1: trust not checked: %2").arg(file, checked.error().message)}};
+    return {false,
+        {checked.error().message,
+            QStringLiteral("%1: the agent and hotdeskd refuse an untrusted policy at %2")
+                .arg(file, policy::defaultPolicyFile())}};
+}
+
 } // namespace
 
 int runPolicyCheck(const QStringList &args)
@@ -43,7 +74,13 @@ int runPolicyCheck(const QStringList &args)
     parser.setApplicationDescription(
         QStringLiteral("Checks a policy file against the policy schema and the rules beyond it\n"
                        "(docs/policy.md). Prints FILE:LINE:COL: message for each problem and exits 2;\n"
-                       "exits 0 when the file is a valid policy."));
+                       "exits 0 when the file is a valid policy. Also says whether the file is trusted:\n"
+                       "owned by root, and neither it nor a folder above it writable by anyone else."));
+    const QCommandLineOption requireTrusted(QStringLiteral("require-trusted"),
+        QStringLiteral("Exit 2 also when the file is not trusted (not root's, or writable by others; docs/policy.md), "
+                       "as the agent and hotdeskd would refuse it at %1.")
+            .arg(policy::defaultPolicyFile()));
+    parser.addOption(requireTrusted);
     parser.addHelpOption();
     parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The policy file, or - for standard input."));
     const QString command = QStringLiteral("policy check");
@@ -55,18 +92,25 @@ int runPolicyCheck(const QStringList &args)
     const QString file = files.constFirst();
     const QString label = file == QLatin1String("-") ? QStringLiteral("<stdin>") : file;
 
+    if (file == QLatin1String("-") && parser.isSet(requireTrusted))
+        return usageError(QStringLiteral("--require-trusted needs a file; standard input has no owner to check"), command);
+
     auto bytes = readInput(file);
     if (!bytes) {
         printOut(QStringLiteral("%1: %2\n").arg(label, bytes.error().message).toUtf8());
         return ExitUsage;
     }
+    const TrustVerdict trust = checkTrust(file, *bytes);
     const QList<policy::PolicyProblem> problems = policy::validatePolicy(*bytes);
-    if (!problems.isEmpty()) {
+    if (problems.isEmpty())
+        printErr(QStringLiteral("%1: valid").arg(label));
+    else
         printOut(policy::formatProblems(label, problems).toUtf8());
+    for (const QString &line : trust.lines)
+        printErr(line);
+    if (!problems.isEmpty())
         return ExitUsage; // DESIGN.md: 2 for an invalid policy
-    }
-    printErr(QStringLiteral("%1: valid").arg(label));
-    return ExitOk;
+    return parser.isSet(requireTrusted) && trust.trusted != true ? int(ExitUsage) : int(ExitOk);
 }
 
 } // namespace hotdesk::cli

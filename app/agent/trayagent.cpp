@@ -930,7 +930,9 @@ int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
     CommonOptions common;
     common.addTo(parser);
     const QCommandLineOption user(QStringLiteral("user"),
-        QStringLiteral("Who sits at this PC (default: the account of the desktop session)."), QStringLiteral("NAME"));
+        QStringLiteral("Who sits at this PC (default: the account of the desktop session). Honoured for root and in "
+                       "test builds only."),
+        QStringLiteral("NAME"));
     const QCommandLineOption manual(QStringLiteral("no-auto-sign-in"),
         QStringLiteral("Wait for Sign in on the lock screen instead of starting the sign-in at once."));
     parser.addOptions({user, manual});
@@ -948,10 +950,12 @@ int runTrayAgent(const QStringList &args, const AgentEnvironment &environment)
         return ExitRejected;
     }
     TrayAgentOptions options;
-    options.policyFile = parser.isSet(common.policy) ? parser.value(common.policy) : QString();
+    // Empty: the platform location, read only when trusted (docs/policy.md).
+    options.policyFile = overrideOption(parser, common.policy).value_or(QString());
     options.stateDir = common.stateDirectory(parser, environment);
     options.environment = environment;
-    options.user = parser.value(user);
+    // Whose second factor lifts the lock changes what is trusted too.
+    options.user = overrideOption(parser, user).value_or(QString());
     options.autoSignIn = !parser.isSet(manual);
     // Closing the last window (the lock screen lifting) must not end the agent.
     QApplication::setQuitOnLastWindowClosed(false);

@@ -72,6 +72,8 @@ void Enforcer::start()
 {
     QDir().mkpath(QDir(m_options.stateDir).filePath(QStringLiteral("sessions")));
     m_policy = std::make_unique<policy::PolicyStore>(m_options.policyFile);
+    // Only root's file, which no one else can write (policy.md, "Who may change it").
+    m_policy->requireTrustedFile(0);
     if (!m_policy->start())
         Q_EMIT audited(
             QStringLiteral("policy_unusable"), {}, {}, m_policy->reason(), {{QStringLiteral("file"), m_options.policyFile}});

@@ -3,6 +3,8 @@
 #include "enforcer.h"
 #include "sessionguard.h"
 
+#include "core/policy/policystore.h"
+
 #include <QJsonArray>
 
 #include <cmath>
@@ -58,6 +60,8 @@ QJsonObject Enforcer::status(const Connection &asker, const QJsonObject &request
         {QStringLiteral("uid"), double(uid)}, {QStringLiteral("state"), state}, {QStringLiteral("sessions"), sessions}};
     if (!m_logindProblem.isEmpty())
         reply.insert(QStringLiteral("problem"), m_logindProblem);
+    if (!m_policy || !m_policy->hasPolicy())
+        reply.insert(QStringLiteral("policy_problem"), m_policy ? m_policy->reason() : QStringLiteral("not read yet"));
     return okReply(reply);
 }
 

@@ -5,6 +5,7 @@
 
 #include "../jose/strictjson.h"
 #include "../platform/platform.h"
+#include "../trustoverrides.h"
 
 #include <QDir>
 #include <QLocalServer>
@@ -38,7 +39,7 @@ QString agentStateName(AgentState state)
 
 QString defaultServerName()
 {
-    const QString override = qEnvironmentVariable("HOTDESK_CONTROL_SOCKET");
+    const QString override = trustedOverrideVariable("HOTDESK_CONTROL_SOCKET");
     if (!override.isEmpty())
         return override;
 #if defined(Q_OS_UNIX)

@@ -28,7 +28,8 @@ struct AgentStatus {
 // Longest request line accepted, newline excluded.
 constexpr qsizetype kMaxRequestBytes = 4096;
 
-// The socket's name for this user: $HOTDESK_CONTROL_SOCKET when set (tests);
+// The socket's name for this user: $HOTDESK_CONTROL_SOCKET when set and
+// honoured (tests, root: core/trustoverrides.h);
 // on Linux $XDG_RUNTIME_DIR/hotdesk-<uid> when XDG_RUNTIME_DIR is set (a
 // 0700 directory only this user can enter), else "hotdesk-<uid>" (Qt puts it
 // in the temporary directory); on Windows the named pipe "hotdesk-<user>".

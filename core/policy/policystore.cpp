@@ -2,6 +2,7 @@
 #include "policystore.h"
 
 #include "../jose/strictjson.h"
+#include "policytrust.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -213,7 +214,7 @@ void PolicyStore::watch()
 void PolicyStore::reload()
 {
     watch();
-    auto bytes = readPolicyFile(m_file);
+    auto bytes = m_trustedOwner ? readTrustedPolicyFile(m_file, *m_trustedOwner) : readPolicyFile(m_file);
     QString source = m_file;
 #if defined(Q_OS_WIN) || defined(Q_OS_MACOS)
     if (m_managed) {
@@ -243,7 +244,7 @@ void PolicyStore::reload()
             return;
         m_lastText.reset();
         m_lastError = bytes.error().message;
-        reject({PolicyProblem {0, 0, QString(), bytes.error().message}});
+        reject({PolicyProblem {0, 0, QString(), bytes.error().message}}, bytes.error().code == ErrorCode::PolicyUntrusted);
         return;
     }
     if (m_lastText == *bytes)
@@ -271,12 +272,14 @@ void PolicyStore::accept(Policy policy)
     Q_EMIT policyChanged(*m_policy);
 }
 
-void PolicyStore::reject(const QList<PolicyProblem> &problems)
+void PolicyStore::reject(const QList<PolicyProblem> &problems, bool untrusted)
 {
     m_problems = problems;
     if (!m_policy) {
         const PolicyProblem &first = problems.constFirst();
-        if (first.line == 0 && problems.size() == 1)
+        if (untrusted)
+            m_reason = QStringLiteral("No valid policy: %1.").arg(first.message);
+        else if (first.line == 0 && problems.size() == 1)
             m_reason
                 = QStringLiteral("No valid policy: %1. The administrator must install one at %2.").arg(first.message, m_file);
         else

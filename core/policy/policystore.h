@@ -13,6 +13,8 @@
 #include <chrono>
 #include <optional>
 
+#include <sys/types.h>
+
 class QSettings;
 
 namespace hotdesk::policy {
@@ -43,6 +45,13 @@ public:
     // What was wrong with the last text that was rejected; empty after a valid one.
     QList<PolicyProblem> problems() const { return m_problems; }
 
+    // Read the file only when it is trusted (policytrust.h), owned by `owner`.
+    // The platform location always is (serverpolicy.h, readPolicyFile); this
+    // applies the same rule to another file (tests, a daemon's own file).
+    // An untrusted file counts as an unreadable one: without a valid policy
+    // the agent stays locked, and a valid one in force stays.
+    void requireTrustedFile(uid_t owner) { m_trustedOwner = owner; }
+
     // Changes come in bursts (an editor writes, renames, sets permissions):
     // they are read once this long after the last one. Default 200 ms.
     void setDebounceInterval(std::chrono::milliseconds interval) { m_debounce.setInterval(interval); }
@@ -54,10 +63,12 @@ Q_SIGNALS:
 private:
     void watch();
     void accept(Policy policy);
-    void reject(const QList<PolicyProblem> &problems);
+    // untrusted: the file is there but others could have changed it (the reason says to fix it, not to install one).
+    void reject(const QList<PolicyProblem> &problems, bool untrusted = false);
 
     QString m_file;
     bool m_managed = false; // the managed settings of the platform apply
+    std::optional<uid_t> m_trustedOwner;
     std::optional<Policy> m_policy;
     QString m_reason;
     QList<PolicyProblem> m_problems;

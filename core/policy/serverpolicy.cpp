@@ -2,6 +2,7 @@
 #include "serverpolicy.h"
 
 #include "../jose/strictjson.h"
+#include "policytrust.h"
 #include "policyvalidator.h"
 
 #include <QDir>
@@ -128,8 +129,19 @@ Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceF
     return policy;
 }
 
+bool isPlatformPolicyFile(const QString &file)
+{
+    return QFileInfo(file).absoluteFilePath() == QFileInfo(defaultPolicyFile()).absoluteFilePath();
+}
+
 Result<QByteArray> readPolicyFile(const QString &file)
 {
+#if defined(Q_OS_UNIX)
+    // Whoever reads the installed policy (the tray agent, the commands, as root
+    // or not) reads it only when no one but root could have written it.
+    if (isPlatformPolicyFile(file))
+        return readTrustedPolicyFile(file, 0);
+#endif
     constexpr qint64 limit = 1024 * 1024;
     QFile f(file);
     if (QFileInfo(file).isDir() || !f.open(QIODevice::ReadOnly))

@@ -47,10 +47,15 @@ struct AgentPolicy {
 // Reads the policy's server settings. The whole file must be a valid policy
 // (policyvalidator.h; use parsePolicy in policy.h for the other parts). A
 // relative ca_bundle is resolved against the policy file's directory. Errors:
-// Io (unreadable), PolicyInvalid (every problem as "FILE:LINE:COL: message").
+// Io (unreadable), PolicyInvalid (every problem as "FILE:LINE:COL: message"),
+// PolicyUntrusted (the platform location's file could be changed by others).
 Result<AgentPolicy> loadAgentPolicy(const QString &file);
-// The bytes of a policy file, at most 1 MiB. Errors: Io, TooLarge.
+// The bytes of a policy file, at most 1 MiB. The file at the platform location
+// (isPlatformPolicyFile) is read only when it is trusted (policytrust.h).
+// Errors: Io, TooLarge, PolicyUntrusted.
 Result<QByteArray> readPolicyFile(const QString &file);
+// Whether file is the platform location (defaultPolicyFile()), however written.
+bool isPlatformPolicyFile(const QString &file);
 Result<AgentPolicy> parseAgentPolicy(QByteArrayView json, const QString &sourceFile);
 
 // Whether url's origin (scheme, host and port) is one of the policy's gateways.

@@ -17,6 +17,7 @@
 
 #include <csignal>
 #include <sys/stat.h>
+#include <unistd.h>
 
 using namespace hotdesk::test;
 
@@ -315,6 +316,38 @@ private Q_SLOTS:
         stopDaemon();
         m_policy = saved;
         QVERIFY(startDaemon());
+    }
+
+    void untrustedPoliciesAreRefused_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::addColumn<uint>("owner");
+        QTest::newRow("writable by everyone") << 0666 << 0u;
+        QTest::newRow("writable by its group") << 0664 << 0u;
+        QTest::newRow("owned by uid 65534") << 0644 << uint(kNobody);
+    }
+
+    void untrustedPoliciesAreRefused()
+    {
+        QFETCH(int, mode);
+        QFETCH(uint, owner);
+        stopDaemon();
+        const QString saved = m_policy;
+        m_policy = fresh("policy.json");
+        QVERIFY(QFile::copy(saved, m_policy));
+        QCOMPARE(::chmod(QFile::encodeName(m_policy).constData(), mode_t(mode)), 0);
+        QCOMPARE(::chown(QFile::encodeName(m_policy).constData(), owner, owner == 0 ? 0 : owner), 0);
+        QVERIFY(startDaemon());
+        // The same text that is in force above, refused for who may change it: every session locked.
+        const QJsonObject reply = status();
+        QVERIFY2(reply.value(QLatin1String("policy_problem")).toString().contains(m_policy),
+            qPrintable(reply.value(QLatin1String("policy_problem")).toString()));
+        QCOMPARE(sessionStatus(QStringLiteral("c1")).value(QLatin1String("lock")).toObject().value(QLatin1String("reason")).toString(),
+            QStringLiteral("policy_unusable"));
+        stopDaemon();
+        m_policy = saved;
+        QVERIFY(startDaemon());
+        QVERIFY(!status().contains(QLatin1String("policy_problem")));
     }
 };
 

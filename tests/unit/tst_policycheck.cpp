@@ -4,6 +4,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace {
 
 struct Run {
@@ -42,6 +45,8 @@ private Q_SLOTS:
     void unreadableFile();
     void standardInput();
     void usage();
+    void trustVerdict();
+    void requireTrusted();
 
 private:
     QString write(const QString &name, const QByteArray &bytes)
@@ -62,7 +67,11 @@ void TestPolicyCheck::validFile()
     const Run run = check({file});
     QCOMPARE(run.exitCode, 0);
     QCOMPARE(run.out, QByteArray());
-    QCOMPARE(run.err, QString(file + QStringLiteral(": valid\n")).toUtf8());
+    // Then the trust verdict, which depends on who owns the source tree (trustVerdict checks it).
+    QVERIFY2(run.err.startsWith(QString(file + QStringLiteral(": valid\n")).toUtf8()), run.err.constData());
+    QVERIFY2(run.err.contains(QString(file + QStringLiteral(": trusted: ")).toUtf8())
+            || run.err.contains(QString(file + QStringLiteral(": not trusted: ")).toUtf8()),
+        run.err.constData());
 }
 
 void TestPolicyCheck::everyProblemSortedByPosition()
@@ -84,7 +93,7 @@ void TestPolicyCheck::everyProblemSortedByPosition()
         + QStringLiteral(":5:14: device: unknown member \"unrecognised\" (did you mean \"unrecognized\"?)\n"))
                                     .toUtf8();
     QCOMPARE(run.out, expected);
-    QCOMPARE(run.err, QByteArray());
+    QVERIFY2(!run.err.contains(": valid"), run.err.constData()); // only the trust verdict
 }
 
 void TestPolicyCheck::syntaxError()
@@ -126,6 +135,63 @@ void TestPolicyCheck::usage()
     const Run run = check({});
     QCOMPARE(run.exitCode, 2);
     QVERIFY2(run.err.contains("name one policy file"), run.err.constData());
+}
+
+void TestPolicyCheck::trustVerdict()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root: a trusted policy is root's, and the refusal needs a file chown'ed to uid 65534 (CI runs as root)");
+    QFile example(QStringLiteral(HOTDESK_SOURCE_DIR "/resources/policies/minimal.json"));
+    QVERIFY(example.open(QIODevice::ReadOnly));
+    const QString file = write(QStringLiteral("trust.json"), example.readAll());
+    const QByteArray path = QFile::encodeName(file);
+    QCOMPARE(::chmod(path.constData(), 0644), 0);
+    Run run = check({file});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.err,
+        QString(file + QStringLiteral(": valid\n") + file
+            + QStringLiteral(": trusted: owned by root, and neither it nor a folder above it can be changed by anyone else\n"))
+            .toUtf8());
+
+    // Writable by others: still a valid policy, and said to be untrusted with what to run.
+    QCOMPARE(::chmod(path.constData(), 0666), 0);
+    run = check({file});
+    QCOMPARE(run.exitCode, 0);
+    QCOMPARE(run.err,
+        QString(file + QStringLiteral(": valid\n") + file
+            + QStringLiteral(": not trusted: it is owned by root (uid 0) with mode 0666; only a file owned by root that no one "
+                             "else can write is trusted. Run 'chown root:root %1 && chmod 644 %1'\n")
+                  .arg(file)
+            + file + QStringLiteral(": the agent and hotdeskd refuse an untrusted policy at /etc/hotdesk/policy.json\n"))
+            .toUtf8());
+
+    QCOMPARE(::chmod(path.constData(), 0644), 0);
+    QCOMPARE(::chown(path.constData(), 65534, 65534), 0);
+    run = check({file});
+    QCOMPARE(run.exitCode, 0);
+    QVERIFY2(run.err.contains("(uid 65534) with mode 0644"), run.err.constData());
+}
+
+void TestPolicyCheck::requireTrusted()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root: a trusted policy is root's (CI runs as root)");
+    QFile example(QStringLiteral(HOTDESK_SOURCE_DIR "/resources/policies/minimal.json"));
+    QVERIFY(example.open(QIODevice::ReadOnly));
+    const QByteArray text = example.readAll();
+    const QString file = write(QStringLiteral("required.json"), text);
+    const QByteArray path = QFile::encodeName(file);
+    QCOMPARE(::chmod(path.constData(), 0644), 0);
+    const QString option = QStringLiteral("--require-trusted");
+    QCOMPARE(check({option, file}).exitCode, 0);
+    QCOMPARE(::chmod(path.constData(), 0664), 0);
+    const Run run = check({option, file});
+    QCOMPARE(run.exitCode, 2);
+    QVERIFY2(run.err.contains("not trusted"), run.err.constData());
+    // Standard input has no owner to check.
+    const Run fromStdin = check({option, QStringLiteral("-")}, text);
+    QCOMPARE(fromStdin.exitCode, 2);
+    QVERIFY2(fromStdin.err.contains("standard input has no owner to check"), fromStdin.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestPolicyCheck)

@@ -1,6 +1,7 @@
 // PolicyStore: the last valid policy stays when a new file is invalid, changes are followed (also when an editor replaces the
 // file), no file means no policy and a reason.
 #include "core/policy/policystore.h"
+#include "core/policy/serverpolicy.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,6 +12,8 @@
 #include <QTest>
 
 #include <cstdio>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace hotdesk;
 using namespace hotdesk::policy;
@@ -56,6 +59,8 @@ private Q_SLOTS:
     void invalidAtStartMeansNoPolicy();
     void removedFileKeepsThePolicy();
     void managedSettingsTakePrecedence();
+    void untrustedFileIsNoPolicy();
+    void platformLocationIsAlwaysChecked();
 
 private:
     QTemporaryDir m_dir;
@@ -245,6 +250,53 @@ void TestPolicyStore::managedSettingsTakePrecedence()
     // A string member stays a string even when it looks like a number; the file's other members stay.
     QCOMPARE(policy->servers.clientId, QStringLiteral("12345"));
     QCOMPARE(policy->servers.idpIssuer, QStringLiteral("https://idp.example"));
+}
+
+void TestPolicyStore::untrustedFileIsNoPolicy()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root: a trusted policy is root's, and the refusal needs a file chown'ed to uid 65534 (CI runs as root)");
+    const QString file = nextFile();
+    const QByteArray path = QFile::encodeName(file);
+    QVERIFY(QDir().mkpath(QFileInfo(file).path()));
+    QVERIFY(writeFile(file, policyWithIdle("PT15M")));
+    QCOMPARE(::chown(path.constData(), 65534, 65534), 0);
+    PolicyStore store(file);
+    store.requireTrustedFile(0); // what the platform location always gets
+    QSignalSpy changed(&store, &PolicyStore::policyChanged);
+    QSignalSpy rejected(&store, &PolicyStore::policyRejected);
+    // Like a missing policy: none applies, and the agent stays locked with the reason.
+    QVERIFY(!store.start());
+    QVERIFY(!store.hasPolicy());
+    QVERIFY2(store.reason().startsWith(QStringLiteral("No valid policy: %1: not trusted: it is owned by ").arg(file)),
+        qPrintable(store.reason()));
+    QVERIFY2(store.reason().endsWith(QStringLiteral("Run 'chown root:root %1 && chmod 644 %1'.").arg(file)),
+        qPrintable(store.reason()));
+    QCOMPARE(rejected.count(), 1);
+
+    QCOMPARE(::chown(path.constData(), 0, 0), 0);
+    store.reload();
+    QCOMPARE(changed.count(), 1);
+    QVERIFY(store.hasPolicy());
+
+    // Made writable by others while in force: the last trusted policy stays, the new text is not read.
+    QVERIFY(writeFile(file, policyWithIdle("PT1M")));
+    QCOMPARE(::chmod(path.constData(), 0666), 0);
+    store.reload();
+    QCOMPARE(rejected.count(), 2);
+    QVERIFY2(rejected.last().at(0).value<QList<PolicyProblem>>().constFirst().message.contains(QLatin1String("mode 0666")),
+        qPrintable(store.problems().constFirst().message));
+    QVERIFY(store.hasPolicy());
+    QCOMPARE(store.policy().triggers.idle, std::optional<std::chrono::seconds>(15min));
+    QCOMPARE(changed.count(), 1);
+}
+
+void TestPolicyStore::platformLocationIsAlwaysChecked()
+{
+    QVERIFY(isPlatformPolicyFile(defaultPolicyFile()));
+    QVERIFY(isPlatformPolicyFile(QStringLiteral("/etc/hotdesk/../hotdesk/./policy.json")));
+    QVERIFY(!isPlatformPolicyFile(m_dir.filePath(QStringLiteral("policy.json"))));
+    QVERIFY(!isPlatformPolicyFile(QStringLiteral("/etc/hotdesk/policy.json.new")));
 }
 
 QTEST_GUILESS_MAIN(TestPolicyStore)
