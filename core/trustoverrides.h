@@ -12,7 +12,7 @@ namespace hotdesk {
 bool isTestBuild();
 
 // The one rule for the overrides of what the agent trusts (--policy,
-// --state-dir, HOTDESK_STATE_DIR, HOTDESK_AUDIT_LOG, HOTDESK_CONTROL_SOCKET,
+// --state-dir, HOTDESK_STATE_DIR, HOTDESK_AUDIT_LOG, HOTDESK_CONTROL_SOCKET, HOTDESK_DAEMON_SOCKET,
 // HOTDESK_WEBENGINE_MODULE): honoured in a test build, or when the real uid is
 // root, who may change the installed files anyway. For anyone else they are
 // ignored, so the person at the keyboard cannot point the agent at a policy,

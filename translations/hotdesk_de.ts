@@ -311,6 +311,26 @@ Ask your Hotdesk administrator if this goes on.</source>
 
 Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation>
         </message>
+        <message>
+            <source>attached to hotdeskd for session %1</source>
+            <translation>mit hotdeskd für Sitzung %1 verbunden</translation>
+        </message>
+        <message>
+            <source>not attached to hotdeskd: %1</source>
+            <translation>nicht mit hotdeskd verbunden: %1</translation>
+        </message>
+        <message>
+            <source>hotdeskd requires the lock: %1</source>
+            <translation>hotdeskd verlangt die Sperre: %1</translation>
+        </message>
+        <message>
+            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
+            <translation>Auf diesem PC gibt es keine gültige Hotdesk-Richtlinie. Wenden Sie sich an Ihre Administration.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. Another user can switch in.</source>
+            <translation>Zu viele fehlgeschlagene Anmeldungen. Eine andere Person kann sich anmelden.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -311,6 +311,26 @@ Ask your Hotdesk administrator if this goes on.</source>
 
 Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
         </message>
+        <message>
+            <source>attached to hotdeskd for session %1</source>
+            <translation>relié à hotdeskd pour la session %1</translation>
+        </message>
+        <message>
+            <source>not attached to hotdeskd: %1</source>
+            <translation>non relié à hotdeskd : %1</translation>
+        </message>
+        <message>
+            <source>hotdeskd requires the lock: %1</source>
+            <translation>hotdeskd exige le verrouillage : %1</translation>
+        </message>
+        <message>
+            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
+            <translation>Aucune politique Hotdesk utilisable sur ce PC. Adressez-vous à votre administrateur.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. Another user can switch in.</source>
+            <translation>Trop d’échecs de connexion. Une autre personne peut prendre la place.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -166,7 +166,71 @@ Status TrayAgent::start()
     // The saved state first: a lock that was up when the agent died goes up again
     // before anything else happens.
     restoreState();
-    return startPolicyStore();
+    const Status policy = startPolicyStore();
+    connectDaemon();
+    return policy;
+}
+
+void TrayAgent::connectDaemon()
+{
+    control::DaemonLink::Options options;
+    options.sessionId = qEnvironmentVariable("XDG_SESSION_ID");
+    // The heartbeat carries the idle time where this agent can read it.
+    const auto idle = [this](std::function<void(std::optional<std::chrono::milliseconds>)> answer) {
+        if (!m_platform.idle) {
+            answer(std::nullopt);
+            return;
+        }
+        m_platform.idle->queryIdleTime([answer = std::move(answer)](const Result<std::chrono::milliseconds> &time) {
+            answer(time ? std::optional(*time) : std::nullopt);
+        });
+    };
+    m_daemon = std::make_unique<control::DaemonLink>(options, idle);
+    connect(m_daemon.get(), &control::DaemonLink::event, this, &TrayAgent::daemonEvent);
+    connect(m_daemon.get(), &control::DaemonLink::attached, this, [this, session = options.sessionId] {
+        m_daemonProblem.clear();
+        report(tr("attached to hotdeskd for session %1").arg(session));
+    });
+    const auto problem = [this](const QString &why) {
+        if (why == m_daemonProblem)
+            return;
+        m_daemonProblem = why;
+        report(tr("not attached to hotdeskd: %1").arg(why));
+    };
+    connect(m_daemon.get(), &control::DaemonLink::unavailable, this, problem);
+    connect(m_daemon.get(), &control::DaemonLink::refused, this,
+        [problem](const QString &error, const QString &message) { problem(error + QStringLiteral(": ") + message); });
+    m_daemon->start();
+}
+
+void TrayAgent::daemonEvent(const QJsonObject &event)
+{
+    const QString name = event.value(QLatin1String("event")).toString();
+    if (name == QLatin1String("notify")) {
+        m_desktop->notify(tr("Re-authentication soon"),
+            tr("You will be asked to sign in again with your phone in %n minute(s).", nullptr,
+                event.value(QLatin1String("minutes")).toInt()));
+        return;
+    }
+    if (name != QLatin1String("lock"))
+        return;
+    const QString reason = event.value(QLatin1String("reason")).toString();
+    report(tr("hotdeskd requires the lock: %1").arg(reason));
+    if (m_lock->isLocked())
+        return;
+    if (!event.value(QLatin1String("sign_in")).toBool()) {
+        showLock(m_user, reason == QLatin1String("policy_unusable")
+                ? tr("There is no usable Hotdesk policy on this PC. Ask your administrator.")
+                : tr("Too many failed sign-ins. Another user can switch in."),
+            false);
+        return;
+    }
+    // The daemon's reason in the engine's words ("idle", "sensitive_app:NAME", ...).
+    policy::RequireReauth require;
+    require.user = m_user;
+    require.trigger = policy::triggerFromName(reason.section(QLatin1Char(':'), 0, 0)).value_or(policy::Trigger::Manual);
+    require.detail = reason.section(QLatin1Char(':'), 1);
+    handle({require});
 }
 
 void TrayAgent::connectRequests()

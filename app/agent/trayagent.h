@@ -4,6 +4,7 @@
 #include "agentcontext.h"
 #include "core/clock.h"
 #include "core/control/controlserver.h"
+#include "core/control/daemonlink.h"
 #include "core/flow/reauthflow.h"
 #include "core/platform/platform.h"
 #include "core/policy/decisionengine.h"
@@ -102,6 +103,9 @@ private:
     // The engine's state as saved before the agent stopped; a lock that was up goes up again.
     void restoreState();
     Status startPolicyStore();
+    // hotdeskd, the system service: this agent presents its session's lock (docs/hotdeskd.md).
+    void connectDaemon();
+    void daemonEvent(const QJsonObject &event);
     void configureWatchers(const policy::Triggers &triggers);
 
     void showLock(const QString &user, const QString &reason, bool signInAllowed);
@@ -129,6 +133,8 @@ private:
     QString m_user; // the session's account
     std::unique_ptr<store::AuditLog> m_audit;
     std::unique_ptr<control::ControlServer> m_control;
+    std::unique_ptr<control::DaemonLink> m_daemon;
+    QString m_daemonProblem; // why the agent is not attached to hotdeskd; empty while it is
     std::unique_ptr<policy::PolicyStore> m_policyStore;
     std::unique_ptr<policy::DecisionEngine> m_engine;
     std::optional<policy::Policy> m_policy;

@@ -112,11 +112,12 @@ QJsonObject Enforcer::heartbeat(Connection &connection, const QJsonObject &reque
     SessionGuard *guard = guardFor(m_agents.value(&connection));
     if (!guard)
         return errorReply("not_attached", QStringLiteral("only an attached agent sends heartbeats; send \"attach\" first"));
+    // Without "idle_ms" the agent cannot tell (e.g. on Wayland): its presence counts, the idle time comes from logind.
     const QJsonValue idle = request.value(QLatin1String("idle_ms"));
     const double ms = idle.toDouble(-1);
-    if (!idle.isDouble() || ms < 0 || ms > 1e12 || std::floor(ms) != ms)
+    if (!idle.isUndefined() && (!idle.isDouble() || ms < 0 || ms > 1e12 || std::floor(ms) != ms))
         return errorReply("bad_request", QStringLiteral("\"idle_ms\" must be a whole number of milliseconds"));
-    guard->agentHeartbeat(std::chrono::milliseconds(qint64(ms)));
+    guard->agentHeartbeat(idle.isUndefined() ? std::nullopt : std::optional(std::chrono::milliseconds(qint64(ms))));
     return okReply({{QStringLiteral("lock"), guard->toJson().value(QLatin1String("lock"))}});
 }
 

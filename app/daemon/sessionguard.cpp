@@ -100,13 +100,14 @@ void SessionGuard::agentAttached()
     });
 }
 
-void SessionGuard::agentHeartbeat(std::chrono::milliseconds idle)
+void SessionGuard::agentHeartbeat(std::optional<std::chrono::milliseconds> idle)
 {
     if (!m_agentPresent)
         agentAttached();
     m_agentSilence.start();
-    m_agentReportsIdle = true;
-    handle(m_engine->idleTimeIs(std::chrono::duration_cast<std::chrono::seconds>(idle)));
+    m_agentReportsIdle = idle.has_value();
+    if (idle)
+        handle(m_engine->idleTimeIs(std::chrono::duration_cast<std::chrono::seconds>(*idle)));
     enforce(QStringLiteral("heartbeat"));
 }
 

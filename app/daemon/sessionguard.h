@@ -34,7 +34,7 @@ public:
     void unlockRequested();
     // The session's agent connected, reported (idle time), or went away.
     void agentAttached();
-    void agentHeartbeat(std::chrono::milliseconds idle);
+    void agentHeartbeat(std::optional<std::chrono::milliseconds> idle); // nullopt: the agent cannot tell
     void agentDetached(const QString &why);
     // The person asked for a re-authentication now.
     void reauthRequested();

@@ -1,0 +1,167 @@
+// The agent's connection to hotdeskd: attach, heartbeats, events; reconnects with a growing delay.
+#include "daemonlink.h"
+
+#include "jsonlines.h"
+
+#include "../jose/strictjson.h"
+#include "../trustoverrides.h"
+
+#include <QLocalSocket>
+#include <QPointer>
+
+namespace hotdesk::control {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::chrono::milliseconds kMaxRetry = 10s;
+// A line from the daemon longer than this is not the daemon speaking.
+constexpr qsizetype kMaxLineBytes = 64 * 1024;
+
+} // namespace
+
+QString defaultDaemonSocket()
+{
+    // Another socket could be a daemon of the user's own making: only for tests and root.
+    const QString override = trustedOverrideVariable("HOTDESK_DAEMON_SOCKET");
+    return override.isEmpty() ? QStringLiteral("/run/hotdesk/hotdeskd.sock") : override;
+}
+
+DaemonLink::DaemonLink(Options options, IdleQuery idle, QObject *parent)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_idle(std::move(idle))
+{
+    if (m_options.socketPath.isEmpty())
+        m_options.socketPath = defaultDaemonSocket();
+    m_heartbeat.setInterval(m_options.heartbeat);
+    connect(&m_heartbeat, &QTimer::timeout, this, &DaemonLink::sendHeartbeat);
+    m_retry.setSingleShot(true);
+    connect(&m_retry, &QTimer::timeout, this, &DaemonLink::connectNow);
+}
+
+DaemonLink::~DaemonLink() = default;
+
+void DaemonLink::start()
+{
+    if (m_options.sessionId.isEmpty()) {
+        Q_EMIT unavailable(tr("this desktop session has no logind session id (XDG_SESSION_ID), so hotdeskd cannot be told "
+                              "which session this agent presents"));
+        return;
+    }
+    connectNow();
+}
+
+void DaemonLink::connectNow()
+{
+    if (m_socket)
+        m_socket->deleteLater();
+    m_socket = new QLocalSocket(this);
+    m_pending.clear();
+    connect(m_socket, &QLocalSocket::connected, this, [this] {
+        m_awaitingAttach = true;
+        write({{QStringLiteral("command"), QStringLiteral("attach")}, {QStringLiteral("session"), m_options.sessionId}});
+    });
+    connect(m_socket, &QLocalSocket::readyRead, this, [this, socket = m_socket] {
+        m_pending += socket->readAll();
+        qsizetype newline;
+        while (socket == m_socket && (newline = m_pending.indexOf('\n')) >= 0) {
+            const QByteArray line = m_pending.left(newline);
+            m_pending.remove(0, newline + 1);
+            onLine(line);
+        }
+        if (socket == m_socket && m_pending.size() > kMaxLineBytes)
+            drop(tr("hotdeskd sent a line longer than %1 bytes").arg(kMaxLineBytes));
+    });
+    connect(m_socket, &QLocalSocket::errorOccurred, this, [this, socket = m_socket] {
+        if (socket == m_socket)
+            drop(tr("cannot reach hotdeskd at %1: %2").arg(m_options.socketPath, socket->errorString()));
+    });
+    connect(m_socket, &QLocalSocket::disconnected, this, [this, socket = m_socket] {
+        if (socket == m_socket)
+            drop(tr("hotdeskd closed the connection"));
+    });
+    m_socket->connectToServer(m_options.socketPath);
+}
+
+void DaemonLink::onLine(const QByteArray &line)
+{
+    const auto object = jose::parseStrictJsonObject(line);
+    if (!object) {
+        drop(tr("hotdeskd sent something that is not a JSON object: %1").arg(object.error().message));
+        return;
+    }
+    if (object->contains(QLatin1String("event"))) {
+        Q_EMIT event(*object);
+        return;
+    }
+    const bool ok = object->value(QLatin1String("ok")).toBool();
+    const QString error = object->value(QLatin1String("error")).toString();
+    const QString message = object->value(QLatin1String("message")).toString();
+    if (m_awaitingAttach) {
+        m_awaitingAttach = false;
+        if (!ok) {
+            // Not this agent's to retry: another uid's session, or an agent already there.
+            m_refused = true;
+            m_socket->abort();
+            Q_EMIT refused(error, message);
+            return;
+        }
+        m_attached = true;
+        m_retryDelay = 1s;
+        m_heartbeat.start();
+        sendHeartbeat();
+        Q_EMIT attached();
+        return;
+    }
+    if (!ok)
+        Q_EMIT requestFailed(error, message);
+}
+
+void DaemonLink::sendHeartbeat()
+{
+    if (!m_attached)
+        return;
+    m_idle([this, socket = QPointer<QLocalSocket>(m_socket)](std::optional<std::chrono::milliseconds> idle) {
+        if (!socket || socket != m_socket || !m_attached)
+            return;
+        QJsonObject heartbeat {{QStringLiteral("command"), QStringLiteral("heartbeat")}};
+        if (idle)
+            heartbeat.insert(QStringLiteral("idle_ms"), double(idle->count()));
+        write(heartbeat);
+    });
+}
+
+bool DaemonLink::send(QJsonObject request)
+{
+    if (!m_attached)
+        return false;
+    write(std::move(request));
+    return true;
+}
+
+void DaemonLink::write(QJsonObject request)
+{
+    request.insert(QStringLiteral("v"), 1);
+    m_socket->write(encodeJsonLine(request));
+}
+
+void DaemonLink::drop(const QString &why)
+{
+    m_attached = false;
+    m_awaitingAttach = false;
+    m_heartbeat.stop();
+    if (m_socket) {
+        m_socket->disconnect(this);
+        m_socket->abort();
+        m_socket->deleteLater();
+        m_socket = nullptr;
+    }
+    if (m_refused)
+        return;
+    Q_EMIT unavailable(why);
+    m_retry.start(m_retryDelay);
+    m_retryDelay = std::min(m_retryDelay * 2, kMaxRetry);
+}
+
+} // namespace hotdesk::control

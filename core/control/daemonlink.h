@@ -1,0 +1,77 @@
+// The tray agent's line to hotdeskd: attached to its logind session, a heartbeat with the idle time, the daemon's events.
+#pragma once
+
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QTimer>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+class QLocalSocket;
+
+namespace hotdesk::control {
+
+// hotdeskd's socket where the system unit puts it (docs/hotdeskd.md); $HOTDESK_DAEMON_SOCKET in test builds and for root.
+QString defaultDaemonSocket();
+
+// Connects to hotdeskd, sends "attach" for the session and then a heartbeat
+// every `heartbeat` with the idle time (docs/hotdeskd-protocol.md). Lines the
+// daemon sends that are events come out of event(). A connection that cannot
+// be made or ends is tried again after 1 s, doubling to 10 s: the daemon
+// restarts within a second under systemd.
+class DaemonLink : public QObject {
+    Q_OBJECT
+public:
+    // Asks for the session's idle time; the answer (nullopt: unknown) may come later.
+    using IdleQuery = std::function<void(std::function<void(std::optional<std::chrono::milliseconds>)>)>;
+
+    struct Options {
+        QString socketPath; // empty: defaultDaemonSocket()
+        QString sessionId; // logind's id of the session the agent runs in
+        std::chrono::milliseconds heartbeat {2000};
+    };
+
+    DaemonLink(Options options, IdleQuery idle, QObject *parent = nullptr);
+    ~DaemonLink() override;
+
+    void start();
+    bool isAttached() const { return m_attached; }
+    // A request line on the attached connection (e.g. {"command":"reauth"}); "v" is added.
+    // False when not attached.
+    bool send(QJsonObject request);
+    const QString &socketPath() const { return m_options.socketPath; }
+
+Q_SIGNALS:
+    void attached();
+    // Not attached (any more): why, for the tray and the log. Tried again later.
+    void unavailable(const QString &why);
+    // The daemon refused this agent for good (another uid's session, an agent already there).
+    void refused(const QString &error, const QString &message);
+    // An event line ({"event": ...}).
+    void event(const QJsonObject &event);
+    // A reply that is an error, to a request sent with send().
+    void requestFailed(const QString &error, const QString &message);
+
+private:
+    void connectNow();
+    void onLine(const QByteArray &line);
+    void sendHeartbeat();
+    void drop(const QString &why);
+    void write(QJsonObject request);
+
+    Options m_options;
+    IdleQuery m_idle;
+    QLocalSocket *m_socket = nullptr;
+    QByteArray m_pending;
+    bool m_attached = false;
+    bool m_refused = false;
+    bool m_awaitingAttach = false;
+    QTimer m_heartbeat;
+    QTimer m_retry;
+    std::chrono::milliseconds m_retryDelay {1000};
+};
+
+} // namespace hotdesk::control

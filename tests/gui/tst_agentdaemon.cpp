@@ -1,0 +1,157 @@
+// The real tray agent as hotdeskd's face: the real daemon on python3-dbusmock's logind (tests/support/logindmock.h),
+// the agent process on Xvfb attached to its session. The daemon's lock shows in the agent; kill -9 of the agent
+// brings logind's lock; the restarted agent shows the lock again.
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "daemonclient.h"
+#include "logindmock.h"
+
+#include <csignal>
+
+using namespace hotdesk::test;
+
+namespace {
+
+const QString kSession = QStringLiteral("c1");
+
+// One process whose stderr is kept, for the agent's report lines ("hotdesk: ...").
+class Watched {
+public:
+    QProcess process;
+    QByteArray err;
+
+    bool said(const QByteArray &text)
+    {
+        err += process.readAllStandardError();
+        return err.contains(text);
+    }
+    void kill9()
+    {
+        ::kill(pid_t(process.processId()), SIGKILL);
+        process.waitForFinished(5000);
+    }
+    ~Watched()
+    {
+        if (process.state() != QProcess::NotRunning) {
+            process.kill();
+            process.waitForFinished(5000);
+        }
+    }
+};
+
+} // namespace
+
+class TestAgentDaemon : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    LogindMock m_logind;
+    QProcess m_daemon;
+    QString m_socket;
+    QString m_policy;
+
+    QJsonObject ask(const QByteArray &line)
+    {
+        Client client;
+        if (!client.connect(m_socket) || !client.send(line + '\n'))
+            return {};
+        return client.reply();
+    }
+
+    QJsonObject session()
+    {
+        return ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray().first().toObject();
+    }
+
+    void startAgent(Watched &agent)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("HOTDESK_STATE_DIR"), m_dir.filePath(QStringLiteral("agent-state")));
+        env.insert(QStringLiteral("HOTDESK_AUDIT_LOG"), m_dir.filePath(QStringLiteral("agent-audit.log")));
+        env.insert(QStringLiteral("HOTDESK_CONTROL_SOCKET"), m_dir.filePath(QStringLiteral("agent.sock")));
+        env.insert(QStringLiteral("HOTDESK_DAEMON_SOCKET"), m_socket);
+        env.insert(QStringLiteral("XDG_SESSION_ID"), kSession);
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
+        agent.process.setProcessEnvironment(env);
+        agent.process.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("--policy"), m_policy});
+        QVERIFY(agent.process.waitForStarted(10000));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (!LogindMock::installed())
+            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
+        QVERIFY(m_dir.isValid());
+        QString why;
+        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), 0, QStringLiteral("root")));
+        m_policy = m_dir.filePath(QStringLiteral("policy.json"));
+        QFile policy(m_policy);
+        QVERIFY(policy.open(QIODevice::WriteOnly));
+        // No trigger locks at a session's start: the test asks the daemon for the lock.
+        policy.write("{\"version\": 1, \"servers\": {\"das\": [\"https://127.0.0.1:9/\"], "
+                     "\"idp_issuer\": \"https://127.0.0.1:9\", \"client_id\": \"hotdesk-agent\"}, "
+                     "\"triggers\": {\"on_unlock\": true}}");
+        policy.close();
+        // Root's file in root's directory, as the daemon requires.
+        QVERIFY(QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
+                | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
+        env.remove(QStringLiteral("NOTIFY_SOCKET"));
+        m_daemon.setProcessEnvironment(env);
+        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state")),
+                QStringLiteral("--policy"), m_policy, QStringLiteral("--agent-timeout"), QStringLiteral("4000")});
+        QVERIFY(m_daemon.waitForStarted(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(!session().isEmpty(), 15000);
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_daemon.state() != QProcess::NotRunning) {
+            m_daemon.kill();
+            m_daemon.waitForFinished(5000);
+        }
+    }
+
+    void theAgentPresentsTheDaemonsLock()
+    {
+        Watched agent;
+        startAgent(agent);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c1"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(session().value(QLatin1String("agent")).toBool(), 10000);
+        QCOMPARE(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}").value(QLatin1String("ok")).toBool(), true);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("hotdeskd requires the lock: manual"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen visible"), 30000);
+        // The agent holds the lock: logind is not asked while its heartbeats come.
+        QTest::qWait(1000);
+        QCOMPARE(m_logind.locks(kSession), 0);
+
+        agent.kill9();
+        QTRY_COMPARE_WITH_TIMEOUT(m_logind.locks(kSession), 1, 10000);
+        QVERIFY(session().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool());
+
+        // The next agent is told at once and shows the lock again.
+        Watched again;
+        startAgent(again);
+        QTRY_VERIFY_WITH_TIMEOUT(again.said("hotdeskd requires the lock: manual"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(again.said("lock screen visible"), 30000);
+        QCOMPARE(m_logind.locks(kSession), 1);
+        // Stopping it politely is no way out either.
+        again.process.terminate();
+        QVERIFY(again.process.waitForFinished(10000));
+        QTRY_COMPARE_WITH_TIMEOUT(m_logind.locks(kSession), 2, 10000);
+    }
+};
+
+QTEST_MAIN(TestAgentDaemon)
+#include "tst_agentdaemon.moc"
