@@ -6,6 +6,8 @@
 
 #include "core/jose/strictjson.h"
 #include "core/policy/policy.h"
+#include "core/platform/linux/linuxprocesswatcher.h"
+#include "core/platform/linux/procfs.h"
 #include "core/policy/policystore.h"
 
 #include <QDir>
@@ -78,6 +80,7 @@ void Enforcer::start()
         Q_EMIT audited(
             QStringLiteral("policy_unusable"), {}, {}, m_policy->reason(), {{QStringLiteral("file"), m_options.policyFile}});
     const auto applyPolicy = [this] {
+        configureWatchers();
         for (auto &[id, guard] : m_guards)
             guard->policyChanged(currentRules());
     };
@@ -107,6 +110,44 @@ void Enforcer::start()
         Q_EMIT ready();
     });
     m_logind->start();
+
+    // Every process on the machine, not only the session user's: a program
+    // started through su, sudo or another login still counts for its session.
+    platform::LinuxProcessWatcher::Options watching;
+    watching.procRoot = m_options.procRoot;
+    watching.ownProcessesOnly = false;
+    m_processes = std::make_unique<platform::LinuxProcessWatcher>(watching);
+    connect(m_processes.get(), &platform::ProcessWatcher::processStarted, this, &Enforcer::processStarted);
+    connect(m_processes.get(), &platform::ProcessWatcher::problem, this,
+        [this](const QString &message) { Q_EMIT audited(QStringLiteral("watcher_problem"), {}, {}, message, {}); });
+    configureWatchers();
+}
+
+void Enforcer::configureWatchers()
+{
+    if (!m_processes)
+        return;
+    const QStringList apps = m_policy && m_policy->hasPolicy() ? m_policy->policy().triggers.sensitiveApps : QStringList();
+    // By name as before, and by the installed program's content, so that a renamed copy is known too.
+    m_processes->setIdentities(platform::identifyPrograms(apps, platform::programSearchPath()));
+    m_processes->setNames(apps);
+}
+
+void Enforcer::processStarted(const QString &entry, qint64 pid)
+{
+    // The logind session of its cgroup (".../session-ID.scope"); else every session of its owner.
+    const QByteArray procRoot = QFile::encodeName(m_options.procRoot);
+    const QByteArray cgroup = platform::detail::readSmallFile(procRoot + '/' + QByteArray::number(pid) + "/cgroup");
+    static const QRegularExpression scope(QStringLiteral("/session-([A-Za-z0-9_-]+)\\.scope"));
+    const QString id = scope.match(QString::fromUtf8(cgroup)).captured(1);
+    if (SessionGuard *guard = guardFor(id)) {
+        guard->processStarted(entry);
+        return;
+    }
+    const qint64 owner = platform::detail::processOwner(procRoot, pid);
+    for (auto &[sessionId, guard] : m_guards)
+        if (owner >= 0 && guard->session().uid == uid_t(owner))
+            guard->processStarted(entry);
 }
 
 SessionGuard *Enforcer::guardFor(const QString &id) const

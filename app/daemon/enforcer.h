@@ -21,6 +21,9 @@
 namespace hotdesk::policy {
 class PolicyStore;
 }
+namespace hotdesk::platform {
+class LinuxProcessWatcher;
+}
 
 namespace hotdesk::daemon {
 
@@ -34,6 +37,7 @@ struct EnforcerOptions {
     std::optional<QDBusConnection> systemBus; // nullopt: the system bus
     // An attached agent that sends nothing for this long is missing.
     std::chrono::milliseconds agentTimeout {6000};
+    QString procRoot = QStringLiteral("/proc");
 };
 
 class Enforcer : public QObject {
@@ -66,6 +70,9 @@ private:
     void removeSession(const QString &id);
     SessionGuard *guardFor(const QString &id) const;
     std::optional<policy::ReauthRules> currentRules() const;
+    // The machine-wide watchers follow the policy's sensitive programs.
+    void configureWatchers();
+    void processStarted(const QString &entry, qint64 pid);
     policy::EngineState restoredState(const platform::LoginSession &session) const;
     void save(const SessionGuard &guard);
     QString sessionFile(const QString &id) const;
@@ -76,6 +83,7 @@ private:
     const Clock &m_clock;
     std::unique_ptr<policy::PolicyStore> m_policy;
     std::unique_ptr<platform::LogindSessions> m_logind;
+    std::unique_ptr<platform::LinuxProcessWatcher> m_processes;
     QString m_logindProblem;
     std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
     QHash<const Connection *, QString> m_agents; // attached connection -> session id

@@ -128,6 +128,12 @@ void SessionGuard::reauthRequested()
     enforce(QStringLiteral("manual"));
 }
 
+void SessionGuard::processStarted(const QString &entry)
+{
+    handle(m_engine->processStarted(entry));
+    enforce(QStringLiteral("sensitive_app"));
+}
+
 void SessionGuard::policyChanged(std::optional<policy::ReauthRules> rules)
 {
     const bool wasUnusable = !m_rules;

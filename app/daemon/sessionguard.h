@@ -38,6 +38,8 @@ public:
     void agentDetached(const QString &why);
     // The person asked for a re-authentication now.
     void reauthRequested();
+    // A sensitive program (the policy's entry) started in this session.
+    void processStarted(const QString &entry);
     // Another policy (or none that is usable) applies from now on.
     void policyChanged(std::optional<policy::ReauthRules> rules);
     // The OS lock that was asked for is in place, or could not be had.

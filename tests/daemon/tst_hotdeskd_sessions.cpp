@@ -48,7 +48,7 @@ private:
 
     int locks(const QString &id) const { return m_logind.locks(id); }
 
-    bool startDaemon(const QStringList &more = {})
+    bool startDaemon(const QStringList &more = {}, const QStringList &environment = {})
     {
         m_socket = fresh("hotdeskd.sock");
         const QString notifyPath = fresh("notify");
@@ -58,6 +58,8 @@ private:
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
         env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
+        for (const QString &variable : environment)
+            env.insert(variable.section(QLatin1Char('='), 0, 0), variable.section(QLatin1Char('='), 1));
         m_daemon.setProcessEnvironment(env);
         m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
         m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
@@ -313,6 +315,48 @@ private Q_SLOTS:
             sessionStatus(QStringLiteral("c5")).value(QLatin1String("lock")).toObject().value(QLatin1String("reason")).toString(),
             QStringLiteral("policy_unusable"));
         QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c5")), 1, 10000);
+        stopDaemon();
+        m_policy = saved;
+        QVERIFY(startDaemon());
+    }
+
+    void renamedCopyOfASensitiveProgramLocks()
+    {
+        // "payroll" is installed (a copy of sleep, in a directory on the daemon's PATH); the person copies it to p.
+        const QString bin = fresh("bin");
+        QVERIFY(QDir().mkpath(bin));
+        QVERIFY(QFile::copy(QStringLiteral("/usr/bin/sleep"), bin + QStringLiteral("/payroll")));
+        QVERIFY(QFile::setPermissions(bin + QStringLiteral("/payroll"),
+            QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
+        const QString home = fresh("home");
+        QVERIFY(QDir().mkpath(home));
+        QCOMPARE(::chown(QFile::encodeName(home).constData(), kNobody, kNobody), 0);
+        stopDaemon();
+        const QString saved = m_policy;
+        m_policy = fresh("policy.json");
+        QFile policy(m_policy);
+        QVERIFY(policy.open(QIODevice::WriteOnly));
+        policy.write("{\"version\": 1, \"servers\": {\"das\": [\"https://das.corp.example\"], "
+                     "\"idp_issuer\": \"https://idp.corp.example\", \"client_id\": \"hotdesk-agent\"}, "
+                     "\"triggers\": {\"sensitive_apps\": [\"payroll\"]}}");
+        policy.close();
+        QVERIFY(addSession(QStringLiteral("c6"), QStringLiteral("x11")));
+        QVERIFY(startDaemon({}, {QStringLiteral("PATH=%1:/usr/bin:/bin").arg(bin)}));
+        QVERIFY(!lockRequired(QStringLiteral("c6")));
+
+        QProcess person;
+        person.start(QStringLiteral("setpriv"),
+            {QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody), QStringLiteral("--clear-groups"),
+                QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+                QStringLiteral("cp %1/payroll %2/p && exec %2/p 4").arg(bin, home)});
+        QVERIFY(person.waitForStarted(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(lockRequired(QStringLiteral("c6")), 15000);
+        QCOMPARE(sessionStatus(QStringLiteral("c6")).value(QLatin1String("lock")).toObject().value(QLatin1String("reason")).toString(),
+            QStringLiteral("sensitive_app:payroll"));
+        // No agent in c6: logind's lock as well.
+        QTRY_VERIFY_WITH_TIMEOUT(locks(QStringLiteral("c6")) >= 1, 10000);
+        person.waitForFinished(10000);
         stopDaemon();
         m_policy = saved;
         QVERIFY(startDaemon());

@@ -285,7 +285,8 @@ QString LinuxProcessWatcher::matchingName(qint64 pid, bool *decided) const
                 *decided = false;
         }
     }
-    return {};
+    // Not by name: perhaps by content (a copy under another name).
+    return matchProgramIdentity(m_procRoot, pid, m_programs).value_or(QString());
 }
 
 } // namespace hotdesk::platform

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "../platform.h"
+#include "programidentity.h"
 
 #include <QHash>
 #include <QSet>
@@ -44,6 +45,10 @@ public:
     ~LinuxProcessWatcher() override;
 
     void setNames(const QStringList &names) override;
+    // Programs also known by content (programidentity.h): a process whose
+    // program file has one's size and SHA-256 matches that entry, whatever its
+    // name (a renamed copy). Empty: names only.
+    void setIdentities(QList<ProgramIdentity> programs) { m_programs = std::move(programs); }
     QStringList names() const override { return m_names; }
     QString backend() const override { return m_backend; }
 
@@ -63,6 +68,7 @@ private:
     Options m_options;
     QByteArray m_procRoot;
     QStringList m_names;
+    QList<ProgramIdentity> m_programs;
     QString m_backend;
     qint64 m_uid = -1;
     // Process id -> number of scans since first seen (capped): the scan's memory,
