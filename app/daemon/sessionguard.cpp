@@ -149,6 +149,40 @@ void SessionGuard::osLockResult(const Status &status)
     }
 }
 
+void SessionGuard::signInSucceeded(const QString &signInId, const QJsonObject &proof)
+{
+    QJsonObject record = proof;
+    record.insert(QStringLiteral("sign_in"), signInId);
+    handle(m_engine->authSucceeded(m_session.user, policy::AuthMethod::TwoFactor));
+    if (lockRequired()) {
+        // Locked out meanwhile, or no usable policy: the proof does not lift this lock.
+        Q_EMIT audited(QStringLiteral("reauth_not_applied"), m_session.user, lockReason(), record);
+        enforce(QStringLiteral("sign_in"));
+        return;
+    }
+    Q_EMIT audited(QStringLiteral("reauth_succeeded"), m_session.user, QStringLiteral("two_factor"), record);
+    Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("unlocked")}, {QStringLiteral("session"), m_session.id},
+        {QStringLiteral("reason"), QStringLiteral("sign_in")}});
+}
+
+void SessionGuard::signInFailed(const QString &signInId, const Error &error)
+{
+    Q_EMIT audited(QStringLiteral("reauth_failed"), m_session.user, error.codeName(),
+        {{QStringLiteral("sign_in"), signInId}, {QStringLiteral("message"), error.message},
+            {QStringLiteral("counted"), policy::DecisionEngine::countsAsAttempt(error.code)}});
+    handle(m_engine->authFailed(m_session.user, error.code));
+    enforce(QStringLiteral("sign_in_failed"));
+}
+
+bool SessionGuard::userLockedOut() const
+{
+    const auto &lock = m_engine->state().lock;
+    if (lock && lock->trigger == policy::Trigger::Lockout)
+        return true;
+    const auto until = m_engine->lockedOutUntil(m_session.user);
+    return until && *until > m_clock.now();
+}
+
 void SessionGuard::handle(const QList<policy::Decision> &decisions)
 {
     for (const policy::Decision &decision : decisions)
