@@ -114,6 +114,9 @@ void Enforcer::rebuildSignIn()
                 {{QStringLiteral("digits"), digits}, {QStringLiteral("expires_at"), double(expiresAt)},
                     {QStringLiteral("attempts_left"), left}}));
     });
+    connect(service, &SignInService::approvalRequested, this, [this](const QString &id, const QString &request) {
+        sendToSignInClient(id, signInEvent("sign_in_approval_needed", id, {{QStringLiteral("request"), request}}));
+    });
     connect(service, &SignInService::succeeded, this, &Enforcer::signInSucceeded);
     connect(service, &SignInService::failed, this, &Enforcer::signInFailed);
 }
@@ -139,7 +142,7 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
     const QString session = guard->session().id;
     if (!guard->lockRequired())
         return errorReply("not_locked", QStringLiteral("session %1 is not locked: there is nothing to sign in for").arg(session));
-    if (!m_signIn)
+    if (!m_signIn || !m_policy->hasPolicy())
         return errorReply("unavailable", QStringLiteral("hotdeskd cannot sign in now: %1").arg(m_signInProblem));
     if (guard->userLockedOut())
         return errorReply("locked_out",

@@ -171,6 +171,9 @@ void SessionGuard::signInFailed(const QString &signInId, const Error &error)
         {{QStringLiteral("sign_in"), signInId}, {QStringLiteral("message"), error.message},
             {QStringLiteral("counted"), policy::DecisionEngine::countsAsAttempt(error.code)}});
     handle(m_engine->authFailed(m_session.user, error.code));
+    // The agent learns that no sign-in is possible until the lockout ends.
+    if (m_agentPresent && lockRequired() && userLockedOut())
+        Q_EMIT agentEvent(lockEvent());
     enforce(QStringLiteral("sign_in_failed"));
 }
 
@@ -258,11 +261,10 @@ void SessionGuard::enforce(const QString &cause)
 
 QJsonObject SessionGuard::lockEvent() const
 {
-    const auto &lock = m_engine->state().lock;
-    const bool lockedOut = lock && lock->trigger == policy::Trigger::Lockout;
+    // A lockout that came while another lock was up leaves that lock's reason: the user's record says it.
     return {{QStringLiteral("event"), QStringLiteral("lock")}, {QStringLiteral("session"), m_session.id},
         {QStringLiteral("user"), m_session.user}, {QStringLiteral("reason"), lockReason()},
-        {QStringLiteral("sign_in"), bool(m_rules) && !lockedOut}};
+        {QStringLiteral("sign_in"), bool(m_rules) && !userLockedOut()}};
 }
 
 QJsonObject SessionGuard::toJson() const
