@@ -112,6 +112,7 @@ private:
     QString m_socket;
     QString m_stateDir;
     QString m_logsDir;
+    QString m_policyFile;
 
     bool startDaemon(const QString &policy)
     {
@@ -246,14 +247,14 @@ private Q_SLOTS:
         QJsonObject policy = readJsonFile(m_stubs->policyFile());
         QVERIFY(!policy.isEmpty());
         policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
-        const QString policyFile = m_dir.filePath(QStringLiteral("policy.json"));
-        QVERIFY(writeJsonFile(policyFile, policy));
+        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
+        QVERIFY(writeJsonFile(m_policyFile, policy));
 
         QString why;
         QVERIFY2(m_logind.start(&why), qPrintable(why));
         // alice's session, as uid 65534: the daemon signs in the session's user, whoever the client is.
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
-        QVERIFY(startDaemon(policyFile));
+        QVERIFY(startDaemon(m_policyFile));
     }
 
     void cleanupTestCase()
@@ -387,6 +388,43 @@ private Q_SLOTS:
         QVERIFY(!again.isEmpty());
         QVERIFY(
             next->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), again}})).value(QLatin1String("ok")).toBool());
+        QVERIFY(lockRequired());
+    }
+
+    // Last: it locks alice out.
+    void aNewPolicyCancelsTheSignInAndALockoutRefusesTheNext()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        // One failed attempt is enough from now on.
+        QJsonObject policy = readJsonFile(m_policyFile);
+        policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 1}});
+        QVERIFY(writeJsonFile(m_policyFile, policy));
+        const QJsonObject cancelled = agent->event(QStringLiteral("sign_in_failed"), 15000);
+        QCOMPARE(cancelled.value(QLatin1String("sign_in")).toString(), id);
+        QCOMPARE(cancelled.value(QLatin1String("error")).toString(), QStringLiteral("cancelled"));
+        // The daemon's doing, not alice's: audited, not counted.
+        const auto records = audited(QStringLiteral("sign_in_cancelled"));
+        QVERIFY(!records.isEmpty());
+        QCOMPARE(records.last().value(QLatin1String("sign_in")).toString(), id);
+        // The lock the agent was sent at attach allowed a sign-in.
+        QVERIFY(agent->event(QStringLiteral("lock")).value(QLatin1String("sign_in")).toBool());
+
+        // alice's own cancel counts: locked out, her agent is told, and the daemon refuses the next sign-in.
+        const QString next = startSignIn(*agent);
+        QVERIFY(!next.isEmpty());
+        QVERIFY(
+            agent->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), next}})).value(QLatin1String("ok")).toBool());
+        QCOMPARE(agent->event(QStringLiteral("sign_in_failed")).value(QLatin1String("sign_in")).toString(), next);
+        QJsonObject lock;
+        do
+            lock = agent->event(QStringLiteral("lock"));
+        while (!lock.isEmpty() && lock.value(QLatin1String("sign_in")).toBool());
+        QVERIFY2(!lock.isEmpty(), "no lock event that says no sign-in is possible");
+        QVERIFY(!audited(QStringLiteral("lock_out_user")).isEmpty());
+        QCOMPARE(agent->request(command("sign_in")).value(QLatin1String("error")).toString(), QStringLiteral("locked_out"));
         QVERIFY(lockRequired());
     }
 };
