@@ -153,7 +153,9 @@ void SessionGuard::signInSucceeded(const QString &signInId, const QJsonObject &p
 {
     QJsonObject record = proof;
     record.insert(QStringLiteral("sign_in"), signInId);
-    handle(m_engine->authSucceeded(m_session.user, policy::AuthMethod::TwoFactor));
+    // Without usable rules the engine is not asked: only a valid policy lifts policy_unusable.
+    if (m_rules)
+        handle(m_engine->authSucceeded(m_session.user, policy::AuthMethod::TwoFactor));
     if (lockRequired()) {
         // Locked out meanwhile, or no usable policy: the proof does not lift this lock.
         Q_EMIT audited(QStringLiteral("reauth_not_applied"), m_session.user, lockReason(), record);

@@ -150,6 +150,8 @@ private Q_SLOTS:
         guard->signInSucceeded(QStringLiteral("sid"), {});
         QVERIFY(guard->lockRequired());
         QVERIFY(events.isEmpty());
+        // Nor does a policy that comes later find the sign-in counted: its lock is the engine's own.
+        QVERIFY(!guard->engineState().users.value(QStringLiteral("alice")).lastSuccess);
     }
 };
 
