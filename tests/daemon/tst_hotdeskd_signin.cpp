@@ -297,6 +297,12 @@ private Q_SLOTS:
         QCOMPARE(
             agent.request(command("sign_in", {{QStringLiteral("session"), kSession}})).value(QLatin1String("error")).toString(),
             QStringLiteral("not_locked"));
+        // Root, for any session, must name it.
+        RelayClient root;
+        QVERIFY(root.start(m_socket, 0, false));
+        const QJsonObject named = root.request(command("sign_in", {{QStringLiteral("session"), kSession}}));
+        QCOMPARE(named.value(QLatin1String("error")).toString(), QStringLiteral("not_locked"));
+        QCOMPARE(root.request(command("sign_in")).value(QLatin1String("error")).toString(), QStringLiteral("bad_request"));
     }
 
     void anotherUidsSignInIsForbidden()
@@ -331,6 +337,14 @@ private Q_SLOTS:
         QVERIFY(!id.isEmpty());
         const QUrl redirect = followToRedirect(*agent, id);
         QVERIFY(redirect.isValid());
+        // Not the redirect URI, or too long to be a response: refused, and the sign-in keeps waiting.
+        QCOMPARE(respond(*agent, id, QUrl(QStringLiteral("https://evil.example/callback?code=x&state=y")))
+                     .value(QLatin1String("error"))
+                     .toString(),
+            QStringLiteral("bad_request"));
+        QUrl longUrl = redirect;
+        longUrl.setFragment(QString(5000, u'a'));
+        QCOMPARE(respond(*agent, id, longUrl).value(QLatin1String("error")).toString(), QStringLiteral("bad_request"));
         // Handed to the flow, which refuses another state.
         QVERIFY(respond(*agent, id, withState(redirect, QStringLiteral("forged"))).value(QLatin1String("ok")).toBool());
         const QJsonObject failed = agent->event(QStringLiteral("sign_in_failed"), 30000);
@@ -339,6 +353,8 @@ private Q_SLOTS:
         QVERIFY(lockRequired());
         QVERIFY(!audited(QStringLiteral("reauth_failed")).isEmpty());
         QCOMPARE(audited(QStringLiteral("reauth_succeeded")).size(), 1);
+        // Over: the genuine response comes too late.
+        QCOMPARE(respond(*agent, id, redirect).value(QLatin1String("error")).toString(), QStringLiteral("no_such_sign_in"));
     }
 
     void aTokenForAnotherSubjectKeepsTheLock()
