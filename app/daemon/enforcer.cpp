@@ -3,6 +3,7 @@
 
 #include "daemonserver.h"
 #include "sessionguard.h"
+#include "signinservice.h"
 
 #include "core/jose/strictjson.h"
 #include "core/policy/policy.h"
@@ -79,8 +80,10 @@ void Enforcer::start()
     if (!m_policy->start())
         Q_EMIT audited(
             QStringLiteral("policy_unusable"), {}, {}, m_policy->reason(), {{QStringLiteral("file"), m_options.policyFile}});
+    rebuildSignIn();
     const auto applyPolicy = [this] {
         configureWatchers();
+        rebuildSignIn();
         for (auto &[id, guard] : m_guards)
             guard->policyChanged(currentRules());
     };
@@ -222,6 +225,7 @@ void Enforcer::removeSession(const QString &id)
     if (it == m_guards.end())
         return;
     Q_EMIT audited(QStringLiteral("session_ended"), it->second->session().user, id, {}, {});
+    cancelSignInOfSession(id);
     m_guards.erase(it);
     QFile::remove(sessionFile(id));
 }

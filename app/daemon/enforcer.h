@@ -4,12 +4,14 @@
 #include "core/clock.h"
 #include "core/platform/linux/logindsessions.h"
 #include "core/policy/decisionengine.h"
+#include "core/random.h"
 #include "core/result.h"
 
 #include <QDBusConnection>
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <chrono>
@@ -30,6 +32,8 @@ namespace hotdesk::daemon {
 class Connection;
 class DaemonServer;
 class SessionGuard;
+class SignInService;
+struct SignInResult;
 
 struct EnforcerOptions {
     QString stateDir; // already checked (statedirectory.h)
@@ -57,6 +61,11 @@ public:
     QJsonObject attach(Connection &connection, const QJsonObject &request);
     QJsonObject heartbeat(Connection &connection, const QJsonObject &request);
     QJsonObject reauth(Connection &connection, const QJsonObject &request);
+    // The sign-in that lifts a session's lock (enforcersignin.cpp).
+    QJsonObject signIn(Connection &connection, const QJsonObject &request);
+    QJsonObject signInResponse(Connection &connection, const QJsonObject &request);
+    QJsonObject signInCode(Connection &connection, const QJsonObject &request);
+    QJsonObject signInCancel(Connection &connection, const QJsonObject &request);
     void disconnected(Connection *connection);
 
 Q_SIGNALS:
@@ -78,6 +87,17 @@ private:
     QString sessionFile(const QString &id) const;
     // The session named in request (or the connection's), if the caller may act for it; else an error reply.
     std::variant<SessionGuard *, QJsonObject> sessionOf(const Connection &connection, const QJsonObject &request) const;
+    void serveSignIn(DaemonServer &server);
+    // A SignInService for the policy now in force (none without a usable one); running sign-ins are cancelled.
+    void rebuildSignIn();
+    void cancelSignIn(const QString &signInId);
+    void signInSucceeded(const QString &signInId, const SignInResult &result);
+    void signInFailed(const QString &signInId, const Error &error);
+    void signInClientGone(Connection *connection);
+    void cancelSignInOfSession(const QString &sessionId);
+    void sendToSignInClient(const QString &signInId, const QJsonObject &event);
+    // The sign-in named in request's "sign_in", if the caller may act for it; else an error reply.
+    std::variant<QString, QJsonObject> signInOf(const Connection &connection, const QJsonObject &request) const;
 
     EnforcerOptions m_options;
     const Clock &m_clock;
@@ -87,6 +107,15 @@ private:
     QString m_logindProblem;
     std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
     QHash<const Connection *, QString> m_agents; // attached connection -> session id
+    OpenSslRandom m_random;
+    std::unique_ptr<SignInService> m_signIn; // null without a usable policy
+    QString m_signInProblem; // why there is no m_signIn
+    struct RunningSignIn {
+        Connection *client = nullptr; // the connection that started it: it hears the sign-in's events
+        QString session;
+    };
+    QHash<QString, RunningSignIn> m_signIns; // by sign-in id
+    QSet<QString> m_cancelledByDaemon; // not the person's doing: no attempt counted
 };
 
 // A logind session id that is safe as a file name.

@@ -30,6 +30,7 @@ void Enforcer::serve(DaemonServer &server)
         [this](Connection &connection, const QJsonObject &request) { return heartbeat(connection, request); });
     server.addCommand(QStringLiteral("reauth"),
         [this](Connection &connection, const QJsonObject &request) { return reauth(connection, request); });
+    serveSignIn(server);
     connect(&server, &DaemonServer::disconnected, this, &Enforcer::disconnected);
 }
 
@@ -133,6 +134,7 @@ QJsonObject Enforcer::reauth(Connection &connection, const QJsonObject &request)
 
 void Enforcer::disconnected(Connection *connection)
 {
+    signInClientGone(connection);
     const QString id = m_agents.take(connection);
     if (SessionGuard *guard = guardFor(id))
         guard->agentDetached(QStringLiteral("agent_disconnected"));

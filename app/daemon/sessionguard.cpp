@@ -156,6 +156,45 @@ void SessionGuard::osLockResult(const Status &status)
     }
 }
 
+void SessionGuard::signInSucceeded(const QString &signInId, const QJsonObject &proof)
+{
+    QJsonObject record = proof;
+    record.insert(QStringLiteral("sign_in"), signInId);
+    // Without usable rules the engine is not asked: only a valid policy lifts policy_unusable.
+    if (m_rules)
+        handle(m_engine->authSucceeded(m_session.user, policy::AuthMethod::TwoFactor));
+    if (lockRequired()) {
+        // Locked out meanwhile, or no usable policy: the proof does not lift this lock.
+        Q_EMIT audited(QStringLiteral("reauth_not_applied"), m_session.user, lockReason(), record);
+        enforce(QStringLiteral("sign_in"));
+        return;
+    }
+    Q_EMIT audited(QStringLiteral("reauth_succeeded"), m_session.user, QStringLiteral("two_factor"), record);
+    Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("unlocked")}, {QStringLiteral("session"), m_session.id},
+        {QStringLiteral("reason"), QStringLiteral("sign_in")}});
+}
+
+void SessionGuard::signInFailed(const QString &signInId, const Error &error)
+{
+    Q_EMIT audited(QStringLiteral("reauth_failed"), m_session.user, error.codeName(),
+        {{QStringLiteral("sign_in"), signInId}, {QStringLiteral("message"), error.message},
+            {QStringLiteral("counted"), policy::DecisionEngine::countsAsAttempt(error.code)}});
+    handle(m_engine->authFailed(m_session.user, error.code));
+    // The agent learns that no sign-in is possible until the lockout ends.
+    if (m_agentPresent && lockRequired() && userLockedOut())
+        Q_EMIT agentEvent(lockEvent());
+    enforce(QStringLiteral("sign_in_failed"));
+}
+
+bool SessionGuard::userLockedOut() const
+{
+    const auto &lock = m_engine->state().lock;
+    if (lock && lock->trigger == policy::Trigger::Lockout)
+        return true;
+    const auto until = m_engine->lockedOutUntil(m_session.user);
+    return until && *until > m_clock.now();
+}
+
 void SessionGuard::handle(const QList<policy::Decision> &decisions)
 {
     for (const policy::Decision &decision : decisions)
@@ -231,11 +270,10 @@ void SessionGuard::enforce(const QString &cause)
 
 QJsonObject SessionGuard::lockEvent() const
 {
-    const auto &lock = m_engine->state().lock;
-    const bool lockedOut = lock && lock->trigger == policy::Trigger::Lockout;
+    // A lockout that came while another lock was up leaves that lock's reason: the user's record says it.
     return {{QStringLiteral("event"), QStringLiteral("lock")}, {QStringLiteral("session"), m_session.id},
         {QStringLiteral("user"), m_session.user}, {QStringLiteral("reason"), lockReason()},
-        {QStringLiteral("sign_in"), bool(m_rules) && !lockedOut}};
+        {QStringLiteral("sign_in"), bool(m_rules) && !userLockedOut()}};
 }
 
 QJsonObject SessionGuard::toJson() const

@@ -44,6 +44,15 @@ public:
     void policyChanged(std::optional<policy::ReauthRules> rules);
     // The OS lock that was asked for is in place, or could not be had.
     void osLockResult(const Status &status);
+    // A sign-in of the session's user was validated (SignInService, the user
+    // already checked): the one way a lock is lifted. proof: for the audit log.
+    void signInSucceeded(const QString &signInId, const QJsonObject &proof);
+    // A sign-in of the session's user failed; it counts toward lockout as the engine says.
+    void signInFailed(const QString &signInId, const Error &error);
+    // The user is locked out (failure.max_attempts): no sign-in until it ends.
+    bool userLockedOut() const;
+    // The acr_values the user's next sign-in asks for.
+    QStringList acrForUser() const { return m_engine->acrFor(m_session.user); }
 
     const platform::LoginSession &session() const { return m_session; }
     const policy::EngineState &engineState() const { return m_engine->state(); }

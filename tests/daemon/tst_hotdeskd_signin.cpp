@@ -1,0 +1,449 @@
+// hotdeskd's sign-in over its socket, all real processes: hotdesk-stubs, "hotdesk enroll --system", the daemon on
+// python3-dbusmock's logind, and a relaying client as uid 65534; only the IdP's page is followed in this test.
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QUrlQuery>
+
+#include "daemonclient.h"
+#include "flowfollower.h"
+#include "logindmock.h"
+#include "stubsprocess.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace hotdesk::test;
+
+namespace {
+
+constexpr uid_t kNobody = 65534;
+constexpr uid_t kSomeoneElse = 65533;
+const QString kSession = QStringLiteral("s1");
+
+// tests/daemon/relayclient.py as an unprivileged uid: the test's lines go to the daemon, the daemon's come back.
+class RelayClient {
+public:
+    bool start(const QString &socket, uid_t uid, bool heartbeat)
+    {
+        QStringList arguments {QStringLiteral("--reuid=%1").arg(uid), QStringLiteral("--regid=%1").arg(uid),
+            QStringLiteral("--clear-groups"), QStringLiteral("/usr/bin/python3"), QStringLiteral("-u"),
+            QStringLiteral(HOTDESK_RELAY_CLIENT), socket};
+        if (heartbeat)
+            arguments << QStringLiteral("--heartbeat-ms=300");
+        m_process.start(QStringLiteral("setpriv"), arguments);
+        return m_process.waitForStarted(10000);
+    }
+    ~RelayClient() { stopProcess(m_process); }
+
+    void send(const QJsonObject &request)
+    {
+        QJsonObject line = request;
+        line.insert(QStringLiteral("v"), 1);
+        m_process.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
+    }
+    // The next reply (a line with "ok"; heartbeats' replies skipped) or event of that name; {} after the timeout.
+    QJsonObject reply(int timeoutMs = 10000) { return next({}, timeoutMs); }
+    QJsonObject event(const QString &name, int timeoutMs = 10000) { return next(name, timeoutMs); }
+    QJsonObject request(const QJsonObject &request)
+    {
+        send(request);
+        return reply();
+    }
+    void kill() { stopProcess(m_process); }
+
+private:
+    QJsonObject next(const QString &event, int timeoutMs)
+    {
+        QElapsedTimer clock;
+        clock.start();
+        while (clock.elapsed() < timeoutMs) {
+            for (auto it = m_lines.begin(); it != m_lines.end(); ++it) {
+                const QJsonObject line = *it;
+                // A heartbeat's reply is {"ok","v","lock"} and nothing else.
+                const bool heartbeat = line.size() == 3 && line.contains(QLatin1String("lock"));
+                const bool isReply = line.contains(QLatin1String("ok")) && !heartbeat;
+                if (event.isEmpty() ? isReply : line.value(QLatin1String("event")).toString() == event) {
+                    m_lines.erase(it);
+                    return line;
+                }
+            }
+            if (!m_process.canReadLine())
+                m_process.waitForReadyRead(100);
+            while (m_process.canReadLine())
+                m_lines.append(QJsonDocument::fromJson(m_process.readLine()).object());
+        }
+        return {};
+    }
+
+    QProcess m_process;
+    QList<QJsonObject> m_lines;
+};
+
+QJsonObject command(const char *name, QJsonObject members = {})
+{
+    members.insert(QStringLiteral("command"), QLatin1String(name));
+    return members;
+}
+
+QUrl withState(QUrl url, const QString &state)
+{
+    QUrlQuery query(url);
+    query.removeAllQueryItems(QStringLiteral("state"));
+    query.addQueryItem(QStringLiteral("state"), state);
+    url.setQuery(query);
+    return url;
+}
+
+} // namespace
+
+class TestHotdeskdSignIn : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<StubsProcess> m_stubs;
+    LogindMock m_logind;
+    QProcess m_daemon;
+    std::unique_ptr<NotifySocket> m_notify;
+    QString m_socket;
+    QString m_stateDir;
+    QString m_logsDir;
+    QString m_policyFile;
+
+    bool startDaemon(const QString &policy)
+    {
+        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
+        const QString notifyPath = m_dir.filePath(QStringLiteral("notify"));
+        m_notify = std::make_unique<NotifySocket>();
+        if (!m_notify->bind(notifyPath))
+            return false;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
+        env.insert(QStringLiteral("LOGS_DIRECTORY"), m_logsDir);
+        m_daemon.setProcessEnvironment(env);
+        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"), policy,
+                QStringLiteral("--client-timeout"), QStringLiteral("60000")});
+        return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
+    }
+
+    bool lockRequired()
+    {
+        Client client;
+        if (!client.connect(m_socket) || !client.send("{\"v\":1,\"command\":\"status\",\"uid\":65534}\n"))
+            return false;
+        for (const QJsonValue &session : client.reply().value(QLatin1String("sessions")).toArray())
+            if (session.toObject().value(QLatin1String("id")).toString() == kSession)
+                return session.toObject().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
+        qWarning("no session %s in the status", qPrintable(kSession));
+        return false;
+    }
+
+    // The audit records of that event, oldest first.
+    QList<QJsonObject> audited(const QString &event) const
+    {
+        QList<QJsonObject> records;
+        QFile file(m_logsDir + QStringLiteral("/audit.jsonl"));
+        if (!file.open(QIODevice::ReadOnly))
+            return records;
+        while (!file.atEnd()) {
+            const QJsonObject record = QJsonDocument::fromJson(file.readLine()).object();
+            if (record.value(QLatin1String("event")).toString() == event)
+                records << record;
+        }
+        return records;
+    }
+
+    // The agent of the session, attached and with the lock required (by "reauth").
+    std::unique_ptr<RelayClient> lockedAgent()
+    {
+        auto agent = std::make_unique<RelayClient>();
+        if (!agent->start(m_socket, kNobody, true))
+            return nullptr;
+        QJsonObject attached;
+        // The last test's agent may not be gone from the daemon's view yet ("busy").
+        for (int i = 0; i < 50; ++i) {
+            attached = agent->request(command("attach", {{QStringLiteral("session"), kSession}}));
+            if (attached.value(QLatin1String("error")).toString() != u"busy")
+                break;
+            QTest::qWait(100);
+        }
+        if (!attached.value(QLatin1String("ok")).toBool()) {
+            qWarning("attach: %s", QJsonDocument(attached).toJson().constData());
+            return nullptr;
+        }
+        agent->request(command("reauth"));
+        return agent;
+    }
+
+    // sign_in; the id it answered, empty when refused.
+    static QString startSignIn(RelayClient &agent)
+    {
+        const QJsonObject started = agent.request(command("sign_in"));
+        if (!started.value(QLatin1String("ok")).toBool())
+            qWarning("sign_in: %s", QJsonDocument(started).toJson().constData());
+        return started.value(QLatin1String("sign_in")).toString();
+    }
+
+    // What the tray agent does with sign_in_url: shows the IdP's page (here: a browser without JavaScript, while the
+    // simulated phone approves at once) and captures the redirect.
+    QUrl followToRedirect(RelayClient &agent, const QString &signInId)
+    {
+        const QJsonObject url = agent.event(QStringLiteral("sign_in_url"), 30000);
+        if (url.value(QLatin1String("sign_in")).toString() != signInId) {
+            qWarning("no sign_in_url for %s", qPrintable(signInId));
+            return {};
+        }
+        FlowFollower browser(m_stubs->caFile());
+        browser.setRefreshDelayMs(50);
+        const FollowResult followed
+            = browser.follow(QUrl(url.value(QLatin1String("url")).toString()), QStringLiteral("com.hotdesk.agent:"), true);
+        if (!followed.reachedRedirect)
+            qWarning("the browser stopped: %s", qPrintable(followed.error));
+        return followed.redirect;
+    }
+
+    static QJsonObject respond(RelayClient &agent, const QString &signInId, const QUrl &redirect)
+    {
+        return agent.request(command("sign_in_response",
+            {{QStringLiteral("sign_in"), signInId}, {QStringLiteral("url"), redirect.toString(QUrl::FullyEncoded)}}));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        if (::geteuid() != 0)
+            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
+        if (!LogindMock::installed())
+            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
+        QVERIFY(m_dir.isValid());
+        // uid 65534 reaches the socket inside.
+        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
+        const quint16 ports = freePortBase(31000);
+        QVERIFY(ports != 0);
+        m_stubs
+            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
+        m_stubs->start({}, 0); // the phone approves at once
+        QVERIFY(!m_stubs->admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
+
+        m_stateDir = m_dir.filePath(QStringLiteral("state"));
+        m_logsDir = m_dir.filePath(QStringLiteral("logs"));
+        QProcess enroll;
+        enroll.start(QStringLiteral(HOTDESK_BINARY),
+            {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), m_stubs->policyFile(),
+                QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), m_stateDir});
+        enroll.write(m_stubs->createAdminToken() + '\n');
+        enroll.closeWriteChannel();
+        QVERIFY(enroll.waitForFinished(60000));
+        QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+
+        // The servers' policy; failures never add up to a lockout here (tst_decisionengine counts them).
+        QJsonObject policy = readJsonFile(m_stubs->policyFile());
+        QVERIFY(!policy.isEmpty());
+        policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
+        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
+        QVERIFY(writeJsonFile(m_policyFile, policy));
+
+        QString why;
+        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        // alice's session, as uid 65534: the daemon signs in the session's user, whoever the client is.
+        QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
+        QVERIFY(startDaemon(m_policyFile));
+    }
+
+    void cleanupTestCase()
+    {
+        stopProcess(m_daemon);
+        m_stubs.reset();
+    }
+
+    void signInLiftsTheLock()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        QVERIFY(agent->event(QStringLiteral("lock")).value(QLatin1String("sign_in")).toBool());
+        QVERIFY(lockRequired());
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        const QUrl redirect = followToRedirect(*agent, id);
+        QVERIFY(redirect.isValid());
+        // Still locked until the daemon has checked what the agent relays.
+        QVERIFY(lockRequired());
+        QVERIFY(respond(*agent, id, redirect).value(QLatin1String("ok")).toBool());
+        const QJsonObject unlocked = agent->event(QStringLiteral("unlocked"), 30000);
+        QCOMPARE(unlocked.value(QLatin1String("session")).toString(), kSession);
+        QCOMPARE(unlocked.value(QLatin1String("reason")).toString(), QStringLiteral("sign_in"));
+        QVERIFY(!lockRequired());
+        const auto succeeded = audited(QStringLiteral("reauth_succeeded"));
+        QCOMPARE(succeeded.size(), 1);
+        QCOMPARE(succeeded.first().value(QLatin1String("user")).toString(), QStringLiteral("alice"));
+        QCOMPARE(succeeded.first().value(QLatin1String("sign_in")).toString(), id);
+        // The same response again is no second sign-in.
+        QCOMPARE(respond(*agent, id, redirect).value(QLatin1String("error")).toString(), QStringLiteral("no_such_sign_in"));
+    }
+
+    void signInWithoutALockIsRefused()
+    {
+        RelayClient agent;
+        QVERIFY(agent.start(m_socket, kNobody, false));
+        QVERIFY(!lockRequired());
+        // For its own session, named: refused as the attached agent is (sign_in has no lock to lift).
+        QCOMPARE(
+            agent.request(command("sign_in", {{QStringLiteral("session"), kSession}})).value(QLatin1String("error")).toString(),
+            QStringLiteral("not_locked"));
+        // Root, for any session, must name it.
+        RelayClient root;
+        QVERIFY(root.start(m_socket, 0, false));
+        const QJsonObject named = root.request(command("sign_in", {{QStringLiteral("session"), kSession}}));
+        QCOMPARE(named.value(QLatin1String("error")).toString(), QStringLiteral("not_locked"));
+        QCOMPARE(root.request(command("sign_in")).value(QLatin1String("error")).toString(), QStringLiteral("bad_request"));
+    }
+
+    void anotherUidsSignInIsForbidden()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        RelayClient other;
+        QVERIFY(other.start(m_socket, kSomeoneElse, false));
+        const QJsonObject forged {{QStringLiteral("sign_in"), id},
+            {QStringLiteral("url"), QStringLiteral("com.hotdesk.agent:/callback?code=x&state=y")}};
+        QCOMPARE(other.request(command("sign_in_response", forged)).value(QLatin1String("error")).toString(),
+            QStringLiteral("forbidden"));
+        QCOMPARE(other.request(command("sign_in_cancel", {{QStringLiteral("sign_in"), id}})).value(QLatin1String("error")),
+            QStringLiteral("forbidden"));
+        // Nor may it start one for a session not its own.
+        QCOMPARE(other.request(command("sign_in", {{QStringLiteral("session"), kSession}})).value(QLatin1String("error")),
+            QStringLiteral("forbidden"));
+        // The sign-in is still the owner's: cancelled by it, it fails, and the lock stays.
+        QVERIFY(agent->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), id}})).value(QLatin1String("ok")).toBool());
+        QCOMPARE(
+            agent->event(QStringLiteral("sign_in_failed")).value(QLatin1String("error")).toString(), QStringLiteral("cancelled"));
+        QVERIFY(lockRequired());
+    }
+
+    void aForgedResponseKeepsTheLock()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        const QUrl redirect = followToRedirect(*agent, id);
+        QVERIFY(redirect.isValid());
+        // Not the redirect URI, or too long to be a response: refused, and the sign-in keeps waiting.
+        QCOMPARE(respond(*agent, id, QUrl(QStringLiteral("https://evil.example/callback?code=x&state=y")))
+                     .value(QLatin1String("error"))
+                     .toString(),
+            QStringLiteral("bad_request"));
+        QUrl longUrl = redirect;
+        longUrl.setFragment(QString(5000, u'a'));
+        QCOMPARE(respond(*agent, id, longUrl).value(QLatin1String("error")).toString(), QStringLiteral("bad_request"));
+        // Handed to the flow, which refuses another state.
+        QVERIFY(respond(*agent, id, withState(redirect, QStringLiteral("forged"))).value(QLatin1String("ok")).toBool());
+        const QJsonObject failed = agent->event(QStringLiteral("sign_in_failed"), 30000);
+        QCOMPARE(failed.value(QLatin1String("sign_in")).toString(), id);
+        QCOMPARE(failed.value(QLatin1String("error")).toString(), QStringLiteral("state_mismatch"));
+        QVERIFY(lockRequired());
+        QVERIFY(!audited(QStringLiteral("reauth_failed")).isEmpty());
+        QCOMPARE(audited(QStringLiteral("reauth_succeeded")).size(), 1);
+        // Over: the genuine response comes too late.
+        QCOMPARE(respond(*agent, id, redirect).value(QLatin1String("error")).toString(), QStringLiteral("no_such_sign_in"));
+    }
+
+    void aTokenForAnotherSubjectKeepsTheLock()
+    {
+        // The daemon's users.json names a shared id for alice that the IdP does not issue.
+        const QString usersFile = m_stateDir + QStringLiteral("/users.json");
+        QJsonObject users = readJsonFile(usersFile);
+        QJsonObject known = users.value(QLatin1String("users")).toObject();
+        QVERIFY(known.contains(QLatin1String("alice")));
+        known.insert(QStringLiteral("alice"), QJsonObject {{QStringLiteral("shared_id"), QStringLiteral("not-alices-id")}});
+        users.insert(QStringLiteral("users"), known);
+        QVERIFY(writeJsonFile(usersFile, users));
+
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        const QUrl redirect = followToRedirect(*agent, id);
+        QVERIFY(redirect.isValid());
+        QVERIFY(respond(*agent, id, redirect).value(QLatin1String("ok")).toBool());
+        const QJsonObject failed = agent->event(QStringLiteral("sign_in_failed"), 30000);
+        QCOMPARE(failed.value(QLatin1String("error")).toString(), QStringLiteral("subject_mismatch"));
+        QVERIFY(lockRequired());
+        const auto records = audited(QStringLiteral("reauth_failed"));
+        QVERIFY(!records.isEmpty());
+        QCOMPARE(records.last().value(QLatin1String("reason")).toString(), QStringLiteral("subject_mismatch"));
+        QCOMPARE(records.last().value(QLatin1String("sign_in")).toString(), id);
+        QCOMPARE(audited(QStringLiteral("reauth_succeeded")).size(), 1);
+    }
+
+    void aClientThatLeavesTakesItsSignInAlong()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        agent->kill();
+        QTRY_VERIFY_WITH_TIMEOUT(!audited(QStringLiteral("reauth_failed")).isEmpty()
+                && audited(QStringLiteral("reauth_failed")).last().value(QLatin1String("sign_in")).toString() == id,
+            10000);
+        QCOMPARE(audited(QStringLiteral("reauth_failed")).last().value(QLatin1String("reason")).toString(),
+            QStringLiteral("cancelled"));
+        // The session is free for the next agent's sign-in.
+        auto next = lockedAgent();
+        QVERIFY(next);
+        const QString again = startSignIn(*next);
+        QVERIFY(!again.isEmpty());
+        QVERIFY(
+            next->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), again}})).value(QLatin1String("ok")).toBool());
+        QVERIFY(lockRequired());
+    }
+
+    // Last: it locks alice out.
+    void aNewPolicyCancelsTheSignInAndALockoutRefusesTheNext()
+    {
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        // One failed attempt is enough from now on.
+        QJsonObject policy = readJsonFile(m_policyFile);
+        policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 1}});
+        QVERIFY(writeJsonFile(m_policyFile, policy));
+        const QJsonObject cancelled = agent->event(QStringLiteral("sign_in_failed"), 15000);
+        QCOMPARE(cancelled.value(QLatin1String("sign_in")).toString(), id);
+        QCOMPARE(cancelled.value(QLatin1String("error")).toString(), QStringLiteral("cancelled"));
+        // The daemon's doing, not alice's: audited, not counted.
+        const auto records = audited(QStringLiteral("sign_in_cancelled"));
+        QVERIFY(!records.isEmpty());
+        QCOMPARE(records.last().value(QLatin1String("sign_in")).toString(), id);
+        // The lock the agent was sent at attach allowed a sign-in.
+        QVERIFY(agent->event(QStringLiteral("lock")).value(QLatin1String("sign_in")).toBool());
+
+        // alice's own cancel counts: locked out, her agent is told, and the daemon refuses the next sign-in.
+        const QString next = startSignIn(*agent);
+        QVERIFY(!next.isEmpty());
+        QVERIFY(
+            agent->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), next}})).value(QLatin1String("ok")).toBool());
+        QCOMPARE(agent->event(QStringLiteral("sign_in_failed")).value(QLatin1String("sign_in")).toString(), next);
+        QJsonObject lock;
+        do
+            lock = agent->event(QStringLiteral("lock"));
+        while (!lock.isEmpty() && lock.value(QLatin1String("sign_in")).toBool());
+        QVERIFY2(!lock.isEmpty(), "no lock event that says no sign-in is possible");
+        QVERIFY(!audited(QStringLiteral("lock_out_user")).isEmpty());
+        QCOMPARE(agent->request(command("sign_in")).value(QLatin1String("error")).toString(), QStringLiteral("locked_out"));
+        QVERIFY(lockRequired());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHotdeskdSignIn)
+#include "tst_hotdeskd_signin.moc"

@@ -1,0 +1,159 @@
+// daemon::SessionGuard's sign-in outcomes on a fake clock: what lifts the lock, what counts toward lockout, what a lockout
+// refuses.
+#include "fakeclock.h"
+
+#include "app/daemon/sessionguard.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace hotdesk;
+using namespace hotdesk::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+platform::LoginSession aliceSession()
+{
+    platform::LoginSession session;
+    session.id = QStringLiteral("7");
+    session.uid = 1000;
+    session.user = QStringLiteral("alice");
+    session.type = QStringLiteral("x11");
+    session.sessionClass = QStringLiteral("user");
+    session.active = true;
+    return session;
+}
+
+policy::ReauthRules rules()
+{
+    policy::ReauthRules r;
+    r.failure.maxAttempts = 2;
+    r.failure.window = 1h;
+    r.failure.alternateMethods = {QStringLiteral("phr")};
+    return r;
+}
+
+QStringList names(const QSignalSpy &spy)
+{
+    QStringList out;
+    for (const QList<QVariant> &args : spy)
+        out << args.at(0).toString();
+    return out;
+}
+
+QStringList eventNames(const QSignalSpy &spy)
+{
+    QStringList out;
+    for (const QList<QVariant> &args : spy)
+        out << args.at(0).toJsonObject().value(QLatin1String("event")).toString();
+    return out;
+}
+
+} // namespace
+
+class TestSessionGuard : public QObject {
+    Q_OBJECT
+
+    FakeClock m_clock;
+
+    // A guard of alice's session with its agent attached and the lock required ("reauth").
+    std::unique_ptr<daemon::SessionGuard> lockedGuard(std::optional<policy::ReauthRules> with = rules())
+    {
+        auto guard = std::make_unique<daemon::SessionGuard>(aliceSession(), with, m_clock, policy::EngineState {}, 60s);
+        guard->begin();
+        guard->agentAttached();
+        guard->reauthRequested();
+        return guard;
+    }
+
+private Q_SLOTS:
+    void aValidatedSignInLiftsTheLock()
+    {
+        auto guard = lockedGuard();
+        QVERIFY(guard->lockRequired());
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        guard->signInSucceeded(QStringLiteral("sid"), {{QStringLiteral("acr"), QStringLiteral("phr")}});
+        QVERIFY(!guard->lockRequired());
+        QCOMPARE(eventNames(events), QStringList {QStringLiteral("unlocked")});
+        QVERIFY(names(audited).contains(QStringLiteral("reauth_succeeded")));
+        QVERIFY(guard->engineState().users.value(QStringLiteral("alice")).lastSuccess);
+    }
+
+    void failuresCountAsTheEngineSays_data()
+    {
+        QTest::addColumn<ErrorCode>("error");
+        QTest::addColumn<bool>("counted");
+        QTest::newRow("the phone said no") << ErrorCode::AccessDenied << true;
+        QTest::newRow("a forged response") << ErrorCode::StateMismatch << true;
+        QTest::newRow("another subject") << ErrorCode::SubjectMismatch << true;
+        QTest::newRow("cancelled") << ErrorCode::Cancelled << true;
+        QTest::newRow("the servers are down") << ErrorCode::Unreachable << false;
+        QTest::newRow("not enrolled") << ErrorCode::NotEnrolled << false;
+    }
+
+    void failuresCountAsTheEngineSays()
+    {
+        QFETCH(ErrorCode, error);
+        QFETCH(bool, counted);
+        auto guard = lockedGuard();
+        QVERIFY(guard->acrForUser().isEmpty());
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        guard->signInFailed(QStringLiteral("a"), Error {error, QStringLiteral("first")});
+        QVERIFY(guard->lockRequired());
+        QCOMPARE(audited.first().at(0).toString(), QStringLiteral("reauth_failed"));
+        QCOMPARE(audited.first().at(2).toString(), errorCodeName(error));
+        QCOMPARE(audited.first().at(3).toJsonObject().value(QLatin1String("counted")).toBool(), counted);
+        // After a counted failure the next sign-in asks for the policy's alternate methods.
+        const QStringList acr = counted ? QStringList {QStringLiteral("phr")} : QStringList {};
+        QCOMPARE(guard->acrForUser(), acr);
+        guard->signInFailed(QStringLiteral("b"), Error {error, QStringLiteral("second")});
+        // max_attempts 2: two counted failures lock alice out, and her agent is told no sign-in is possible.
+        QCOMPARE(guard->userLockedOut(), counted);
+        QCOMPARE(names(audited).contains(QStringLiteral("lock_out_user")), counted);
+        // A counted failure asks again (a lock event with the new acr); the lockout's says: no sign-in now.
+        const QStringList expected = counted ? QStringList {QStringLiteral("lock"), QStringLiteral("lock")} : QStringList {};
+        QCOMPARE(eventNames(events), expected);
+        if (counted) {
+            QCOMPARE(events.first().at(0).toJsonObject().value(QLatin1String("sign_in")).toBool(false), true);
+            QCOMPARE(events.last().at(0).toJsonObject().value(QLatin1String("sign_in")).toBool(true), false);
+        }
+    }
+
+    void aLockoutIsNotLiftedByASignIn()
+    {
+        auto guard = lockedGuard();
+        guard->signInFailed(QStringLiteral("a"), Error {ErrorCode::AccessDenied, {}});
+        guard->signInFailed(QStringLiteral("b"), Error {ErrorCode::AccessDenied, {}});
+        QVERIFY(guard->userLockedOut());
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        guard->signInSucceeded(QStringLiteral("c"), {});
+        QVERIFY(guard->lockRequired());
+        QVERIFY(!eventNames(events).contains(QStringLiteral("unlocked")));
+        QVERIFY(names(audited).contains(QStringLiteral("reauth_not_applied")));
+        QVERIFY(!names(audited).contains(QStringLiteral("reauth_succeeded")));
+        // Once the window has passed, a sign-in counts again.
+        m_clock.advance(1h + 1s);
+        QVERIFY(!guard->userLockedOut());
+        guard->signInSucceeded(QStringLiteral("d"), {});
+        QVERIFY(!guard->lockRequired());
+    }
+
+    void withoutAPolicyNothingLiftsTheLock()
+    {
+        auto guard = lockedGuard(std::nullopt);
+        QCOMPARE(guard->lockReason(), QStringLiteral("policy_unusable"));
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        guard->signInSucceeded(QStringLiteral("sid"), {});
+        QVERIFY(guard->lockRequired());
+        QVERIFY(events.isEmpty());
+        // Nor does a policy that comes later find the sign-in counted: its lock is the engine's own.
+        QVERIFY(!guard->engineState().users.value(QStringLiteral("alice")).lastSuccess);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSessionGuard)
+#include "tst_sessionguard.moc"
