@@ -331,6 +331,30 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <source>Too many failed sign-ins. Another user can switch in.</source>
             <translation>Zu viele fehlgeschlagene Anmeldungen. Eine andere Person kann sich anmelden.</translation>
         </message>
+        <message>
+            <source>The sign-in service restarted. Sign in again.</source>
+            <translation>Der Anmeldedienst wurde neu gestartet. Melden Sie sich erneut an.</translation>
+        </message>
+        <message>
+            <source>hotdeskd refused: %1 (%2)</source>
+            <translation>hotdeskd hat abgelehnt: %1 (%2)</translation>
+        </message>
+        <message>
+            <source>The sign-in could not start: %1</source>
+            <translation>Die Anmeldung konnte nicht beginnen: %1</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd</source>
+            <translation>%1 wird über hotdeskd angemeldet</translation>
+        </message>
+        <message>
+            <source>Checking the sign-in…</source>
+            <translation>Die Anmeldung wird geprüft …</translation>
+        </message>
+        <message>
+            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
+            <translation>Die Anmeldung ist nicht gelungen. Versuchen Sie es erneut oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -331,6 +331,30 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <source>Too many failed sign-ins. Another user can switch in.</source>
             <translation>Trop d’échecs de connexion. Une autre personne peut prendre la place.</translation>
         </message>
+        <message>
+            <source>The sign-in service restarted. Sign in again.</source>
+            <translation>Le service de connexion a redémarré. Connectez-vous à nouveau.</translation>
+        </message>
+        <message>
+            <source>hotdeskd refused: %1 (%2)</source>
+            <translation>hotdeskd a refusé : %1 (%2)</translation>
+        </message>
+        <message>
+            <source>The sign-in could not start: %1</source>
+            <translation>La connexion n’a pas pu commencer : %1</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd</source>
+            <translation>connexion de %1 par hotdeskd</translation>
+        </message>
+        <message>
+            <source>Checking the sign-in…</source>
+            <translation>Vérification de la connexion…</translation>
+        </message>
+        <message>
+            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
+            <translation>La connexion a échoué. Réessayez ou adressez-vous au support.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

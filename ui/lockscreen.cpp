@@ -500,6 +500,16 @@ bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof
     return true;
 }
 
+bool LockScreen::unlockValidatedByDaemon(const QString &user)
+{
+    if (!m_locked)
+        return true;
+    if (user.isEmpty() || !sameUser(user, m_info.user))
+        return false;
+    lift(user);
+    return true;
+}
+
 void LockScreen::askForCode(CodeKind kind, const QString &prompt)
 {
     m_codeKind = kind;

@@ -156,6 +156,9 @@ public:
     bool unlockOffline(const policy::OfflineGranted &grant);
     // A recovery code of the user the lock is for was accepted and used up.
     bool unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof);
+    // hotdeskd, over its root-owned socket, says it validated a sign-in of the
+    // session's owner and lifted the lock it required; user is the lock's.
+    bool unlockValidatedByDaemon(const QString &user);
     // The code field on the primary screen (a one-time code the flow waits
     // for, or a recovery code); it moves with the sign-in if screens change.
     void askForCode(CodeKind kind, const QString &prompt);

@@ -192,12 +192,24 @@ void TrayAgent::connectDaemon()
         report(tr("attached to hotdeskd for session %1").arg(session));
     });
     const auto problem = [this](const QString &why) {
+        if (!m_daemonSignIn.isEmpty() || m_daemonStarting) {
+            // hotdeskd ended the sign-in with the connection; the person starts another.
+            endDaemonSignIn();
+            m_lock->setStatus(tr("The sign-in service restarted. Sign in again."), false);
+        }
         if (why == m_daemonProblem)
             return;
         m_daemonProblem = why;
         report(tr("not attached to hotdeskd: %1").arg(why));
     };
     connect(m_daemon.get(), &control::DaemonLink::unavailable, this, problem);
+    connect(m_daemon.get(), &control::DaemonLink::requestFailed, this, [this](const QString &error, const QString &message) {
+        report(tr("hotdeskd refused: %1 (%2)").arg(message, error));
+        if (m_daemonStarting) {
+            m_daemonStarting = false;
+            m_lock->setStatus(tr("The sign-in could not start: %1").arg(message), false);
+        }
+    });
     connect(m_daemon.get(), &control::DaemonLink::refused, this,
         [problem](const QString &error, const QString &message) { problem(error + QStringLiteral(": ") + message); });
     m_daemon->start();
@@ -212,10 +224,22 @@ void TrayAgent::daemonEvent(const QJsonObject &event)
                 event.value(QLatin1String("minutes")).toInt()));
         return;
     }
+    if (name == QLatin1String("unlocked")) {
+        daemonUnlocked();
+        return;
+    }
+    if (name.startsWith(QLatin1String("sign_in_"))) {
+        daemonSignInEvent(name, event);
+        return;
+    }
     if (name != QLatin1String("lock"))
         return;
     const QString reason = event.value(QLatin1String("reason")).toString();
     report(tr("hotdeskd requires the lock: %1").arg(reason));
+    m_daemonLock = true;
+    // The agent's own sign-in could lift only its own lock: the daemon's sign-in takes over.
+    if (m_flow)
+        m_flow->cancel();
     if (m_lock->isLocked())
         return;
     if (!event.value(QLatin1String("sign_in")).toBool()) {
@@ -263,6 +287,8 @@ void TrayAgent::connectLockScreen()
             handle(m_engine->offlineUnlockRequested(user));
     });
     connect(m_lock, &ui::LockScreen::cancelRequested, this, [this] {
+        if (!m_daemonSignIn.isEmpty())
+            m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), m_daemonSignIn}});
         if (m_flow)
             m_flow->cancel();
     });
@@ -671,6 +697,76 @@ void TrayAgent::withContext(std::function<void(AgentContext *, const Error *)> w
     });
 }
 
+void TrayAgent::startDaemonSignIn(const QString &user)
+{
+    if (m_daemonStarting || !m_daemonSignIn.isEmpty())
+        return;
+    m_flowUser = user;
+    m_signInTried = true;
+    m_daemonStarting = true;
+    m_lock->setStatus(tr("Connecting to the sign-in service…"), true);
+    report(tr("signing in %1 through hotdeskd").arg(user));
+    // hotdeskd signs in its session's owner; the agent only shows the page and relays the answer.
+    m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in")}});
+}
+
+void TrayAgent::daemonSignInEvent(const QString &name, const QJsonObject &event)
+{
+    const QString id = event.value(QLatin1String("sign_in")).toString();
+    const QString message = event.value(QLatin1String("message")).toString();
+    if (name == QLatin1String("sign_in_url") && m_daemonStarting && m_policy) {
+        m_daemonStarting = false;
+        m_daemonSignIn = id;
+        QList<QSslCertificate> extraCas;
+        if (auto trust = net::TlsTrust::fromBundle(m_policy->servers.caBundle); trust && !m_policy->servers.caBundle.isEmpty())
+            extraCas = trust->extraCertificates();
+        auto *frontend = new LockScreenFrontend(*m_lock, extraCas, m_policy->servers.idpIssuer, nullptr);
+        frontend->pageShown = [this] { QTimer::singleShot(500, this, &TrayAgent::saveScreenshot); };
+        m_frontend.reset(frontend);
+        connect(frontend, &flow::AuthorizationFrontend::redirected, this, [this, id](const QUrl &redirect) {
+            m_lock->setStatus(tr("Checking the sign-in…"), true);
+            m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in_response")}, {QStringLiteral("sign_in"), id},
+                {QStringLiteral("url"), redirect.toString(QUrl::FullyEncoded)}});
+        });
+        connect(frontend, &flow::AuthorizationFrontend::failed, this, [this, id](const Error &) {
+            m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), id}});
+        });
+        frontend->open(QUrl(event.value(QLatin1String("url")).toString()));
+    } else if (name == QLatin1String("sign_in_progress") && id == m_daemonSignIn) {
+        m_lock->setStatus(message, true);
+        report(message);
+    } else if (name == QLatin1String("sign_in_failed")) {
+        endDaemonSignIn();
+        report(tr("sign-in of %1 failed: %2 (%3)").arg(m_flowUser, message, event.value(QLatin1String("error")).toString()));
+        m_lock->setInfo(lockInfo(m_lockUser, m_lockInfoReason, event.value(QLatin1String("error")).toString() != QLatin1String("locked_out")));
+        m_lock->setStatus(tr("The sign-in did not succeed. Try again, or ask the help desk."), false);
+    }
+}
+
+void TrayAgent::daemonUnlocked()
+{
+    endDaemonSignIn();
+    m_daemonLock = false;
+    const QString user = m_lockUser.isEmpty() ? m_user : m_lockUser;
+    if (m_lock->isLocked() && !m_lock->unlockValidatedByDaemon(user))
+        return;
+    audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("hotdeskd_validated"));
+    report(tr("unlocked for %1").arg(user));
+    m_soon = false;
+    if (m_engine)
+        handle(m_engine->authSucceeded(user));
+}
+
+void TrayAgent::endDaemonSignIn()
+{
+    m_daemonStarting = false;
+    m_daemonSignIn.clear();
+    if (m_frontend) {
+        m_frontend->close();
+        m_frontend.release()->deleteLater();
+    }
+}
+
 void TrayAgent::startSignIn(const QString &user)
 {
     if (m_flow || m_checkingCode || !m_engine || !m_lock->isLocked())
@@ -681,6 +777,10 @@ void TrayAgent::startSignIn(const QString &user)
     }
     if (m_starting)
         return; // the device credential is still loading for an earlier request
+    if (m_daemonLock && m_daemon && m_daemon->isAttached()) {
+        startDaemonSignIn(user);
+        return;
+    }
     m_flowUser = user;
     m_starting = true;
     m_signInTried = true;

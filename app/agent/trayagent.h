@@ -106,6 +106,11 @@ private:
     // hotdeskd, the system service: this agent presents its session's lock (docs/hotdeskd.md).
     void connectDaemon();
     void daemonEvent(const QJsonObject &event);
+    // The sign-in run by hotdeskd: the agent shows the IdP page and relays the redirect.
+    void startDaemonSignIn(const QString &user);
+    void daemonSignInEvent(const QString &name, const QJsonObject &event);
+    void daemonUnlocked();
+    void endDaemonSignIn();
     void configureWatchers(const policy::Triggers &triggers);
 
     void showLock(const QString &user, const QString &reason, bool signInAllowed);
@@ -135,6 +140,9 @@ private:
     std::unique_ptr<control::ControlServer> m_control;
     std::unique_ptr<control::DaemonLink> m_daemon;
     QString m_daemonProblem; // why the agent is not attached to hotdeskd; empty while it is
+    bool m_daemonLock = false; // the lock shown is one hotdeskd requires: only its sign-in lifts it
+    bool m_daemonStarting = false; // "sign_in" sent, no URL yet
+    QString m_daemonSignIn; // the id of hotdeskd's sign-in under way
     std::unique_ptr<policy::PolicyStore> m_policyStore;
     std::unique_ptr<policy::DecisionEngine> m_engine;
     std::optional<policy::Policy> m_policy;
