@@ -1,6 +1,7 @@
 // The real tray agent as hotdeskd's face: the real daemon on python3-dbusmock's logind (tests/support/logindmock.h),
 // the agent process on Xvfb attached to its session. The daemon's lock shows in the agent; kill -9 of the agent
-// brings logind's lock; the restarted agent shows the lock again.
+// brings logind's lock; the restarted agent shows the lock again. With the companion servers, the agent shows the
+// daemon's sign-in page, the phone approves, and only the daemon's validation unlocks.
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -10,6 +11,7 @@
 
 #include "daemonclient.h"
 #include "logindmock.h"
+#include "stubsprocess.h"
 
 #include <csignal>
 
@@ -68,17 +70,39 @@ private:
         return ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray().first().toObject();
     }
 
-    void startAgent(Watched &agent)
+    bool startDaemon(const QString &policy)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
+        env.remove(QStringLiteral("NOTIFY_SOCKET"));
+        m_daemon.setProcessEnvironment(env);
+        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state")),
+                QStringLiteral("--policy"), policy, QStringLiteral("--agent-timeout"), QStringLiteral("4000")});
+        return m_daemon.waitForStarted(10000) && QTest::qWaitFor([this] { return !session().isEmpty(); }, 15000);
+    }
+
+    void stopDaemon()
+    {
+        if (m_daemon.state() != QProcess::NotRunning) {
+            m_daemon.kill();
+            m_daemon.waitForFinished(5000);
+        }
+    }
+
+    void startAgent(Watched &agent, const QString &session = kSession, const QString &policy = {}, const QStringList &more = {})
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("HOTDESK_STATE_DIR"), m_dir.filePath(QStringLiteral("agent-state")));
         env.insert(QStringLiteral("HOTDESK_AUDIT_LOG"), m_dir.filePath(QStringLiteral("agent-audit.log")));
         env.insert(QStringLiteral("HOTDESK_CONTROL_SOCKET"), m_dir.filePath(QStringLiteral("agent.sock")));
         env.insert(QStringLiteral("HOTDESK_DAEMON_SOCKET"), m_socket);
-        env.insert(QStringLiteral("XDG_SESSION_ID"), kSession);
+        env.insert(QStringLiteral("XDG_SESSION_ID"), session);
         env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
         agent.process.setProcessEnvironment(env);
-        agent.process.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("--policy"), m_policy});
+        agent.process.start(QStringLiteral(HOTDESK_BINARY),
+            QStringList {QStringLiteral("--policy"), policy.isEmpty() ? m_policy : policy} + more);
         QVERIFY(agent.process.waitForStarted(10000));
     }
 
@@ -103,25 +127,10 @@ private Q_SLOTS:
         QVERIFY(QFile::setPermissions(m_dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner
                 | QFileDevice::ReadGroup | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther));
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
-        env.remove(QStringLiteral("NOTIFY_SOCKET"));
-        m_daemon.setProcessEnvironment(env);
-        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
-            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state")),
-                QStringLiteral("--policy"), m_policy, QStringLiteral("--agent-timeout"), QStringLiteral("4000")});
-        QVERIFY(m_daemon.waitForStarted(10000));
-        QTRY_VERIFY_WITH_TIMEOUT(!session().isEmpty(), 15000);
+        QVERIFY(startDaemon(m_policy));
     }
 
-    void cleanupTestCase()
-    {
-        if (m_daemon.state() != QProcess::NotRunning) {
-            m_daemon.kill();
-            m_daemon.waitForFinished(5000);
-        }
-    }
+    void cleanupTestCase() { stopDaemon(); }
 
     void theAgentPresentsTheDaemonsLock()
     {
@@ -151,7 +160,55 @@ private Q_SLOTS:
         QVERIFY(again.process.waitForFinished(10000));
         QTRY_COMPARE_WITH_TIMEOUT(m_logind.locks(kSession), 2, 10000);
     }
+
+    void theDaemonsSignInUnlocks();
 };
+
+void TestAgentDaemon::theDaemonsSignInUnlocks()
+{
+    // The companion servers (the phone approves at once), this PC enrolled for the daemon as root.
+    const quint16 ports = freePortBase(33000);
+    QVERIFY(ports != 0);
+    StubsProcess stubs(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("servers")), ports);
+    stubs.start({}, 0);
+    QVERIFY(!stubs.admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
+    QProcess enroll;
+    enroll.start(QStringLiteral(HOTDESK_BINARY),
+        {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), stubs.policyFile(),
+            QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state"))});
+    enroll.write(stubs.createAdminToken() + '\n');
+    enroll.closeWriteChannel();
+    QVERIFY(enroll.waitForFinished(60000));
+    QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+    // The servers' policy as root's file, for the daemon and the agent alike.
+    const QString policy = m_dir.filePath(QStringLiteral("servers-policy.json"));
+    QVERIFY(writeJsonFile(policy, readJsonFile(stubs.policyFile())));
+    stopDaemon();
+    QVERIFY(startDaemon(policy));
+
+    // alice's session; the agent signs in with nothing of its own: no keychain entry, no enrollment in its state.
+    QVERIFY(m_logind.addSession(QStringLiteral("c2"), QStringLiteral("x11"), 0, QStringLiteral("alice")));
+    QTRY_VERIFY_WITH_TIMEOUT(ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray().size() == 2, 10000);
+    Watched agent;
+    startAgent(agent, QStringLiteral("c2"), policy, {QStringLiteral("--user"), QStringLiteral("alice")});
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c2"), 30000);
+    QCOMPARE(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c2\"}").value(QLatin1String("ok")).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("signing in alice through hotdeskd"), 30000);
+    // The IdP's page in the lock window, the phone's approval, the redirect relayed, the daemon's validation.
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("unlocked for alice"), 120000);
+    const QJsonArray sessions = ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray();
+    bool found = false;
+    for (const QJsonValue &entry : sessions) {
+        if (entry.toObject().value(QLatin1String("id")).toString() != u"c2")
+            continue;
+        found = true;
+        QCOMPARE(entry.toObject().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool(true), false);
+    }
+    QVERIFY(found);
+    QVERIFY(!agent.err.contains("signing in alice\n")); // not the agent's own flow
+    agent.process.terminate();
+    QVERIFY(agent.process.waitForFinished(10000));
+}
 
 QTEST_MAIN(TestAgentDaemon)
 #include "tst_agentdaemon.moc"
