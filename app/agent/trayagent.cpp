@@ -240,8 +240,15 @@ void TrayAgent::daemonEvent(const QJsonObject &event)
     // The agent's own sign-in could lift only its own lock: the daemon's sign-in takes over.
     if (m_flow)
         m_flow->cancel();
-    if (m_lock->isLocked())
+    if (m_lock->isLocked()) {
+        // A lock of the agent's own is the daemon's now: its sign-in starts as any would.
+        if (m_options.autoSignIn && event.value(QLatin1String("sign_in")).toBool())
+            QTimer::singleShot(0, this, [this] {
+                if (m_lock->isLocked() && !m_flow && !m_starting)
+                    startDaemonSignIn(m_lockUser.isEmpty() ? m_user : m_lockUser);
+            });
         return;
+    }
     if (!event.value(QLatin1String("sign_in")).toBool()) {
         showLock(m_user, reason == QLatin1String("policy_unusable")
                 ? tr("There is no usable Hotdesk policy on this PC. Ask your administrator.")
@@ -732,7 +739,7 @@ void TrayAgent::daemonSignInEvent(const QString &name, const QJsonObject &event)
             m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), id}});
         });
         frontend->open(QUrl(event.value(QLatin1String("url")).toString()));
-    } else if (name == QLatin1String("sign_in_progress") && id == m_daemonSignIn) {
+    } else if (name == QLatin1String("sign_in_progress") && (id == m_daemonSignIn || m_daemonStarting)) {
         m_lock->setStatus(message, true);
         report(message);
     } else if (name == QLatin1String("sign_in_failed")) {
@@ -777,8 +784,13 @@ void TrayAgent::startSignIn(const QString &user)
     }
     if (m_starting)
         return; // the device credential is still loading for an earlier request
-    if (m_daemonLock && m_daemon && m_daemon->isAttached()) {
-        startDaemonSignIn(user);
+    if (m_daemon && m_daemon->isAttached()) {
+        // hotdeskd decides: a lock of the agent's own becomes the daemon's ("reauth"),
+        // and its lock event starts the daemon's sign-in.
+        if (m_daemonLock)
+            startDaemonSignIn(user);
+        else
+            m_daemon->send({{QStringLiteral("command"), QStringLiteral("reauth")}});
         return;
     }
     m_flowUser = user;
