@@ -355,6 +355,26 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
             <translation>Die Anmeldung ist nicht gelungen. Versuchen Sie es erneut oder wenden Sie sich an den Helpdesk.</translation>
         </message>
+        <message>
+            <source>%1 goes to the login screen; the session of %2 stays locked</source>
+            <translation>%1 geht zum Anmeldebildschirm; die Sitzung von %2 bleibt gesperrt</translation>
+        </message>
+        <message>
+            <source>the login screen of %1 is open</source>
+            <translation>der Anmeldebildschirm von %1 ist geöffnet</translation>
+        </message>
+        <message>
+            <source>The login screen is open for another person; this session stays locked.</source>
+            <translation>Der Anmeldebildschirm ist für eine andere Person geöffnet; diese Sitzung bleibt gesperrt.</translation>
+        </message>
+        <message>
+            <source>no login screen: %1</source>
+            <translation>kein Anmeldebildschirm: %1</translation>
+        </message>
+        <message>
+            <source>No login screen could be opened here. Ask the help desk, or sign in as %1.</source>
+            <translation>Hier konnte kein Anmeldebildschirm geöffnet werden. Wenden Sie sich an den Helpdesk oder melden Sie sich als %1 an.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -355,6 +355,26 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
             <translation>La connexion a échoué. Réessayez ou adressez-vous au support.</translation>
         </message>
+        <message>
+            <source>%1 goes to the login screen; the session of %2 stays locked</source>
+            <translation>%1 passe à l’écran de connexion ; la session de %2 reste verrouillée</translation>
+        </message>
+        <message>
+            <source>the login screen of %1 is open</source>
+            <translation>l’écran de connexion de %1 est ouvert</translation>
+        </message>
+        <message>
+            <source>The login screen is open for another person; this session stays locked.</source>
+            <translation>L’écran de connexion est ouvert pour une autre personne ; cette session reste verrouillée.</translation>
+        </message>
+        <message>
+            <source>no login screen: %1</source>
+            <translation>pas d’écran de connexion : %1</translation>
+        </message>
+        <message>
+            <source>No login screen could be opened here. Ask the help desk, or sign in as %1.</source>
+            <translation>Aucun écran de connexion n’a pu être ouvert ici. Adressez-vous au support ou connectez-vous en tant que %1.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -5,6 +5,9 @@
 #include "cli.h"
 #include "core/das/dasclient.h"
 #include "core/jose/strictjson.h"
+#ifdef Q_OS_LINUX
+#include "core/platform/linux/greeterswitch.h"
+#endif
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
 #include "core/store/auditlog.h"
@@ -307,6 +310,11 @@ void TrayAgent::connectLockScreen()
         m_flow->provideOneTimeCode(code);
     });
     connect(m_lock, &ui::LockScreen::switchUserRequested, this, [this](const QString &user) {
+        if (m_daemon && m_daemon->isAttached()) {
+            // With hotdeskd the session stays its owner's: another person logs in at the login screen.
+            switchToGreeter(user);
+            return;
+        }
         if (m_flow)
             m_flow->cancel();
         audit(store::AuditEvent::UserSwitch, user, QStringLiteral("lock_screen"), {{QStringLiteral("from"), m_lockUser}});
@@ -317,6 +325,27 @@ void TrayAgent::connectLockScreen()
         if (!lockedOut)
             startSignIn(user);
     });
+}
+
+void TrayAgent::switchToGreeter(const QString &who)
+{
+    if (!m_daemonSignIn.isEmpty())
+        m_daemon->send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), m_daemonSignIn}});
+    audit(store::AuditEvent::UserSwitch, who, QStringLiteral("greeter"), {{QStringLiteral("from"), m_lockUser}});
+    report(tr("%1 goes to the login screen; the session of %2 stays locked").arg(who, m_lockUser));
+#ifdef Q_OS_LINUX
+    auto *greeter = new platform::GreeterSwitch({}, this);
+    greeter->switchToGreeter([this, greeter](const Result<QString> &manager) {
+        greeter->deleteLater();
+        if (manager) {
+            report(tr("the login screen of %1 is open").arg(*manager));
+            m_lock->setStatus(tr("The login screen is open for another person; this session stays locked."), false);
+        } else {
+            report(tr("no login screen: %1").arg(manager.error().message));
+            m_lock->setStatus(tr("No login screen could be opened here. Ask the help desk, or sign in as %1.").arg(m_lockUser), false);
+        }
+    });
+#endif
 }
 
 void TrayAgent::restoreState()

@@ -110,6 +110,8 @@ private:
     void startDaemonSignIn(const QString &user);
     void daemonSignInEvent(const QString &name, const QJsonObject &event);
     void daemonUnlocked();
+    // "Switch user" under hotdeskd: the display manager's login screen; this session stays locked.
+    void switchToGreeter(const QString &who);
     void endDaemonSignIn();
     void configureWatchers(const policy::Triggers &triggers);
 
