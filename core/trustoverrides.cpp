@@ -20,6 +20,11 @@ bool overridesAllowed(bool testBuild, uid_t realUid)
     return testBuild || realUid == 0;
 }
 
+bool enrollsForDaemon(bool systemOption, bool testBuild)
+{
+    return systemOption || !testBuild;
+}
+
 bool overridesAllowed()
 {
     return overridesAllowed(isTestBuild(), ::getuid());

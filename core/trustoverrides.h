@@ -22,6 +22,12 @@ bool overridesAllowed(bool testBuild, uid_t realUid);
 // The rule for this process: isTestBuild() and getuid().
 bool overridesAllowed();
 
+// Whether `hotdesk enroll` hands the enrollment to hotdeskd (root only, the
+// device key in a root-only file) rather than the session keychain: always in
+// a release build, where the keychain's key could be copied by the person at
+// the keyboard; in a test build only when --system asks for it.
+bool enrollsForDaemon(bool systemOption, bool testBuild);
+
 // The line for standard error when an override is not honoured, naming it
 // ("--policy", "HOTDESK_STATE_DIR") and saying why.
 QString overrideIgnoredMessage(const QString &name);

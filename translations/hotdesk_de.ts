@@ -398,6 +398,10 @@ Benutzername der Administration:</translation>
             <source>%1 signs in to enroll this PC</source>
             <translation>%1 meldet sich an, um diesen PC zu registrieren</translation>
         </message>
+        <message>
+            <source>This PC is enrolled by an administrator with root rights: sudo hotdesk enroll (see hotdesk enroll --help).</source>
+            <translation>Dieser PC wird von einer Administratorin oder einem Administrator mit Root-Rechten registriert: sudo hotdesk enroll (siehe hotdesk enroll --help).</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>

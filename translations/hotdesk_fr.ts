@@ -398,6 +398,10 @@ Nom d’utilisateur de l’administrateur :</translation>
             <source>%1 signs in to enroll this PC</source>
             <translation>%1 se connecte pour enrôler ce PC</translation>
         </message>
+        <message>
+            <source>This PC is enrolled by an administrator with root rights: sudo hotdesk enroll (see hotdesk enroll --help).</source>
+            <translation>Ce PC est inscrit par un administrateur disposant des droits root : sudo hotdesk enroll (voir hotdesk enroll --help).</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::flow::ReauthFlow</name>

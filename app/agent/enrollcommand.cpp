@@ -8,6 +8,7 @@
 #include "core/policy/serverpolicy.h"
 #include "core/store/agentstate.h"
 #include "core/store/secretstore.h"
+#include "core/trustoverrides.h"
 #include "flowrunner.h"
 
 #include <QCommandLineParser>
@@ -293,7 +294,8 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
     const EnrollOptions options;
     if (auto done = parseEnrollCommandLine(parser, options, args))
         return *done;
-    const bool system = parser.isSet(options.system);
+    // A release build enrolls for hotdeskd only: no device key in a keychain the user can read.
+    const bool system = enrollsForDaemon(parser.isSet(options.system), isTestBuild());
     if (auto root = system ? checkRoot() : Status(); !root)
         return reject(root.error());
     auto request = readEnrollRequest(parser, options, environment);

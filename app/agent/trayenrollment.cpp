@@ -5,6 +5,7 @@
 #include "enrollcommand.h"
 #include "flowrunner.h"
 #include "core/flow/frontend.h"
+#include "core/trustoverrides.h"
 
 #include <QInputDialog>
 
@@ -56,6 +57,11 @@ void TrayEnrollment::enrollAs(const QString &admin)
     if (m_running)
         return;
     m_running = true;
+    // The device key belongs to hotdeskd, in a file only root reads; the tray runs as the user.
+    if (enrollsForDaemon(false, isTestBuild()))
+        return finish(admin,
+            fail(ErrorCode::AccessDenied,
+                tr("This PC is enrolled by an administrator with root rights: sudo hotdesk enroll (see hotdesk enroll --help).")));
     // A fresh context: the policy and the keychain as they are now.
     auto context = AgentContext::create(m_policyFile, m_stateDir, m_environment);
     if (!context)

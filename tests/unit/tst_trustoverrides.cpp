@@ -33,6 +33,14 @@ private Q_SLOTS:
     }
 
     // The CMake option reaches the code: the build this test is part of says what it was configured with.
+    void enrollmentGoesToTheDaemonInReleaseBuilds()
+    {
+        QVERIFY(enrollsForDaemon(false, false)); // a release build: always, so a non-root caller is refused
+        QVERIFY(enrollsForDaemon(true, false));
+        QVERIFY(enrollsForDaemon(true, true)); // a test build with --system
+        QVERIFY(!enrollsForDaemon(false, true)); // a test build without: the keychain, as the tests expect
+    }
+
     void buildFlagFollowsTheCMakeOption()
     {
         QCOMPARE(isTestBuild(), bool(HOTDESK_TEST_HOOKS_CONFIGURED));
