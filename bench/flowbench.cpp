@@ -18,26 +18,10 @@
 namespace hotdesk::bench {
 namespace {
 
-// The key of each step in the printed breakdown.
+// The key of each step in the printed breakdown: the step's name, the IdP's page as "browser".
 QString stepKey(flow::Step step)
 {
-    switch (step) {
-    case flow::Step::Discovery:
-        return QStringLiteral("discovery");
-    case flow::Step::Registration:
-        return QStringLiteral("registration");
-    case flow::Step::RequestObject:
-        return QStringLiteral("request_object");
-    case flow::Step::DeviceApproval:
-        return QStringLiteral("device_approval");
-    case flow::Step::WaitingForUser:
-        return QStringLiteral("browser");
-    case flow::Step::CodeExchange:
-        return QStringLiteral("code_exchange");
-    case flow::Step::Validation:
-        return QStringLiteral("validation");
-    }
-    return QStringLiteral("other");
+    return step == flow::Step::WaitingForUser ? QStringLiteral("browser") : flow::stepName(step);
 }
 
 // One flow: total time, and the time from each progress() to the next (the

@@ -17,26 +17,6 @@ namespace {
 constexpr qsizetype kMaxResponseChars = 4096;
 constexpr qsizetype kMaxCodeChars = 64;
 
-QString stepName(flow::Step step)
-{
-    switch (step) {
-    case flow::Step::Discovery:
-        return QStringLiteral("discovery");
-    case flow::Step::Registration:
-        return QStringLiteral("registration");
-    case flow::Step::RequestObject:
-        return QStringLiteral("request_object");
-    case flow::Step::DeviceApproval:
-        return QStringLiteral("device_approval");
-    case flow::Step::WaitingForUser:
-        return QStringLiteral("waiting_for_user");
-    case flow::Step::CodeExchange:
-        return QStringLiteral("code_exchange");
-    case flow::Step::Validation:
-        return QStringLiteral("validation");
-    }
-    return QStringLiteral("unknown");
-}
 
 Result<SignInSettings> signInSettings(const policy::Policy &policy, const QString &stateDir)
 {
@@ -106,7 +86,7 @@ void Enforcer::rebuildSignIn()
     connect(service, &SignInService::progress, this, [this](const QString &id, flow::Step step, const QString &message) {
         sendToSignInClient(id,
             signInEvent(
-                "sign_in_progress", id, {{QStringLiteral("step"), stepName(step)}, {QStringLiteral("message"), message}}));
+                "sign_in_progress", id, {{QStringLiteral("step"), flow::stepName(step)}, {QStringLiteral("message"), message}}));
     });
     connect(service, &SignInService::oneTimeCodeNeeded, this, [this](const QString &id, int digits, qint64 expiresAt, int left) {
         sendToSignInClient(id,

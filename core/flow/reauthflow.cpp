@@ -11,6 +11,27 @@
 
 namespace hotdesk::flow {
 
+QString stepName(Step step)
+{
+    switch (step) {
+    case Step::Discovery:
+        return QStringLiteral("discovery");
+    case Step::Registration:
+        return QStringLiteral("registration");
+    case Step::RequestObject:
+        return QStringLiteral("request_object");
+    case Step::DeviceApproval:
+        return QStringLiteral("device_approval");
+    case Step::WaitingForUser:
+        return QStringLiteral("waiting_for_user");
+    case Step::CodeExchange:
+        return QStringLiteral("code_exchange");
+    case Step::Validation:
+        return QStringLiteral("validation");
+    }
+    return QStringLiteral("unknown");
+}
+
 namespace {
 // Discovery documents change rarely; an hour keeps a long-running agent current.
 constexpr qint64 kMetadataLifetimeSeconds = 3600;

@@ -67,6 +67,11 @@ enum class Step {
     Validation,     // the ID token is checked
 };
 
+// The step's stable name ("discovery", "registration", "request_object",
+// "device_approval", "waiting_for_user", "code_exchange", "validation"), as
+// hotdeskd's sign_in_progress event and the benchmark write it.
+QString stepName(Step step);
+
 // The device fingerprint as the caller can build it (screens need a display).
 using FingerprintSource = std::function<Result<das::Fingerprint>()>;
 

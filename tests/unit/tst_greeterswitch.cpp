@@ -46,6 +46,14 @@ private:
         return *outcome;
     }
 
+    // LightDM's seat object on a connection of its own.
+    static bool serveLightDm(test::PrivateBus &bus, FakeLightDmSeat &seat)
+    {
+        QDBusConnection connection = bus.connect();
+        return connection.registerObject(QStringLiteral("/org/freedesktop/DisplayManager/Seat0"), &seat, QDBusConnection::ExportAllSlots)
+            && connection.registerService(QStringLiteral("org.freedesktop.DisplayManager"));
+    }
+
 private Q_SLOTS:
     void gdmFirst()
     {
@@ -58,11 +66,8 @@ private Q_SLOTS:
             QStringLiteral("/org/gnome/DisplayManager/LocalDisplayFactory"), &gdm, QDBusConnection::ExportAllSlots));
         QVERIFY(gdmConnection.registerService(QStringLiteral("org.gnome.DisplayManager")));
         // LightDM is there too: GDM answers first, LightDM is not asked.
-        QDBusConnection lightdmConnection = bus.connect();
         FakeLightDmSeat seat;
-        QVERIFY(lightdmConnection.registerObject(QStringLiteral("/org/freedesktop/DisplayManager/Seat0"), &seat,
-            QDBusConnection::ExportAllSlots));
-        QVERIFY(lightdmConnection.registerService(QStringLiteral("org.freedesktop.DisplayManager")));
+        QVERIFY(serveLightDm(bus, seat));
 
         const auto result = switchOn(bus.connect(), QStringLiteral("/org/freedesktop/DisplayManager/Seat0"));
         QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
@@ -76,11 +81,8 @@ private Q_SLOTS:
         test::PrivateBus bus;
         QString why;
         QVERIFY2(bus.start(&why), qPrintable(why));
-        QDBusConnection lightdmConnection = bus.connect();
         FakeLightDmSeat seat;
-        QVERIFY(lightdmConnection.registerObject(QStringLiteral("/org/freedesktop/DisplayManager/Seat0"), &seat,
-            QDBusConnection::ExportAllSlots));
-        QVERIFY(lightdmConnection.registerService(QStringLiteral("org.freedesktop.DisplayManager")));
+        QVERIFY(serveLightDm(bus, seat));
 
         const auto result = switchOn(bus.connect(), QStringLiteral("/org/freedesktop/DisplayManager/Seat0"));
         QVERIFY2(result, qPrintable(result ? QString() : result.error().message));
