@@ -1,5 +1,7 @@
-// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --version, --help.
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --version, --help.
 #include "daemonoptions.h"
+
+#include "core/trustoverrides.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -70,7 +72,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QCoreApplication::translate(
             "hotdeskd", "An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 6000)."),
         QStringLiteral("ms"));
-    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout});
+    const QCommandLineOption pamConfDir(QStringLiteral("pam-confdir"),
+        QCoreApplication::translate(
+            "hotdeskd", "Test builds only: read the PAM service hotdesk-offline from this directory instead of /etc/pam.d."),
+        QStringLiteral("dir"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir});
 
     if (!parser.parse(arguments))
         return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
@@ -95,6 +101,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
     options.stateDir = parser.isSet(stateDir) ? parser.value(stateDir)
                                               : systemdDirectory("STATE_DIRECTORY", QStringLiteral("/var/lib/hotdesk"));
     options.logsDir = systemdDirectory("LOGS_DIRECTORY", QStringLiteral("/var/log/hotdesk"));
+    // Another PAM configuration decides whose password counts: never in a build for real PCs.
+    if (parser.isSet(pamConfDir) && !isTestBuild())
+        return usageError(QCoreApplication::translate(
+            "hotdeskd", "hotdeskd: --pam-confdir is for test builds only; this one uses /etc/pam.d\n"));
+    options.pamConfDir = parser.value(pamConfDir);
     options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
     for (const auto &[option, into] :
         {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})

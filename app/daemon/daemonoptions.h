@@ -15,6 +15,7 @@ struct DaemonOptions {
     int clientTimeoutMs = 10000;
     QString policyFile; // the administrator's policy
     int agentTimeoutMs = 6000; // an attached agent silent this long is missing
+    QString pamConfDir; // --pam-confdir (test builds only): PAM service files instead of /etc/pam.d
 };
 
 // What parsing asks main() to do: run, or print text and exit with a code.

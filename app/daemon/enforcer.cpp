@@ -2,6 +2,7 @@
 #include "enforcer.h"
 
 #include "daemonserver.h"
+#include "passwordcheck.h"
 #include "sessionguard.h"
 #include "signinservice.h"
 
@@ -59,6 +60,7 @@ Enforcer::Enforcer(EnforcerOptions options, const Clock &clock, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
     , m_clock(clock)
+    , m_passwords(std::make_unique<PasswordCheck>(m_options.pamConfDir))
 {
 }
 
@@ -203,6 +205,9 @@ void Enforcer::addSession(const platform::LoginSession &session)
         [this, raw](const QString &event, const QString &user, const QString &reason, const QJsonObject &extra) {
             Q_EMIT audited(event, user, raw->session().id, reason, extra);
         });
+    connect(raw, &SessionGuard::adminEvent, this, [this, raw](const QString &event, const QString &user, const QString &detail) {
+        queueAdminEvent(event, user, raw->session().id, detail);
+    });
     connect(raw, &SessionGuard::osLockNeeded, this, [this, raw](const QString &) {
         m_logind->lock(raw->session().id, [raw = QPointer<SessionGuard>(raw)](const Status &status) {
             if (raw)

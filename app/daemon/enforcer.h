@@ -11,6 +11,7 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QString>
 
@@ -31,6 +32,8 @@ namespace hotdesk::daemon {
 
 class Connection;
 class DaemonServer;
+class PasswordCheck;
+struct PasswordOutcome;
 class SessionGuard;
 class SignInService;
 struct SignInResult;
@@ -42,6 +45,8 @@ struct EnforcerOptions {
     // An attached agent that sends nothing for this long is missing.
     std::chrono::milliseconds agentTimeout {6000};
     QString procRoot = QStringLiteral("/proc");
+    // PAM service files for the offline unlock's password check (test builds only); empty: /etc/pam.d.
+    QString pamConfDir;
 };
 
 class Enforcer : public QObject {
@@ -66,13 +71,19 @@ public:
     QJsonObject signInResponse(Connection &connection, const QJsonObject &request);
     QJsonObject signInCode(Connection &connection, const QJsonObject &request);
     QJsonObject signInCancel(Connection &connection, const QJsonObject &request);
+    // The lock lifted offline by the account password (enforceroffline.cpp).
+    QJsonObject offlineUnlock(Connection &connection, const QJsonObject &request);
     void disconnected(Connection *connection);
+    // An event for the administrators (failure.actions "notify_admin"): audited and handed on as adminEvent.
+    void queueAdminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
 
 Q_SIGNALS:
     // logind's sessions were read (or could not be): the daemon may say READY.
     void ready();
     void audited(
         const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra);
+    // For the durable event queue (store::EventQueue): "offline_unlock", "too_many_failures", ...
+    void adminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
 
 private:
     void addSession(const platform::LoginSession &session);
@@ -88,6 +99,10 @@ private:
     // The session named in request (or the connection's), if the caller may act for it; else an error reply.
     std::variant<SessionGuard *, QJsonObject> sessionOf(const Connection &connection, const QJsonObject &request) const;
     void serveSignIn(DaemonServer &server);
+    void serveOffline(DaemonServer &server);
+    // The session the offline unlock is for: the caller's attached agent's, or root's naming it.
+    std::variant<SessionGuard *, QJsonObject> offlineSessionOf(const Connection &connection, const QJsonObject &request) const;
+    void offlineChecked(const QString &sessionId, const QPointer<Connection> &client, const PasswordOutcome &outcome);
     // A SignInService for the policy now in force (none without a usable one); running sign-ins are cancelled.
     void rebuildSignIn();
     void cancelSignIn(const QString &signInId);
@@ -116,6 +131,8 @@ private:
     };
     QHash<QString, RunningSignIn> m_signIns; // by sign-in id
     QSet<QString> m_cancelledByDaemon; // not the person's doing: no attempt counted
+    std::unique_ptr<PasswordCheck> m_passwords;
+    QSet<QString> m_offlineChecks; // sessions whose password PAM is checking
 };
 
 // A logind session id that is safe as a file name.

@@ -31,6 +31,7 @@ void Enforcer::serve(DaemonServer &server)
     server.addCommand(QStringLiteral("reauth"),
         [this](Connection &connection, const QJsonObject &request) { return reauth(connection, request); });
     serveSignIn(server);
+    serveOffline(server);
     connect(&server, &DaemonServer::disconnected, this, &Enforcer::disconnected);
 }
 

@@ -50,6 +50,7 @@ int main(int argc, char **argv)
     enforcing.stateDir = options.stateDir;
     enforcing.policyFile = options.policyFile;
     enforcing.agentTimeout = std::chrono::milliseconds(options.agentTimeoutMs);
+    enforcing.pamConfDir = options.pamConfDir;
     Enforcer enforcer(enforcing, clock);
 
     DaemonServer server;

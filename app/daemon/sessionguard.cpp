@@ -141,6 +141,7 @@ void SessionGuard::policyChanged(std::optional<policy::ReauthRules> rules)
     // The engine's memory (locks, counters) carries over to the new rules.
     m_engine = std::make_unique<policy::DecisionEngine>(
         m_rules.value_or(policy::ReauthRules {}), m_clock, policy::EngineEnvironment {}, m_engine->state());
+    networkIs(m_offline);
     if (wasUnusable && m_rules)
         handle(m_engine->sessionStarted(m_session.user, m_session.id));
     enforce(QStringLiteral("policy_changed"));
@@ -161,6 +162,8 @@ void SessionGuard::signInSucceeded(const QString &signInId, const QJsonObject &p
     QJsonObject record = proof;
     record.insert(QStringLiteral("sign_in"), signInId);
     // Without usable rules the engine is not asked: only a valid policy lifts policy_unusable.
+    // The servers answered: online again.
+    networkIs(false);
     if (m_rules)
         handle(m_engine->authSucceeded(m_session.user, policy::AuthMethod::TwoFactor));
     if (lockRequired()) {
@@ -179,11 +182,74 @@ void SessionGuard::signInFailed(const QString &signInId, const Error &error)
     Q_EMIT audited(QStringLiteral("reauth_failed"), m_session.user, error.codeName(),
         {{QStringLiteral("sign_in"), signInId}, {QStringLiteral("message"), error.message},
             {QStringLiteral("counted"), policy::DecisionEngine::countsAsAttempt(error.code)}});
+    // Servers that cannot be reached make this PC offline for the failure policy's grace, as in the tray agent;
+    // any other failure but a cancel came from a server that answered.
+    if (error.code != ErrorCode::Cancelled)
+        networkIs(error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout);
     handle(m_engine->authFailed(m_session.user, error.code));
     // The agent learns that no sign-in is possible until the lockout ends.
     if (m_agentPresent && lockRequired() && userLockedOut())
         Q_EMIT agentEvent(lockEvent());
     enforce(QStringLiteral("sign_in_failed"));
+}
+
+void SessionGuard::networkIs(bool offline)
+{
+    m_offline = offline;
+    m_engine->networkState(offline ? policy::Network::Offline : policy::Network::Online);
+}
+
+QString SessionGuard::offlineUnlockRefusal() const
+{
+    if (!m_rules)
+        return QLatin1String(kPolicyUnusable);
+    // A copy of the engine: asking the real one would use up an offline unlock before the password is known.
+    policy::DecisionEngine trial(*m_rules, m_clock, policy::EngineEnvironment {}, m_engine->state());
+    trial.networkState(m_offline ? policy::Network::Offline : policy::Network::Online);
+    for (const policy::Decision &decision : trial.offlineUnlockRequested(m_session.user))
+        if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision))
+            return refused->why;
+    return {};
+}
+
+QString SessionGuard::offlineUnlockVerified()
+{
+    if (!m_rules)
+        return QLatin1String(kPolicyUnusable);
+    QString why;
+    std::optional<int> usesLeft;
+    QList<policy::Decision> others;
+    for (const policy::Decision &decision : m_engine->offlineUnlockRequested(m_session.user)) {
+        if (const auto *granted = std::get_if<policy::OfflineGranted>(&decision)) {
+            usesLeft = granted->usesLeft;
+            Q_EMIT audited(QStringLiteral("offline_unlock_granted"), m_session.user, granted->reason,
+                {{QStringLiteral("uses_left"), granted->usesLeft}, {QStringLiteral("factor"), QStringLiteral("password")}});
+        } else if (const auto *refused = std::get_if<policy::OfflineRefused>(&decision)) {
+            why = refused->why;
+        } else {
+            others << decision;
+        }
+    }
+    handle(others); // notify_admin; the state is saved
+    if (!usesLeft) {
+        // Something changed while PAM was asked (a sign-in, a new policy): the engine's word now counts.
+        Q_EMIT audited(QStringLiteral("offline_unlock_refused"), m_session.user, why, {});
+        enforce(QStringLiteral("offline_unlock"));
+        return why.isEmpty() ? QStringLiteral("not_granted") : why;
+    }
+    Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("unlocked")}, {QStringLiteral("session"), m_session.id},
+        {QStringLiteral("reason"), QStringLiteral("offline")}, {QStringLiteral("uses_left"), *usesLeft}});
+    return {};
+}
+
+void SessionGuard::offlineUnlockFailed(const QString &detail)
+{
+    Q_EMIT audited(QStringLiteral("offline_unlock_refused"), m_session.user, QStringLiteral("wrong_password"),
+        {{QStringLiteral("pam"), detail}});
+    handle(m_engine->authFailed(m_session.user, ErrorCode::AccessDenied));
+    if (m_agentPresent && lockRequired() && userLockedOut())
+        Q_EMIT agentEvent(lockEvent());
+    enforce(QStringLiteral("offline_unlock_failed"));
 }
 
 bool SessionGuard::userLockedOut() const
@@ -217,6 +283,7 @@ void SessionGuard::handleOne(const policy::Decision &decision)
     std::visit(Overloaded {
                    [this](const policy::RequireReauth &) { Q_EMIT agentEvent(lockEvent()); },
                    [this](const policy::Lock &) { Q_EMIT agentEvent(lockEvent()); },
+                   [this](const policy::NotifyAdmin &notice) { Q_EMIT adminEvent(notice.event, notice.user, notice.detail); },
                    [this](const policy::Notify &notice) {
                        Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("notify")},
                            {QStringLiteral("trigger"), policy::triggerName(notice.trigger)},

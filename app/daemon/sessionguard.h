@@ -49,6 +49,17 @@ public:
     void signInSucceeded(const QString &signInId, const QJsonObject &proof);
     // A sign-in of the session's user failed; it counts toward lockout as the engine says.
     void signInFailed(const QString &signInId, const Error &error);
+    // Offline unlock (failure.offline): the engine's verdict now, as a dry run
+    // that uses nothing up; empty when it would grant, else why not
+    // ("online", "offline_deny", "grace_used_up", ..., "policy_unusable").
+    QString offlineUnlockRefusal() const;
+    // The account password was right: the engine decides for real; empty when
+    // it granted and the lock is lifted, else why not.
+    QString offlineUnlockVerified();
+    // The account password was wrong: a failed attempt, counted toward lockout.
+    void offlineUnlockFailed(const QString &detail);
+    // Whether the last sign-in found the servers unreachable (the engine's network state).
+    bool offline() const { return m_offline; }
     // The user is locked out (failure.max_attempts): no sign-in until it ends.
     bool userLockedOut() const;
     // The acr_values the user's next sign-in asks for.
@@ -69,6 +80,8 @@ Q_SIGNALS:
     void osLockNeeded(const QString &why);
     // A line for the session's agent ({"event": ...}).
     void agentEvent(const QJsonObject &event);
+    // failure.actions "notify_admin": an event for the administrators (the durable queue).
+    void adminEvent(const QString &event, const QString &user, const QString &detail);
     // One audit record: what happened, to whom, why.
     void audited(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra);
 
@@ -79,6 +92,8 @@ private:
     void scheduleTick();
     // Tells the agent and, when none can hold the lock, asks for the OS lock.
     void enforce(const QString &cause);
+    // The network as the last sign-in found it, for the engine's offline grace.
+    void networkIs(bool offline);
     QJsonObject lockEvent() const;
 
     platform::LoginSession m_session;
@@ -89,6 +104,7 @@ private:
     policy::EngineState m_saved; // as last handed out by stateChanged()
     bool m_agentPresent = false;
     bool m_agentReportsIdle = false;
+    bool m_offline = false; // the last sign-in could not reach the servers
     bool m_osLockAsked = false; // asked since the lock was last required or the OS was last unlocked
     QTimer m_tick;
     QTimer m_agentSilence;

@@ -1,10 +1,13 @@
 // hotdeskd's sign-in over its socket, all real processes: hotdesk-stubs, "hotdesk enroll --system", the daemon on
 // python3-dbusmock's logind, and a relaying client as uid 65534; only the IdP's page is followed in this test.
+// The offline unlock too: servers that are down, the policy's offline grace and the account password through real
+// PAM (libpam-wrapper's pam_matrix.so in a test PAM directory, never the machine's /etc/shadow).
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
@@ -24,6 +27,7 @@ namespace {
 constexpr uid_t kNobody = 65534;
 constexpr uid_t kSomeoneElse = 65533;
 const QString kSession = QStringLiteral("s1");
+const QString kPassword = QStringLiteral("Tr0ub4dor&3");
 
 // tests/daemon/relayclient.py as an unprivileged uid: the test's lines go to the daemon, the daemon's come back.
 class RelayClient {
@@ -113,6 +117,41 @@ private:
     QString m_stateDir;
     QString m_logsDir;
     QString m_policyFile;
+    QString m_pamDir;
+
+    // The service hotdesk-offline as pam_matrix: alice's password is kPassword, for that service only.
+    bool writePamConfig()
+    {
+        m_pamDir = m_dir.filePath(QStringLiteral("pam.d"));
+        const QString passdb = m_dir.filePath(QStringLiteral("passdb"));
+        QFile users(passdb);
+        if (!QDir().mkpath(m_pamDir) || !users.open(QIODevice::WriteOnly))
+            return false;
+        users.write("alice:" + kPassword.toUtf8() + ":hotdesk-offline\n");
+        QFile service(m_pamDir + QStringLiteral("/hotdesk-offline"));
+        if (!service.open(QIODevice::WriteOnly))
+            return false;
+        for (const char *type : {"auth", "account"})
+            service.write(QByteArray(type) + " required " HOTDESK_PAM_MATRIX " passdb=" + QFile::encodeName(passdb) + '\n');
+        return true;
+    }
+
+    // The policy with failure.offline as given (and failures that never add up to a lockout).
+    bool writeOfflinePolicy(const QJsonObject &offline)
+    {
+        QJsonObject policy = readJsonFile(m_policyFile);
+        policy.insert(
+            QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}, {QStringLiteral("offline"), offline}});
+        return writeJsonFile(m_policyFile, policy);
+    }
+
+    static QJsonObject offlineUnlock(RelayClient &client, const QString &password, const QString &session = {})
+    {
+        QJsonObject request = command("offline_unlock", {{QStringLiteral("password"), password}});
+        if (!session.isEmpty())
+            request.insert(QStringLiteral("session"), session);
+        return client.request(request);
+    }
 
     bool startDaemon(const QString &policy)
     {
@@ -129,7 +168,7 @@ private:
         m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
         m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"), policy,
-                QStringLiteral("--client-timeout"), QStringLiteral("60000")});
+                QStringLiteral("--client-timeout"), QStringLiteral("60000"), QStringLiteral("--pam-confdir"), m_pamDir});
         return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
     }
 
@@ -223,6 +262,8 @@ private Q_SLOTS:
         if (!LogindMock::installed())
             QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
         QVERIFY(m_dir.isValid());
+        if (QFile::exists(QStringLiteral(HOTDESK_PAM_MATRIX)))
+            QVERIFY(writePamConfig());
         // uid 65534 reaches the socket inside.
         QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
         const quint16 ports = freePortBase(31000);
@@ -405,6 +446,84 @@ private Q_SLOTS:
         QVERIFY(
             next->request(command("sign_in_cancel", {{QStringLiteral("sign_in"), again}})).value(QLatin1String("ok")).toBool());
         QVERIFY(lockRequired());
+    }
+
+    // alice signed in with the phone (signInLiftsTheLock): the grace counts from then.
+    void offlineUnlockNeedsThePasswordWithinTheGrace()
+    {
+        if (m_pamDir.isEmpty())
+            QSKIP("libpam-wrapper's pam_matrix.so is not installed (./dev installs it; Debian package libpam-wrapper)");
+        auto agent = lockedAgent();
+        QVERIFY(agent);
+        // Online (the servers answered last): no offline unlock, and PAM is not asked.
+        QCOMPARE(offlineUnlock(*agent, kPassword).value(QLatin1String("why")).toString(), QStringLiteral("online"));
+        // The servers go down: the daemon's own sign-in finds them unreachable. They come back for the tests after this one.
+        m_stubs->stop();
+        const auto restart = qScopeGuard([this] { m_stubs->start({}, 0); });
+        const QString id = startSignIn(*agent);
+        QVERIFY(!id.isEmpty());
+        const QJsonObject failed = agent->event(QStringLiteral("sign_in_failed"), 30000);
+        QCOMPARE(failed.value(QLatin1String("sign_in")).toString(), id);
+        QCOMPARE(failed.value(QLatin1String("error")).toString(), QStringLiteral("unreachable"));
+        // The policy so far allows no offline unlock: refused even with the right password.
+        const QJsonObject denied = offlineUnlock(*agent, kPassword);
+        QCOMPARE(denied.value(QLatin1String("error")).toString(), QStringLiteral("offline_refused"));
+        QCOMPARE(denied.value(QLatin1String("why")).toString(), QStringLiteral("offline_deny"));
+        QVERIFY(audited(QStringLiteral("offline_unlock_started")).isEmpty());
+        QVERIFY(lockRequired());
+
+        // A grace of one offline unlock; a wrong password (tried once the new policy is read) is refused and counted.
+        QVERIFY(writeOfflinePolicy({{QStringLiteral("mode"), QStringLiteral("grace")},
+            {QStringLiteral("grace"), QStringLiteral("PT8H")}, {QStringLiteral("max_uses"), 1}}));
+        QJsonObject checking;
+        for (int i = 0; i < 100 && !checking.value(QLatin1String("ok")).toBool(); ++i) {
+            checking = offlineUnlock(*agent, QStringLiteral("not the password"));
+            if (!checking.value(QLatin1String("ok")).toBool())
+                QTest::qWait(100);
+        }
+        QVERIFY2(checking.value(QLatin1String("checking")).toBool(), QJsonDocument(checking).toJson().constData());
+        QCOMPARE(agent->event(QStringLiteral("offline_unlock_failed")).value(QLatin1String("error")).toString(),
+            QStringLiteral("wrong_password"));
+        QVERIFY(lockRequired());
+        QCOMPARE(audited(QStringLiteral("offline_unlock_refused")).last().value(QLatin1String("reason")).toString(),
+            QStringLiteral("wrong_password"));
+
+        // Only the session's agent (or root) asks: not another client of alice's uid, nor another uid.
+        RelayClient sameUid;
+        QVERIFY(sameUid.start(m_socket, kNobody, false));
+        QCOMPARE(
+            offlineUnlock(sameUid, kPassword, kSession).value(QLatin1String("error")).toString(), QStringLiteral("not_attached"));
+        RelayClient other;
+        QVERIFY(other.start(m_socket, kSomeoneElse, false));
+        QCOMPARE(offlineUnlock(other, kPassword, kSession).value(QLatin1String("error")).toString(), QStringLiteral("forbidden"));
+        QCOMPARE(
+            offlineUnlock(*agent, QString(600, u'x')).value(QLatin1String("error")).toString(), QStringLiteral("bad_request"));
+        QVERIFY(lockRequired());
+
+        // The right password within the grace: the lock is lifted.
+        QVERIFY(offlineUnlock(*agent, kPassword).value(QLatin1String("checking")).toBool());
+        const QJsonObject unlocked = agent->event(QStringLiteral("unlocked"));
+        QCOMPARE(unlocked.value(QLatin1String("reason")).toString(), QStringLiteral("offline"));
+        QCOMPARE(unlocked.value(QLatin1String("uses_left")).toInt(-1), 0);
+        QVERIFY(!lockRequired());
+        const auto granted = audited(QStringLiteral("offline_unlock_granted"));
+        QCOMPARE(granted.size(), 1);
+        QCOMPARE(granted.first().value(QLatin1String("user")).toString(), QStringLiteral("alice"));
+        QCOMPARE(granted.first().value(QLatin1String("uses_left")).toInt(-1), 0);
+        // The password is in no record.
+        QFile log(m_logsDir + QStringLiteral("/audit.jsonl"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(!log.readAll().contains(kPassword.toUtf8()));
+
+        // Locked again: the one offline unlock is used up, the right password changes nothing.
+        agent->request(command("reauth"));
+        QVERIFY(lockRequired());
+        QCOMPARE(offlineUnlock(*agent, kPassword).value(QLatin1String("why")).toString(), QStringLiteral("grace_used_up"));
+        QVERIFY(lockRequired());
+
+        QVERIFY(writeOfflinePolicy({{QStringLiteral("mode"), QStringLiteral("deny")}}));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            offlineUnlock(*agent, kPassword).value(QLatin1String("why")).toString(), QStringLiteral("offline_deny"), 10000);
     }
 
     // Last: it locks alice out.

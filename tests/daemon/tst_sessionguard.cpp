@@ -152,6 +152,51 @@ private Q_SLOTS:
         QVERIFY(events.isEmpty());
         // Nor does a policy that comes later find the sign-in counted: its lock is the engine's own.
         QVERIFY(!guard->engineState().users.value(QStringLiteral("alice")).lastSuccess);
+        QCOMPARE(guard->offlineUnlockRefusal(), QStringLiteral("policy_unusable"));
+        QCOMPARE(guard->offlineUnlockVerified(), QStringLiteral("policy_unusable"));
+        QVERIFY(guard->lockRequired());
+    }
+
+    // Offline is what the guard's own sign-ins found; the dry run uses nothing up; the password's outcome counts.
+    void offlineUnlockFollowsTheSignInsAndTheGrace()
+    {
+        policy::ReauthRules withGrace = rules();
+        withGrace.failure.offlineGrace = policy::OfflineGrace {8h, 1};
+        auto guard = lockedGuard(withGrace);
+        guard->signInSucceeded(QStringLiteral("a"), {}); // a recent sign-in with the phone
+        guard->reauthRequested();
+        QCOMPARE(guard->offlineUnlockRefusal(), QStringLiteral("online"));
+        guard->signInFailed(QStringLiteral("b"), Error {ErrorCode::Unreachable, QStringLiteral("down")});
+        QVERIFY(guard->offline());
+        // A cancel says nothing about the network; a server that answered does.
+        guard->signInFailed(QStringLiteral("c"), Error {ErrorCode::Cancelled, QStringLiteral("cancelled")});
+        QVERIFY(guard->offline());
+        QVERIFY(guard->offlineUnlockRefusal().isEmpty());
+        QVERIFY(guard->offlineUnlockRefusal().isEmpty()); // asked twice, still the one use left
+        QCOMPARE(guard->engineState().users.value(QStringLiteral("alice")).offlineUses, 0);
+
+        // A wrong password is a counted failure: with max_attempts 2 and the cancel, alice is locked out.
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        guard->offlineUnlockFailed(QStringLiteral("Authentication failure"));
+        QVERIFY(names(audited).contains(QStringLiteral("offline_unlock_refused")));
+        QVERIFY(guard->userLockedOut());
+        QCOMPARE(guard->offlineUnlockRefusal(), QStringLiteral("locked_out"));
+
+        // After the lockout's window: the right password lifts the lock, once; a new policy keeps the network state.
+        m_clock.advance(1h);
+        guard->policyChanged(withGrace);
+        QVERIFY(guard->offlineUnlockRefusal().isEmpty());
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        QVERIFY(guard->offlineUnlockVerified().isEmpty());
+        QVERIFY(!guard->lockRequired());
+        QCOMPARE(events.last().at(0).toJsonObject().value(QLatin1String("reason")).toString(), QStringLiteral("offline"));
+        guard->reauthRequested();
+        QCOMPARE(guard->offlineUnlockRefusal(), QStringLiteral("grace_used_up"));
+        QCOMPARE(guard->offlineUnlockVerified(), QStringLiteral("grace_used_up"));
+        QVERIFY(guard->lockRequired());
+        // A server that answers makes it online again.
+        guard->signInFailed(QStringLiteral("d"), Error {ErrorCode::AccessDenied, QStringLiteral("no")});
+        QVERIFY(!guard->offline());
     }
 };
 
