@@ -375,6 +375,14 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <source>No login screen could be opened here. Ask the help desk, or sign in as %1.</source>
             <translation>Hier konnte kein Anmeldebildschirm geöffnet werden. Wenden Sie sich an den Helpdesk oder melden Sie sich als %1 an.</translation>
         </message>
+        <message>
+            <source>This lock is the system service's: offline unlock needs your account password, which this lock window cannot ask for yet. Sign in with your phone, or ask the help desk.</source>
+            <translation>Diese Sperre gehört dem Systemdienst: Die Offline-Entsperrung braucht Ihr Kontopasswort, nach dem dieses Sperrfenster noch nicht fragen kann. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
+        <message>
+            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
+            <translation>Wiederherstellungscodes heben diese Sperre nicht auf. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -375,6 +375,14 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <source>No login screen could be opened here. Ask the help desk, or sign in as %1.</source>
             <translation>Aucun écran de connexion n’a pu être ouvert ici. Adressez-vous au support ou connectez-vous en tant que %1.</translation>
         </message>
+        <message>
+            <source>This lock is the system service's: offline unlock needs your account password, which this lock window cannot ask for yet. Sign in with your phone, or ask the help desk.</source>
+            <translation>Ce verrouillage appartient au service système : le déverrouillage hors ligne demande le mot de passe de votre compte, que cette fenêtre ne sait pas encore demander. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
+        </message>
+        <message>
+            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
+            <translation>Les codes de récupération ne lèvent pas ce verrouillage. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -472,6 +472,8 @@ bool LockScreen::unlock(const flow::FlowResult &proof)
 {
     if (!m_locked)
         return true;
+    if (m_daemonHold)
+        return false;
     // The flow validated the token for proof.user; the lock is for m_info.user
     // (or whoever switched in, which setInfo recorded).
     if (proof.idToken.subject.isEmpty() || proof.idToken.subject != proof.sharedId || !namesUser(m_info.user, proof.user))
@@ -484,6 +486,8 @@ bool LockScreen::unlockOffline(const policy::OfflineGranted &grant)
 {
     if (!m_locked)
         return true;
+    if (m_daemonHold)
+        return false;
     if (grant.user.isEmpty() || !sameUser(grant.user, m_info.user))
         return false;
     lift(grant.user);
@@ -494,6 +498,8 @@ bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof
 {
     if (!m_locked)
         return true;
+    if (m_daemonHold)
+        return false;
     if (proof.user.isEmpty() || !sameUser(proof.user, m_info.user))
         return false;
     lift(proof.user);
@@ -502,10 +508,13 @@ bool LockScreen::unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof
 
 bool LockScreen::unlockValidatedByDaemon(const QString &user)
 {
-    if (!m_locked)
+    if (!m_locked) {
+        m_daemonHold = false;
         return true;
+    }
     if (user.isEmpty() || !sameUser(user, m_info.user))
         return false;
+    m_daemonHold = false;
     lift(user);
     return true;
 }

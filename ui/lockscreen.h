@@ -158,7 +158,13 @@ public:
     bool unlockWithRecoveryCode(const store::RecoveryCodeAccepted &proof);
     // hotdeskd, over its root-owned socket, says it validated a sign-in of the
     // session's owner and lifted the lock it required; user is the lock's.
+    // It also ends holdForDaemon().
     bool unlockValidatedByDaemon(const QString &user);
+    // While held, the lock is hotdeskd's: only unlockValidatedByDaemon() lifts
+    // it, and the agent's own proofs (its sign-in, offline grace, recovery
+    // codes) are refused.
+    void holdForDaemon(bool hold) { m_daemonHold = hold; }
+    bool isHeldForDaemon() const { return m_daemonHold; }
     // The code field on the primary screen (a one-time code the flow waits
     // for, or a recovery code); it moves with the sign-in if screens change.
     void askForCode(CodeKind kind, const QString &prompt);
@@ -186,6 +192,7 @@ private:
     void coverAll();
 
     bool m_locked = false;
+    bool m_daemonHold = false;
     LockInfo m_info;
     QString m_status;
     bool m_busy = false;

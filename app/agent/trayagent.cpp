@@ -240,6 +240,7 @@ void TrayAgent::daemonEvent(const QJsonObject &event)
     const QString reason = event.value(QLatin1String("reason")).toString();
     report(tr("hotdeskd requires the lock: %1").arg(reason));
     m_daemonLock = true;
+    m_lock->holdForDaemon(true);
     // The agent's own sign-in could lift only its own lock: the daemon's sign-in takes over.
     if (m_flow)
         m_flow->cancel();
@@ -293,6 +294,12 @@ void TrayAgent::connectLockScreen()
 {
     connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
     connect(m_lock, &ui::LockScreen::offlineUnlockRequested, this, [this](const QString &user) {
+        if (m_lock->isHeldForDaemon()) {
+            m_lock->setStatus(tr("This lock is the system service's: offline unlock needs your account password, which this "
+                                 "lock window cannot ask for yet. Sign in with your phone, or ask the help desk."),
+                false);
+            return;
+        }
         if (m_engine && !m_flow && !m_starting)
             handle(m_engine->offlineUnlockRequested(user));
     });
@@ -981,6 +988,11 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
         return;
     if (!m_policy || !m_policy->failure.recoveryCodes.enabled)
         return;
+    if (m_lock->isHeldForDaemon()) {
+        // The codes' hashes are in the user's keychain: they cannot lift a lock the system service holds.
+        m_lock->setStatus(tr("Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk."), false);
+        return;
+    }
     if (m_engine->lockedOutUntil(user)) {
         m_lock->setStatus(tr("Sign-in is blocked for %1 for now. Another user can switch in.").arg(user), false);
         return;

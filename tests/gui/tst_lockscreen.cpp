@@ -190,6 +190,29 @@ private Q_SLOTS:
         QVERIFY(lock.windows().isEmpty());
     }
 
+    void aLockHeldForTheDaemonLiftsOnlyByItsWord()
+    {
+        ui::LockScreen lock;
+        QSignalSpy unlocked(&lock, &ui::LockScreen::unlocked);
+        lock.lock(aliceInfo());
+        lock.holdForDaemon(true);
+        // The agent's own proofs, each good enough without the hold, are refused.
+        QVERIFY(!lock.unlock(validatedFor(QStringLiteral("alice"), QStringLiteral("s-1"))));
+        policy::OfflineGranted grant;
+        grant.user = QStringLiteral("alice");
+        QVERIFY(!lock.unlockOffline(grant));
+        store::RecoveryCodeAccepted code;
+        code.user = QStringLiteral("alice");
+        QVERIFY(!lock.unlockWithRecoveryCode(code));
+        QVERIFY(!lock.unlockValidatedByDaemon(QStringLiteral("mallory")));
+        QVERIFY(lock.isLocked());
+        QCOMPARE(unlocked.count(), 0);
+        QVERIFY(lock.unlockValidatedByDaemon(QStringLiteral("alice")));
+        QVERIFY(!lock.isLocked());
+        QVERIFY(!lock.isHeldForDaemon());
+        QCOMPARE(unlocked.count(), 1);
+    }
+
     void usableByKeyboardAlone()
     {
         ui::LockScreen lock;
