@@ -284,6 +284,26 @@ void TrayAgent::connectLockScreen()
         if (!lockedOut)
             startSignIn(user);
     });
+    // X11: the lock holds the session only with both grabs; without them the OS lock takes over.
+    connect(m_lock, &ui::LockScreen::grabbed, this, [this] { report(tr("lock screen holds the keyboard and the pointer")); });
+    connect(m_lock, &ui::LockScreen::raisedAgain, this, [this](const QString &why) {
+        audit(store::AuditEvent::LockRaised, m_lockUser, QStringLiteral("window_above"), {{QStringLiteral("message"), why}});
+        report(tr("lock screen raised again (%1)").arg(why));
+    });
+    connect(m_lock, &ui::LockScreen::grabFailed, this, [this](const QString &why) {
+        audit(store::AuditEvent::LockGrabFailed, m_lockUser, QStringLiteral("grab_failed"), {{QStringLiteral("message"), why}});
+        report(tr("lock screen could not grab the keyboard/pointer: %1; asking the OS lock").arg(why));
+        if (!m_platform.session)
+            return;
+        m_platform.session->lockSession([this, user = m_lockUser](Status locked) {
+            if (locked)
+                audit(store::AuditEvent::SessionLocked, user, QStringLiteral("grab_failed"));
+            else
+                audit(store::AuditEvent::SessionLockFailed, user, locked.error().codeName(),
+                    {{QStringLiteral("message"), locked.error().message}});
+            report(locked ? tr("the OS lock locked the session") : tr("the OS lock failed: %1").arg(locked.error().message));
+        });
+    });
 }
 
 void TrayAgent::restoreState()
