@@ -302,8 +302,17 @@ void X11LockGuard::reassert(const QString &why)
             xcb_configure_window(connection, xcb_window_t(windows[i]->winId()), XCB_CONFIG_WINDOW_STACK_MODE, &above);
         }
         xcb_flush(connection);
-        qCInfo(lcLockGuard) << "lock windows raised again:" << why;
-        Q_EMIT raisedAgain(why);
+        // A program that raises itself over and over is covered every time, but said at most once a second.
+        if (m_lastRaisedSaid.isValid() && m_lastRaisedSaid.elapsed() < 1000) {
+            ++m_raisedUnsaid;
+        } else {
+            const QString said
+                = m_raisedUnsaid == 0 ? why : QStringLiteral("%1; %2 more time(s) since the last").arg(why).arg(m_raisedUnsaid);
+            m_raisedUnsaid = 0;
+            m_lastRaisedSaid.start();
+            qCInfo(lcLockGuard) << "lock windows raised again:" << said;
+            Q_EMIT raisedAgain(said);
+        }
     }
     // Grabbing again is harmless while the grab is held and takes it back when it was lost.
     if (!m_retry.isActive()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QAbstractNativeEventFilter>
+#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QPointer>
@@ -23,7 +24,7 @@ namespace hotdesk::ui {
 //   once the server granted both (and again after grabs lost to an unmap).
 // - It follows the root window's children (SubstructureNotify): a window that
 //   maps or is raised above the lock windows makes it raise them again and
-//   grab again (raisedAgain()); a lock window that another client unmapped
+//   grab again (raisedAgain(), at most once a second); a lock window that another client unmapped
 //   (which ends the grab) is mapped and grabbed again.
 // - makeSticky() puts a lock window on every workspace (EWMH
 //   _NET_WM_STATE_STICKY, _NET_WM_DESKTOP 0xFFFFFFFF) and above the others.
@@ -84,6 +85,8 @@ private:
     bool m_held = false;
     bool m_addedRootMask = false;
     quint32 m_root = 0;
+    QElapsedTimer m_lastRaisedSaid;
+    int m_raisedUnsaid = 0;
 };
 
 } // namespace hotdesk::ui
