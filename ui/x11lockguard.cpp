@@ -262,18 +262,40 @@ bool X11LockGuard::mapLockWindows()
     return mapped;
 }
 
+QSet<quint32> X11LockGuard::lockTopLevels() const
+{
+    xcb_connection_t *connection = qtConnection();
+    QSet<quint32> out;
+    const QList<QWidget *> windows = m_windows();
+    for (QWidget *w : windows) {
+        if (!w->testAttribute(Qt::WA_WState_Created))
+            continue;
+        // A window manager puts each window into a frame of its own: the root's child is the frame.
+        auto window = xcb_window_t(w->winId());
+        for (int depth = 0; depth < 8; ++depth) {
+            ReplyPtr<xcb_query_tree_reply_t> tree(xcb_query_tree_reply(connection, xcb_query_tree(connection, window), nullptr));
+            if (!tree || tree->parent == m_root || tree->parent == XCB_NONE)
+                break;
+            window = tree->parent;
+        }
+        out.insert(window);
+    }
+    return out;
+}
+
 bool X11LockGuard::somethingAbove()
 {
     xcb_connection_t *connection = qtConnection();
     if (!connection)
         return false;
+    const QSet<quint32> mine = lockTopLevels();
     ReplyPtr<xcb_query_tree_reply_t> tree(xcb_query_tree_reply(connection, xcb_query_tree(connection, m_root), nullptr));
     if (!tree)
         return false;
     const xcb_window_t *children = xcb_query_tree_children(tree.get());
     // Bottom to top: look from the top down to the first lock window.
     for (int i = xcb_query_tree_children_length(tree.get()) - 1; i >= 0; --i) {
-        if (isLockWindow(children[i]))
+        if (mine.contains(children[i]))
             return false;
         ReplyPtr<xcb_get_window_attributes_reply_t> attributes(
             xcb_get_window_attributes_reply(connection, xcb_get_window_attributes(connection, children[i]), nullptr));

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
@@ -68,6 +69,8 @@ private:
     void ungrab();
     void followRoot(bool follow);
     bool isLockWindow(quint32 window) const;
+    // The root's children that hold the lock windows: the windows themselves, or a window manager's frames.
+    QSet<quint32> lockTopLevels() const;
     // Maps the lock windows that another client unmapped; whether there was one.
     bool mapLockWindows();
     // A viewable window that is not a lock window, stacked above the highest lock window.
