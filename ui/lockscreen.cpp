@@ -341,9 +341,32 @@ LockScreen::GrabState LockScreen::grabState() const
         return GrabState::Released;
     if (m_grabFailed)
         return GrabState::Failed;
+    if (m_grabSuspended)
+        return GrabState::Suspended;
     return m_guard->isHeld() ? GrabState::Held : GrabState::Grabbing;
 #else
     return GrabState::Unsupported;
+#endif
+}
+
+void LockScreen::suspendGrabs()
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard && m_locked && !m_grabFailed) {
+        m_grabSuspended = true;
+        m_guard->stop();
+    }
+#endif
+}
+
+void LockScreen::resumeGrabs()
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (!m_grabSuspended)
+        return;
+    m_grabSuspended = false;
+    if (m_guard && m_locked && !m_grabFailed)
+        m_guard->start();
 #endif
 }
 
@@ -474,7 +497,7 @@ void LockScreen::lock(const LockInfo &info)
     coverAll();
 #ifdef HOTDESK_WITH_X11_LOCK
     // A lock whose grabs failed is not tried again here: the caller fell back to the OS lock.
-    if (m_guard && !m_guard->isActive() && !m_grabFailed)
+    if (m_guard && !m_guard->isActive() && !m_grabFailed && !m_grabSuspended)
         m_guard->start();
 #endif
 }
@@ -594,6 +617,7 @@ void LockScreen::lift(const QString &user)
     m_busy = false;
     m_locked = false;
     m_grabFailed = false;
+    m_grabSuspended = false;
 #ifdef HOTDESK_WITH_X11_LOCK
     if (m_guard)
         m_guard->stop();

@@ -175,8 +175,15 @@ public:
         Grabbing, // locked, asking the X server for both grabs (and retrying)
         Held, // the X server granted the keyboard and the pointer grab
         Failed, // not granted after the retries: grabFailed() said why
+        Suspended, // let go for the OS lock (suspendGrabs())
     };
     GrabState grabState() const;
+    // Lets the grabs go and stops raising the lock windows while the OS lock
+    // is asked to lock the session (its locker needs the grabs and the top);
+    // resumeGrabs() takes them again once the session is unlocked, if the
+    // lock is still up. Nothing on other platforms.
+    void suspendGrabs();
+    void resumeGrabs();
     // How often and how far apart the grabs are tried (default 20 × 100 ms; tests shorten it).
     void setGrabRetries(int attempts, int intervalMs);
 
@@ -215,6 +222,7 @@ private:
     QString m_codePrompt;
     X11LockGuard *m_guard = nullptr;
     bool m_grabFailed = false;
+    bool m_grabSuspended = false;
 };
 
 } // namespace hotdesk::ui

@@ -411,7 +411,10 @@ void TrayAgent::connectPlatform()
             handle(m_engine->reauthRequested());
         m_relockAtSessionStart = false;
     });
-    connect(session, &platform::SessionWatcher::unlocked, this, [this] { handle(m_engine->screenUnlocked(m_user)); });
+    connect(session, &platform::SessionWatcher::unlocked, this, [this] {
+        m_lock->resumeGrabs();
+        handle(m_engine->screenUnlocked(m_user));
+    });
     connect(session, &platform::SessionWatcher::watching, this, [this](const QString &backend) {
         report(tr("screen lock events from: %1").arg(backend));
     });
@@ -520,6 +523,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         audit(store::AuditEvent::CredentialsRequired, credentials->user, QStringLiteral("failure_policy"), extra);
         report(tr("%1 must also give the account password").arg(credentials->user));
         if (m_platform.session) {
+            m_lock->suspendGrabs(); // the desktop's locker needs the keyboard and the pointer
             m_platform.session->lockSession([this, user = credentials->user](Status locked) {
                 if (locked)
                     audit(store::AuditEvent::SessionLocked, user, QStringLiteral("require_credentials"));

@@ -302,6 +302,35 @@ private Q_SLOTS:
         QVERIFY(lock.unlock(validatedFor(QStringLiteral("alice"), QStringLiteral("s-1"))));
     }
 
+    // The OS lock is asked to lock the session: its locker gets the grabs; afterwards the lock takes them again.
+    void theGrabsAreLetGoForTheOsLock()
+    {
+        OtherClient other;
+        QVERIFY(other.ok());
+        ui::LockScreen lock;
+        QSignalSpy held(&lock, &ui::LockScreen::grabbed);
+        QSignalSpy raised(&lock, &ui::LockScreen::raisedAgain);
+        lock.lock(info());
+        QTRY_COMPARE(held.size(), 1);
+        lock.suspendGrabs();
+        QCOMPARE(lock.grabState(), GrabState::Suspended);
+        QCOMPARE(other.grabKeyboard(), int(XCB_GRAB_STATUS_SUCCESS));
+        QCOMPARE(other.grabPointer(), int(XCB_GRAB_STATUS_SUCCESS));
+        // The locker's window above the lock stays there; showing the lock again does not grab.
+        const xcb_window_t locker = other.mapWindow(true);
+        lock.lock(info());
+        QTest::qWait(300);
+        QCOMPARE(raised.size(), 0);
+        QVERIFY(topLockWindow(other.stacking(), lock) < other.stacking().indexOf(locker));
+        xcb_destroy_window(other.connection(), locker);
+        other.ungrab();
+        lock.resumeGrabs();
+        QTRY_COMPARE(held.size(), 2);
+        QCOMPARE(lock.grabState(), GrabState::Held);
+        QCOMPARE(other.grabKeyboard(), int(XCB_GRAB_STATUS_ALREADY_GRABBED));
+        QVERIFY(lock.unlock(validatedFor(QStringLiteral("alice"), QStringLiteral("s-1"))));
+    }
+
     // Another client unmaps the lock window (as a window manager leaving a workspace would): X ends the grab, the
     // lock maps its window again and grabs again.
     void anUnmappedLockWindowComesBack()
