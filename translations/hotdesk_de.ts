@@ -383,6 +383,26 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
             <translation>Wiederherstellungscodes heben diese Sperre nicht auf. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
         </message>
+        <message>
+            <source>lock screen holds the keyboard and the pointer</source>
+            <translation>Sperrbildschirm hält Tastatur und Zeiger</translation>
+        </message>
+        <message>
+            <source>lock screen raised again (%1)</source>
+            <translation>Sperrbildschirm wieder nach vorn geholt (%1)</translation>
+        </message>
+        <message>
+            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
+            <translation>Sperrbildschirm konnte Tastatur/Zeiger nicht übernehmen: %1; die Sperre des Betriebssystems wird angefordert</translation>
+        </message>
+        <message>
+            <source>the OS lock locked the session</source>
+            <translation>die Sperre des Betriebssystems hat die Sitzung gesperrt</translation>
+        </message>
+        <message>
+            <source>the OS lock failed: %1</source>
+            <translation>die Sperre des Betriebssystems ist fehlgeschlagen: %1</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -383,6 +383,26 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
             <translation>Les codes de récupération ne lèvent pas ce verrouillage. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
         </message>
+        <message>
+            <source>lock screen holds the keyboard and the pointer</source>
+            <translation>l'écran de verrouillage tient le clavier et le pointeur</translation>
+        </message>
+        <message>
+            <source>lock screen raised again (%1)</source>
+            <translation>écran de verrouillage remis au premier plan (%1)</translation>
+        </message>
+        <message>
+            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
+            <translation>l'écran de verrouillage n'a pas pu prendre le clavier/le pointeur : %1 ; le verrouillage du système est demandé</translation>
+        </message>
+        <message>
+            <source>the OS lock locked the session</source>
+            <translation>le verrouillage du système a verrouillé la session</translation>
+        </message>
+        <message>
+            <source>the OS lock failed: %1</source>
+            <translation>le verrouillage du système a échoué : %1</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::TrayEnrollment</name>

@@ -17,6 +17,10 @@
 #include <QStackedWidget>
 #include <QVBoxLayout>
 
+#ifdef HOTDESK_WITH_X11_LOCK
+#include "x11lockguard.h"
+#endif
+
 namespace hotdesk::ui {
 
 LockWindow::LockWindow(QScreen *screen, bool primary, QWidget *parent)
@@ -307,6 +311,74 @@ LockScreen::LockScreen(QObject *parent)
             addScreen(screen);
     });
     connect(qGuiApp, &QGuiApplication::screenRemoved, this, &LockScreen::removeScreen);
+#ifdef HOTDESK_WITH_X11_LOCK
+    // The primary window first: it takes the grabs.
+    m_guard = X11LockGuard::create(
+        [this] {
+            QList<QWidget *> list;
+            for (LockWindow *w : std::as_const(m_windows))
+                w->isPrimary() ? list.prepend(w) : list.append(w);
+            return list;
+        },
+        this);
+    if (m_guard) {
+        connect(m_guard, &X11LockGuard::held, this, &LockScreen::grabbed);
+        connect(m_guard, &X11LockGuard::raisedAgain, this, &LockScreen::raisedAgain);
+        connect(m_guard, &X11LockGuard::failed, this, [this](const QString &why) {
+            m_grabFailed = true;
+            Q_EMIT grabFailed(why);
+        });
+    }
+#endif
+}
+
+LockScreen::GrabState LockScreen::grabState() const
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (!m_guard)
+        return GrabState::Unsupported;
+    if (!m_locked)
+        return GrabState::Released;
+    if (m_grabFailed)
+        return GrabState::Failed;
+    if (m_grabSuspended)
+        return GrabState::Suspended;
+    return m_guard->isHeld() ? GrabState::Held : GrabState::Grabbing;
+#else
+    return GrabState::Unsupported;
+#endif
+}
+
+void LockScreen::suspendGrabs()
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard && m_locked && !m_grabFailed) {
+        m_grabSuspended = true;
+        m_guard->stop();
+    }
+#endif
+}
+
+void LockScreen::resumeGrabs()
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (!m_grabSuspended)
+        return;
+    m_grabSuspended = false;
+    if (m_guard && m_locked && !m_grabFailed)
+        m_guard->start();
+#endif
+}
+
+void LockScreen::setGrabRetries(int attempts, int intervalMs)
+{
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard)
+        m_guard->setRetries(attempts, intervalMs);
+#else
+    Q_UNUSED(attempts);
+    Q_UNUSED(intervalMs);
+#endif
 }
 
 LockScreen::~LockScreen()
@@ -348,7 +420,17 @@ void LockScreen::addScreen(QScreen *screen)
     m_windows.append(window);
     window->setScreen(screen);
     window->setGeometry(screen->geometry());
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard)
+        X11LockGuard::makeSticky(window); // the initial state, before it is shown
+#endif
     window->showFullScreen();
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard) {
+        X11LockGuard::makeSticky(window); // and for a window manager that already manages it
+        m_guard->windowsChanged();
+    }
+#endif
     if (primary) {
         window->raise();
         window->activateWindow();
@@ -371,6 +453,10 @@ void LockScreen::removeScreen(QScreen *screen)
         m_windows.removeAt(i);
         w->allowClose();
         w->deleteLater();
+#ifdef HOTDESK_WITH_X11_LOCK
+        if (m_guard)
+            m_guard->windowsChanged();
+#endif
         // The sign-in must stay reachable: the next screen takes it over.
         if (wasPrimary && m_locked) {
             const QList<LockWindow *> rest = m_windows;
@@ -409,6 +495,11 @@ void LockScreen::lock(const LockInfo &info)
     for (LockWindow *w : std::as_const(m_windows))
         w->setInfo(info);
     coverAll();
+#ifdef HOTDESK_WITH_X11_LOCK
+    // A lock whose grabs failed is not tried again here: the caller fell back to the OS lock.
+    if (m_guard && !m_guard->isActive() && !m_grabFailed && !m_grabSuspended)
+        m_guard->start();
+#endif
 }
 
 void LockScreen::setInfo(const LockInfo &info)
@@ -544,6 +635,12 @@ void LockScreen::lift(const QString &user)
     m_status.clear();
     m_busy = false;
     m_locked = false;
+    m_grabFailed = false;
+    m_grabSuspended = false;
+#ifdef HOTDESK_WITH_X11_LOCK
+    if (m_guard)
+        m_guard->stop();
+#endif
     if (LockWindow *primary = primaryWindow())
         primary->setBrowser(nullptr);
     for (LockWindow *w : std::as_const(m_windows)) {

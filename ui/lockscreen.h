@@ -22,6 +22,7 @@ class QStackedWidget;
 
 namespace hotdesk::ui {
 
+class X11LockGuard;
 
 // What the lock screen says.
 struct LockInfo {
@@ -174,6 +175,27 @@ public:
     const QList<LockWindow *> &windows() const { return m_windows; }
     LockWindow *primaryWindow() const;
 
+    // The hold on the session's input (X11 only, ui/x11lockguard.h). Where Qt
+    // does not run on X11 it stays Unsupported: no client can hold a Wayland
+    // session, and hotdeskd uses the OS lock there.
+    enum class GrabState {
+        Unsupported, // not X11: nothing is grabbed
+        Released, // not locked
+        Grabbing, // locked, asking the X server for both grabs (and retrying)
+        Held, // the X server granted the keyboard and the pointer grab
+        Failed, // not granted after the retries: grabFailed() said why
+        Suspended, // let go for the OS lock (suspendGrabs())
+    };
+    GrabState grabState() const;
+    // Lets the grabs go and stops raising the lock windows while the OS lock
+    // is asked to lock the session (its locker needs the grabs and the top);
+    // resumeGrabs() takes them again once the session is unlocked, if the
+    // lock is still up. Nothing on other platforms.
+    void suspendGrabs();
+    void resumeGrabs();
+    // How often and how far apart the grabs are tried (default 20 × 100 ms; tests shorten it).
+    void setGrabRetries(int attempts, int intervalMs);
+
     static SignInFailureText failureText(const Error &error);
 
 Q_SIGNALS:
@@ -184,6 +206,14 @@ Q_SIGNALS:
     void oneTimeCodeEntered(const QString &code);
     void recoveryCodeEntered(const QString &user, const QString &code);
     void unlocked(const QString &user);
+    // X11: the lock holds the keyboard and the pointer (again after another
+    // client unmapped a lock window, which ends X grabs).
+    void grabbed();
+    // X11: the grabs could not be had after the retries; the lock windows
+    // stay, but they do not hold the session: the caller locks it the OS's way.
+    void grabFailed(const QString &why);
+    // X11: another window came above the lock windows; they were raised and grabbed again.
+    void raisedAgain(const QString &why);
 
 private:
     void lift(const QString &user);
@@ -200,6 +230,9 @@ private:
     QPointer<AuthBrowserWidget> m_browser;
     std::optional<CodeKind> m_codeKind;
     QString m_codePrompt;
+    X11LockGuard *m_guard = nullptr;
+    bool m_grabFailed = false;
+    bool m_grabSuspended = false;
 };
 
 } // namespace hotdesk::ui

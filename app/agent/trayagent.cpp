@@ -332,6 +332,26 @@ void TrayAgent::connectLockScreen()
         if (!lockedOut)
             startSignIn(user);
     });
+    // X11: the lock holds the session only with both grabs; without them the OS lock takes over.
+    connect(m_lock, &ui::LockScreen::grabbed, this, [this] { report(tr("lock screen holds the keyboard and the pointer")); });
+    connect(m_lock, &ui::LockScreen::raisedAgain, this, [this](const QString &why) {
+        audit(store::AuditEvent::LockRaised, m_lockUser, QStringLiteral("window_above"), {{QStringLiteral("message"), why}});
+        report(tr("lock screen raised again (%1)").arg(why));
+    });
+    connect(m_lock, &ui::LockScreen::grabFailed, this, [this](const QString &why) {
+        audit(store::AuditEvent::LockGrabFailed, m_lockUser, QStringLiteral("grab_failed"), {{QStringLiteral("message"), why}});
+        report(tr("lock screen could not grab the keyboard/pointer: %1; asking the OS lock").arg(why));
+        if (!m_platform.session)
+            return;
+        m_platform.session->lockSession([this, user = m_lockUser](Status locked) {
+            if (locked)
+                audit(store::AuditEvent::SessionLocked, user, QStringLiteral("grab_failed"));
+            else
+                audit(store::AuditEvent::SessionLockFailed, user, locked.error().codeName(),
+                    {{QStringLiteral("message"), locked.error().message}});
+            report(locked ? tr("the OS lock locked the session") : tr("the OS lock failed: %1").arg(locked.error().message));
+        });
+    });
 }
 
 void TrayAgent::switchToGreeter(const QString &who)
@@ -460,7 +480,10 @@ void TrayAgent::connectPlatform()
             handle(m_engine->reauthRequested());
         m_relockAtSessionStart = false;
     });
-    connect(session, &platform::SessionWatcher::unlocked, this, [this] { handle(m_engine->screenUnlocked(m_user)); });
+    connect(session, &platform::SessionWatcher::unlocked, this, [this] {
+        m_lock->resumeGrabs();
+        handle(m_engine->screenUnlocked(m_user));
+    });
     connect(session, &platform::SessionWatcher::watching, this, [this](const QString &backend) {
         report(tr("screen lock events from: %1").arg(backend));
     });
@@ -569,6 +592,7 @@ void TrayAgent::handleOne(const policy::Decision &decision)
         audit(store::AuditEvent::CredentialsRequired, credentials->user, QStringLiteral("failure_policy"), extra);
         report(tr("%1 must also give the account password").arg(credentials->user));
         if (m_platform.session) {
+            m_lock->suspendGrabs(); // the desktop's locker needs the keyboard and the pointer
             m_platform.session->lockSession([this, user = credentials->user](Status locked) {
                 if (locked)
                     audit(store::AuditEvent::SessionLocked, user, QStringLiteral("require_credentials"));

@@ -56,6 +56,10 @@ QString auditEventName(AuditEvent event)
         return QStringLiteral("session_locked");
     case AuditEvent::SessionLockFailed:
         return QStringLiteral("session_lock_failed");
+    case AuditEvent::LockGrabFailed:
+        return QStringLiteral("lock_grab_failed");
+    case AuditEvent::LockRaised:
+        return QStringLiteral("lock_raised");
     case AuditEvent::OfflineUnlock:
         return QStringLiteral("offline_unlock");
     case AuditEvent::OfflineRefused:

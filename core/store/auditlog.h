@@ -33,6 +33,8 @@ enum class AuditEvent {
     CredentialsRequired,
     SessionLocked,
     SessionLockFailed,
+    LockGrabFailed, // X11: the lock window could not grab the keyboard and the pointer
+    LockRaised, // X11: the lock windows were raised again above another window
     OfflineUnlock,
     OfflineRefused,
     StateNotSaved,

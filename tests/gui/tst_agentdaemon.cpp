@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -14,6 +15,10 @@
 #include "stubsprocess.h"
 
 #include <csignal>
+
+#ifdef HOTDESK_TEST_XCB
+#include <xcb/xcb.h>
+#endif
 
 using namespace hotdesk::test;
 
@@ -141,6 +146,9 @@ private Q_SLOTS:
         QCOMPARE(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}").value(QLatin1String("ok")).toBool(), true);
         QTRY_VERIFY_WITH_TIMEOUT(agent.said("hotdeskd requires the lock: manual"), 10000);
         QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen visible"), 30000);
+#ifdef HOTDESK_TEST_XCB
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen holds the keyboard and the pointer"), 10000);
+#endif
         // The agent holds the lock: logind is not asked while its heartbeats come.
         QTest::qWait(1000);
         QCOMPARE(m_logind.locks(kSession), 0);
@@ -162,6 +170,39 @@ private Q_SLOTS:
     }
 
     void theDaemonsSignInUnlocks();
+#ifdef HOTDESK_TEST_XCB
+    // Another X client holds the keyboard: the lock window cannot hold the session, says so and asks the OS lock.
+    void aLockWithoutItsGrabsAsksTheOsLock()
+    {
+        xcb_connection_t *other = xcb_connect(nullptr, nullptr);
+        const auto disconnect = qScopeGuard([other] { xcb_disconnect(other); });
+        QVERIFY(!xcb_connection_has_error(other));
+        const xcb_window_t root = xcb_setup_roots_iterator(xcb_get_setup(other)).data->root;
+        xcb_grab_keyboard_reply_t *grab = xcb_grab_keyboard_reply(
+            other, xcb_grab_keyboard(other, 0, root, XCB_CURRENT_TIME, XCB_GRAB_MODE_ASYNC, XCB_GRAB_MODE_ASYNC), nullptr);
+        QVERIFY(grab);
+        const int status = grab->status;
+        free(grab);
+        QCOMPARE(status, int(XCB_GRAB_STATUS_SUCCESS));
+
+        Watched agent;
+        startAgent(agent);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c1"), 30000);
+        ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}");
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen visible"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            agent.said("lock screen could not grab the keyboard/pointer: keyboard: another program holds it"), 15000);
+        QVERIFY(!agent.said("lock screen holds the keyboard and the pointer"));
+        // logind's LockSession for this session answered.
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("the OS lock locked the session"), 10000);
+        QFile audit(m_dir.filePath(QStringLiteral("agent-audit.log")));
+        QVERIFY(audit.open(QIODevice::ReadOnly));
+        const QByteArray log = audit.readAll();
+        QVERIFY(log.contains("\"event\":\"lock_grab_failed\""));
+        QVERIFY(log.contains("\"event\":\"session_locked\""));
+        QVERIFY(log.contains("\"reason\":\"grab_failed\""));
+    }
+#endif
 };
 
 void TestAgentDaemon::theDaemonsSignInUnlocks()

@@ -89,6 +89,12 @@ private Q_SLOTS:
         // Locking again does not stack windows.
         lock.lock(aliceInfo());
         QCOMPARE(lock.windows().size(), 2);
+        // No X server (offscreen, as on Wayland): nothing is grabbed, nothing is said about grabs.
+        QSignalSpy held(&lock, &ui::LockScreen::grabbed);
+        QSignalSpy failed(&lock, &ui::LockScreen::grabFailed);
+        QTest::qWait(300);
+        QCOMPARE(lock.grabState(), ui::LockScreen::GrabState::Unsupported);
+        QCOMPARE(held.size() + failed.size(), 0);
     }
 
     void coversAScreenPluggedInWhileLocked()
