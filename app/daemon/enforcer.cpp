@@ -71,6 +71,13 @@ std::optional<policy::ReauthRules> Enforcer::currentRules() const
     return policy::reauthRules(m_policy->policy());
 }
 
+std::optional<policy::ServerSettings> Enforcer::servers() const
+{
+    if (!m_policy || !m_policy->hasPolicy())
+        return std::nullopt;
+    return m_policy->policy().servers;
+}
+
 void Enforcer::start()
 {
     QDir().mkpath(QDir(m_options.stateDir).filePath(QStringLiteral("sessions")));
@@ -203,6 +210,9 @@ void Enforcer::addSession(const platform::LoginSession &session)
         [this, raw](const QString &event, const QString &user, const QString &reason, const QJsonObject &extra) {
             Q_EMIT audited(event, user, raw->session().id, reason, extra);
         });
+    connect(raw, &SessionGuard::adminEvent, this, [this, raw](const QString &type, const QString &user, const QString &detail) {
+        Q_EMIT adminEvent(type, user, raw->session().id, detail);
+    });
     connect(raw, &SessionGuard::osLockNeeded, this, [this, raw](const QString &) {
         m_logind->lock(raw->session().id, [raw = QPointer<SessionGuard>(raw)](const Status &status) {
             if (raw)

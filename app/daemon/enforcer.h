@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/platform/linux/logindsessions.h"
 #include "core/policy/decisionengine.h"
+#include "core/policy/serverpolicy.h"
 #include "core/random.h"
 #include "core/result.h"
 
@@ -67,12 +68,16 @@ public:
     QJsonObject signInCode(Connection &connection, const QJsonObject &request);
     QJsonObject signInCancel(Connection &connection, const QJsonObject &request);
     void disconnected(Connection *connection);
+    // The servers of the policy in force (the DAS events go there); nullopt without a usable policy.
+    std::optional<policy::ServerSettings> servers() const;
 
 Q_SIGNALS:
     // logind's sessions were read (or could not be): the daemon may say READY.
     void ready();
     void audited(
         const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra);
+    // A session's policy::NotifyAdmin decision, for the DAS event queue (eventsender.h).
+    void adminEvent(const QString &type, const QString &user, const QString &session, const QString &detail);
 
 private:
     void addSession(const platform::LoginSession &session);

@@ -222,6 +222,9 @@ void SessionGuard::handleOne(const policy::Decision &decision)
                            {QStringLiteral("trigger"), policy::triggerName(notice.trigger)},
                            {QStringLiteral("minutes"), notice.minutes}});
                    },
+                   [this](const policy::NotifyAdmin &notice) {
+                       Q_EMIT adminEvent(notice.event, notice.user.isEmpty() ? m_session.user : notice.user, notice.detail);
+                   },
                    [](const auto &) {},
                },
         decision);

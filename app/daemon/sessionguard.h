@@ -71,6 +71,8 @@ Q_SIGNALS:
     void agentEvent(const QJsonObject &event);
     // One audit record: what happened, to whom, why.
     void audited(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra);
+    // A policy::NotifyAdmin decision: an event for the administrator's feed at the DAS.
+    void adminEvent(const QString &type, const QString &user, const QString &detail);
 
 private:
     void handle(const QList<policy::Decision> &decisions);
