@@ -73,6 +73,13 @@ std::optional<policy::ReauthRules> Enforcer::currentRules() const
     return policy::reauthRules(m_policy->policy());
 }
 
+std::optional<policy::ServerSettings> Enforcer::servers() const
+{
+    if (!m_policy || !m_policy->hasPolicy())
+        return std::nullopt;
+    return m_policy->policy().servers;
+}
+
 void Enforcer::start()
 {
     QDir().mkpath(QDir(m_options.stateDir).filePath(QStringLiteral("sessions")));

@@ -4,6 +4,7 @@
 #include "core/clock.h"
 #include "core/platform/linux/logindsessions.h"
 #include "core/policy/decisionengine.h"
+#include "core/policy/serverpolicy.h"
 #include "core/random.h"
 #include "core/result.h"
 
@@ -76,14 +77,16 @@ public:
     void disconnected(Connection *connection);
     // An event for the administrators (failure.actions "notify_admin"): audited and handed on as adminEvent.
     void queueAdminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
+    // The servers of the policy in force (the DAS events go there); nullopt without a usable policy.
+    std::optional<policy::ServerSettings> servers() const;
 
 Q_SIGNALS:
     // logind's sessions were read (or could not be): the daemon may say READY.
     void ready();
     void audited(
         const QString &event, const QString &user, const QString &session, const QString &reason, const QJsonObject &extra);
-    // For the durable event queue (store::EventQueue): "offline_unlock", "too_many_failures", ...
-    void adminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
+    // A session's policy::NotifyAdmin decision, for the DAS event queue (eventsender.h).
+    void adminEvent(const QString &type, const QString &user, const QString &session, const QString &detail);
 
 private:
     void addSession(const platform::LoginSession &session);

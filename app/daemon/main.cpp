@@ -3,6 +3,7 @@
 #include "daemonoptions.h"
 #include "daemonserver.h"
 #include "enforcer.h"
+#include "eventsender.h"
 #include "signalwatcher.h"
 #include "statedirectory.h"
 #include "systemdnotify.h"
@@ -71,6 +72,11 @@ int main(int argc, char **argv)
             audit->record({event, user, reason, {}, extra});
         });
 
+    // The sessions' notify_admin decisions: queued on disk, sent to the DAS (eventsender.h).
+    EventSender events((*records)->queue(), options.stateDir, [&enforcer] { return enforcer.servers(); }, clock,
+        [audit = &(*records)->audit()](const store::AuditEntry &entry) { (void)audit->record(entry); });
+    QObject::connect(&enforcer, &Enforcer::adminEvent, &events, &EventSender::enqueue);
+
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int signal) {
         notifySystemd(QStringLiteral("STOPPING=1"));
         std::fprintf(stderr, "hotdeskd: stopping (signal %d)\n", signal);
@@ -92,5 +98,6 @@ int main(int argc, char **argv)
         },
         Qt::SingleShotConnection);
     enforcer.start();
+    events.start(); // after the policy is read
     return QCoreApplication::exec();
 }

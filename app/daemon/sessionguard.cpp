@@ -283,11 +283,13 @@ void SessionGuard::handleOne(const policy::Decision &decision)
     std::visit(Overloaded {
                    [this](const policy::RequireReauth &) { Q_EMIT agentEvent(lockEvent()); },
                    [this](const policy::Lock &) { Q_EMIT agentEvent(lockEvent()); },
-                   [this](const policy::NotifyAdmin &notice) { Q_EMIT adminEvent(notice.event, notice.user, notice.detail); },
                    [this](const policy::Notify &notice) {
                        Q_EMIT agentEvent({{QStringLiteral("event"), QStringLiteral("notify")},
                            {QStringLiteral("trigger"), policy::triggerName(notice.trigger)},
                            {QStringLiteral("minutes"), notice.minutes}});
+                   },
+                   [this](const policy::NotifyAdmin &notice) {
+                       Q_EMIT adminEvent(notice.event, notice.user.isEmpty() ? m_session.user : notice.user, notice.detail);
                    },
                    [](const auto &) {},
                },

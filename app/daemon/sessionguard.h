@@ -80,10 +80,10 @@ Q_SIGNALS:
     void osLockNeeded(const QString &why);
     // A line for the session's agent ({"event": ...}).
     void agentEvent(const QJsonObject &event);
-    // failure.actions "notify_admin": an event for the administrators (the durable queue).
-    void adminEvent(const QString &event, const QString &user, const QString &detail);
     // One audit record: what happened, to whom, why.
     void audited(const QString &event, const QString &user, const QString &reason, const QJsonObject &extra);
+    // A policy::NotifyAdmin decision: an event for the administrator's feed at the DAS.
+    void adminEvent(const QString &type, const QString &user, const QString &detail);
 
 private:
     void handle(const QList<policy::Decision> &decisions);

@@ -15,6 +15,7 @@
 #include "daemonclient.h"
 #include "flowfollower.h"
 #include "logindmock.h"
+#include "relayclient.h"
 #include "stubsprocess.h"
 
 #include <sys/stat.h>
@@ -28,65 +29,6 @@ constexpr uid_t kNobody = 65534;
 constexpr uid_t kSomeoneElse = 65533;
 const QString kSession = QStringLiteral("s1");
 const QString kPassword = QStringLiteral("Tr0ub4dor&3");
-
-// tests/daemon/relayclient.py as an unprivileged uid: the test's lines go to the daemon, the daemon's come back.
-class RelayClient {
-public:
-    bool start(const QString &socket, uid_t uid, bool heartbeat)
-    {
-        QStringList arguments {QStringLiteral("--reuid=%1").arg(uid), QStringLiteral("--regid=%1").arg(uid),
-            QStringLiteral("--clear-groups"), QStringLiteral("/usr/bin/python3"), QStringLiteral("-u"),
-            QStringLiteral(HOTDESK_RELAY_CLIENT), socket};
-        if (heartbeat)
-            arguments << QStringLiteral("--heartbeat-ms=300");
-        m_process.start(QStringLiteral("setpriv"), arguments);
-        return m_process.waitForStarted(10000);
-    }
-    ~RelayClient() { stopProcess(m_process); }
-
-    void send(const QJsonObject &request)
-    {
-        QJsonObject line = request;
-        line.insert(QStringLiteral("v"), 1);
-        m_process.write(QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n');
-    }
-    // The next reply (a line with "ok"; heartbeats' replies skipped) or event of that name; {} after the timeout.
-    QJsonObject reply(int timeoutMs = 10000) { return next({}, timeoutMs); }
-    QJsonObject event(const QString &name, int timeoutMs = 10000) { return next(name, timeoutMs); }
-    QJsonObject request(const QJsonObject &request)
-    {
-        send(request);
-        return reply();
-    }
-    void kill() { stopProcess(m_process); }
-
-private:
-    QJsonObject next(const QString &event, int timeoutMs)
-    {
-        QElapsedTimer clock;
-        clock.start();
-        while (clock.elapsed() < timeoutMs) {
-            for (auto it = m_lines.begin(); it != m_lines.end(); ++it) {
-                const QJsonObject line = *it;
-                // A heartbeat's reply is {"ok","v","lock"} and nothing else.
-                const bool heartbeat = line.size() == 3 && line.contains(QLatin1String("lock"));
-                const bool isReply = line.contains(QLatin1String("ok")) && !heartbeat;
-                if (event.isEmpty() ? isReply : line.value(QLatin1String("event")).toString() == event) {
-                    m_lines.erase(it);
-                    return line;
-                }
-            }
-            if (!m_process.canReadLine())
-                m_process.waitForReadyRead(100);
-            while (m_process.canReadLine())
-                m_lines.append(QJsonDocument::fromJson(m_process.readLine()).object());
-        }
-        return {};
-    }
-
-    QProcess m_process;
-    QList<QJsonObject> m_lines;
-};
 
 QJsonObject command(const char *name, QJsonObject members = {})
 {
