@@ -1,6 +1,8 @@
 // X11IdleSource: the X server's idle time from the MIT-SCREEN-SAVER extension.
 #include "x11idlesource.h"
 
+#include "x11connection.h"
+
 #include <QGuiApplication>
 
 #include <xcb/screensaver.h>
@@ -13,19 +15,8 @@ namespace hotdesk::ui {
 
 namespace {
 
-struct FreeReply {
-    void operator()(void *reply) const { std::free(reply); }
-};
-
-template <typename T> using ReplyPtr = std::unique_ptr<T, FreeReply>;
-
-xcb_connection_t *qtConnection()
-{
-    if (!qGuiApp)
-        return nullptr;
-    auto *x11 = qGuiApp->nativeInterface<QNativeInterface::QX11Application>();
-    return x11 ? x11->connection() : nullptr;
-}
+using x11::qtConnection;
+using x11::ReplyPtr;
 
 // Xwayland: the session says so, or (Xwayland 23.1 and later) the server does.
 bool isXwayland(xcb_connection_t *connection)

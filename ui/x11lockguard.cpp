@@ -1,6 +1,8 @@
 // X11LockGuard: keyboard and pointer grabs for the lock windows, EWMH hints, re-raising over other windows.
 #include "x11lockguard.h"
 
+#include "x11connection.h"
+
 #include <QGuiApplication>
 #include <QLoggingCategory>
 #include <QWindow>
@@ -18,20 +20,8 @@ namespace {
 
 Q_LOGGING_CATEGORY(lcLockGuard, "hotdesk.lockguard")
 
-struct FreeReply {
-    void operator()(void *reply) const { std::free(reply); }
-};
-
-template <typename T> using ReplyPtr = std::unique_ptr<T, FreeReply>;
-
-xcb_connection_t *qtConnection()
-{
-    if (!qGuiApp)
-        return nullptr;
-    auto *x11 = qGuiApp->nativeInterface<QNativeInterface::QX11Application>();
-    xcb_connection_t *connection = x11 ? x11->connection() : nullptr;
-    return connection && !xcb_connection_has_error(connection) ? connection : nullptr;
-}
+using x11::qtConnection;
+using x11::ReplyPtr;
 
 xcb_atom_t atom(xcb_connection_t *connection, const char *name)
 {
