@@ -50,21 +50,10 @@ private:
     bool startDaemon()
     {
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        const QString notifyPath = m_dir.filePath(QStringLiteral("notify"));
-        QFile::remove(notifyPath);
-        m_notify = std::make_unique<NotifySocket>();
-        if (!m_notify->bind(notifyPath))
-            return false;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
-        env.insert(QStringLiteral("LOGS_DIRECTORY"), m_logsDir);
-        m_daemon.setProcessEnvironment(env);
-        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"),
-                m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")});
-        return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
+                m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")},
+            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
     }
 
     // The audit records of that event, oldest first.

@@ -51,22 +51,11 @@ private:
     bool startDaemon(const QStringList &more = {}, const QStringList &environment = {})
     {
         m_socket = fresh("hotdeskd.sock");
-        const QString notifyPath = fresh("notify");
-        m_notify = std::make_unique<NotifySocket>();
-        if (!m_notify->bind(notifyPath))
-            return false;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
-        for (const QString &variable : environment)
-            env.insert(variable.section(QLatin1Char('='), 0, 0), variable.section(QLatin1Char('='), 1));
-        m_daemon.setProcessEnvironment(env);
-        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), fresh("notify"),
             QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
                 QStringLiteral("--policy"), m_policy, QStringLiteral("--agent-timeout"), QStringLiteral("1500")}
-                + more);
-        return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
+                + more,
+            QStringList {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address()} + environment);
     }
 
     void stopDaemon()

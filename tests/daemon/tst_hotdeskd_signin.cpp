@@ -98,20 +98,10 @@ private:
     bool startDaemon(const QString &policy)
     {
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        const QString notifyPath = m_dir.filePath(QStringLiteral("notify"));
-        m_notify = std::make_unique<NotifySocket>();
-        if (!m_notify->bind(notifyPath))
-            return false;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
-        env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_logind.address());
-        env.insert(QStringLiteral("LOGS_DIRECTORY"), m_logsDir);
-        m_daemon.setProcessEnvironment(env);
-        m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
+        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"), policy,
-                QStringLiteral("--client-timeout"), QStringLiteral("60000"), QStringLiteral("--pam-confdir"), m_pamDir});
-        return m_daemon.waitForStarted(10000) && m_notify->receive(15000).contains("READY=1");
+                QStringLiteral("--client-timeout"), QStringLiteral("60000"), QStringLiteral("--pam-confdir"), m_pamDir},
+            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
     }
 
     bool lockRequired()

@@ -6,9 +6,12 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QProcessEnvironment>
 #include <QString>
 
 #include <cstring>
+#include <memory>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -142,6 +145,25 @@ inline const QByteArray kHello = "{\"v\":1,\"command\":\"hello\"}\n";
 inline QString error(const QJsonObject &reply)
 {
     return reply.value(QLatin1String("ok")).toBool(true) ? QString() : reply.value(QLatin1String("error")).toString();
+}
+
+// Starts hotdeskd (binary) with arguments, its NOTIFY_SOCKET bound at notifyPath, and the variables
+// NAME=VALUE added to this process's environment; true once it says READY=1 (within 15 s).
+inline bool startHotdeskd(QProcess &daemon, std::unique_ptr<NotifySocket> &notify, const QString &binary,
+    const QString &notifyPath, const QStringList &arguments, const QStringList &environment)
+{
+    QFile::remove(notifyPath);
+    notify = std::make_unique<NotifySocket>();
+    if (!notify->bind(notifyPath))
+        return false;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
+    for (const QString &variable : environment)
+        env.insert(variable.section(QLatin1Char('='), 0, 0), variable.section(QLatin1Char('='), 1));
+    daemon.setProcessEnvironment(env);
+    daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+    daemon.start(binary, arguments);
+    return daemon.waitForStarted(10000) && notify->receive(15000).contains("READY=1");
 }
 
 } // namespace hotdesk::test
