@@ -376,10 +376,6 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <translation>Hier konnte kein Anmeldebildschirm geöffnet werden. Wenden Sie sich an den Helpdesk oder melden Sie sich als %1 an.</translation>
         </message>
         <message>
-            <source>This lock is the system service's: offline unlock needs your account password, which this lock window cannot ask for yet. Sign in with your phone, or ask the help desk.</source>
-            <translation>Diese Sperre gehört dem Systemdienst: Die Offline-Entsperrung braucht Ihr Kontopasswort, nach dem dieses Sperrfenster noch nicht fragen kann. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
-        </message>
-        <message>
             <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
             <translation>Wiederherstellungscodes heben diese Sperre nicht auf. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
         </message>
@@ -402,6 +398,34 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
         <message>
             <source>the OS lock failed: %1</source>
             <translation>die Sperre des Betriebssystems ist fehlgeschlagen: %1</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
+            <translation>Eine Offline-Entsperrung ist jetzt nicht möglich. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
+        <message>
+            <source>offline unlock refused by hotdeskd: %1</source>
+            <translation>Offline-Entsperrung von hotdeskd abgelehnt: %1</translation>
+        </message>
+        <message>
+            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
+            <translation>Dieses Passwort wurde nicht angenommen. Die Sperre bleibt; versuchen Sie es erneut oder melden Sie sich mit dem Telefon an.</translation>
+        </message>
+        <message>
+            <source>Offline unlock: type the account password of %1:</source>
+            <translation>Offline-Entsperrung: Geben Sie das Kontopasswort von %1 ein:</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached; offline unlock is not possible now.</source>
+            <translation>Der Systemdienst ist nicht erreichbar; eine Offline-Entsperrung ist jetzt nicht möglich.</translation>
+        </message>
+        <message>
+            <source>Checking the password…</source>
+            <translation>Das Passwort wird geprüft …</translation>
+        </message>
+        <message>
+            <source>offline unlock asked of hotdeskd</source>
+            <translation>Offline-Entsperrung bei hotdeskd angefragt</translation>
         </message>
     </context>
     <context>

@@ -376,10 +376,6 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <translation>Aucun écran de connexion n’a pu être ouvert ici. Adressez-vous au support ou connectez-vous en tant que %1.</translation>
         </message>
         <message>
-            <source>This lock is the system service's: offline unlock needs your account password, which this lock window cannot ask for yet. Sign in with your phone, or ask the help desk.</source>
-            <translation>Ce verrouillage appartient au service système : le déverrouillage hors ligne demande le mot de passe de votre compte, que cette fenêtre ne sait pas encore demander. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
-        </message>
-        <message>
             <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
             <translation>Les codes de récupération ne lèvent pas ce verrouillage. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
         </message>
@@ -402,6 +398,34 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
         <message>
             <source>the OS lock failed: %1</source>
             <translation>le verrouillage du système a échoué : %1</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
+            <translation>Le déverrouillage hors ligne n’est pas possible maintenant. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
+        </message>
+        <message>
+            <source>offline unlock refused by hotdeskd: %1</source>
+            <translation>déverrouillage hors ligne refusé par hotdeskd : %1</translation>
+        </message>
+        <message>
+            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
+            <translation>Ce mot de passe n’a pas été accepté. Le verrouillage reste ; réessayez ou connectez-vous avec votre téléphone.</translation>
+        </message>
+        <message>
+            <source>Offline unlock: type the account password of %1:</source>
+            <translation>Déverrouillage hors ligne : saisissez le mot de passe du compte de %1 :</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached; offline unlock is not possible now.</source>
+            <translation>Le service système est injoignable ; le déverrouillage hors ligne n’est pas possible maintenant.</translation>
+        </message>
+        <message>
+            <source>Checking the password…</source>
+            <translation>Vérification du mot de passe…</translation>
+        </message>
+        <message>
+            <source>offline unlock asked of hotdeskd</source>
+            <translation>déverrouillage hors ligne demandé à hotdeskd</translation>
         </message>
     </context>
     <context>

@@ -152,7 +152,8 @@ void LockWindow::connectControls()
             askForCode(CodeKind::RecoveryCode, tr("Type one of your recovery codes (it looks like 7K3M-Q9TD):"));
     });
     auto submitCode = [this] {
-        const QString code = m_codeEdit->text().trimmed();
+        // A password is taken as typed; codes lose the spaces around them.
+        const QString code = m_codeKind == CodeKind::AccountPassword ? m_codeEdit->text() : m_codeEdit->text().trimmed();
         if (code.isEmpty())
             return;
         m_codeEdit->clear();
@@ -237,6 +238,7 @@ void LockWindow::askForCode(CodeKind kind, const QString &prompt)
     if (!m_primary)
         return;
     m_codeKind = kind;
+    m_codeEdit->setEchoMode(kind == CodeKind::AccountPassword ? QLineEdit::Password : QLineEdit::Normal);
     m_codePrompt->setText(prompt);
     m_codeEdit->setAccessibleName(prompt);
     m_codeEdit->clear();
@@ -412,6 +414,8 @@ void LockScreen::addScreen(QScreen *screen)
         m_codeKind.reset();
         if (kind == CodeKind::OneTimeCode)
             Q_EMIT oneTimeCodeEntered(code);
+        else if (kind == CodeKind::AccountPassword)
+            Q_EMIT accountPasswordEntered(m_info.user, code);
         else
             Q_EMIT recoveryCodeEntered(m_info.user, code);
     });

@@ -42,6 +42,7 @@ struct LockInfo {
 enum class CodeKind {
     OneTimeCode,  // flow 4: the code the DAS sent out of band to register this PC
     RecoveryCode, // one of the user's one-time recovery codes
+    AccountPassword, // the account password, for an offline unlock hotdeskd checks (never shown, never trimmed)
 };
 
 // One screen's window. The primary one holds the sign-in; the others say where it is.
@@ -205,6 +206,8 @@ Q_SIGNALS:
     void offlineUnlockRequested(const QString &user);
     void oneTimeCodeEntered(const QString &code);
     void recoveryCodeEntered(const QString &user, const QString &code);
+    // The account password typed for an offline unlock (CodeKind::AccountPassword).
+    void accountPasswordEntered(const QString &user, const QString &password);
     void unlocked(const QString &user);
     // X11: the lock holds the keyboard and the pointer (again after another
     // client unmapped a lock window, which ends X grabs).

@@ -211,6 +211,8 @@ void TrayAgent::connectDaemon()
         if (m_daemonStarting) {
             m_daemonStarting = false;
             m_lock->setStatus(tr("The sign-in could not start: %1").arg(message), false);
+        } else if (error == QLatin1String("offline_refused") && m_lock->isLocked()) {
+            m_lock->setStatus(tr("Offline unlock is not possible now. Sign in with your phone, or ask the help desk."), false);
         }
     });
     connect(m_daemon.get(), &control::DaemonLink::refused, this,
@@ -233,6 +235,15 @@ void TrayAgent::daemonEvent(const QJsonObject &event)
     }
     if (name.startsWith(QLatin1String("sign_in_"))) {
         daemonSignInEvent(name, event);
+        return;
+    }
+    if (name == QLatin1String("offline_unlock_failed")) {
+        const QString error = event.value(QLatin1String("error")).toString();
+        report(tr("offline unlock refused by hotdeskd: %1").arg(error));
+        m_lock->setStatus(error == QLatin1String("wrong_password")
+                ? tr("That password was not accepted. The lock stays; try again, or sign in with your phone.")
+                : tr("Offline unlock is not possible now. Sign in with your phone, or ask the help desk."),
+            false);
         return;
     }
     if (name != QLatin1String("lock"))
@@ -295,9 +306,8 @@ void TrayAgent::connectLockScreen()
     connect(m_lock, &ui::LockScreen::signInRequested, this, [this](const QString &user) { startSignIn(user); });
     connect(m_lock, &ui::LockScreen::offlineUnlockRequested, this, [this](const QString &user) {
         if (m_lock->isHeldForDaemon()) {
-            m_lock->setStatus(tr("This lock is the system service's: offline unlock needs your account password, which this "
-                                 "lock window cannot ask for yet. Sign in with your phone, or ask the help desk."),
-                false);
+            // hotdeskd checks the account password through PAM, within the policy's offline grace.
+            m_lock->askForCode(ui::CodeKind::AccountPassword, tr("Offline unlock: type the account password of %1:").arg(user));
             return;
         }
         if (m_engine && !m_flow && !m_starting)
@@ -310,6 +320,16 @@ void TrayAgent::connectLockScreen()
             m_flow->cancel();
     });
     connect(m_lock, &ui::LockScreen::recoveryCodeEntered, this, &TrayAgent::checkRecoveryCode);
+    connect(m_lock, &ui::LockScreen::accountPasswordEntered, this, [this](const QString &, QString password) {
+        if (!m_daemon || !m_daemon->send({{QStringLiteral("command"), QStringLiteral("offline_unlock")},
+                             {QStringLiteral("password"), password}})) {
+            m_lock->setStatus(tr("The system service cannot be reached; offline unlock is not possible now."), false);
+        } else {
+            m_lock->setStatus(tr("Checking the password…"), true);
+            report(tr("offline unlock asked of hotdeskd"));
+        }
+        password.fill(QLatin1Char('\0'));
+    });
     connect(m_lock, &ui::LockScreen::oneTimeCodeEntered, this, [this](const QString &code) {
         if (!m_flow)
             return;

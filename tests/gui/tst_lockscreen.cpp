@@ -219,6 +219,31 @@ private Q_SLOTS:
         QCOMPARE(unlocked.count(), 1);
     }
 
+    void theAccountPasswordIsHiddenAndTakenAsTyped()
+    {
+        ui::LockScreen lock;
+        QSignalSpy passwords(&lock, &ui::LockScreen::accountPasswordEntered);
+        QSignalSpy codes(&lock, &ui::LockScreen::recoveryCodeEntered);
+        lock.lock(aliceInfo());
+        lock.askForCode(ui::CodeKind::AccountPassword, QStringLiteral("password:"));
+        QLineEdit *field = nullptr;
+        for (QLineEdit *edit : lock.primaryWindow()->findChildren<QLineEdit *>())
+            if (edit->isVisibleTo(lock.primaryWindow()) && edit->accessibleName() == u"password:")
+                field = edit;
+        QVERIFY(field);
+        QCOMPARE(field->echoMode(), QLineEdit::Password);
+        field->setText(QStringLiteral(" pass word "));
+        QTest::keyClick(field, Qt::Key_Return);
+        QCOMPARE(passwords.count(), 1);
+        QCOMPARE(passwords.at(0).at(0).toString(), QStringLiteral("alice"));
+        QCOMPARE(passwords.at(0).at(1).toString(), QStringLiteral(" pass word "));
+        QCOMPARE(codes.count(), 0);
+        QVERIFY(field->text().isEmpty());
+        // The same field asks for a recovery code in the clear again.
+        lock.askForCode(ui::CodeKind::RecoveryCode, QStringLiteral("code:"));
+        QCOMPARE(field->echoMode(), QLineEdit::Normal);
+    }
+
     void usableByKeyboardAlone()
     {
         ui::LockScreen lock;
