@@ -221,8 +221,10 @@ private Q_SLOTS:
         QVERIFY(startDaemon());
         // The first retry is due 5 s (less jitter) after the failed attempt.
         QTRY_COMPARE_WITH_TIMEOUT(audited(QStringLiteral("admin_notified")).size(), 2, 30000);
-        // The event queued before the kill, on its second attempt.
-        QCOMPARE(audited(QStringLiteral("admin_notified")).constLast().value(QLatin1String("attempts")).toInt(), 1);
+        // The event queued before the kill. Whether the failed attempt was counted on disk before SIGKILL
+        // depends on when the kill lands (the wait is audited first), so the count is 0 or 1, never more.
+        const int attempts = audited(QStringLiteral("admin_notified")).constLast().value(QLatin1String("attempts")).toInt(-1);
+        QVERIFY2(attempts == 0 || attempts == 1, qPrintable(QString::number(attempts)));
         events = feed();
         QVERIFY(events);
         QCOMPARE(countOf(*events, QStringLiteral("too_many_failures")), 2);
