@@ -11,6 +11,7 @@
 #include "core/platform/linux/linuxprocesswatcher.h"
 #include "core/platform/linux/procfs.h"
 #include "core/policy/policystore.h"
+#include "core/store/agentstate.h"
 
 #include <QDir>
 #include <QFile>
@@ -18,9 +19,6 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QRegularExpression>
-#include <QSaveFile>
-
-#include <sys/stat.h>
 
 namespace hotdesk::daemon {
 namespace {
@@ -38,15 +36,6 @@ Result<QJsonObject> readJsonFile(const QString &path)
     return jose::parseStrictJsonObject(text);
 }
 
-Status writeJsonFile(const QString &path, const QJsonObject &object)
-{
-    QSaveFile file(path);
-    // Root's alone, whatever the umask: 0600 before anything is written.
-    if (!file.open(QIODevice::WriteOnly) || ::fchmod(file.handle(), 0600) != 0
-        || file.write(QJsonDocument(object).toJson(QJsonDocument::Compact)) < 0 || !file.commit())
-        return fail(ErrorCode::Io, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    return {};
-}
 
 } // namespace
 
@@ -83,6 +72,10 @@ std::optional<policy::ServerSettings> Enforcer::servers() const
 void Enforcer::start()
 {
     QDir().mkpath(QDir(m_options.stateDir).filePath(QStringLiteral("sessions")));
+    // Read once: from now on the daemon is the only writer of the file.
+    if (const auto users = readJsonFile(usersFile()))
+        if (auto known = policy::EngineState::fromJson(*users))
+            m_users = known->users;
     m_policy = std::make_unique<policy::PolicyStore>(m_options.policyFile);
     // Only root's file, which no one else can write (policy.md, "Who may change it").
     m_policy->requireTrustedFile(0);
@@ -168,6 +161,11 @@ SessionGuard *Enforcer::guardFor(const QString &id) const
     return it == m_guards.end() ? nullptr : it->second.get();
 }
 
+QString Enforcer::usersFile() const
+{
+    return QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json"));
+}
+
 QString Enforcer::sessionFile(const QString &id) const
 {
     return QDir(m_options.stateDir).filePath(QStringLiteral("sessions/%1.json").arg(id));
@@ -177,10 +175,7 @@ policy::EngineState Enforcer::restoredState(const platform::LoginSession &sessio
 {
     policy::EngineState state;
     // Every user's record (counters, lockouts, last 2FA) outlives their sessions.
-    if (const auto users = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json")))) {
-        if (auto known = policy::EngineState::fromJson(*users))
-            state.users = known->users;
-    }
+    state.users = m_users;
     const auto saved = readJsonFile(sessionFile(session.id));
     if (!saved)
         return state;
@@ -246,14 +241,12 @@ void Enforcer::save(const SessionGuard &guard)
 {
     const QJsonObject file {{QStringLiteral("started_us"), QString::number(guard.session().startedUs)},
         {QStringLiteral("engine"), guard.engineState().toJson()}};
-    Status saved = writeJsonFile(sessionFile(guard.session().id), file);
+    Status saved = store::writeStateFile(sessionFile(guard.session().id), file);
     if (saved) {
+        m_users.insert(guard.engineState().users);
         policy::EngineState users;
-        if (const auto known = readJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json"))))
-            if (auto state = policy::EngineState::fromJson(*known))
-                users.users = state->users;
-        users.users.insert(guard.engineState().users);
-        saved = writeJsonFile(QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json")), users.toJson());
+        users.users = m_users;
+        saved = store::writeStateFile(usersFile(), users.toJson());
     }
     if (!saved)
         Q_EMIT audited(QStringLiteral("state_not_saved"), guard.session().user, guard.session().id, saved.error().message, {});

@@ -99,6 +99,7 @@ private:
     policy::EngineState restoredState(const platform::LoginSession &session) const;
     void save(const SessionGuard &guard);
     QString sessionFile(const QString &id) const;
+    QString usersFile() const;
     // The session named in request (or the connection's), if the caller may act for it; else an error reply.
     std::variant<SessionGuard *, QJsonObject> sessionOf(const Connection &connection, const QJsonObject &request) const;
     void serveSignIn(DaemonServer &server);
@@ -124,6 +125,7 @@ private:
     std::unique_ptr<platform::LinuxProcessWatcher> m_processes;
     QString m_logindProblem;
     std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
+    QMap<QString, policy::UserRecord> m_users; // every user's record, as engine-users.json holds it
     QHash<const Connection *, QString> m_agents; // attached connection -> session id
     OpenSslRandom m_random;
     std::unique_ptr<SignInService> m_signIn; // null without a usable policy

@@ -120,6 +120,21 @@ Result<QJsonObject> parseUsers(const QJsonObject &object, const QString &path)
 
 } // namespace
 
+Status writeStateFile(const QString &path, const QJsonObject &object)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(ErrorCode::Io, QStringLiteral("cannot write the state file %1: %2").arg(path, file.errorString()));
+    // Before the first byte: the rename keeps the temporary file's mode.
+    if (!file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return fail(ErrorCode::Io, QStringLiteral("cannot restrict %1 to its owner: %2").arg(path, file.errorString()));
+    file.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
+    if (!file.commit())
+        return fail(
+            ErrorCode::Io, QStringLiteral("cannot write the state file %1: %2; is the disk full?").arg(path, file.errorString()));
+    return {};
+}
+
 QString deviceKeyName(const QString &dasUrl)
 {
     return QStringLiteral("device-key:") + dasUrl;
@@ -155,20 +170,6 @@ Status ensureDirectory(const QString &dir)
     return {};
 }
 
-Status writeStateFile(const QString &path, const QJsonObject &object)
-{
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(ErrorCode::Io, QStringLiteral("cannot write the state file %1: %2").arg(path, file.errorString()));
-    // Before the first byte: the rename keeps the temporary file's mode.
-    if (!file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
-        return fail(ErrorCode::Io, QStringLiteral("cannot restrict %1 to its owner: %2").arg(path, file.errorString()));
-    file.write(QJsonDocument(object).toJson(QJsonDocument::Indented));
-    if (!file.commit())
-        return fail(
-            ErrorCode::Io, QStringLiteral("cannot write the state file %1: %2; is the disk full?").arg(path, file.errorString()));
-    return {};
-}
 
 // Read, change, write, with the directory's lock held throughout.
 template <typename Change> Status update(const QString &dir, const QString &path, Change change)

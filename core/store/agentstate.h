@@ -3,6 +3,7 @@
 
 #include "../result.h"
 
+#include <QJsonObject>
 #include <QList>
 #include <QString>
 
@@ -53,5 +54,9 @@ private:
 
     QString m_dir;
 };
+
+// Replaces path with object, atomically (a temporary file, then a rename) and
+// readable by its owner alone (0600 before the first byte). Io on failure.
+Status writeStateFile(const QString &path, const QJsonObject &object);
 
 } // namespace hotdesk::store

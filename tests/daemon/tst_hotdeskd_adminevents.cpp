@@ -148,14 +148,8 @@ private Q_SLOTS:
 
         m_stateDir = m_dir.filePath(QStringLiteral("state"));
         m_logsDir = m_dir.filePath(QStringLiteral("logs"));
-        QProcess enroll;
-        enroll.start(QStringLiteral(HOTDESK_BINARY),
-            {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), m_stubs->policyFile(),
-                QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), m_stateDir});
-        enroll.write(m_stubs->createAdminToken() + '\n');
-        enroll.closeWriteChannel();
-        QVERIFY(enroll.waitForFinished(60000));
-        QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_stateDir);
+        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
 
         // Every failed sign-in tells the administrator; none locks alice out, so each test can fail one.
         QJsonObject policy = readJsonFile(m_stubs->policyFile());

@@ -213,14 +213,8 @@ void TestAgentDaemon::theDaemonsSignInUnlocks()
     StubsProcess stubs(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("servers")), ports);
     stubs.start({}, 0);
     QVERIFY(!stubs.admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
-    QProcess enroll;
-    enroll.start(QStringLiteral(HOTDESK_BINARY),
-        {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), stubs.policyFile(),
-            QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state"))});
-    enroll.write(stubs.createAdminToken() + '\n');
-    enroll.closeWriteChannel();
-    QVERIFY(enroll.waitForFinished(60000));
-    QVERIFY2(enroll.exitCode() == 0, enroll.readAllStandardError().constData());
+    const QString enrolled = stubs.enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_dir.filePath(QStringLiteral("state")));
+    QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
     // The servers' policy as root's file, for the daemon and the agent alike.
     const QString policy = m_dir.filePath(QStringLiteral("servers-policy.json"));
     QVERIFY(writeJsonFile(policy, readJsonFile(stubs.policyFile())));

@@ -116,6 +116,26 @@ public:
         return out.trimmed().split('\n').constLast();
     }
 
+    // "hotdesk enroll --system" of this PC with these servers, into hotdeskd's state directory
+    // stateDir, with an administrator's token on standard input; empty when it worked, else its error output.
+    QString enrollForDaemon(const QString &hotdeskBinary, const QString &stateDir) const
+    {
+        QProcess enroll;
+        enroll.start(hotdeskBinary,
+            {QStringLiteral("enroll"), QStringLiteral("--system"), QStringLiteral("--policy"), policyFile(),
+                QStringLiteral("--admin-token"), QStringLiteral("-"), QStringLiteral("--state-dir"), stateDir});
+        enroll.write(createAdminToken() + '\n');
+        enroll.closeWriteChannel();
+        if (!enroll.waitForFinished(60000)) {
+            enroll.kill();
+            enroll.waitForFinished(5000);
+            return QStringLiteral("hotdesk enroll --system did not finish within 60 s");
+        }
+        return enroll.exitStatus() == QProcess::NormalExit && enroll.exitCode() == 0
+            ? QString()
+            : QStringLiteral("hotdesk enroll --system failed: ") + QString::fromLocal8Bit(enroll.readAllStandardError());
+    }
+
 private:
     QString m_binary;
     QString m_data;
