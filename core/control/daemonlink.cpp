@@ -101,10 +101,10 @@ void DaemonLink::onLine(const QByteArray &line)
     if (m_awaitingAttach) {
         m_awaitingAttach = false;
         if (!ok) {
-            // Not this agent's to retry: another uid's session, or an agent already there.
-            m_refused = true;
-            m_socket->abort();
+            // Refused (an agent is still there, or the daemon has not seen this session yet):
+            // said, and tried again later like a lost connection.
             Q_EMIT refused(error, message);
+            drop({});
             return;
         }
         m_attached = true;
@@ -157,9 +157,8 @@ void DaemonLink::drop(const QString &why)
         m_socket->deleteLater();
         m_socket = nullptr;
     }
-    if (m_refused)
-        return;
-    Q_EMIT unavailable(why);
+    if (!why.isEmpty()) // a refusal was said already
+        Q_EMIT unavailable(why);
     m_retry.start(m_retryDelay);
     m_retryDelay = std::min(m_retryDelay * 2, kMaxRetry);
 }

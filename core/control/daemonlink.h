@@ -48,7 +48,8 @@ Q_SIGNALS:
     void attached();
     // Not attached (any more): why, for the tray and the log. Tried again later.
     void unavailable(const QString &why);
-    // The daemon refused this agent for good (another uid's session, an agent already there).
+    // The daemon refused to attach this agent (an agent already there, a session it does not
+    // follow yet); tried again later.
     void refused(const QString &error, const QString &message);
     // An event line ({"event": ...}).
     void event(const QJsonObject &event);
@@ -67,7 +68,6 @@ private:
     QLocalSocket *m_socket = nullptr;
     QByteArray m_pending;
     bool m_attached = false;
-    bool m_refused = false;
     bool m_awaitingAttach = false;
     QTimer m_heartbeat;
     QTimer m_retry;

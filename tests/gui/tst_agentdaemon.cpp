@@ -169,6 +169,23 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(m_logind.locks(kSession), 2, 10000);
     }
 
+    // A session that still has an agent refuses a second one ("busy"); once it is gone, the waiting agent attaches.
+    void aRefusedAgentAttachesLater()
+    {
+        auto holder = std::make_unique<Client>();
+        QVERIFY(holder->connect(m_socket));
+        QVERIFY(holder->send("{\"v\":1,\"command\":\"attach\",\"session\":\"c1\"}\n"));
+        QCOMPARE(holder->reply().value(QLatin1String("ok")).toBool(), true);
+        Watched agent;
+        startAgent(agent);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("not attached to hotdeskd: busy"), 30000);
+        holder.reset();
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c1"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(session().value(QLatin1String("agent")).toBool(), 10000);
+        agent.process.terminate();
+        QVERIFY(agent.process.waitForFinished(10000));
+    }
+
     void theDaemonsSignInUnlocks();
 #ifdef HOTDESK_TEST_XCB
     // Another X client holds the keyboard: the lock window cannot hold the session, says so and asks the OS lock.
