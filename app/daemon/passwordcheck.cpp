@@ -146,6 +146,14 @@ PasswordCheck::PasswordCheck(QString confDir, std::chrono::milliseconds timeout,
 
 void PasswordCheck::check(const QString &user, QByteArray password, std::function<void(const PasswordOutcome &)> done)
 {
+    if (m_workers->load() >= kMaxWorkers) {
+        wipe(password);
+        const PasswordOutcome busy {
+            PasswordVerdict::Unavailable, QStringLiteral("%1 earlier PAM checks have not returned yet").arg(m_workers->load())};
+        QMetaObject::invokeMethod(
+            this, [done = std::move(done), busy] { done(busy); }, Qt::QueuedConnection);
+        return;
+    }
     // The answer comes through a timer object that dies with this PasswordCheck: a worker
     // that finishes after that (or after the timeout) finds no one to tell.
     auto *answer = new QTimer(this);
@@ -165,10 +173,12 @@ void PasswordCheck::check(const QString &user, QByteArray password, std::functio
             {PasswordVerdict::TimedOut, QStringLiteral("PAM did not answer within %1 ms").arg(qint64(timeout.count()))});
     });
     answer->start(m_timeout);
-    std::thread([delivery, user = user.toUtf8(), confDir = QFile::encodeName(m_confDir),
+    ++*m_workers;
+    std::thread([delivery, workers = m_workers, user = user.toUtf8(), confDir = QFile::encodeName(m_confDir),
                     password = std::move(password)]() mutable {
         const PasswordOutcome outcome = runPam(user, confDir, password.constData());
         wipe(password);
+        --*workers;
         std::lock_guard lock(delivery->mutex);
         if (QObject *receiver = delivery->receiver)
             QMetaObject::invokeMethod(

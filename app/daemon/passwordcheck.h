@@ -4,8 +4,10 @@
 #include <QObject>
 #include <QString>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 
 namespace hotdesk::daemon {
 
@@ -34,12 +36,20 @@ public:
 
     // Checks user's password off the event loop; done runs once, on this
     // object's thread, unless this object is gone. The password is zeroed
-    // after PAM has it.
+    // after PAM has it. While kMaxWorkers checks are still inside PAM (a
+    // module that never returns outlives its timeout), the next one is
+    // Unavailable at once instead of leaving one more thread behind.
     void check(const QString &user, QByteArray password, std::function<void(const PasswordOutcome &)> done);
+
+    // Workers still inside PAM, answered or not.
+    int workersRunning() const { return m_workers->load(); }
+    static constexpr int kMaxWorkers = 4;
 
 private:
     QString m_confDir;
     std::chrono::milliseconds m_timeout;
+    // Shared with the workers, which may outlive this object.
+    std::shared_ptr<std::atomic<int>> m_workers = std::make_shared<std::atomic<int>>(0);
 };
 
 // Overwrites the bytes (not optimised away).
