@@ -97,6 +97,8 @@ int Attempt::handle(const DaemonLine &line, bool *done)
         m_replied = true;
         if (!line.ok)
             return finish(pamCodeForError(line.error), "refused: " + line.error, line.message);
+        if (!line.result.empty())
+            return finish(pamCodeForResult(line.result), line.result, line.message);
         break;
     case DaemonLine::Kind::Info:
         if (const int code = show(line.message); code != PAM_SUCCESS)

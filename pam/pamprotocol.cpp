@@ -194,6 +194,7 @@ DaemonLine parseLine(std::string_view line)
             return parsed;
         parsed.ok = ok->value.GetBool();
         parsed.error = stringMember(document, "error", &wrongType);
+        parsed.result = stringMember(document, "result", &wrongType);
         parsed.kind = DaemonLine::Kind::Reply;
     } else if (event == "pam_info") {
         parsed.kind = DaemonLine::Kind::Info;

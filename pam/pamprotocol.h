@@ -60,7 +60,9 @@ struct DaemonLine {
     Kind kind = Kind::Malformed;
     bool ok = false; // Reply
     std::string error; // Reply when !ok: the error's name
-    std::string result; // Result: approved, recent, offline_granted, denied, expired, locked_out, unavailable, not_covered
+    // Result, or a Reply that decides at once (ok and a result: not_covered, recent, locked_out, ...):
+    // approved, recent, offline_granted, denied, expired, locked_out, unavailable, not_covered.
+    std::string result;
     std::string message; // Reply, Info, Result: for people, already sanitized
 };
 

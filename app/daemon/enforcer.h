@@ -74,6 +74,8 @@ public:
     QJsonObject signInCancel(Connection &connection, const QJsonObject &request);
     // The lock lifted offline by the account password (enforceroffline.cpp).
     QJsonObject offlineUnlock(Connection &connection, const QJsonObject &request);
+    // pam_hotdesk.so's request (enforcerpam.cpp, docs/pam.md).
+    QJsonObject pamAuthenticate(Connection &connection, const QJsonObject &request);
     void disconnected(Connection *connection);
     // An event for the administrators (failure.actions "notify_admin"): audited and handed on as adminEvent.
     void queueAdminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
@@ -104,6 +106,7 @@ private:
     std::variant<SessionGuard *, QJsonObject> sessionOf(const Connection &connection, const QJsonObject &request) const;
     void serveSignIn(DaemonServer &server);
     void serveOffline(DaemonServer &server);
+    void servePam(DaemonServer &server);
     // The session the offline unlock is for: the caller's attached agent's, or root's naming it.
     std::variant<SessionGuard *, QJsonObject> offlineSessionOf(const Connection &connection, const QJsonObject &request) const;
     void offlineChecked(const QString &sessionId, const QPointer<Connection> &client, const PasswordOutcome &outcome);

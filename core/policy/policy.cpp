@@ -91,6 +91,17 @@ Failure failureOf(const QJsonObject &f)
     return out;
 }
 
+PamRules pamOf(const QJsonObject &p)
+{
+    PamRules out;
+    if (p.contains(QLatin1String("services")))
+        out.services = stringsOf(p, "services");
+    out.users = stringsOf(p, "users");
+    out.groups = stringsOf(p, "groups");
+    out.recentSignIn = durationOf(p, "recent_sign_in").value_or(out.recentSignIn);
+    return out;
+}
+
 DeviceRules deviceOf(const QJsonObject &d)
 {
     DeviceRules out;
@@ -175,6 +186,7 @@ Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
     policy.triggers = triggersOf(agent->document.value(QLatin1String("triggers")).toObject());
     policy.failure = failureOf(agent->document.value(QLatin1String("failure")).toObject());
     policy.device = deviceOf(agent->document.value(QLatin1String("device")).toObject());
+    policy.pam = pamOf(agent->document.value(QLatin1String("pam")).toObject());
     return policy;
 }
 

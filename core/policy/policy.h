@@ -55,6 +55,16 @@ struct Failure {
     bool has(FailureAction action) const { return actions.contains(action); }
 };
 
+// The second factor in the OS's own sign-in (pam_hotdesk.so, docs/pam.md): whom and where hotdeskd asks.
+struct PamRules {
+    QStringList services {QStringLiteral("gdm-password"), QStringLiteral("lightdm"), QStringLiteral("login"),
+        QStringLiteral("sudo"), QStringLiteral("su"), QStringLiteral("polkit-1"), QStringLiteral("sshd"), QStringLiteral("kde"),
+        QStringLiteral("xscreensaver")};
+    QStringList users; // with groups empty too: everyone but failure.exemptUsers
+    QStringList groups;
+    std::chrono::seconds recentSignIn {0}; // a 2FA of the same user this recent counts; 0: never
+};
+
 struct Policy {
     QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
     int version = 1;
@@ -62,6 +72,7 @@ struct Policy {
     Triggers triggers;
     Failure failure;
     DeviceRules device;
+    PamRules pam;
 };
 
 // Validates the text (policyvalidator.h) and builds the model; defaults fill

@@ -16,6 +16,13 @@
 
 namespace {
 
+// The module's own return code reaches pam_authenticate, except PAM_IGNORE: the module steps aside, the next line
+// decides, and Linux-PAM fails a stack in which nobody decided. pam_debug answers PAM_INCOMPLETE there, which nothing
+// else in these tests returns, so that code means "the module said PAM_IGNORE".
+constexpr char kStack[] = "[success=done ignore=ignore default=die]";
+constexpr char kAfter[] = "auth required pam_debug.so auth=incomplete\n";
+constexpr int kModuleIgnored = PAM_INCOMPLETE;
+
 struct Seen {
     QStringList infos;
     QStringList errors;
@@ -52,7 +59,7 @@ private:
         QFile service(confDir + QStringLiteral("/hotdesk-test"));
         if (!QDir().mkpath(confDir) || !service.open(QIODevice::WriteOnly))
             return -1;
-        service.write("auth required " HOTDESK_PAM_MODULE " " + options + "\n");
+        service.write("auth " + QByteArray(kStack) + " " HOTDESK_PAM_MODULE " " + options + "\n" + kAfter);
         service.close();
         const pam_conv conv {converse, seen};
         pam_handle_t *handle = nullptr;
@@ -146,6 +153,16 @@ private Q_SLOTS:
         Seen seen;
         QCOMPARE(
             againstPeer("{\"ok\":true,\"v\":1}\n{\"event\":\"pam_result\",\"result\":\"ok\"}\n", false, &seen), PAM_AUTH_ERR);
+    }
+
+    // A reply that decides at once: not covered is PAM_IGNORE, not PAM_SUCCESS.
+    void aReplyWithAResultEnds()
+    {
+        Seen seen;
+        QCOMPARE(againstPeer("{\"ok\":true,\"v\":1,\"result\":\"not_covered\"}\n", false, &seen), kModuleIgnored);
+        QVERIFY(seen.errors.isEmpty());
+        QCOMPARE(againstPeer("{\"ok\":true,\"v\":1,\"result\":\"locked_out\",\"message\":\"m\"}\n", false, &seen), PAM_MAXTRIES);
+        QCOMPARE(seen.errors, QStringList {QStringLiteral("m")});
     }
 
     // The daemon's text reaches the person without its escape sequences.
