@@ -2,6 +2,7 @@
 #include "daemonserver.h"
 #include "enforcer.h"
 #include "pamgate.h"
+#include "sessionguard.h"
 
 #include "core/policy/policystore.h"
 
@@ -62,8 +63,11 @@ QJsonObject Enforcer::pamAuthenticate(Connection &connection, const QJsonObject 
 
     const auto now = std::chrono::time_point_cast<std::chrono::seconds>(m_clock.now());
     const auto record = m_users.constFind(pam.user);
+    bool lockRequired = false;
+    for (const auto &[id, guard] : m_guards)
+        lockRequired = lockRequired || (guard->session().user == pam.user && guard->lockRequired());
     const PamDecision decision
-        = decidePam(pam, m_policy->policy(), *account, record == m_users.constEnd() ? nullptr : &*record, now);
+        = decidePam(pam, m_policy->policy(), *account, record == m_users.constEnd() ? nullptr : &*record, lockRequired, now);
     if (decision.verdict != PamVerdict::Push)
         return answer(pamResultName(decision.verdict), decision.why);
     // The push itself (OpenID CIBA through the DAS and the IdP) is not built yet: covered users fail closed.

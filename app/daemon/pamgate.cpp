@@ -75,7 +75,7 @@ std::optional<Account> lookUpAccount(const QString &user)
 }
 
 PamDecision decidePam(const PamRequest &request, const policy::Policy &policy, const Account &account,
-    const policy::UserRecord *record, policy::Instant now)
+    const policy::UserRecord *record, bool lockRequired, policy::Instant now)
 {
     const policy::PamRules &rules = policy.pam;
     if (request.service == QLatin1String(kOwnPamService))
@@ -93,7 +93,7 @@ PamDecision decidePam(const PamRequest &request, const policy::Policy &policy, c
     }
     if (record && record->lockedOutUntil && *record->lockedOutUntil > now)
         return {PamVerdict::LockedOut, QStringLiteral("failure.max_attempts")};
-    if (rules.recentSignIn.count() > 0 && record && record->lastSuccess && *record->lastSuccess <= now
+    if (rules.recentSignIn.count() > 0 && !lockRequired && record && record->lastSuccess && *record->lastSuccess <= now
         && now - *record->lastSuccess < rules.recentSignIn)
         return {PamVerdict::Recent, QStringLiteral("pam.recent_sign_in")};
     return {PamVerdict::Push, QStringLiteral("covered")};

@@ -49,9 +49,10 @@ struct PamDecision {
     QString why; // for the audit log: which rule decided
 };
 
-// The policy's answer for request; record is the user's enforcement record, if any.
+// The policy's answer for request; record is the user's enforcement record, if any. lockRequired: one of the
+// user's sessions must re-authenticate now, which a recent second factor does not satisfy (the lock came after it).
 PamDecision decidePam(const PamRequest &request, const policy::Policy &policy, const Account &account,
-    const policy::UserRecord *record, policy::Instant now);
+    const policy::UserRecord *record, bool lockRequired, policy::Instant now);
 
 // The result names of the protocol (docs/pam.md) for a verdict decided without a push.
 QString pamResultName(PamVerdict verdict);

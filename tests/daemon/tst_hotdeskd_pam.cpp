@@ -14,6 +14,7 @@
 #include <QTest>
 
 #include "daemonclient.h"
+#include "logindmock.h"
 
 #include <security/pam_appl.h>
 
@@ -61,6 +62,7 @@ class TestHotdeskdPam : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
+    LogindMock m_logind;
     QProcess m_daemon;
     std::unique_ptr<NotifySocket> m_notify;
     QString m_socket;
@@ -139,7 +141,7 @@ private:
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), path(QStringLiteral("state")),
                 QStringLiteral("--policy"), policy},
             {QStringLiteral("LOGS_DIRECTORY=") + path(QStringLiteral("logs")),
-                QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=unix:path=") + path(QStringLiteral("no-bus"))});
+                QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address()});
     }
 
     void stopDaemon()
@@ -155,7 +157,13 @@ private Q_SLOTS:
             QSKIP("hotdeskd's state and a caller of uid 65534 need root (CI runs the suite as root)");
         if (QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty())
             QSKIP("needs setpriv (util-linux) for the unprivileged caller; ./dev installs it");
+        if (!LogindMock::installed())
+            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
         QVERIFY(m_dir.isValid());
+        QString why;
+        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        // root's desktop session, on Wayland: the daemon's lock there is the OS lock.
+        QVERIFY(m_logind.addSession(QStringLiteral("c1"), QStringLiteral("wayland"), 0, QStringLiteral("root")));
         // uid 65534 reaches the socket, the module and the service files; root alone writes them.
         const auto open = QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner | QFileDevice::ReadGroup
             | QFileDevice::ExeGroup | QFileDevice::ReadOther | QFileDevice::ExeOther;
@@ -190,6 +198,18 @@ private Q_SLOTS:
     {
         QCOMPARE(pam("sudo", "root"), PAM_SUCCESS);
         lastAttemptWas(QStringLiteral("root"), QStringLiteral("recent"), QStringLiteral("pam.recent_sign_in"));
+    }
+
+    // Once the daemon requires the lock of one of root's sessions, the earlier second factor does not lift it:
+    // the OS unlock must push (which this daemon cannot yet), or the daemon would lock again at once.
+    void aRequiredLockIsNotSatisfiedByARecentSecondFactor()
+    {
+        Client client;
+        QVERIFY(client.connect(m_socket));
+        QVERIFY(client.send("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}\n"));
+        QCOMPARE(client.reply().value(QLatin1String("ok")).toBool(), true);
+        QCOMPARE(pam("sudo", "root"), PAM_AUTHINFO_UNAVAIL);
+        lastAttemptWas(QStringLiteral("root"), QStringLiteral("unavailable"), QStringLiteral("CIBA"));
     }
 
     void whatThePolicyLeavesOutIsIgnoredNotPassed()
