@@ -100,6 +100,14 @@ DeviceRules deviceOf(const QJsonObject &d)
     return out;
 }
 
+Enforcement enforcementOf(const QJsonObject &e)
+{
+    Enforcement out;
+    out.alwaysOsLock = e.value(QLatin1String("os_lock")).toString() == u"always";
+    out.kioskAccounts = stringsOf(e, "kiosk_accounts");
+    return out;
+}
+
 struct UnrecognizedDeviceNames {
     UnrecognizedDevice choice;
     const char *policy;
@@ -175,6 +183,7 @@ Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
     policy.triggers = triggersOf(agent->document.value(QLatin1String("triggers")).toObject());
     policy.failure = failureOf(agent->document.value(QLatin1String("failure")).toObject());
     policy.device = deviceOf(agent->document.value(QLatin1String("device")).toObject());
+    policy.enforcement = enforcementOf(agent->document.value(QLatin1String("enforcement")).toObject());
     return policy;
 }
 

@@ -55,6 +55,14 @@ struct Failure {
     bool has(FailureAction action) const { return actions.contains(action); }
 };
 
+// How hotdeskd enforces the lock (the "enforcement" member).
+struct Enforcement {
+    bool alwaysOsLock = false; // os_lock "always": the OS lock as well as the agent's window
+    QStringList kioskAccounts; // OS accounts shared by many people: a sign-in may name the person
+
+    bool isKioskAccount(const QString &account) const { return kioskAccounts.contains(account); }
+};
+
 struct Policy {
     QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
     int version = 1;
@@ -62,6 +70,7 @@ struct Policy {
     Triggers triggers;
     Failure failure;
     DeviceRules device;
+    Enforcement enforcement;
 };
 
 // Validates the text (policyvalidator.h) and builds the model; defaults fill
