@@ -1,4 +1,5 @@
-// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --version, --help.
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --agent-program,
+// --version, --help.
 #include "daemonoptions.h"
 
 #include "core/trustoverrides.h"
@@ -76,7 +77,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QCoreApplication::translate(
             "hotdeskd", "Test builds only: read the PAM service hotdesk-offline from this directory instead of /etc/pam.d."),
         QStringLiteral("dir"));
-    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir});
+    const QCommandLineOption agentProgram(QStringLiteral("agent-program"),
+        QCoreApplication::translate("hotdeskd",
+            "Test builds only: this program may attach as a session's agent instead of the installed hotdesk (repeatable)."),
+        QStringLiteral("file"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir, agentProgram});
 
     if (!parser.parse(arguments))
         return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
@@ -106,6 +111,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         return usageError(QCoreApplication::translate(
             "hotdeskd", "hotdeskd: --pam-confdir is for test builds only; this one uses /etc/pam.d\n"));
     options.pamConfDir = parser.value(pamConfDir);
+    // Another program attached as the agent could hold the lock by showing nothing: never in a build for real PCs.
+    if (parser.isSet(agentProgram) && !isTestBuild())
+        return usageError(QCoreApplication::translate(
+            "hotdeskd", "hotdeskd: --agent-program is for test builds only; only the installed hotdesk may attach\n"));
+    options.agentPrograms = parser.values(agentProgram);
     options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
     for (const auto &[option, into] :
         {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})

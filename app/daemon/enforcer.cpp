@@ -86,8 +86,10 @@ void Enforcer::start()
     const auto applyPolicy = [this] {
         configureWatchers();
         rebuildSignIn();
-        for (auto &[id, guard] : m_guards)
+        for (auto &[id, guard] : m_guards) {
+            applyEnforcement(*guard);
             guard->policyChanged(currentRules());
+        }
     };
     connect(m_policy.get(), &policy::PolicyStore::policyChanged, this, applyPolicy);
     connect(m_policy.get(), &policy::PolicyStore::policyRejected, this, [this](const QList<policy::PolicyProblem> &) {
@@ -221,6 +223,8 @@ void Enforcer::addSession(const platform::LoginSession &session)
             if (it.value() == raw->session().id)
                 const_cast<Connection *>(it.key())->send(event);
     });
+    applyEnforcement(*raw);
+    raw->restorePerson(restoredPerson(session));
     m_guards.emplace(session.id, std::move(guard));
     Q_EMIT audited(QStringLiteral("session_followed"), session.user, session.id, session.type, {});
     raw->begin();
@@ -239,8 +243,10 @@ void Enforcer::removeSession(const QString &id)
 
 void Enforcer::save(const SessionGuard &guard)
 {
-    const QJsonObject file {{QStringLiteral("started_us"), QString::number(guard.session().startedUs)},
+    QJsonObject file {{QStringLiteral("started_us"), QString::number(guard.session().startedUs)},
         {QStringLiteral("engine"), guard.engineState().toJson()}};
+    if (!guard.person().isEmpty())
+        file.insert(QStringLiteral("person"), guard.person()); // a kiosk session's person (restoredPerson)
     Status saved = store::writeStateFile(sessionFile(guard.session().id), file);
     if (saved) {
         m_users.insert(guard.engineState().users);

@@ -48,6 +48,8 @@ struct EnforcerOptions {
     QString procRoot = QStringLiteral("/proc");
     // PAM service files for the offline unlock's password check (test builds only); empty: /etc/pam.d.
     QString pamConfDir;
+    // The programs that may attach as an agent (agentprogram.h); empty: the installed hotdesk.
+    QStringList agentPrograms;
 };
 
 class Enforcer : public QObject {
@@ -120,6 +122,13 @@ private:
     void sendToSignInClient(const QString &signInId, const QJsonObject &event);
     // The sign-in named in request's "sign_in", if the caller may act for it; else an error reply.
     std::variant<QString, QJsonObject> signInOf(const Connection &connection, const QJsonObject &request) const;
+    // attach from a program that is not the agent (agentprogram.h): the refusal, audited; nullopt when it is (enforceragent.cpp).
+    std::optional<QJsonObject> refuseUnknownAgent(const Connection &connection, SessionGuard &guard);
+    // The policy's enforcement member for the session: kiosk account, OS lock always (enforcerkiosk.cpp).
+    void applyEnforcement(SessionGuard &guard) const;
+    QString restoredPerson(const platform::LoginSession &session) const;
+    // Who a sign-in of the session signs in: empty for the account's own user, else a kiosk session's person; or a refusal.
+    std::variant<QString, QJsonObject> signInPersonOf(const SessionGuard &guard, const QJsonObject &request) const;
 
     EnforcerOptions m_options;
     const Clock &m_clock;
@@ -136,6 +145,7 @@ private:
     struct RunningSignIn {
         Connection *client = nullptr; // the connection that started it: it hears the sign-in's events
         QString session;
+        QString person; // a kiosk session's person who signs in; empty: the session's own user
     };
     QHash<QString, RunningSignIn> m_signIns; // by sign-in id
     QSet<QString> m_cancelledByDaemon; // not the person's doing: no attempt counted

@@ -96,6 +96,8 @@ QJsonObject Enforcer::attach(Connection &connection, const QJsonObject &request)
     if (const auto *refusal = std::get_if<QJsonObject>(&found))
         return *refusal;
     SessionGuard *guard = std::get<SessionGuard *>(found);
+    if (auto refused = refuseUnknownAgent(connection, *guard))
+        return *refused;
     const QString id = guard->session().id;
     if (m_agents.value(&connection) == id)
         return errorReply("bad_request", QStringLiteral("this connection is already the agent of session %1").arg(id));

@@ -120,27 +120,35 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
         return *refusal;
     SessionGuard *guard = std::get<SessionGuard *>(found);
     const QString session = guard->session().id;
-    if (!guard->lockRequired())
+    const auto person = signInPersonOf(*guard, request);
+    if (const auto *refusal = std::get_if<QJsonObject>(&person))
+        return *refusal;
+    // A person named in a kiosk session switches the person: the session locks first (below).
+    const bool switching = request.contains(QLatin1String("person"));
+    if (!guard->lockRequired() && !switching)
         return errorReply("not_locked", QStringLiteral("session %1 is not locked: there is nothing to sign in for").arg(session));
     if (!m_signIn || !m_policy->hasPolicy())
         return errorReply("unavailable", QStringLiteral("hotdeskd cannot sign in now: %1").arg(m_signInProblem));
-    if (guard->userLockedOut())
+    const QString who = std::get<QString>(person).isEmpty() ? guard->session().user : std::get<QString>(person);
+    if (std::get<QString>(person).isEmpty() ? guard->userLockedOut() : guard->personLockedOut(who))
         return errorReply("locked_out",
-            QStringLiteral("%1 is locked out after too many failed sign-ins; try again later or ask an administrator")
-                .arg(guard->session().user));
+            QStringLiteral("%1 is locked out after too many failed sign-ins; try again later or ask an administrator").arg(who));
     if (m_signIn->signInOf(session))
         return errorReply("busy", QStringLiteral("a sign-in for session %1 is running; cancel it first").arg(session));
+    if (!guard->lockRequired())
+        guard->reauthRequested();
     flow::FlowOptions options;
-    // Whose session it is decides who signs in; a client never names the user.
-    options.user = guard->session().user;
-    options.acrValues = guard->acrForUser();
+    // Whose session it is decides who signs in (in a kiosk account's: the person); the token must be theirs.
+    options.user = who;
+    options.acrValues = guard->acrFor(who);
     options.unrecognizedDevice = m_policy->policy().device.unrecognized;
     const auto started = m_signIn->start(session, options);
     if (!started)
         return errorReply("unavailable", started.error().message);
-    m_signIns.insert(*started, RunningSignIn {&connection, session});
-    Q_EMIT audited(QStringLiteral("sign_in_started"), guard->session().user, session, {},
-        {{QStringLiteral("sign_in"), *started}, {QStringLiteral("uid"), double(connection.peer().uid)}});
+    m_signIns.insert(*started, RunningSignIn {&connection, session, std::get<QString>(person)});
+    Q_EMIT audited(QStringLiteral("sign_in_started"), who, session, {},
+        {{QStringLiteral("sign_in"), *started}, {QStringLiteral("uid"), double(connection.peer().uid)},
+            {QStringLiteral("account"), guard->session().user}});
     return okReply({{QStringLiteral("sign_in"), *started}, {QStringLiteral("session"), session}});
 }
 
@@ -208,12 +216,13 @@ QJsonObject Enforcer::signInCancel(Connection &connection, const QJsonObject &re
 void Enforcer::signInSucceeded(const QString &signInId, const SignInResult &result)
 {
     SessionGuard *guard = guardFor(result.sessionId);
-    if (guard && !sameUser(result.user, guard->session().user)) {
+    const QString person = m_signIns.value(signInId).person;
+    const QString expected = person.isEmpty() && guard ? guard->session().user : person;
+    if (guard && !sameUser(result.user, expected)) {
         // The service checked the token against the user it was given; this is the last word that it is this session's.
         signInFailed(signInId,
             Error {ErrorCode::SubjectMismatch,
-                QStringLiteral("the sign-in proved %1, not %2, the user of this session")
-                    .arg(result.user, guard->session().user)});
+                QStringLiteral("the sign-in proved %1, not %2, who signs in to this session").arg(result.user, expected)});
         return;
     }
     Connection *client = m_signIns.take(signInId).client;
@@ -223,7 +232,10 @@ void Enforcer::signInSucceeded(const QString &signInId, const SignInResult &resu
     QJsonObject proof {{QStringLiteral("auth_time"), double(result.authTime)}};
     if (!result.acr.isEmpty())
         proof.insert(QStringLiteral("acr"), result.acr);
-    guard->signInSucceeded(signInId, proof);
+    if (person.isEmpty())
+        guard->signInSucceeded(signInId, proof);
+    else
+        guard->personSignedIn(signInId, expected, proof);
     if (guard->lockRequired()) {
         if (client)
             client->send(signInEvent("sign_in_failed", signInId,
@@ -246,6 +258,8 @@ void Enforcer::signInFailed(const QString &signInId, const Error &error)
         if (guard)
             Q_EMIT audited(QStringLiteral("sign_in_cancelled"), guard->session().user, running.session, error.message,
                 {{QStringLiteral("sign_in"), signInId}});
+    } else if (guard && !running.person.isEmpty()) {
+        guard->personSignInFailed(signInId, running.person, error);
     } else if (guard) {
         guard->signInFailed(signInId, error);
     }

@@ -47,7 +47,8 @@ QString SessionGuard::lockReason() const
 
 void SessionGuard::begin()
 {
-    handle(m_engine->sessionStarted(m_session.user, m_session.id));
+    // A kiosk session's person, when the saved state names one: the same session going on, not a new logon.
+    handle(m_engine->sessionStarted(m_person.isEmpty() ? m_session.user : m_person, m_session.id));
     if (!m_rules)
         Q_EMIT audited(QStringLiteral("lock_required"), m_session.user, QLatin1String(kPolicyUnusable), {});
     enforce(QStringLiteral("session_started"));
@@ -329,6 +330,8 @@ void SessionGuard::enforce(const QString &cause)
         why = QStringLiteral("no_client_lock_on_%1").arg(m_session.type);
     else if (!m_agentPresent)
         why = QStringLiteral("agent_missing");
+    else if (m_alwaysOsLock)
+        why = QStringLiteral("policy_os_lock_always");
     if (why.isEmpty() || m_osLockAsked)
         return;
     m_osLockAsked = true;
@@ -340,9 +343,9 @@ void SessionGuard::enforce(const QString &cause)
 QJsonObject SessionGuard::lockEvent() const
 {
     // A lockout that came while another lock was up leaves that lock's reason: the user's record says it.
-    return {{QStringLiteral("event"), QStringLiteral("lock")}, {QStringLiteral("session"), m_session.id},
+    return withKiosk({{QStringLiteral("event"), QStringLiteral("lock")}, {QStringLiteral("session"), m_session.id},
         {QStringLiteral("user"), m_session.user}, {QStringLiteral("reason"), lockReason()},
-        {QStringLiteral("sign_in"), bool(m_rules) && !userLockedOut()}};
+        {QStringLiteral("sign_in"), bool(m_rules) && !userLockedOut()}});
 }
 
 QJsonObject SessionGuard::toJson() const
@@ -350,11 +353,11 @@ QJsonObject SessionGuard::toJson() const
     QJsonObject lock {{QStringLiteral("required"), lockRequired()}};
     if (lockRequired())
         lock.insert(QStringLiteral("reason"), lockReason());
-    return {{QStringLiteral("id"), m_session.id}, {QStringLiteral("user"), m_session.user},
+    return withKiosk({{QStringLiteral("id"), m_session.id}, {QStringLiteral("user"), m_session.user},
         {QStringLiteral("uid"), double(m_session.uid)}, {QStringLiteral("type"), m_session.type},
         {QStringLiteral("seat"), m_session.seat}, {QStringLiteral("active"), m_session.active},
         {QStringLiteral("os_locked"), m_session.locked}, {QStringLiteral("agent"), m_agentPresent},
-        {QStringLiteral("lock"), lock}};
+        {QStringLiteral("lock"), lock}});
 }
 
 } // namespace hotdesk::daemon

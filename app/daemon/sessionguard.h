@@ -64,6 +64,20 @@ public:
     bool userLockedOut() const;
     // The acr_values the user's next sign-in asks for.
     QStringList acrForUser() const { return m_engine->acrFor(m_session.user); }
+    QStringList acrFor(const QString &user) const { return m_engine->acrFor(user); }
+
+    // The policy's enforcement member (sessionguardkiosk.cpp): a shared kiosk account; the OS lock always.
+    void setEnforcement(bool kiosk, bool alwaysOsLock);
+    bool isKiosk() const { return m_kiosk; }
+    // A kiosk session's person now using it; empty before the first person signed in.
+    const QString &person() const { return m_person; }
+    void restorePerson(const QString &person) { m_person = person; }
+    // A kiosk session: the person's sign-in was validated (the token is theirs), or failed; counted for that person.
+    void personSignedIn(const QString &signInId, const QString &person, const QJsonObject &proof);
+    void personSignInFailed(const QString &signInId, const QString &person, const Error &error);
+    bool personLockedOut(const QString &person) const { return m_engine->lockedOutUntil(person).has_value(); }
+    // A program that is not the agent asked to attach: audited, and the OS lock asked again when a lock is required.
+    void agentRefused(const QJsonObject &detail);
 
     const platform::LoginSession &session() const { return m_session; }
     const policy::EngineState &engineState() const { return m_engine->state(); }
@@ -95,6 +109,8 @@ private:
     // The network as the last sign-in found it, for the engine's offline grace.
     void networkIs(bool offline);
     QJsonObject lockEvent() const;
+    // A kiosk session's "kiosk" and "person" members.
+    QJsonObject withKiosk(QJsonObject object) const;
 
     platform::LoginSession m_session;
     std::optional<policy::ReauthRules> m_rules;
@@ -106,6 +122,9 @@ private:
     bool m_agentReportsIdle = false;
     bool m_offline = false; // the last sign-in could not reach the servers
     bool m_osLockAsked = false; // asked since the lock was last required or the OS was last unlocked
+    bool m_kiosk = false;
+    bool m_alwaysOsLock = false;
+    QString m_person;
     QTimer m_tick;
     QTimer m_agentSilence;
 };

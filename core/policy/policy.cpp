@@ -111,6 +111,14 @@ DeviceRules deviceOf(const QJsonObject &d)
     return out;
 }
 
+Enforcement enforcementOf(const QJsonObject &e)
+{
+    Enforcement out;
+    out.alwaysOsLock = e.value(QLatin1String("os_lock")).toString() == u"always";
+    out.kioskAccounts = stringsOf(e, "kiosk_accounts");
+    return out;
+}
+
 struct UnrecognizedDeviceNames {
     UnrecognizedDevice choice;
     const char *policy;
@@ -187,6 +195,7 @@ Result<Policy> parsePolicy(QByteArrayView json, const QString &source)
     policy.failure = failureOf(agent->document.value(QLatin1String("failure")).toObject());
     policy.device = deviceOf(agent->document.value(QLatin1String("device")).toObject());
     policy.pam = pamOf(agent->document.value(QLatin1String("pam")).toObject());
+    policy.enforcement = enforcementOf(agent->document.value(QLatin1String("enforcement")).toObject());
     return policy;
 }
 

@@ -65,6 +65,14 @@ struct PamRules {
     std::chrono::seconds recentSignIn {0}; // a 2FA of the same user this recent counts; 0: never
 };
 
+// How hotdeskd enforces the lock (the "enforcement" member).
+struct Enforcement {
+    bool alwaysOsLock = false; // os_lock "always": the OS lock as well as the agent's window
+    QStringList kioskAccounts; // OS accounts shared by many people: a sign-in may name the person
+
+    bool isKioskAccount(const QString &account) const { return kioskAccounts.contains(account); }
+};
+
 struct Policy {
     QString sourceFile; // where it was read from (absolute path, or a description of the managed settings)
     int version = 1;
@@ -73,6 +81,7 @@ struct Policy {
     Failure failure;
     DeviceRules device;
     PamRules pam;
+    Enforcement enforcement;
 };
 
 // Validates the text (policyvalidator.h) and builds the model; defaults fill

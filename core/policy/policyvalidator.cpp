@@ -786,6 +786,7 @@ public:
         failureActions();
         offline();
         activationKeys();
+        kioskAccounts();
     }
 
 private:
@@ -955,6 +956,24 @@ private:
             problem(QStringLiteral("/servers/das_activation_keys"),
                 QStringLiteral("holds no usable public key (%1); copy the DAS's GET /v1/activation-key set")
                     .arg(set ? QStringLiteral("none of the keys can be used") : set.error().message));
+    }
+
+    // An exempt account is never asked, so no person could ever be signed in to it.
+    void kioskAccounts()
+    {
+        const Value *kiosk = at(QStringLiteral("/enforcement/kiosk_accounts"));
+        const Value *exempt = at(QStringLiteral("/failure/exempt_users"));
+        if (!kiosk || !exempt || !kiosk->IsArray() || !exempt->IsArray())
+            return;
+        for (SizeType i = 0; i < kiosk->Size(); ++i) {
+            for (const auto &name : exempt->GetArray()) {
+                if (textOf((*kiosk)[i]) == textOf(name))
+                    problem(QStringLiteral("/enforcement/kiosk_accounts/%1").arg(i),
+                        QStringLiteral("%1 is also in failure.exempt_users, which is never asked to sign in; remove it "
+                                       "from one of the two")
+                            .arg(textOf(name)));
+            }
+        }
     }
 
     const Document &m_document;

@@ -51,8 +51,9 @@ private:
     {
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
         return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"),
-                m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")},
+            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
+                QStringLiteral("--policy"), m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")}
+                + pythonAgentArguments(),
             {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
     }
 

@@ -37,6 +37,7 @@ private:
     QString m_stateDir;
     QString m_policy;
     int m_n = 0;
+    bool m_pythonAgents = true; // the python agent stand-in may attach (pythonAgentArguments)
 
     QString fresh(const char *name) { return m_dir.filePath(QStringLiteral("%1-%2").arg(QLatin1String(name)).arg(++m_n)); }
 
@@ -54,7 +55,7 @@ private:
         return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), fresh("notify"),
             QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
                 QStringLiteral("--policy"), m_policy, QStringLiteral("--agent-timeout"), QStringLiteral("1500")}
-                + more,
+                + (m_pythonAgents ? pythonAgentArguments() : QStringList()) + more,
             QStringList {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address()} + environment);
     }
 
@@ -348,6 +349,74 @@ private Q_SLOTS:
         person.waitForFinished(10000);
         stopDaemon();
         m_policy = saved;
+        QVERIFY(startDaemon());
+    }
+
+    // The policy's enforcement.os_lock "always": logind's lock as well as the agent's window, for sites that do not
+    // trust an X11 lock window (killedAgentBringsTheOsLock: with the default, logind is not asked while the agent is there).
+    void theOsLockAlwaysWhenThePolicySaysSo()
+    {
+        stopDaemon();
+        const QString saved = m_policy;
+        m_policy = fresh("policy.json");
+        QFile policy(m_policy);
+        QVERIFY(policy.open(QIODevice::WriteOnly));
+        policy.write("{\"version\": 1, \"servers\": {\"das\": [\"https://das.corp.example\"], "
+                     "\"idp_issuer\": \"https://idp.corp.example\", \"client_id\": \"hotdesk-agent\"}, "
+                     "\"triggers\": {\"on_unlock\": true}, \"enforcement\": {\"os_lock\": \"always\"}}");
+        policy.close();
+        QVERIFY(addSession(QStringLiteral("c7"), QStringLiteral("x11")));
+        QVERIFY(startDaemon());
+        auto agent = startAgent(QStringLiteral("c7"));
+        QVERIFY(agent);
+        QTRY_VERIFY_WITH_TIMEOUT(sessionStatus(QStringLiteral("c7")).value(QLatin1String("agent")).toBool(), 5000);
+        QTest::qWait(300);
+        QCOMPARE(locks(QStringLiteral("c7")), 0); // no lock required, nothing asked
+        Client root;
+        QVERIFY(root.connect(m_socket) && root.send("{\"v\":1,\"command\":\"reauth\",\"session\":\"c7\"}\n"));
+        QVERIFY(root.reply().value(QLatin1String("ok")).toBool());
+        QCOMPARE(agentLine(*agent, QStringLiteral("lock")).value(QLatin1String("reason")).toString(), QStringLiteral("manual"));
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c7")), 1, 10000);
+        QVERIFY(sessionStatus(QStringLiteral("c7")).value(QLatin1String("agent")).toBool());
+        kill9(*agent);
+        stopDaemon();
+        m_policy = saved;
+        QVERIFY(startDaemon());
+    }
+
+    // On X11 any program of the user can connect; only the installed agent may attach (here, without the test
+    // option, the python stand-in is not it), so a program that attaches and shows nothing holds no lock.
+    void aProgramThatIsNotTheAgentCannotAttach()
+    {
+        stopDaemon();
+        m_pythonAgents = false;
+        QVERIFY(addSession(QStringLiteral("c8"), QStringLiteral("x11")));
+        QVERIFY(startDaemon());
+        m_pythonAgents = true;
+        auto fake = startAgent(QStringLiteral("c8"), {QStringLiteral("{\"v\":1,\"command\":\"reauth\",\"session\":\"c8\"}")});
+        QVERIFY(fake);
+        const QJsonObject refused = agentLine(*fake, QString());
+        QCOMPARE(refused.value(QLatin1String("error")).toString(), QStringLiteral("forbidden"));
+        QVERIFY2(refused.value(QLatin1String("message")).toString().contains(QLatin1String("python")),
+            qPrintable(refused.value(QLatin1String("message")).toString()));
+        QVERIFY(!sessionStatus(QStringLiteral("c8")).value(QLatin1String("agent")).toBool());
+        // Its reauth still locks the session, and with no agent attached the OS lock follows.
+        QTRY_VERIFY_WITH_TIMEOUT(lockRequired(QStringLiteral("c8")), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c8")), 1, 10000);
+        QFile audit(qEnvironmentVariable("LOGS_DIRECTORY") + QStringLiteral("/audit.jsonl"));
+        QVERIFY(audit.open(QIODevice::ReadOnly));
+        bool recorded = false;
+        while (!audit.atEnd()) {
+            const QJsonObject record = QJsonDocument::fromJson(audit.readLine()).object();
+            recorded = recorded
+                || (record.value(QLatin1String("event")).toString() == u"agent_refused"
+                    && record.value(QLatin1String("session")).toString() == u"c8"
+                    && record.value(QLatin1String("program")).toString().contains(QLatin1String("python"))
+                    && record.value(QLatin1String("uid")).toInt() == int(kNobody));
+        }
+        QVERIFY(recorded);
+        kill9(*fake);
+        stopDaemon();
         QVERIFY(startDaemon());
     }
 

@@ -99,8 +99,10 @@ private:
     {
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
         return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"), policy,
-                QStringLiteral("--client-timeout"), QStringLiteral("60000"), QStringLiteral("--pam-confdir"), m_pamDir},
+            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
+                QStringLiteral("--policy"), policy, QStringLiteral("--client-timeout"), QStringLiteral("60000"),
+                QStringLiteral("--pam-confdir"), m_pamDir}
+                + pythonAgentArguments(),
             {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
     }
 

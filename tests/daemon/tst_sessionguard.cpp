@@ -68,6 +68,33 @@ class TestSessionGuard : public QObject {
     }
 
 private Q_SLOTS:
+    // A shared kiosk account: failures count for the person who tried, so bob's lockout leaves carol free to sign in.
+    void aKioskCountsFailuresPerPerson()
+    {
+        auto guard = lockedGuard();
+        guard->setEnforcement(true, false);
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        for (const char *id : {"a", "b"})
+            guard->personSignInFailed(
+                QLatin1String(id), QStringLiteral("bob"), Error {ErrorCode::AccessDenied, QStringLiteral("no")});
+        QVERIFY(guard->personLockedOut(QStringLiteral("bob")));
+        QVERIFY(!guard->personLockedOut(QStringLiteral("carol")));
+        QVERIFY(!guard->personLockedOut(QStringLiteral("alice")));
+        QCOMPARE(audited.first().at(1).toString(), QStringLiteral("bob"));
+        QCOMPARE(audited.first().at(3).toJsonObject().value(QLatin1String("account")).toString(), QStringLiteral("alice"));
+        // bob's own valid sign-in does not lift the lock while he is locked out; carol's does, and she is the person.
+        guard->personSignedIn(QStringLiteral("c"), QStringLiteral("bob"), {});
+        QVERIFY(guard->lockRequired());
+        QVERIFY(guard->person().isEmpty());
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        guard->personSignedIn(QStringLiteral("d"), QStringLiteral("carol"), {});
+        QVERIFY(!guard->lockRequired());
+        QCOMPARE(guard->person(), QStringLiteral("carol"));
+        QCOMPARE(events.last().at(0).toJsonObject().value(QLatin1String("person")).toString(), QStringLiteral("carol"));
+        QCOMPARE(guard->toJson().value(QLatin1String("person")).toString(), QStringLiteral("carol"));
+        QVERIFY(names(audited).contains(QStringLiteral("person_switched")));
+    }
+
     void aValidatedSignInLiftsTheLock()
     {
         auto guard = lockedGuard();

@@ -147,6 +147,13 @@ inline QString error(const QJsonObject &reply)
     return reply.value(QLatin1String("ok")).toBool(true) ? QString() : reply.value(QLatin1String("error")).toString();
 }
 
+// hotdeskd's test option that lets the python stand-ins for the agent (tests/daemon/agentclient.py, relayclient.py)
+// attach as uid 65534: only the installed hotdesk may otherwise (app/daemon/agentprogram.h).
+inline QStringList pythonAgentArguments()
+{
+    return {QStringLiteral("--agent-program"), QStringLiteral("/usr/bin/python3")};
+}
+
 // Starts hotdeskd (binary) with arguments, its NOTIFY_SOCKET bound at notifyPath, and the variables
 // NAME=VALUE added to this process's environment; true once it says READY=1 (within 15 s).
 inline bool startHotdeskd(QProcess &daemon, std::unique_ptr<NotifySocket> &notify, const QString &binary,

@@ -291,6 +291,12 @@ void TestPolicyValidator::problem_data()
         << withLine4("  \"failure\": {\"offline\": {\"mode\": \"deny\", \"grace\": \"PT4H\"}}") << 4 << 52
         << QStringLiteral("/failure/offline/grace")
         << QStringLiteral("failure.offline.grace: is only used with \"mode\": \"grace\"; remove it or change the mode");
+    QTest::newRow("kiosk account exempt") << withLine4(
+        "  \"failure\": {\"exempt_users\": [\"ward3\"]}, \"enforcement\": {\"kiosk_accounts\": [\"ward3\"]}")
+                                          << 4 << 78 << QStringLiteral("/enforcement/kiosk_accounts/0")
+                                          << QStringLiteral("enforcement.kiosk_accounts[0]: ward3 is also in "
+                                                            "failure.exempt_users, which is never asked to sign in; remove it "
+                                                            "from one of the two");
     QTest::newRow("unusable activation key")
         << withServerMember(
                "\"das_activation_keys\": {\"keys\": [{\"kty\": \"EC\", \"crv\": \"P-256\", \"x\": \"AA\", \"y\": \"AA\"}]}")
@@ -422,6 +428,11 @@ void TestPolicyValidator::examplesBuildTheModel()
     QCOMPARE(cart->failure.window, std::chrono::seconds(15min));
     QCOMPARE(cart->servers.approvalTimeout, std::chrono::milliseconds(1min));
     QCOMPARE(cart->device.unrecognized, UnrecognizedDevice::Deny);
+    QVERIFY(cart->enforcement.alwaysOsLock);
+    QCOMPARE(cart->enforcement.kioskAccounts, QStringList {QStringLiteral("ward-cart")});
+    QVERIFY(cart->enforcement.isKioskAccount(QStringLiteral("ward-cart")));
+    QVERIFY(!factory->enforcement.alwaysOsLock);
+    QVERIFY(factory->enforcement.kioskAccounts.isEmpty());
 }
 
 void TestPolicyValidator::defaultsFillTheGaps()
