@@ -1,4 +1,5 @@
-// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --version, --help.
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --dev-root,
+// --version, --help.
 #include "daemonoptions.h"
 
 #include "core/trustoverrides.h"
@@ -76,7 +77,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QCoreApplication::translate(
             "hotdeskd", "Test builds only: read the PAM service hotdesk-offline from this directory instead of /etc/pam.d."),
         QStringLiteral("dir"));
-    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir});
+    const QCommandLineOption devRoot(QStringLiteral("dev-root"),
+        QCoreApplication::translate(
+            "hotdeskd", "Test builds only: look for cameras and microphones in this directory instead of /dev."),
+        QStringLiteral("dir"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir, devRoot});
 
     if (!parser.parse(arguments))
         return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
@@ -106,6 +111,12 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         return usageError(QCoreApplication::translate(
             "hotdeskd", "hotdeskd: --pam-confdir is for test builds only; this one uses /etc/pam.d\n"));
     options.pamConfDir = parser.value(pamConfDir);
+    // Stand-in device nodes would hide the real cameras and microphones.
+    if (parser.isSet(devRoot) && !isTestBuild())
+        return usageError(
+            QCoreApplication::translate("hotdeskd", "hotdeskd: --dev-root is for test builds only; this one watches /dev\n"));
+    if (parser.isSet(devRoot))
+        options.devRoot = parser.value(devRoot);
     options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
     for (const auto &[option, into] :
         {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})

@@ -16,6 +16,7 @@ struct DaemonOptions {
     QString policyFile; // the administrator's policy
     int agentTimeoutMs = 6000; // an attached agent silent this long is missing
     QString pamConfDir; // --pam-confdir (test builds only): PAM service files instead of /etc/pam.d
+    QString devRoot = QStringLiteral("/dev"); // --dev-root (test builds only): the device nodes the watchers follow
 };
 
 // What parsing asks main() to do: run, or print text and exit with a code.

@@ -52,6 +52,7 @@ int main(int argc, char **argv)
     enforcing.policyFile = options.policyFile;
     enforcing.agentTimeout = std::chrono::milliseconds(options.agentTimeoutMs);
     enforcing.pamConfDir = options.pamConfDir;
+    enforcing.devRoot = options.devRoot;
     Enforcer enforcer(enforcing, clock);
 
     DaemonServer server;
