@@ -247,6 +247,8 @@ void Enforcer::addSession(const platform::LoginSession &session)
     m_guards.emplace(session.id, std::move(guard));
     Q_EMIT audited(QStringLiteral("session_followed"), session.user, session.id, session.type, {});
     raw->begin();
+    if (m_machine)
+        m_machine->sessionStarted(session.id);
 }
 
 void Enforcer::removeSession(const QString &id)

@@ -37,6 +37,15 @@ QStringList activeSeatSessions(const QList<platform::LoginSession> &sessions)
     return ids;
 }
 
+namespace {
+
+policy::SensitiveDevice sensitiveDevice(platform::DeviceKind kind)
+{
+    return kind == platform::DeviceKind::Camera ? policy::SensitiveDevice::Camera : policy::SensitiveDevice::Microphone;
+}
+
+} // namespace
+
 MachineWatchers::MachineWatchers(Options options, SessionList sessions, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
@@ -57,19 +66,31 @@ MachineWatchers::MachineWatchers(Options options, SessionList sessions, QObject 
     m_devices = std::make_unique<platform::LinuxDeviceWatcher>(devices);
     connect(m_devices.get(), &platform::DeviceWatcher::deviceInUse, this,
         [this](platform::DeviceKind kind, qint64 pid, const QString &) {
-            const QList<platform::LoginSession> followed = m_sessions();
-            QStringList ids = sessionsOfProcess(m_options.procRoot, pid, followed);
-            if (ids.isEmpty())
-                ids = activeSeatSessions(followed);
-            const auto device
-                = kind == platform::DeviceKind::Camera ? policy::SensitiveDevice::Camera : policy::SensitiveDevice::Microphone;
-            for (const QString &id : std::as_const(ids))
-                Q_EMIT deviceInUse(id, device);
+            for (const QString &id : holderSessions(pid, m_sessions()))
+                Q_EMIT deviceInUse(id, sensitiveDevice(kind));
         });
     connect(m_devices.get(), &platform::DeviceWatcher::problem, this, &MachineWatchers::problem);
 }
 
 MachineWatchers::~MachineWatchers() = default;
+
+QStringList MachineWatchers::holderSessions(qint64 pid, const QList<platform::LoginSession> &followed) const
+{
+    const QStringList ids = sessionsOfProcess(m_options.procRoot, pid, followed);
+    return ids.isEmpty() ? activeSeatSessions(followed) : ids;
+}
+
+void MachineWatchers::sessionStarted(const QString &id)
+{
+    // Read again first: a holder that ended a moment ago no longer counts, and
+    // one the scan finds only now is reported by the scan's own signal.
+    const QList<platform::DeviceUse> before = m_devices->inUse();
+    m_devices->scanNow();
+    const QList<platform::LoginSession> followed = m_sessions();
+    for (const platform::DeviceUse &use : m_devices->inUse())
+        if (before.contains(use) && holderSessions(use.pid, followed).contains(id))
+            Q_EMIT deviceInUse(id, sensitiveDevice(use.kind));
+}
 
 void MachineWatchers::configure(const QStringList &paths, const QList<policy::SensitiveDevice> &devices)
 {

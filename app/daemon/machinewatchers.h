@@ -50,6 +50,8 @@ public:
     // The sessions are known (or cannot be): watching starts, so that a device
     // already in use counts for the sessions it belongs to.
     void start();
+    // A session began: a device its processes took before counts for it too, as for an agent starting with it.
+    void sessionStarted(const QString &id);
 
 Q_SIGNALS:
     void pathTouched(const QString &sessionId, const QString &path);
@@ -59,6 +61,8 @@ Q_SIGNALS:
 
 private:
     void apply();
+    // The sessions a device held by pid counts for.
+    QStringList holderSessions(qint64 pid, const QList<platform::LoginSession> &followed) const;
 
     Options m_options;
     SessionList m_sessions;

@@ -253,6 +253,23 @@ private Q_SLOTS:
         QVERIFY(removeSession(QStringLiteral("d4")));
     }
 
+    void cameraTakenBeforeTheSessionCountsForIt()
+    {
+        // Held while its owner has no session (and nobody is at the seat): it counts once the owner's session begins.
+        auto holder = runAs(kNobody, QStringLiteral("exec 3<%1; exec sleep 30").arg(path(QStringLiteral("dev/video0"))));
+        QVERIFY(holder);
+        QTest::qWait(1000);
+        QVERIFY(addSession(QStringLiteral("d5"), kNobody, false));
+        QTRY_COMPARE_WITH_TIMEOUT(lockReason(QStringLiteral("d5")), QStringLiteral("sensitive_device:camera"), 10000);
+        // Another user's session beginning now is not the holder's.
+        QVERIFY(addSession(QStringLiteral("d6"), 0, true));
+        QTest::qWait(500);
+        QVERIFY(lockReason(QStringLiteral("d6")).isEmpty());
+        stop(*holder);
+        QVERIFY(removeSession(QStringLiteral("d5")));
+        QVERIFY(removeSession(QStringLiteral("d6")));
+    }
+
     void aNewPolicyMovesTheWatches()
     {
         QVERIFY(
