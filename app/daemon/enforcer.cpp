@@ -10,7 +10,6 @@
 #include "core/jose/strictjson.h"
 #include "core/policy/policy.h"
 #include "core/platform/linux/linuxprocesswatcher.h"
-#include "core/platform/linux/procfs.h"
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
 
