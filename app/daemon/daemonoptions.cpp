@@ -1,5 +1,5 @@
-// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir, --agent-program,
-// --version, --help.
+// hotdeskd's options: --socket, --state-dir, --client-timeout, --policy, --agent-timeout, --pam-confdir,
+// --agent-program, --dev-root, --version, --help.
 #include "daemonoptions.h"
 
 #include "core/trustoverrides.h"
@@ -81,7 +81,11 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QCoreApplication::translate("hotdeskd",
             "Test builds only: this program may attach as a session's agent instead of the installed hotdesk (repeatable)."),
         QStringLiteral("file"));
-    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir, agentProgram});
+    const QCommandLineOption devRoot(QStringLiteral("dev-root"),
+        QCoreApplication::translate(
+            "hotdeskd", "Test builds only: look for cameras and microphones in this directory instead of /dev."),
+        QStringLiteral("dir"));
+    parser.addOptions({help, version, socket, stateDir, clientTimeout, policy, agentTimeout, pamConfDir, agentProgram, devRoot});
 
     if (!parser.parse(arguments))
         return usageError(QCoreApplication::translate("hotdeskd", "hotdeskd: %1; see hotdeskd --help\n").arg(parser.errorText()));
@@ -116,6 +120,12 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         return usageError(QCoreApplication::translate(
             "hotdeskd", "hotdeskd: --agent-program is for test builds only; only the installed hotdesk may attach\n"));
     options.agentPrograms = parser.values(agentProgram);
+    // Stand-in device nodes would hide the real cameras and microphones.
+    if (parser.isSet(devRoot) && !isTestBuild())
+        return usageError(
+            QCoreApplication::translate("hotdeskd", "hotdeskd: --dev-root is for test builds only; this one watches /dev\n"));
+    if (parser.isSet(devRoot))
+        options.devRoot = parser.value(devRoot);
     options.policyFile = parser.isSet(policy) ? parser.value(policy) : QStringLiteral("/etc/hotdesk/policy.json");
     for (const auto &[option, into] :
         {std::pair {&clientTimeout, &options.clientTimeoutMs}, std::pair {&agentTimeout, &options.agentTimeoutMs}})

@@ -17,6 +17,7 @@ struct DaemonOptions {
     int agentTimeoutMs = 6000; // an attached agent silent this long is missing
     QString pamConfDir; // --pam-confdir (test builds only): PAM service files instead of /etc/pam.d
     QStringList agentPrograms; // --agent-program (test builds only): who may attach; empty: the installed agent
+    QString devRoot = QStringLiteral("/dev"); // --dev-root (test builds only): the device nodes the watchers follow
 };
 
 // What parsing asks main() to do: run, or print text and exit with a code.

@@ -2,6 +2,7 @@
 #include "enforcer.h"
 
 #include "daemonserver.h"
+#include "machinewatchers.h"
 #include "passwordcheck.h"
 #include "sessionguard.h"
 #include "signinservice.h"
@@ -9,7 +10,6 @@
 #include "core/jose/strictjson.h"
 #include "core/policy/policy.h"
 #include "core/platform/linux/linuxprocesswatcher.h"
-#include "core/platform/linux/procfs.h"
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
 
@@ -98,6 +98,7 @@ void Enforcer::start()
             {{QStringLiteral("file"), m_options.policyFile}});
     });
 
+    startMachineWatchers();
     m_logind = std::make_unique<platform::LogindSessions>(
         platform::LogindSessions::Options {m_options.systemBus, std::chrono::milliseconds(3000)});
     connect(m_logind.get(), &platform::LogindSessions::added, this, &Enforcer::addSession);
@@ -130,11 +131,33 @@ void Enforcer::start()
     configureWatchers();
 }
 
+void Enforcer::startMachineWatchers()
+{
+    m_machine = std::make_unique<MachineWatchers>(
+        MachineWatchers::Options {m_options.procRoot, m_options.devRoot}, [this] { return followedSessions(); });
+    connect(m_machine.get(), &MachineWatchers::pathTouched, this, [this](const QString &id, const QString &path) {
+        if (SessionGuard *guard = guardFor(id))
+            guard->pathTouched(path);
+    });
+    connect(m_machine.get(), &MachineWatchers::deviceInUse, this, [this](const QString &id, policy::SensitiveDevice device) {
+        if (SessionGuard *guard = guardFor(id))
+            guard->deviceInUse(device);
+    });
+    connect(m_machine.get(), &MachineWatchers::problem, this,
+        [this](const QString &message) { Q_EMIT audited(QStringLiteral("watcher_problem"), {}, {}, message, {}); });
+    // Once the sessions are read: a device in use then counts for its holder's session.
+    connect(this, &Enforcer::ready, m_machine.get(), &MachineWatchers::start);
+}
+
 void Enforcer::configureWatchers()
 {
+    const bool usable = m_policy && m_policy->hasPolicy();
+    if (m_machine)
+        m_machine->configure(usable ? m_policy->policy().triggers.sensitivePaths : QStringList(),
+            usable ? m_policy->policy().triggers.sensitiveDevices : QList<policy::SensitiveDevice>());
     if (!m_processes)
         return;
-    const QStringList apps = m_policy && m_policy->hasPolicy() ? m_policy->policy().triggers.sensitiveApps : QStringList();
+    const QStringList apps = usable ? m_policy->policy().triggers.sensitiveApps : QStringList();
     // By name as before, and by the installed program's content, so that a renamed copy is known too.
     m_processes->setIdentities(platform::identifyPrograms(apps, platform::programSearchPath()));
     m_processes->setNames(apps);
@@ -143,18 +166,17 @@ void Enforcer::configureWatchers()
 void Enforcer::processStarted(const QString &entry, qint64 pid)
 {
     // The logind session of its cgroup (".../session-ID.scope"); else every session of its owner.
-    const QByteArray procRoot = QFile::encodeName(m_options.procRoot);
-    const QByteArray cgroup = platform::detail::readSmallFile(procRoot + '/' + QByteArray::number(pid) + "/cgroup");
-    static const QRegularExpression scope(QStringLiteral("/session-([A-Za-z0-9_-]+)\\.scope"));
-    const QString id = scope.match(QString::fromUtf8(cgroup)).captured(1);
-    if (SessionGuard *guard = guardFor(id)) {
-        guard->processStarted(entry);
-        return;
-    }
-    const qint64 owner = platform::detail::processOwner(procRoot, pid);
-    for (auto &[sessionId, guard] : m_guards)
-        if (owner >= 0 && guard->session().uid == uid_t(owner))
+    for (const QString &id : sessionsOfProcess(m_options.procRoot, pid, followedSessions()))
+        if (SessionGuard *guard = guardFor(id))
             guard->processStarted(entry);
+}
+
+QList<platform::LoginSession> Enforcer::followedSessions() const
+{
+    QList<platform::LoginSession> sessions;
+    for (const auto &[id, guard] : m_guards)
+        sessions << guard->session();
+    return sessions;
 }
 
 SessionGuard *Enforcer::guardFor(const QString &id) const
@@ -228,6 +250,8 @@ void Enforcer::addSession(const platform::LoginSession &session)
     m_guards.emplace(session.id, std::move(guard));
     Q_EMIT audited(QStringLiteral("session_followed"), session.user, session.id, session.type, {});
     raw->begin();
+    if (m_machine)
+        m_machine->sessionStarted(session.id);
 }
 
 void Enforcer::removeSession(const QString &id)

@@ -33,6 +33,7 @@ namespace hotdesk::daemon {
 
 class Connection;
 class DaemonServer;
+class MachineWatchers;
 class PasswordCheck;
 struct PasswordOutcome;
 class SessionGuard;
@@ -46,6 +47,7 @@ struct EnforcerOptions {
     // An attached agent that sends nothing for this long is missing.
     std::chrono::milliseconds agentTimeout {6000};
     QString procRoot = QStringLiteral("/proc");
+    QString devRoot = QStringLiteral("/dev"); // cameras and snd/ (another only in test builds)
     // PAM service files for the offline unlock's password check (test builds only); empty: /etc/pam.d.
     QString pamConfDir;
     // The programs that may attach as an agent (agentprogram.h); empty: the installed hotdesk.
@@ -97,8 +99,10 @@ private:
     void removeSession(const QString &id);
     SessionGuard *guardFor(const QString &id) const;
     std::optional<policy::ReauthRules> currentRules() const;
-    // The machine-wide watchers follow the policy's sensitive programs.
+    // The machine-wide watchers follow the policy's sensitive programs, paths and devices.
     void configureWatchers();
+    void startMachineWatchers();
+    QList<platform::LoginSession> followedSessions() const;
     void processStarted(const QString &entry, qint64 pid);
     policy::EngineState restoredState(const platform::LoginSession &session) const;
     void save(const SessionGuard &guard);
@@ -135,6 +139,7 @@ private:
     std::unique_ptr<policy::PolicyStore> m_policy;
     std::unique_ptr<platform::LogindSessions> m_logind;
     std::unique_ptr<platform::LinuxProcessWatcher> m_processes;
+    std::unique_ptr<MachineWatchers> m_machine; // sensitive paths and devices
     QString m_logindProblem;
     std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
     QMap<QString, policy::UserRecord> m_users; // every user's record, as engine-users.json holds it

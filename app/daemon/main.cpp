@@ -53,6 +53,7 @@ int main(int argc, char **argv)
     enforcing.agentTimeout = std::chrono::milliseconds(options.agentTimeoutMs);
     enforcing.pamConfDir = options.pamConfDir;
     enforcing.agentPrograms = options.agentPrograms;
+    enforcing.devRoot = options.devRoot;
     Enforcer enforcer(enforcing, clock);
 
     DaemonServer server;

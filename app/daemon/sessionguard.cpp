@@ -135,6 +135,18 @@ void SessionGuard::processStarted(const QString &entry)
     enforce(QStringLiteral("sensitive_app"));
 }
 
+void SessionGuard::pathTouched(const QString &path)
+{
+    handle(m_engine->pathTouched(path));
+    enforce(QStringLiteral("sensitive_path"));
+}
+
+void SessionGuard::deviceInUse(policy::SensitiveDevice device)
+{
+    handle(m_engine->deviceInUse(device));
+    enforce(QStringLiteral("sensitive_device"));
+}
+
 void SessionGuard::policyChanged(std::optional<policy::ReauthRules> rules)
 {
     const bool wasUnusable = !m_rules;

@@ -40,6 +40,9 @@ public:
     void reauthRequested();
     // A sensitive program (the policy's entry) started in this session.
     void processStarted(const QString &entry);
+    // A file below a sensitive path was touched, or a sensitive device is in use, and counts for this session.
+    void pathTouched(const QString &path);
+    void deviceInUse(policy::SensitiveDevice device);
     // Another policy (or none that is usable) applies from now on.
     void policyChanged(std::optional<policy::ReauthRules> rules);
     // The OS lock that was asked for is in place, or could not be had.
