@@ -32,6 +32,7 @@ void Enforcer::serve(DaemonServer &server)
         [this](Connection &connection, const QJsonObject &request) { return reauth(connection, request); });
     serveSignIn(server);
     serveOffline(server);
+    serveRecovery(server);
     connect(&server, &DaemonServer::disconnected, this, &Enforcer::disconnected);
 }
 

@@ -120,8 +120,21 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
         return *refusal;
     SessionGuard *guard = std::get<SessionGuard *>(found);
     const QString session = guard->session().id;
-    if (!guard->lockRequired())
+    const QJsonValue purpose = request.value(QLatin1String("purpose"));
+    const bool forCodes = purpose.toString() == u"recovery_codes";
+    if (!purpose.isUndefined() && !forCodes && purpose.toString() != u"unlock")
+        return errorReply("bad_request", QStringLiteral("\"purpose\" is \"unlock\" (the default) or \"recovery_codes\""));
+    const QJsonValue redirect = request.value(QLatin1String("redirect_uri"));
+    if (!redirect.isUndefined() && (!redirect.isString() || !flow::RelayFrontend::checkRedirectUri(redirect.toString())))
+        return errorReply("bad_request",
+            QStringLiteral("\"redirect_uri\" must be %1 or a loopback http://127.0.0.1:PORT/callback")
+                .arg(flow::RelayFrontend::privateUseRedirectUri()));
+    if (forCodes) {
+        if (const auto refusal = recoveryCodesRefusal(*guard))
+            return *refusal;
+    } else if (!guard->lockRequired()) {
         return errorReply("not_locked", QStringLiteral("session %1 is not locked: there is nothing to sign in for").arg(session));
+    }
     if (!m_signIn || !m_policy->hasPolicy())
         return errorReply("unavailable", QStringLiteral("hotdeskd cannot sign in now: %1").arg(m_signInProblem));
     if (guard->userLockedOut())
@@ -135,11 +148,13 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
     options.user = guard->session().user;
     options.acrValues = guard->acrForUser();
     options.unrecognizedDevice = m_policy->policy().device.unrecognized;
-    const auto started = m_signIn->start(session, options);
+    const auto started = m_signIn->start(
+        session, options, redirect.isString() ? redirect.toString() : flow::RelayFrontend::privateUseRedirectUri());
     if (!started)
         return errorReply("unavailable", started.error().message);
-    m_signIns.insert(*started, RunningSignIn {&connection, session});
-    Q_EMIT audited(QStringLiteral("sign_in_started"), guard->session().user, session, {},
+    m_signIns.insert(*started, RunningSignIn {&connection, session, forCodes});
+    Q_EMIT audited(QStringLiteral("sign_in_started"), guard->session().user, session,
+        forCodes ? QStringLiteral("recovery_codes") : QString(),
         {{QStringLiteral("sign_in"), *started}, {QStringLiteral("uid"), double(connection.peer().uid)}});
     return okReply({{QStringLiteral("sign_in"), *started}, {QStringLiteral("session"), session}});
 }
@@ -216,10 +231,16 @@ void Enforcer::signInSucceeded(const QString &signInId, const SignInResult &resu
                     .arg(result.user, guard->session().user)});
         return;
     }
-    Connection *client = m_signIns.take(signInId).client;
+    const RunningSignIn running = m_signIns.take(signInId);
+    Connection *client = running.client;
     m_cancelledByDaemon.remove(signInId);
     if (!guard)
         return; // the session ended meanwhile
+    if (running.recoveryCodes) {
+        // Proof of the phone for a new set of codes; the lock (if any) is not this sign-in's business.
+        makeRecoveryCodes(signInId, *guard, client);
+        return;
+    }
     QJsonObject proof {{QStringLiteral("auth_time"), double(result.authTime)}};
     if (!result.acr.isEmpty())
         proof.insert(QStringLiteral("acr"), result.acr);
