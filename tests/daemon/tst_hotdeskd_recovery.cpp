@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "core/control/daemonlink.h"
 #include "daemonclient.h"
 #include "flowfollower.h"
 #include "logindmock.h"
@@ -423,6 +424,42 @@ private Q_SLOTS:
         QVERIFY(giveCode(*agent, QString::fromLatin1(lines.first())).value(QLatin1String("checking")).toBool());
         QCOMPARE(agent->event(QStringLiteral("unlocked"), 30000).value(QLatin1String("reason")).toString(),
             QStringLiteral("recovery_code"));
+    }
+
+    // The tray agent's line to the daemon (control::DaemonLink) with the lock window's code: a refusal in the reply
+    // and a wrong code's event both come out as recoveryCodeRefused, a right code as "unlocked".
+    void theAgentsDaemonLinkSendsTheCode()
+    {
+        const QStringList codes = codesOf(signInForCodes());
+        QCOMPARE(codes.size(), kCodes);
+        hotdesk::control::DaemonLink link({m_socket, kSession, std::chrono::milliseconds(300)},
+            [](std::function<void(std::optional<std::chrono::milliseconds>)> answer) { answer(std::nullopt); });
+        QStringList refused;
+        int failedRequests = 0;
+        QString unlockedBy;
+        connect(&link, &hotdesk::control::DaemonLink::recoveryCodeRefused, this,
+            [&refused](const QString &error, const QString &) { refused << error; });
+        connect(&link, &hotdesk::control::DaemonLink::requestFailed, this, [&failedRequests] { ++failedRequests; });
+        connect(&link, &hotdesk::control::DaemonLink::event, this, [&unlockedBy](const QJsonObject &event) {
+            if (event.value(QLatin1String("event")).toString() == u"unlocked")
+                unlockedBy = event.value(QLatin1String("reason")).toString();
+        });
+        QVERIFY(!link.sendRecoveryCode(codes.first())); // not attached yet
+        link.start();
+        QTRY_VERIFY_WITH_TIMEOUT(link.isAttached(), 15000);
+        QVERIFY(!lockRequired());
+        QVERIFY(link.sendRecoveryCode(codes.first()));
+        QTRY_COMPARE_WITH_TIMEOUT(refused, QStringList {QStringLiteral("not_locked")}, 10000);
+        QVERIFY(link.send({{QStringLiteral("command"), QStringLiteral("reauth")}}));
+        QTRY_VERIFY_WITH_TIMEOUT(lockRequired(), 10000);
+        QVERIFY(link.sendRecoveryCode(QStringLiteral("0000-0000")));
+        QTRY_COMPARE_WITH_TIMEOUT(refused.size(), 2, 30000);
+        QCOMPARE(refused.last(), QStringLiteral("wrong_code"));
+        QVERIFY(link.sendRecoveryCode(codes.first()));
+        QTRY_COMPARE_WITH_TIMEOUT(unlockedBy, QStringLiteral("recovery_code"), 30000);
+        QVERIFY(!lockRequired());
+        QCOMPARE(refused.size(), 2);
+        QCOMPARE(failedRequests, 0); // the code's refusals are not said twice
     }
 
     // Last: it locks alice out.
