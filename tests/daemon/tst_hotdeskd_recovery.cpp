@@ -27,6 +27,7 @@ namespace {
 constexpr uid_t kNobody = 65534;
 constexpr uid_t kSomeoneElse = 65533;
 const QString kSession = QStringLiteral("s1");
+const QString kBobsSession = QStringLiteral("s2");
 constexpr int kMaxAttempts = 4;
 constexpr int kCodes = 5; // the least a policy may ask for
 
@@ -205,6 +206,7 @@ private Q_SLOTS:
         QString why;
         QVERIFY2(m_logind.start(&why), qPrintable(why));
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
+        QVERIFY(m_logind.addSession(kBobsSession, QStringLiteral("x11"), kSomeoneElse, QStringLiteral("bob")));
         m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
         QVERIFY(startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir, QStringLiteral("--policy"),
@@ -216,6 +218,34 @@ private Q_SLOTS:
     {
         stopProcess(m_daemon);
         m_stubs.reset();
+    }
+
+    // bob (uid 65533) has made no codes: his code is refused without counting, and alice's uid cannot give one for him.
+    void aUserWithoutCodesAndAnotherUsersSession()
+    {
+        RelayClient bob;
+        QVERIFY(bob.start(m_socket, kSomeoneElse, true));
+        QJsonObject attached;
+        for (int i = 0; i < 50 && !attached.value(QLatin1String("ok")).toBool(); ++i) {
+            attached = bob.request(command("attach", {{QStringLiteral("session"), kBobsSession}}));
+            if (!attached.value(QLatin1String("ok")).toBool())
+                QTest::qWait(100); // the daemon may not follow s2 yet
+        }
+        QVERIFY2(attached.value(QLatin1String("ok")).toBool(), QJsonDocument(attached).toJson().constData());
+        QVERIFY(bob.request(command("reauth")).value(QLatin1String("ok")).toBool());
+        QVERIFY(giveCode(bob, QStringLiteral("7K3M-Q9TD")).value(QLatin1String("checking")).toBool());
+        const QJsonObject failed = bob.event(QStringLiteral("recovery_code_failed"), 30000);
+        QCOMPARE(failed.value(QLatin1String("error")).toString(), QStringLiteral("no_codes"));
+        QCOMPARE(failed.value(QLatin1String("session")).toString(), kBobsSession);
+        const auto refused = audited(QStringLiteral("recovery_code_refused"));
+        QCOMPARE(refused.size(), 1);
+        QCOMPARE(refused.first().value(QLatin1String("user")).toString(), QStringLiteral("bob"));
+        QCOMPARE(refused.first().value(QLatin1String("counted")).toBool(true), false);
+        RelayClient alice;
+        QVERIFY(alice.start(m_socket, kNobody, false));
+        QCOMPARE(giveCode(alice, QStringLiteral("7K3M-Q9TD"), kBobsSession).value(QLatin1String("error")).toString(),
+            QStringLiteral("forbidden"));
+        QCOMPARE(audited(QStringLiteral("recovery_code_checking")).size(), 1);
     }
 
     void codesAreMadeAfterAValidatedSignInOnly()
