@@ -376,10 +376,6 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <translation>Hier konnte kein Anmeldebildschirm geöffnet werden. Wenden Sie sich an den Helpdesk oder melden Sie sich als %1 an.</translation>
         </message>
         <message>
-            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
-            <translation>Wiederherstellungscodes heben diese Sperre nicht auf. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
-        </message>
-        <message>
             <source>lock screen holds the keyboard and the pointer</source>
             <translation>Sperrbildschirm hält Tastatur und Zeiger</translation>
         </message>
@@ -426,6 +422,10 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
         <message>
             <source>offline unlock asked of hotdeskd</source>
             <translation>Offline-Entsperrung bei hotdeskd angefragt</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached. Try again.</source>
+            <translation>Der Systemdienst ist nicht erreichbar. Versuchen Sie es erneut.</translation>
         </message>
     </context>
     <context>

@@ -376,10 +376,6 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <translation>Aucun écran de connexion n’a pu être ouvert ici. Adressez-vous au support ou connectez-vous en tant que %1.</translation>
         </message>
         <message>
-            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
-            <translation>Les codes de récupération ne lèvent pas ce verrouillage. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
-        </message>
-        <message>
             <source>lock screen holds the keyboard and the pointer</source>
             <translation>l'écran de verrouillage tient le clavier et le pointeur</translation>
         </message>
@@ -426,6 +422,10 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
         <message>
             <source>offline unlock asked of hotdeskd</source>
             <translation>déverrouillage hors ligne demandé à hotdeskd</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached. Try again.</source>
+            <translation>Le service système est injoignable. Réessayez.</translation>
         </message>
     </context>
     <context>

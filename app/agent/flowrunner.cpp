@@ -42,6 +42,12 @@ bool browserNeedsGui(const QStringList &args)
 
 Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mode, AgentContext &context)
 {
+    return makeFrontend(mode, context.http().trust(), context.servers().idpIssuer, context.environment().screenshotFile);
+}
+
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(
+    BrowserMode mode, const net::TlsTrust &trust, const QString &issuer, const QString &screenshotFile)
+{
     switch (mode) {
     case BrowserMode::Print:
         return std::make_unique<flow::LoopbackFrontend>([](const QUrl &url) -> Status {
@@ -55,9 +61,11 @@ Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mo
         });
     case BrowserMode::Embedded:
 #if HOTDESK_HAVE_WEBENGINE
-        return makeEmbeddedFrontend(context.http().trust(), context.servers().idpIssuer, context.environment().screenshotFile);
+        return makeEmbeddedFrontend(trust, issuer, screenshotFile);
 #else
-        Q_UNUSED(context);
+        Q_UNUSED(trust);
+        Q_UNUSED(issuer);
+        Q_UNUSED(screenshotFile);
         return fail(ErrorCode::Unsupported,
             QStringLiteral("this build has no embedded browser; use --browser system or --browser print"));
 #endif

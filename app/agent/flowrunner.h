@@ -3,6 +3,7 @@
 
 #include "core/flow/frontend.h"
 #include "core/flow/reauthflow.h"
+#include "core/net/httpclient.h"
 #include "core/result.h"
 
 #include <QStringList>
@@ -29,6 +30,9 @@ bool browserNeedsGui(const QStringList &args);
 // the user's browser, embedded opens a window of Hotdesk (Unsupported in a
 // build without WebEngine or without a display).
 Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(BrowserMode mode, AgentContext &context);
+// The same without an agent context: the embedded browser goes to issuer only and trusts trust's certificates.
+Result<std::unique_ptr<flow::AuthorizationFrontend>> makeFrontend(
+    BrowserMode mode, const net::TlsTrust &trust, const QString &issuer, const QString &screenshotFile);
 
 // One run of flow 1 (2 for a user new to this PC, 4 when the DAS does not
 // recognize it) with progress on stderr. Loads the device credential first

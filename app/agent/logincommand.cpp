@@ -3,6 +3,7 @@
 
 #include "agentcontext.h"
 #include "cli.h"
+#include "daemonrecoverycodes.h"
 #include "flowrunner.h"
 
 #include "core/platform/platform.h"
@@ -96,12 +97,13 @@ int runLogin(const QStringList &args, const AgentEnvironment &environment)
 int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environment)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(QStringLiteral(
-        "Makes a new set of one-time recovery codes for a user of this PC, after the user\n"
-        "has signed in with the phone. A recovery code unlocks the lock screen once, for\n"
-        "when the phone is lost; the policy must allow them (failure.recovery_codes).\n"
-        "The codes are printed once on standard output, one per line; only their\n"
-        "Argon2id hashes are kept, in the OS keychain. A new set replaces the old one."));
+    parser.setApplicationDescription(
+        QStringLiteral("Makes a new set of one-time recovery codes for a user of this PC, after the user\n"
+                       "has signed in with the phone. A recovery code unlocks the lock screen once, for\n"
+                       "when the phone is lost; the policy must allow them (failure.recovery_codes).\n"
+                       "The codes are printed once on standard output, one per line; only their\n"
+                       "Argon2id hashes are kept, by hotdeskd (root only). A new set replaces the old one.\n"
+                       "hotdeskd signs in the user of the desktop session (--session, else $XDG_SESSION_ID)."));
     parser.addHelpOption();
     const QCommandLineOption user(QStringLiteral("user"),
         QStringLiteral("The user, as the lock screen names them (default: the account running this command)."),
@@ -109,8 +111,11 @@ int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environmen
     const QCommandLineOption browser(QStringLiteral("browser"),
         QStringLiteral("How the user signs in first: embedded (the default), system or print."), QStringLiteral("MODE"),
         QStringLiteral("embedded"));
+    const QCommandLineOption session(QStringLiteral("session"),
+        QStringLiteral("The desktop session whose user gets the codes (its logind id; default: $XDG_SESSION_ID)."),
+        QStringLiteral("ID"));
     CommonOptions common;
-    parser.addOptions({user, browser});
+    parser.addOptions({user, browser, session});
     common.addTo(parser);
 
     const QString command = QStringLiteral("recovery-codes");
@@ -121,6 +126,13 @@ int runRecoveryCodes(const QStringList &args, const AgentEnvironment &environmen
     auto mode = browserMode(parser.value(browser));
     if (!mode)
         return usageError(mode.error().message, command);
+    if (recoveryCodesThroughDaemon()) {
+        // The daemon keeps the hashes, out of the user's reach, and signs in the session's user itself.
+        if (parser.isSet(user))
+            printErr(QStringLiteral("hotdesk: --user is not used: hotdeskd makes the codes for the user of the session"));
+        return runDaemonRecoveryCodes({parser.isSet(session) ? parser.value(session) : qEnvironmentVariable("XDG_SESSION_ID"),
+            *mode, common.policyFile(parser), environment.screenshotFile});
+    }
     const QString who = parser.isSet(user) ? parser.value(user).trimmed() : platform::loginName();
     if (who.isEmpty())
         return usageError(QStringLiteral("--user is required (the account name is not known)"), command);

@@ -215,6 +215,14 @@ void TrayAgent::connectDaemon()
             m_lock->setStatus(tr("Offline unlock is not possible now. Sign in with your phone, or ask the help desk."), false);
         }
     });
+    connect(
+        m_daemon.get(), &control::DaemonLink::recoveryCodeRefused, this, [this](const QString &error, const QString &message) {
+            report(tr("hotdeskd refused: %1 (%2)").arg(message, error));
+            m_lock->setStatus(error == QLatin1String("wrong_code")
+                    ? tr("That recovery code is not right, or it was used before. Check it and try again.")
+                    : tr("The recovery code could not be checked: %1").arg(message),
+                false);
+        });
     connect(m_daemon.get(), &control::DaemonLink::refused, this,
         [problem](const QString &error, const QString &message) { problem(error + QStringLiteral(": ") + message); });
     m_daemon->start();
@@ -1033,8 +1041,10 @@ void TrayAgent::checkRecoveryCode(const QString &user, const QString &code)
     if (!m_policy || !m_policy->failure.recoveryCodes.enabled)
         return;
     if (m_lock->isHeldForDaemon()) {
-        // The codes' hashes are in the user's keychain: they cannot lift a lock the system service holds.
-        m_lock->setStatus(tr("Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk."), false);
+        // hotdeskd keeps the codes' hashes: it checks the code and lifts its lock ("unlocked"), or refuses.
+        const bool sent = m_daemon && m_daemon->sendRecoveryCode(code);
+        m_lock->setStatus(
+            sent ? tr("Checking the recovery code…") : tr("The system service cannot be reached. Try again."), sent);
         return;
     }
     if (m_engine->lockedOutUntil(user)) {

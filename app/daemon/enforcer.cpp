@@ -12,6 +12,8 @@
 #include "core/platform/linux/linuxprocesswatcher.h"
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
+#include "core/store/filesecretstore.h"
+#include "core/store/recoverycodestore.h"
 
 #include <QDir>
 #include <QFile>

@@ -28,6 +28,11 @@ class PolicyStore;
 namespace hotdesk::platform {
 class LinuxProcessWatcher;
 }
+namespace hotdesk::store {
+class FileSecretStore;
+class RecoveryCodeStore;
+struct RecoveryCodeAccepted;
+} // namespace hotdesk::store
 
 namespace hotdesk::daemon {
 
@@ -80,6 +85,8 @@ public:
     QJsonObject offlineUnlock(Connection &connection, const QJsonObject &request);
     // pam_hotdesk.so's request (enforcerpam.cpp, docs/pam.md).
     QJsonObject pamAuthenticate(Connection &connection, const QJsonObject &request);
+    // A recovery code typed at the session's lock (enforcerrecovery.cpp).
+    QJsonObject recoveryCode(Connection &connection, const QJsonObject &request);
     void disconnected(Connection *connection);
     // An event for the administrators (failure.actions "notify_admin"): audited and handed on as adminEvent.
     void queueAdminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
@@ -116,6 +123,14 @@ private:
     // The session the offline unlock is for: the caller's attached agent's, or root's naming it.
     std::variant<SessionGuard *, QJsonObject> offlineSessionOf(const Connection &connection, const QJsonObject &request) const;
     void offlineChecked(const QString &sessionId, const QPointer<Connection> &client, const PasswordOutcome &outcome);
+    // Recovery codes (enforcerrecovery.cpp): why the session's user may not have or use them now, else {}.
+    std::optional<QJsonObject> recoveryCodesRefusal(const SessionGuard &guard) const;
+    void serveRecovery(DaemonServer &server);
+    store::RecoveryCodeStore &recoveryCodes();
+    // A validated sign-in for "recovery_codes": a new set for the session's user, sent to client only.
+    void makeRecoveryCodes(const QString &signInId, const SessionGuard &guard, Connection *client);
+    void recoveryCodeChecked(
+        const QString &sessionId, const QPointer<Connection> &client, const Result<store::RecoveryCodeAccepted> &outcome);
     // A SignInService for the policy now in force (none without a usable one); running sign-ins are cancelled.
     void rebuildSignIn();
     void cancelSignIn(const QString &signInId);
@@ -151,11 +166,15 @@ private:
         Connection *client = nullptr; // the connection that started it: it hears the sign-in's events
         QString session;
         QString person; // a kiosk session's person who signs in; empty: the session's own user
+        bool recoveryCodes = false; // purpose "recovery_codes": a new set of codes, no lock lifted
     };
     QHash<QString, RunningSignIn> m_signIns; // by sign-in id
     QSet<QString> m_cancelledByDaemon; // not the person's doing: no attempt counted
     std::unique_ptr<PasswordCheck> m_passwords;
     QSet<QString> m_offlineChecks; // sessions whose password PAM is checking
+    std::unique_ptr<store::FileSecretStore> m_codeFiles; // STATE/recovery-codes, root only
+    std::unique_ptr<store::RecoveryCodeStore> m_codes;
+    QSet<QString> m_codeUsers; // users whose codes are being made or checked: one at a time each
 };
 
 // A logind session id that is safe as a file name.

@@ -33,6 +33,7 @@ void Enforcer::serve(DaemonServer &server)
     serveSignIn(server);
     serveOffline(server);
     servePam(server);
+    serveRecovery(server);
     connect(&server, &DaemonServer::disconnected, this, &Enforcer::disconnected);
 }
 

@@ -125,8 +125,23 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
         return *refusal;
     // A person named in a kiosk session switches the person: the session locks first (below).
     const bool switching = request.contains(QLatin1String("person"));
-    if (!guard->lockRequired() && !switching)
+    const QJsonValue purpose = request.value(QLatin1String("purpose"));
+    const bool forCodes = purpose.toString() == u"recovery_codes";
+    if (!purpose.isUndefined() && !forCodes && purpose.toString() != u"unlock")
+        return errorReply("bad_request", QStringLiteral("\"purpose\" is \"unlock\" (the default) or \"recovery_codes\""));
+    if (forCodes && switching)
+        return errorReply("bad_request", QStringLiteral("recovery codes are made for the session's person, not with \"person\""));
+    const QJsonValue redirect = request.value(QLatin1String("redirect_uri"));
+    if (!redirect.isUndefined() && (!redirect.isString() || !flow::RelayFrontend::checkRedirectUri(redirect.toString())))
+        return errorReply("bad_request",
+            QStringLiteral("\"redirect_uri\" must be %1 or a loopback http://127.0.0.1:PORT/callback")
+                .arg(flow::RelayFrontend::privateUseRedirectUri()));
+    if (forCodes) {
+        if (const auto refusal = recoveryCodesRefusal(*guard))
+            return *refusal;
+    } else if (!guard->lockRequired() && !switching) {
         return errorReply("not_locked", QStringLiteral("session %1 is not locked: there is nothing to sign in for").arg(session));
+    }
     if (!m_signIn || !m_policy->hasPolicy())
         return errorReply("unavailable", QStringLiteral("hotdeskd cannot sign in now: %1").arg(m_signInProblem));
     const QString who = std::get<QString>(person).isEmpty() ? guard->session().user : std::get<QString>(person);
@@ -135,18 +150,19 @@ QJsonObject Enforcer::signIn(Connection &connection, const QJsonObject &request)
             QStringLiteral("%1 is locked out after too many failed sign-ins; try again later or ask an administrator").arg(who));
     if (m_signIn->signInOf(session))
         return errorReply("busy", QStringLiteral("a sign-in for session %1 is running; cancel it first").arg(session));
-    if (!guard->lockRequired())
+    if (switching && !guard->lockRequired())
         guard->reauthRequested();
     flow::FlowOptions options;
     // Whose session it is decides who signs in (in a kiosk account's: the person); the token must be theirs.
     options.user = who;
     options.acrValues = guard->acrFor(who);
     options.unrecognizedDevice = m_policy->policy().device.unrecognized;
-    const auto started = m_signIn->start(session, options);
+    const auto started = m_signIn->start(
+        session, options, redirect.isString() ? redirect.toString() : flow::RelayFrontend::privateUseRedirectUri());
     if (!started)
         return errorReply("unavailable", started.error().message);
-    m_signIns.insert(*started, RunningSignIn {&connection, session, std::get<QString>(person)});
-    Q_EMIT audited(QStringLiteral("sign_in_started"), who, session, {},
+    m_signIns.insert(*started, RunningSignIn {&connection, session, std::get<QString>(person), forCodes});
+    Q_EMIT audited(QStringLiteral("sign_in_started"), who, session, forCodes ? QStringLiteral("recovery_codes") : QString(),
         {{QStringLiteral("sign_in"), *started}, {QStringLiteral("uid"), double(connection.peer().uid)},
             {QStringLiteral("account"), guard->session().user}});
     return okReply({{QStringLiteral("sign_in"), *started}, {QStringLiteral("session"), session}});
@@ -225,10 +241,16 @@ void Enforcer::signInSucceeded(const QString &signInId, const SignInResult &resu
                 QStringLiteral("the sign-in proved %1, not %2, who signs in to this session").arg(result.user, expected)});
         return;
     }
-    Connection *client = m_signIns.take(signInId).client;
+    const RunningSignIn running = m_signIns.take(signInId);
+    Connection *client = running.client;
     m_cancelledByDaemon.remove(signInId);
     if (!guard)
         return; // the session ended meanwhile
+    if (running.recoveryCodes) {
+        // Proof of the phone for a new set of codes; the lock (if any) is not this sign-in's business.
+        makeRecoveryCodes(signInId, *guard, client);
+        return;
+    }
     QJsonObject proof {{QStringLiteral("auth_time"), double(result.authTime)}};
     if (!result.acr.isEmpty())
         proof.insert(QStringLiteral("acr"), result.acr);

@@ -61,6 +61,11 @@ public:
     QString offlineUnlockVerified();
     // The account password was wrong: a failed attempt, counted toward lockout.
     void offlineUnlockFailed(const QString &detail);
+    // One of the user's recovery codes was right and is used up (sessionguardrecovery.cpp): the engine lifts
+    // the lock (AuthMethod::RecoveryCode); empty when it did, else why not.
+    QString recoveryCodeAccepted(int codesLeft);
+    // A recovery code was refused (why: "wrong_code", "no_codes", ...); counted toward lockout when counted.
+    void recoveryCodeRefused(const QString &why, bool counted);
     // Whether the last sign-in found the servers unreachable (the engine's network state).
     bool offline() const { return m_offline; }
     // The user is locked out (failure.max_attempts): no sign-in until it ends.

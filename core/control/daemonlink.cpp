@@ -58,6 +58,8 @@ void DaemonLink::connectNow()
         m_socket->deleteLater();
     m_socket = new QLocalSocket(this);
     m_pending.clear();
+    m_written = m_answered = 0;
+    m_codeReply = -1;
     connect(m_socket, &QLocalSocket::connected, this, [this] {
         m_awaitingAttach = true;
         write({{QStringLiteral("command"), QStringLiteral("attach")}, {QStringLiteral("session"), m_options.sessionId}});
@@ -91,13 +93,20 @@ void DaemonLink::onLine(const QByteArray &line)
         drop(tr("hotdeskd sent something that is not a JSON object: %1").arg(object.error().message));
         return;
     }
-    if (object->contains(QLatin1String("event"))) {
-        Q_EMIT event(*object);
-        return;
-    }
     const bool ok = object->value(QLatin1String("ok")).toBool();
     const QString error = object->value(QLatin1String("error")).toString();
     const QString message = object->value(QLatin1String("message")).toString();
+    if (object->contains(QLatin1String("event"))) {
+        if (object->value(QLatin1String("event")).toString() == u"recovery_code_failed")
+            Q_EMIT recoveryCodeRefused(error, message);
+        Q_EMIT event(*object);
+        return;
+    }
+    if (++m_answered == m_codeReply) {
+        if (!ok)
+            Q_EMIT recoveryCodeRefused(error, message);
+        return;
+    }
     if (m_awaitingAttach) {
         m_awaitingAttach = false;
         if (!ok) {
@@ -132,6 +141,14 @@ void DaemonLink::sendHeartbeat()
     });
 }
 
+bool DaemonLink::sendRecoveryCode(const QString &code)
+{
+    if (!send({{QStringLiteral("command"), QStringLiteral("recovery_code")}, {QStringLiteral("code"), code}}))
+        return false;
+    m_codeReply = m_written;
+    return true;
+}
+
 bool DaemonLink::send(QJsonObject request)
 {
     if (!m_attached)
@@ -143,6 +160,7 @@ bool DaemonLink::send(QJsonObject request)
 void DaemonLink::write(QJsonObject request)
 {
     request.insert(QStringLiteral("v"), 1);
+    ++m_written;
     m_socket->write(encodeJsonLine(request));
 }
 

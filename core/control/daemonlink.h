@@ -42,6 +42,9 @@ public:
     // A request line on the attached connection (e.g. {"command":"reauth"}); "v" is added.
     // False when not attached.
     bool send(QJsonObject request);
+    // A recovery code typed at the lock, for hotdeskd to check ("recovery_code"). A right one ends in the
+    // event "unlocked"; a refusal, as the reply or later, in recoveryCodeRefused(). False when not attached.
+    bool sendRecoveryCode(const QString &code);
     const QString &socketPath() const { return m_options.socketPath; }
 
 Q_SIGNALS:
@@ -55,6 +58,8 @@ Q_SIGNALS:
     void event(const QJsonObject &event);
     // A reply that is an error, to a request sent with send().
     void requestFailed(const QString &error, const QString &message);
+    // hotdeskd refused the code sendRecoveryCode() gave (error: "wrong_code", "locked_out", ...).
+    void recoveryCodeRefused(const QString &error, const QString &message);
 
 private:
     void connectNow();
@@ -72,6 +77,10 @@ private:
     QTimer m_heartbeat;
     QTimer m_retry;
     std::chrono::milliseconds m_retryDelay {1000};
+    // Replies come in the order of the requests: which one answers the recovery code.
+    qint64 m_written = 0;
+    qint64 m_answered = 0;
+    qint64 m_codeReply = -1;
 };
 
 } // namespace hotdesk::control

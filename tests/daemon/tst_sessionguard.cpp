@@ -169,6 +169,42 @@ private Q_SLOTS:
         QVERIFY(!guard->lockRequired());
     }
 
+    // A recovery code the Enforcer found right lifts the lock as the engine's RecoveryCode; a wrong one counts, a
+    // missing set does not; neither a lockout nor a lock without a usable policy is lifted by a code.
+    void recoveryCodesAsTheEngineSays()
+    {
+        auto guard = lockedGuard();
+        QSignalSpy events(guard.get(), &daemon::SessionGuard::agentEvent);
+        QSignalSpy audited(guard.get(), &daemon::SessionGuard::audited);
+        QSignalSpy admin(guard.get(), &daemon::SessionGuard::adminEvent);
+        guard->recoveryCodeRefused(QStringLiteral("no_codes"), false);
+        QVERIFY(!guard->userLockedOut());
+        QVERIFY(guard->acrForUser().isEmpty()); // not counted
+        guard->recoveryCodeRefused(QStringLiteral("wrong_code"), true);
+        QCOMPARE(guard->acrForUser(), QStringList {QStringLiteral("phr")}); // counted
+        QCOMPARE(guard->recoveryCodeAccepted(4), QString());
+        QVERIFY(!guard->lockRequired());
+        QCOMPARE(eventNames(events).last(), QStringLiteral("unlocked"));
+        QCOMPARE(events.last().at(0).toJsonObject().value(QLatin1String("reason")).toString(), QStringLiteral("recovery_code"));
+        QCOMPARE(audited.last().at(0).toString(), QStringLiteral("reauth_succeeded"));
+        QCOMPARE(audited.last().at(2).toString(), QStringLiteral("recovery_code"));
+        QCOMPARE(audited.last().at(3).toJsonObject().value(QLatin1String("codes_left")).toInt(), 4);
+        QCOMPARE(admin.last().at(0).toString(), QStringLiteral("recovery_code_used"));
+
+        // Two wrong codes lock alice out (max_attempts 2); a right code after that lifts nothing.
+        guard->reauthRequested();
+        guard->recoveryCodeRefused(QStringLiteral("wrong_code"), true);
+        guard->recoveryCodeRefused(QStringLiteral("wrong_code"), true);
+        QVERIFY(guard->userLockedOut());
+        QVERIFY(!guard->recoveryCodeAccepted(3).isEmpty());
+        QVERIFY(guard->lockRequired());
+        QCOMPARE(audited.last().at(0).toString(), QStringLiteral("reauth_not_applied"));
+
+        auto unusable = lockedGuard(std::nullopt);
+        QCOMPARE(unusable->recoveryCodeAccepted(1), QStringLiteral("policy_unusable"));
+        QVERIFY(unusable->lockRequired());
+    }
+
     void withoutAPolicyNothingLiftsTheLock()
     {
         auto guard = lockedGuard(std::nullopt);
