@@ -15,6 +15,8 @@
 #include <QRegularExpression>
 #include <QSignalSpy>
 
+Q_DECLARE_METATYPE(hotdesk::ErrorCode)
+
 using namespace hotdesk;
 using namespace hotdesk::test;
 
@@ -309,6 +311,61 @@ private Q_SLOTS:
         QVERIFY(outcome.error);
         QCOMPARE(outcome.error->code, ErrorCode::SubjectMismatch);
         QVERIFY(!outcome.token);
+    }
+
+    void misbehavingIdpsFailClosed_data()
+    {
+        QTest::addColumn<int>("backchannelStatus");
+        QTest::addColumn<QByteArray>("backchannelBody");
+        QTest::addColumn<QByteArray>("tokenBody"); // a 400 answer of the token endpoint
+        QTest::addColumn<ErrorCode>("expected");
+        const QByteArray ok = "{\"auth_req_id\":\"r1\",\"expires_in\":60,\"interval\":1}";
+        const QByteArray pending = "{\"error\":\"authorization_pending\"}";
+        QTest::newRow("interval 0") << 200 << QByteArray("{\"auth_req_id\":\"r1\",\"expires_in\":60,\"interval\":0}") << pending
+                                    << ErrorCode::MalformedAnswer;
+        QTest::newRow("interval text") << 200 << QByteArray("{\"auth_req_id\":\"r1\",\"expires_in\":60,\"interval\":\"1\"}")
+                                       << pending << ErrorCode::MalformedAnswer;
+        QTest::newRow("no auth_req_id") << 200 << QByteArray("{\"expires_in\":60}") << pending << ErrorCode::MalformedAnswer;
+        QTest::newRow("no expires_in") << 200 << QByteArray("{\"auth_req_id\":\"r1\"}") << pending << ErrorCode::MalformedAnswer;
+        QTest::newRow("not JSON") << 200 << QByteArray("<html>") << pending << ErrorCode::MalformedAnswer;
+        QTest::newRow("unknown user") << 400 << QByteArray("{\"error\":\"unknown_user_id\"}") << pending
+                                      << ErrorCode::UserUnknown;
+        QTest::newRow("refused") << 400 << QByteArray("{\"error\":\"invalid_request\",\"error_description\":\"no\"}") << pending
+                                 << ErrorCode::ServerError;
+        QTest::newRow("500") << 500 << QByteArray("{}") << pending << ErrorCode::ServerError;
+        QTest::newRow("invalid_grant") << 200 << ok << QByteArray("{\"error\":\"invalid_grant\"}") << ErrorCode::ServerError;
+        QTest::newRow("expired_token") << 200 << ok << QByteArray("{\"error\":\"expired_token\"}") << ErrorCode::Expired;
+        QTest::newRow("access_denied") << 200 << ok << QByteArray("{\"error\":\"access_denied\"}") << ErrorCode::AccessDenied;
+        QTest::newRow("no error member") << 200 << ok << QByteArray("{}") << ErrorCode::ServerError;
+    }
+
+    void misbehavingIdpsFailClosed()
+    {
+        QFETCH(int, backchannelStatus);
+        QFETCH(QByteArray, backchannelBody);
+        QFETCH(QByteArray, tokenBody);
+        QFETCH(ErrorCode, expected);
+        startServers();
+        // An IdP of the test's making in place of the stubs' one, on the same CA.
+        auto ca = stubs::LocalCa::loadOrCreate(f.dir->path());
+        QVERIFY(ca);
+        stubs::HttpService idp(QStringLiteral("idp"));
+        idp.server().route(QStringLiteral("/backchannel"), QHttpServerRequest::Method::Post, [&] {
+            return QHttpServerResponse("application/json", backchannelBody, QHttpServerResponse::StatusCode(backchannelStatus));
+        });
+        idp.server().route(QStringLiteral("/token"), QHttpServerRequest::Method::Post,
+            [&] { return QHttpServerResponse("application/json", tokenBody, QHttpServerResponse::StatusCode::BadRequest); });
+        QVERIFY(idp.listen(*ca));
+        oidc::ProviderMetadata fake = m_metadata;
+        fake.backchannelAuthenticationEndpoint = idp.baseUrl().resolved(QUrl(QStringLiteral("/backchannel")));
+        fake.tokenEndpoint = idp.baseUrl().resolved(QUrl(QStringLiteral("/token")));
+        oidc::CibaClient client(*m_http, fake, *m_jwks, f.clock);
+        Outcome outcome;
+        startClient(client, outcome);
+        waitForEnd(outcome);
+        QVERIFY(outcome.error);
+        QCOMPARE(outcome.error->code, expected);
+        QCOMPARE(outcome.finals, 1);
     }
 
     void anIdpWithoutCibaIsRefused()
