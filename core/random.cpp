@@ -27,4 +27,16 @@ Result<QByteArray> randomUrlSafeString(RandomSource &random, qsizetype count)
     return jose::base64UrlEncode(*raw);
 }
 
+Result<int> randomTwoDigitNumber(RandomSource &random)
+{
+    for (;;) {
+        auto byte = random.bytes(1);
+        if (!byte)
+            return tl::unexpected(byte.error());
+        const auto b = static_cast<unsigned char>(byte->at(0));
+        if (b < 180)
+            return 10 + b % 90;
+    }
+}
+
 } // namespace hotdesk

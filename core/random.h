@@ -22,4 +22,8 @@ public:
 // count random bytes, base64url-encoded without padding (for state, nonce, jti).
 Result<QByteArray> randomUrlSafeString(RandomSource &random, qsizetype count = 32);
 
+// A number to match, uniform over 10..99: bytes of 180 and above are drawn
+// again so that no number is likelier than another.
+Result<int> randomTwoDigitNumber(RandomSource &random);
+
 } // namespace hotdesk

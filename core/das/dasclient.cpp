@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QJsonValue>
+#include <QRegularExpression>
 
 #include <cmath>
 
@@ -312,6 +313,49 @@ void DasClient::requestTwoFactor(const TwoFactorParams &params, Callback<TwoFact
             return done(tl::unexpected(o.error()));
         done(twoFactorRequestOf(*o, what, answer->base));
     });
+}
+
+void DasClient::requestCiba(const CibaParams &params, Callback<CibaRequestObject> done)
+{
+    QJsonObject body {{QStringLiteral("user"), params.user}, {QStringLiteral("fingerprint"), params.fingerprint}};
+    if (!params.acrValues.isEmpty())
+        body.insert(QStringLiteral("acr_values"), params.acrValues.join(u' '));
+    if (params.requestedExpiry)
+        body.insert(QStringLiteral("requested_expiry"), double(*params.requestedExpiry));
+    call("POST", QStringLiteral("/v1/ciba-requests"), body, [this, done](Result<Answer> answer) {
+        auto o = objectOf(answer, QStringLiteral("the CIBA request"));
+        if (!o)
+            return done(tl::unexpected(o.error()));
+        done(cibaRequestOf(*o, answer->base));
+    });
+}
+
+Result<CibaRequestObject> DasClient::cibaRequestOf(const QJsonObject &o, const QUrl &base)
+{
+    const QString what = QStringLiteral("the CIBA request");
+    CibaRequestObject out;
+    out.answeredBy = base;
+    for (const auto &[name, target] : {std::pair {"client_id", &out.clientId}, std::pair {"issuer", &out.issuer},
+             std::pair {"shared_id", &out.sharedId}, std::pair {"binding_message", &out.bindingMessage}}) {
+        auto value = stringMember(o, name, what, base);
+        if (!value)
+            return tl::unexpected(value.error());
+        *target = *value;
+    }
+    auto request = stringMember(o, "request", what, base);
+    auto expiresIn = integerMember(o, "expires_in", what, base);
+    auto requestedExpiry = integerMember(o, "requested_expiry", what, base);
+    if (!request || !expiresIn || !requestedExpiry)
+        return tl::unexpected(!request ? request.error() : !expiresIn ? expiresIn.error() : requestedExpiry.error());
+    // Shown to the person at the PC: OpenID CIBA's safe characters only (docs/ciba.md).
+    static const QRegularExpression bindingShape(QStringLiteral("^[A-Za-z0-9._+/!?#-]{1,20}$"));
+    if (!bindingShape.match(out.bindingMessage).hasMatch())
+        return fail(ErrorCode::MalformedAnswer,
+            QStringLiteral("the binding_message from %1 is not 1 to 20 letters, digits or -._+/!?#").arg(base.toString()));
+    out.requestObject = request->toLatin1();
+    out.expiresIn = *expiresIn;
+    out.requestedExpiry = *requestedExpiry;
+    return out;
 }
 
 void DasClient::requestAdminSignIn(const AdminSignInParams &params, Callback<AdminSignIn> done)

@@ -60,6 +60,25 @@ struct TwoFactorRequest {
     QUrl answeredBy; // the DAS URL that issued it
 };
 
+// POST /v1/ciba-requests (docs/ciba.md): an OpenID CIBA request the DAS signs for this device's user.
+struct CibaParams {
+    QString user; // canonical name
+    QJsonObject fingerprint; // das::Fingerprint::toJson()
+    QStringList acrValues; // for the request's acr_values; may be empty
+    std::optional<qint64> requestedExpiry; // seconds the user may take; the DAS's default when absent
+};
+
+struct CibaRequestObject {
+    QByteArray requestObject; // the signed backchannel authentication request
+    QString clientId;
+    QString issuer; // the OpenID Provider it is for ("aud")
+    QString sharedId; // its login_hint: the ID token's "sub" must equal it
+    QString bindingMessage; // the number to match, as the user sees it at the PC and types it on the phone
+    qint64 requestedExpiry = 0;
+    qint64 expiresIn = 0; // of the request object: post it within this many seconds
+    QUrl answeredBy; // the DAS URL that issued it
+};
+
 // POST /v1/admin-sign-ins (hotdesk enroll without a token): an administrator
 // signs in at the IdP themselves, from a PC that is not enrolled yet.
 struct AdminSignInParams {
@@ -132,6 +151,7 @@ public:
 
     void registerUser(const UserRegistration &user, Callback<RegisteredUser> done);
     void requestTwoFactor(const TwoFactorParams &params, Callback<TwoFactorRequest> done);
+    void requestCiba(const CibaParams &params, Callback<CibaRequestObject> done);
     // Without a device token: works with an empty credential.
     void requestAdminSignIn(const AdminSignInParams &params, Callback<AdminSignIn> done);
     void requestApproval(const QString &user, const QJsonObject &fingerprint, Callback<ApprovalStatus> done);
@@ -175,6 +195,7 @@ private:
     void call(const QByteArray &method, const QString &path, const QJsonObject &body, AnswerCallback done,
         bool withDeviceToken = true);
     static Result<TwoFactorRequest> twoFactorRequestOf(const QJsonObject &o, const QString &what, const QUrl &base);
+    static Result<CibaRequestObject> cibaRequestOf(const QJsonObject &o, const QUrl &base);
     struct Attempt;
     void tryNext(std::shared_ptr<Attempt> attempt);
     // The JSON object of a 2xx answer, or the typed error of any other.

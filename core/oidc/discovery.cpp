@@ -91,7 +91,8 @@ Result<ProviderMetadata> parseProviderMetadata(const QJsonObject &doc, const QSt
     };
     for (const Member &member :
         {Member {"authorization_endpoint", true, &m.authorizationEndpoint}, Member {"token_endpoint", true, &m.tokenEndpoint},
-            Member {"jwks_uri", true, &m.jwksUri}, Member {"userinfo_endpoint", false, &m.userinfoEndpoint}}) {
+            Member {"jwks_uri", true, &m.jwksUri}, Member {"userinfo_endpoint", false, &m.userinfoEndpoint},
+            Member {"backchannel_authentication_endpoint", false, &m.backchannelAuthenticationEndpoint}}) {
         auto url = endpoint(doc, member.name, member.required, expectedIssuer);
         if (!url)
             return tl::unexpected(url.error());

@@ -19,6 +19,7 @@ struct ProviderMetadata {
     QUrl tokenEndpoint;
     QUrl jwksUri;
     QUrl userinfoEndpoint; // empty when the IdP has none
+    QUrl backchannelAuthenticationEndpoint; // OpenID CIBA; empty when the IdP has none
     // RFC 9207: the IdP puts "iss" in every authorization response, so a response without it is refused.
     bool issParameterSupported = false;
     QStringList idTokenSigningAlgs;

@@ -51,6 +51,8 @@ public:
     std::unique_ptr<HttpsClient> client;
     QStringList faults; // --fault switches for the next start()
     std::optional<std::chrono::milliseconds> autoApprove; // --auto-approve for the next start()
+    std::chrono::seconds cibaInterval {5}; // --ciba-interval for the next start()
+    QString issuer; // --issuer for the next start(): an OpenID Provider outside; empty: the in-process IdP
     QString database; // --db for the next start(); empty: SQLite in the data directory
     std::optional<stubs::SmtpSettings> smtp; // --smtp for the next start()
 
@@ -68,6 +70,8 @@ public:
         options.clock = &clock;
         options.faults = faults;
         options.autoApprove = autoApprove;
+        options.cibaInterval = cibaInterval;
+        options.issuer = issuer;
         options.database = database;
         options.smtp = smtp;
         auto started = startRoles<stubs::das::DasService, stubs::idp::IdpService, Extra...>(options);

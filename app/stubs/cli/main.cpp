@@ -29,7 +29,8 @@ const char kUsage[] = "Usage: hotdesk-stubs COMMAND [--data DIR] [OPTIONS]\n"
                       "\n"
                       "all and push take --auto-approve[=DELAY_MS]: simulated phones approve every challenge.\n"
                       "all, das and idp take --fault NAME (repeatable): wrong-key, wrong-iss, wrong-aud, expired,\n"
-                      "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500 (see docs/faults.md).\n"
+                      "    wrong-nonce, no-nonce, slow=SECONDS, garbage, 500, ciba-slow-down (see docs/faults.md).\n"
+                      "all and idp take --ciba-interval SECONDS: the CIBA poll interval (default 5; see docs/ciba.md).\n"
                       "all and das take --issuer URL (the OpenID Provider request objects are for) and --client-id ID.\n"
                       "das takes --public-url URL: the one URL of several DAS processes behind a load balancer.\n"
                       "all and das take --smtp smtp://HOST:PORT|smtps://HOST:PORT[?from=ADDRESS][&ca=PEM_FILE]: also mail one-time codes\n"
@@ -127,11 +128,23 @@ QString autoApprove(const QCommandLineParser &parser, const QString &, StubsOpti
     return {};
 }
 
+QString cibaInterval(const QCommandLineParser &parser, const QString &, StubsOptions &options)
+{
+    if (!parser.isSet(QStringLiteral("ciba-interval")))
+        return {};
+    bool ok = false;
+    const int seconds = parser.value(QStringLiteral("ciba-interval")).toInt(&ok);
+    if (!ok || seconds < 1 || seconds > 60)
+        return QStringLiteral("--ciba-interval takes whole seconds (1 to 60)");
+    options.cibaInterval = std::chrono::seconds(seconds);
+    return {};
+}
+
 QString faults(const QCommandLineParser &parser, const QString &, StubsOptions &options)
 {
     static const QStringList knownFaults {QStringLiteral("wrong-key"), QStringLiteral("wrong-iss"), QStringLiteral("wrong-aud"),
         QStringLiteral("expired"), QStringLiteral("wrong-nonce"), QStringLiteral("no-nonce"), QStringLiteral("slow"),
-        QStringLiteral("garbage"), QStringLiteral("500")};
+        QStringLiteral("garbage"), QStringLiteral("500"), QStringLiteral("ciba-slow-down")};
     for (const QString &f : parser.values(QStringLiteral("fault"))) {
         const QString name = f.section(QLatin1Char('='), 0, 0);
         bool ok = knownFaults.contains(name);
@@ -203,6 +216,7 @@ const ServerOption kRoleOptions[] = {
     {"port-base", "N", "Listen on N (das), N+1 (idp), N+2 (push), N+3 (enterprise).", portBase},
     {"auto-approve", "DELAY", "Simulated phones approve every challenge after DELAY ms (default 500).", autoApprove},
     {"fault", "NAME", "Misbehave on purpose (repeatable; see docs/faults.md).", faults},
+    {"ciba-interval", "SECONDS", "The IdP's CIBA poll interval (default 5; docs/ciba.md).", cibaInterval},
     {"issuer", "URL", "OpenID Provider the DAS writes request objects for.", issuer},
     {"client-id", "ID", "client_id of the DAS at that provider.", clientId},
     {"public-url", "URL", "The URL agents reach the DAS at.", publicUrl},

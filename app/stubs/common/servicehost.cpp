@@ -76,6 +76,7 @@ Result<std::unique_ptr<ServiceHost>> ServiceHost::open(const HostOptions &option
     c.ca = &h->m_ca;
     c.clock = options.clock ? options.clock : &h->m_systemClock;
     c.autoApprove = options.autoApprove;
+    c.cibaInterval = options.cibaInterval;
     c.faults = options.faults;
     c.issuer = options.issuer;
     c.dasPublicUrl = options.dasPublicUrl;

@@ -22,6 +22,7 @@ struct HostOptions {
     quint16 portBase = 0; // 0: any free ports
     const Clock *clock = nullptr; // nullptr: the system clock
     std::optional<std::chrono::milliseconds> autoApprove; // see StubsContext
+    std::chrono::seconds cibaInterval {5}; // --ciba-interval; see StubsContext
     QString issuer; // --issuer: see StubsContext; empty: the in-process IdP
     QString clientId; // --client-id; empty: StubsContext's default
     QStringList faults; // --fault; see StubsContext

@@ -75,6 +75,8 @@ struct StubsContext {
     std::chrono::seconds tokenLifetime{600};
     // --auto-approve[=DELAY]: simulated phones approve every challenge after this delay.
     std::optional<std::chrono::milliseconds> autoApprove;
+    // --ciba-interval: the poll interval the IdP gives CIBA clients (docs/ciba.md).
+    std::chrono::seconds cibaInterval {5};
 };
 
 } // namespace hotdesk::stubs

@@ -102,19 +102,25 @@ Checked<AuthorizationParams> authorizationParams(const QJsonObject &body)
         return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-redirect-uri", "Invalid redirect URI",
             QStringLiteral("redirect_uri must be https, http to a loopback IP, or a private-use scheme (RFC 8252), without a "
                            "fragment")));
-    QString acrValues;
-    if (body.contains(QLatin1String("acr_values"))) {
-        auto acr = requireString(body, "acr_values", 2048);
-        if (!acr)
-            return tl::unexpected(problemFor(acr.error()));
-        // Up to 8 values (as the policy allows), each a URI or name without spaces or control characters.
-        static const QRegularExpression acrShape(QStringLiteral("^[\\x21-\\x7e]{1,255}( [\\x21-\\x7e]{1,255}){0,7}$"));
-        if (!acrShape.match(*acr).hasMatch())
-            return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-acr-values", "Invalid acr_values",
-                QStringLiteral("acr_values is 1 to 8 space-separated values of printable ASCII, each at most 255 characters")));
-        acrValues = *acr;
-    }
-    return AuthorizationParams {*state, *nonce, *challenge, *redirect, acrValues};
+    auto acrValues = acrValuesField(body);
+    if (!acrValues)
+        return tl::unexpected(acrValues.error());
+    return AuthorizationParams {*state, *nonce, *challenge, *redirect, *acrValues};
+}
+
+Checked<QString> acrValuesField(const QJsonObject &body)
+{
+    if (!body.contains(QLatin1String("acr_values")))
+        return QString();
+    auto acr = requireString(body, "acr_values", 2048);
+    if (!acr)
+        return tl::unexpected(problemFor(acr.error()));
+    // Up to 8 values (as the policy allows), each a URI or name without spaces or control characters.
+    static const QRegularExpression acrShape(QStringLiteral("^[\\x21-\\x7e]{1,255}( [\\x21-\\x7e]{1,255}){0,7}$"));
+    if (!acrShape.match(*acr).hasMatch())
+        return tl::unexpected(problem(HttpStatus::BadRequest, "invalid-acr-values", "Invalid acr_values",
+            QStringLiteral("acr_values is 1 to 8 space-separated values of printable ASCII, each at most 255 characters")));
+    return *acr;
 }
 
 DasService::DasService(StubsContext &context, QObject *parent)
@@ -163,6 +169,8 @@ DasService::DasService(StubsContext &context, QObject *parent)
         [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
             twoFactorToken(request, std::move(responder));
         });
+    server().route(QStringLiteral("/v1/ciba-requests"), Method::Post,
+        [this](const QHttpServerRequest &request) { return cibaRequest(request); });
     server().route(QStringLiteral("/v1/devices/<arg>/approval-requests"), Method::Post,
         [this](const QString &id, const QHttpServerRequest &request) { return requestApproval(id, request); });
     server().route(QStringLiteral("/v1/devices/<arg>/approval-requests/<arg>"), Method::Get,

@@ -123,6 +123,11 @@ private:
     void sendRequestObject(const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt);
     Result<QByteArray> signRequestObject(
         const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key);
+    // POST /v1/ciba-requests (dasciba.cpp, docs/ciba.md): the signed OpenID CIBA request for an enrolled device's user.
+    struct CibaIssue;
+    QHttpServerResponse cibaRequest(const QHttpServerRequest &request);
+    Result<Checked<CibaIssue>> checkCibaRequest(QSqlDatabase &db, const QHttpServerRequest &request);
+    Result<QByteArray> signCibaRequest(const CibaIssue &issue, const jose::Jwk &key);
 
     StubsContext &m_context;
     Keyring m_signingKeys;

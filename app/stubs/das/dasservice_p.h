@@ -34,6 +34,9 @@ struct AuthorizationParams {
 
 Checked<AuthorizationParams> authorizationParams(const QJsonObject &body);
 
+// The optional "acr_values" of a body: up to 8 space-separated values; empty when absent.
+Checked<QString> acrValuesField(const QJsonObject &body);
+
 struct DasService::TwoFactorRequest {
     QString deviceId;
     QString user;

@@ -1,5 +1,6 @@
 // OpenID Provider role.
 #include "idpservice.h"
+#include "idpshared_p.h"
 
 #include "../common/clienttokens.h"
 
@@ -25,10 +26,6 @@ namespace hotdesk::stubs::idp {
 
 namespace {
 
-// The one authentication method of this IdP: a push to the user's phone,
-// approved there with the number shown at the PC. Its acr value (OIDC Core 2).
-const QString kAcrPush = QStringLiteral("urn:hotdesk:acr:push");
-
 
 const QList<const char *> kIdpMigrations = {
     "CREATE TABLE idp_users (shared_id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, external_id TEXT,"
@@ -38,6 +35,7 @@ const QList<const char *> kIdpMigrations = {
     " challenge_id TEXT NOT NULL, number INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL, auth_time INTEGER, code_hash TEXT UNIQUE, code_expires_at INTEGER,"
     " code_used INTEGER NOT NULL DEFAULT 0)",
+    kIdpCibaMigration,
 };
 
 constexpr qint64 kRequestObjectMaxLifetime = 120;
@@ -45,17 +43,6 @@ constexpr qint64 kCodeLifetime = 60;
 constexpr qint64 kClientKeysRefetchSeconds = 10;
 const char kPrivateUseRedirect[] = "com.hotdesk.agent:/callback";
 
-QString randomToken(qsizetype bytes = 32)
-{
-    OpenSslRandom random;
-    auto token = randomUrlSafeString(random, bytes);
-    return token ? QString::fromLatin1(*token) : QString();
-}
-
-QByteArray sha256Hex(const QByteArray &data)
-{
-    return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
-}
 
 QHttpServerResponse redirect(const QString &target)
 {
@@ -111,10 +98,6 @@ QHttpServerResponse errorPage(const QString &what, const QString &todo, HttpStat
                     status);
 }
 
-QHttpServerResponse oauthError(const QString &error, const QString &description, HttpStatus status = HttpStatus::BadRequest)
-{
-    return jsonResponse(QJsonObject{{QStringLiteral("error"), error}, {QStringLiteral("error_description"), description}}, status);
-}
 
 // The loopback and private-use redirect URIs are matched ignoring only the port of a loopback IP (RFC 8252 §7.3).
 bool sameRedirect(const QString &registered, const QString &presented)
@@ -197,22 +180,6 @@ std::optional<OAuthError> unsupportedRequest(const QJsonObject &claims)
 
 } // namespace
 
-struct IdpService::Transaction {
-    QString id;
-    QString sharedId;
-    QString username;
-    QString redirectUri;
-    QString state;
-    QString nonce;
-    QString codeChallenge;
-    QString challengeId;
-    int number = 0;
-    QString status; // pending, approved, denied, expired, done
-    qint64 createdAt = 0;
-    qint64 expiresAt = 0;
-    qint64 authTime = 0;
-};
-
 IdpService::IdpService(StubsContext &context, QObject *parent)
     : HttpService(QStringLiteral("idp"), parent)
     , m_context(context)
@@ -230,8 +197,12 @@ IdpService::IdpService(StubsContext &context, QObject *parent)
                    [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) { statusJson(request, std::move(responder)); });
     server().route(QStringLiteral("/authorize/cancel"), Method::Get, [this](const QHttpServerRequest &request) { return cancel(request); });
     server().route(QStringLiteral("/token"), Method::Post, [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
+        if (isCibaGrant(request))
+            return cibaToken(request, std::move(responder));
         answer(token(request), std::move(responder));
     });
+    server().route(QStringLiteral("/backchannel"), Method::Post,
+        [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) { backchannel(request, std::move(responder)); });
     server().route(QStringLiteral("/userinfo"), Method::Get, [this](const QHttpServerRequest &request) { return userinfo(request); });
     server().route(QStringLiteral("/scim/v2/Users"), Method::Post, [this](const QHttpServerRequest &request) { return scimCreate(request); });
     server().route(QStringLiteral("/scim/v2/Users"), Method::Get, [this](const QHttpServerRequest &request) { return scimQuery(request); });
@@ -302,7 +273,11 @@ QHttpServerResponse IdpService::discovery() const
         {QStringLiteral("userinfo_endpoint"), at("/userinfo")},
         {QStringLiteral("jwks_uri"), at("/jwks")},
         {QStringLiteral("response_types_supported"), QJsonArray{QStringLiteral("code")}},
-        {QStringLiteral("grant_types_supported"), QJsonArray{QStringLiteral("authorization_code")}},
+        {QStringLiteral("grant_types_supported"), QJsonArray{QStringLiteral("authorization_code"), QLatin1String(kCibaGrantType)}},
+        {QStringLiteral("backchannel_authentication_endpoint"), at("/backchannel")},
+        {QStringLiteral("backchannel_token_delivery_modes_supported"), QJsonArray{QStringLiteral("poll")}},
+        {QStringLiteral("backchannel_authentication_request_signing_alg_values_supported"), QJsonArray{QStringLiteral("ES256")}},
+        {QStringLiteral("backchannel_user_code_parameter_supported"), false},
         {QStringLiteral("subject_types_supported"), QJsonArray{QStringLiteral("public")}},
         {QStringLiteral("id_token_signing_alg_values_supported"), QJsonArray{jose::algorithmName(m_keys.algorithm())}},
         {QStringLiteral("request_object_signing_alg_values_supported"), QJsonArray{QStringLiteral("ES256")}},
@@ -501,19 +476,8 @@ void IdpService::pushChallenge(const std::shared_ptr<QHttpServerResponder> &resp
         = [this, responder, redirectUri = tx.redirectUri, state = tx.state](const QString &error, const QString &description) {
               toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
           };
-    auto pushToken = [this]() -> QByteArray {
-        if (m_pushToken.isEmpty()) {
-            QFile f(QDir(m_context.dataDir).filePath(QStringLiteral("push-client-token")));
-            if (f.open(QIODevice::ReadOnly))
-                m_pushToken = f.readAll().trimmed();
-        }
-        return m_pushToken;
-    }();
-    if (!m_context.endpoints.push.isValid()) {
-        if (auto others = readEndpoints(m_context.dataDir); others && others->push.isValid())
-            m_context.endpoints.push = others->push;
-    }
-    if (!m_context.endpoints.push.isValid())
+    const QByteArray pushToken = pushClientToken();
+    if (!pushEndpointKnown())
         return back(QStringLiteral("temporarily_unavailable"), QStringLiteral("no push provider is configured"));
     const QJsonObject challenge {{QStringLiteral("user"), tx.username},
         {QStringLiteral("context"),
@@ -547,6 +511,25 @@ void IdpService::pushChallenge(const std::shared_ptr<QHttpServerResponder> &resp
                 return back(QStringLiteral("server_error"), QStringLiteral("the sign-in could not be recorded"));
             waitingHtml(tx).write(std::move(*responder));
         });
+}
+
+QByteArray IdpService::pushClientToken()
+{
+    if (m_pushToken.isEmpty()) {
+        QFile f(QDir(m_context.dataDir).filePath(QStringLiteral("push-client-token")));
+        if (f.open(QIODevice::ReadOnly))
+            m_pushToken = f.readAll().trimmed();
+    }
+    return m_pushToken;
+}
+
+bool IdpService::pushEndpointKnown()
+{
+    if (!m_context.endpoints.push.isValid()) {
+        if (auto others = readEndpoints(m_context.dataDir); others && others->push.isValid())
+            m_context.endpoints.push = others->push;
+    }
+    return m_context.endpoints.push.isValid();
 }
 
 Result<IdpService::Transaction> IdpService::loadTransaction(const QString &txId)
@@ -733,7 +716,8 @@ QHttpServerResponse IdpService::token(const QHttpServerRequest &request)
     for (const auto &[name, value] : std::as_const(*form))
         p.insert(name, value);
     if (p.value(QStringLiteral("grant_type")) != QLatin1String("authorization_code"))
-        return oauthError(QStringLiteral("unsupported_grant_type"), QStringLiteral("only authorization_code is supported"));
+        return oauthError(QStringLiteral("unsupported_grant_type"),
+            QStringLiteral("only authorization_code and %1 are supported").arg(QLatin1String(kCibaGrantType)));
     for (const char *name : {"code", "code_verifier", "redirect_uri", "client_id"}) {
         if (p.value(QLatin1String(name)).isEmpty())
             return oauthError(QStringLiteral("invalid_request"), QStringLiteral("\"%1\" is required").arg(QLatin1String(name)));
@@ -815,7 +799,7 @@ tl::expected<IdpService::Transaction, QHttpServerResponse> IdpService::redeemCod
     return tx;
 }
 
-QHttpServerResponse IdpService::tokenResponse(const Transaction &tx, qint64 now)
+QHttpServerResponse IdpService::tokenResponse(const Transaction &tx, qint64 now, const QJsonObject &extraIdClaims)
 {
     auto key = m_keys.currentKey();
     if (m_context.hasFault(QStringLiteral("wrong-key"))) {
@@ -838,6 +822,10 @@ QHttpServerResponse IdpService::tokenResponse(const Transaction &tx, qint64 now)
         {QStringLiteral("acr"), kAcrPush},
         {QStringLiteral("preferred_username"), tx.username},
     };
+    if (tx.nonce.isEmpty())
+        idClaims.remove(QStringLiteral("nonce")); // CIBA has no nonce
+    for (auto it = extraIdClaims.begin(); it != extraIdClaims.end(); ++it)
+        idClaims.insert(it.key(), it.value());
     const QJsonObject accessClaims{
         {QStringLiteral("iss"), issuer()},
         {QStringLiteral("sub"), tx.sharedId},

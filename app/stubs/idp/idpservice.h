@@ -9,6 +9,9 @@
 
 #include "core/jose/jwk.h"
 
+#include <QElapsedTimer>
+#include <QHash>
+
 #include <functional>
 #include <memory>
 
@@ -54,8 +57,8 @@ private:
     QHttpServerResponse token(const QHttpServerRequest &request);
     // Spends an authorization code (once, whatever follows) and returns its sign-in, or the OAuth error.
     tl::expected<Transaction, QHttpServerResponse> redeemCode(const QString &code, qint64 now);
-    // The ID and access tokens of a sign-in.
-    QHttpServerResponse tokenResponse(const Transaction &tx, qint64 now);
+    // The ID and access tokens of a sign-in; extraIdClaims go into the ID token.
+    QHttpServerResponse tokenResponse(const Transaction &tx, qint64 now, const QJsonObject &extraIdClaims = {});
     // --fault wrong-iss, wrong-aud, expired, wrong-nonce, no-nonce: ID tokens the agent must refuse (docs/faults.md).
     void addTokenFaults(QJsonObject &idClaims, qint64 now) const;
     // Applies the transport faults (slow, garbage, 500) to an endpoint's answer.
@@ -71,6 +74,30 @@ private:
     // Asks the push provider for the transaction's challenge state and records it.
     void refresh(const QString &txId, std::function<void(Result<Transaction>)> done);
     Result<Transaction> loadTransaction(const QString &txId);
+    // The push provider's client token and whether its URL is known (it may start after this process).
+    QByteArray pushClientToken();
+    bool pushEndpointKnown();
+
+    // OpenID CIBA Core 1.0, poll mode (idpciba.cpp, docs/ciba.md).
+    struct CibaRequest;
+    struct CibaPolls {
+        QElapsedTimer last; // the previous poll, on the monotonic clock
+        qint64 intervalSeconds = 0; // raised by 5 at every slow_down
+        bool faultServed = false; // --fault ciba-slow-down answered the first poll
+    };
+    static bool isCibaGrant(const QHttpServerRequest &request);
+    // POST /backchannel: a signed request object only; answers auth_req_id, expires_in and interval.
+    void backchannel(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    void backchannelSigned(
+        const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject, const jose::JwkSet &keys);
+    void cibaPush(const std::shared_ptr<QHttpServerResponder> &responder, CibaRequest request);
+    // POST /token with grant_type=urn:openid:params:grant-type:ciba.
+    void cibaToken(const QHttpServerRequest &request, QHttpServerResponder &&responder);
+    // slow_down when this poll came sooner than the interval allows; nullopt when it may go on.
+    std::optional<QHttpServerResponse> cibaPacing(const QString &idHash);
+    void cibaOutcome(const std::shared_ptr<QHttpServerResponder> &responder, const QString &authReqId, CibaRequest request);
+    Result<std::optional<CibaRequest>> loadCibaRequest(const QString &idHash);
+    QHttpServerResponse cibaFinish(const QString &authReqId, const CibaRequest &request, const QString &status);
     QHttpServerResponse finish(const Transaction &tx);
     QHttpServerResponse waitingHtml(const Transaction &tx) const;
     bool scimAuthorized(const QHttpServerRequest &request) const;
@@ -83,6 +110,7 @@ private:
     QByteArray m_scimTokenHash;
     QByteArray m_pushToken;
     JtiPurge m_jtiPurge; // of seen_jti, in the transaction that records a request object
+    QHash<QString, CibaPolls> m_cibaPolls; // by the SHA-256 of auth_req_id, until the request ends
 };
 
 } // namespace hotdesk::stubs::idp

@@ -114,20 +114,6 @@ Result<std::optional<int>> optionalInteger(const QJsonObject &object, const char
     return int(d);
 }
 
-// Fresh random challenge numbers are uniform over 10..99: bytes of 180 and
-// above are drawn again so that no number is likelier than another.
-Result<int> randomNumber(RandomSource &random)
-{
-    for (;;) {
-        auto byte = random.bytes(1);
-        if (!byte)
-            return tl::unexpected(byte.error());
-        const auto b = static_cast<unsigned char>(byte->at(0));
-        if (b < 180)
-            return 10 + b % 90;
-    }
-}
-
 QString effectiveStatus(const QString &stored, qint64 expiresAt, qint64 now)
 {
     return stored == kPending && now >= expiresAt ? kExpired : stored;
@@ -365,7 +351,12 @@ QHttpServerResponse PushService::createChallenge(const QHttpServerRequest &reque
 
     auto id = randomUrlSafeString(m_random, 16);
     auto nonce = randomUrlSafeString(m_random, 32);
-    auto number = randomNumber(m_random);
+    // A requester that already showed a number at the PC (an OpenID CIBA
+    // binding_message, docs/ciba.md) names it; otherwise a fresh one is drawn.
+    auto requested = optionalInteger(*body, "number", 10, 99);
+    if (!requested)
+        return badRequest(requested.error().message);
+    auto number = *requested ? Result<int>(**requested) : randomTwoDigitNumber(m_random);
     if (!id || !nonce || !number)
         return internalError(!id ? id.error() : !nonce ? nonce.error() : number.error());
     const qint64 createdAt = now();
