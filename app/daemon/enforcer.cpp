@@ -4,6 +4,7 @@
 #include "daemonserver.h"
 #include "machinewatchers.h"
 #include "passwordcheck.h"
+#include "pushservice.h"
 #include "sessionguard.h"
 #include "signinservice.h"
 

@@ -40,6 +40,8 @@ class Connection;
 class DaemonServer;
 class MachineWatchers;
 class PasswordCheck;
+class PushService;
+struct PushResult;
 struct PasswordOutcome;
 class SessionGuard;
 class SignInService;
@@ -120,6 +122,12 @@ private:
     void serveSignIn(DaemonServer &server);
     void serveOffline(DaemonServer &server);
     void servePam(DaemonServer &server);
+    // The push sign-ins of pam_hotdesk.so (enforcerpam.cpp): a PushService for the policy now in force.
+    void rebuildPush();
+    void pushNumberReady(const QString &pushId, const QString &number, qint64 expiresIn);
+    void pushSucceeded(const QString &pushId, const PushResult &result);
+    void pushFailed(const QString &pushId, const Error &error);
+    void pushClientGone(Connection *connection);
     // The session the offline unlock is for: the caller's attached agent's, or root's naming it.
     std::variant<SessionGuard *, QJsonObject> offlineSessionOf(const Connection &connection, const QJsonObject &request) const;
     void offlineChecked(const QString &sessionId, const QPointer<Connection> &client, const PasswordOutcome &outcome);
@@ -171,6 +179,14 @@ private:
     QHash<QString, RunningSignIn> m_signIns; // by sign-in id
     QSet<QString> m_cancelledByDaemon; // not the person's doing: no attempt counted
     std::unique_ptr<PasswordCheck> m_passwords;
+    std::unique_ptr<PushService> m_push; // null without a usable policy
+    struct RunningPush {
+        QPointer<Connection> client; // the module's connection: it hears pam_info and pam_result
+        QString user;
+        QString service;
+        QJsonObject where; // service, tty, rhost, uid: for the audit log
+    };
+    QHash<QString, RunningPush> m_pushes; // by push id
     QSet<QString> m_offlineChecks; // sessions whose password PAM is checking
     std::unique_ptr<store::FileSecretStore> m_codeFiles; // STATE/recovery-codes, root only
     std::unique_ptr<store::RecoveryCodeStore> m_codes;

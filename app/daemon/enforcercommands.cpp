@@ -140,6 +140,7 @@ QJsonObject Enforcer::reauth(Connection &connection, const QJsonObject &request)
 void Enforcer::disconnected(Connection *connection)
 {
     signInClientGone(connection);
+    pushClientGone(connection);
     const QString id = m_agents.take(connection);
     if (SessionGuard *guard = guardFor(id))
         guard->agentDetached(QStringLiteral("agent_disconnected"));

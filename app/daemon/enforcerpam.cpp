@@ -2,6 +2,7 @@
 #include "daemonserver.h"
 #include "enforcer.h"
 #include "pamgate.h"
+#include "pushservice.h"
 #include "sessionguard.h"
 
 #include "core/policy/policystore.h"
@@ -16,6 +17,51 @@ QString messageFor(const QString &result)
     if (result == u"unavailable")
         return QStringLiteral("The phone sign-in is not available on this PC now. Ask your administrator.");
     return {};
+}
+
+// The services where a person unlocks a session: a display manager's or a screen locker's.
+bool liftsSessionLocks(const QString &service)
+{
+    static const QStringList unlockServices {QStringLiteral("gdm-password"), QStringLiteral("lightdm"),
+        QStringLiteral("kde"), QStringLiteral("xscreensaver")};
+    return unlockServices.contains(service);
+}
+
+// Only the phone's refusal and a token that did not validate are "denied"; the servers or this PC failing is
+// "unavailable"; neither is a way in.
+QString pushResultOf(const Error &error)
+{
+    switch (error.code) {
+    case ErrorCode::Expired:
+        return QStringLiteral("expired");
+    case ErrorCode::Unreachable:
+    case ErrorCode::Tls:
+    case ErrorCode::Timeout:
+    case ErrorCode::Cancelled:
+    case ErrorCode::Io:
+    case ErrorCode::ServerError:
+    case ErrorCode::MalformedAnswer:
+    case ErrorCode::Unsupported:
+    case ErrorCode::NotEnrolled:
+    case ErrorCode::DeviceUnknown:
+    case ErrorCode::DeviceUnrecognized:
+    case ErrorCode::Keychain:
+    case ErrorCode::CryptoFailure:
+    case ErrorCode::PolicyInvalid:
+    case ErrorCode::PolicyUntrusted:
+        return QStringLiteral("unavailable");
+    default:
+        return QStringLiteral("denied");
+    }
+}
+
+QString pushMessage(const QString &result)
+{
+    if (result == u"expired")
+        return QStringLiteral("The sign-in was not approved in time.");
+    if (result == u"denied")
+        return QStringLiteral("The sign-in was refused.");
+    return QStringLiteral("The phone sign-in could not be completed. Try again, or ask your administrator.");
 }
 
 } // namespace
@@ -70,8 +116,108 @@ QJsonObject Enforcer::pamAuthenticate(Connection &connection, const QJsonObject 
         = decidePam(pam, m_policy->policy(), *account, record == m_users.constEnd() ? nullptr : &*record, lockRequired, now);
     if (decision.verdict != PamVerdict::Push)
         return answer(pamResultName(decision.verdict), decision.why);
-    // The push itself (OpenID CIBA through the DAS and the IdP) is not built yet: covered users fail closed.
-    return answer(QStringLiteral("unavailable"), QStringLiteral("the push sign-in (CIBA) is not built into this hotdeskd"));
+    if (!m_push)
+        return answer(QStringLiteral("unavailable"), QStringLiteral("no push sign-in: %1").arg(m_signInProblem));
+    QStringList acr;
+    for (const auto &[id, guard] : m_guards)
+        if (guard->session().user == pam.user)
+            acr = guard->acrForUser();
+    const auto started = m_push->start(
+        pam.user, acr, std::chrono::duration_cast<std::chrono::seconds>(m_policy->policy().servers.approvalTimeout));
+    if (!started)
+        return answer(QStringLiteral("unavailable"), started.error().message);
+    m_pushes.insert(*started, RunningPush {&connection, pam.user, pam.service, where});
+    QJsonObject extra = where;
+    extra.insert(QStringLiteral("push"), *started);
+    Q_EMIT audited(QStringLiteral("pam_push_started"), pam.user, {}, decision.why, extra);
+    return okReply({{QStringLiteral("push"), *started}});
+}
+
+void Enforcer::rebuildPush()
+{
+    // A new policy ends the pushes under the old one; their modules hear "unavailable".
+    const auto running = m_pushes.keys();
+    for (const QString &id : running)
+        if (m_push)
+            m_push->cancel(id);
+    m_push.reset();
+    if (!m_policy || !m_policy->hasPolicy())
+        return;
+    auto settings = signInSettings(m_policy->policy(), m_options.stateDir);
+    if (!settings)
+        return; // rebuildSignIn audits why
+    m_push = std::make_unique<PushService>(*settings, flow::FingerprintSource {}, m_clock, m_random);
+    connect(m_push.get(), &PushService::numberReady, this, &Enforcer::pushNumberReady);
+    connect(m_push.get(), &PushService::succeeded, this, &Enforcer::pushSucceeded);
+    connect(m_push.get(), &PushService::failed, this, &Enforcer::pushFailed);
+}
+
+void Enforcer::pushNumberReady(const QString &pushId, const QString &number, qint64 expiresIn)
+{
+    const RunningPush running = m_pushes.value(pushId);
+    if (!running.client)
+        return;
+    const qint64 minutes = std::max<qint64>(1, (expiresIn + 59) / 60);
+    running.client->send({{QStringLiteral("event"), QStringLiteral("pam_info")},
+        {QStringLiteral("message"),
+            QStringLiteral("Hotdesk: approve the sign-in on your phone by entering the number %1 there (within %2 min).")
+                .arg(number)
+                .arg(minutes)}});
+}
+
+void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
+{
+    const RunningPush running = m_pushes.take(pushId);
+    QJsonObject extra = running.where;
+    extra.insert(QStringLiteral("result"), QStringLiteral("approved"));
+    extra.insert(QStringLiteral("push"), pushId);
+    if (!result.acr.isEmpty())
+        extra.insert(QStringLiteral("acr"), result.acr);
+    Q_EMIT audited(QStringLiteral("pam_attempt"), running.user, {}, QStringLiteral("push approved"), extra);
+    // At the display manager's or a screen locker's unlock, the approval is the second factor the
+    // user's locked sessions wait for; elsewhere (sudo, SSH) it lifts nothing.
+    if (liftsSessionLocks(running.service)) {
+        const QJsonObject proof {{QStringLiteral("push"), pushId}, {QStringLiteral("service"), running.service}};
+        for (const auto &[id, guard] : m_guards)
+            if (guard->session().user == running.user && guard->lockRequired())
+                guard->signInSucceeded(pushId, proof);
+    }
+    if (running.client)
+        running.client->send({{QStringLiteral("event"), QStringLiteral("pam_result")},
+            {QStringLiteral("result"), QStringLiteral("approved")}});
+}
+
+void Enforcer::pushFailed(const QString &pushId, const Error &error)
+{
+    const RunningPush running = m_pushes.take(pushId);
+    const QString result = pushResultOf(error);
+    QJsonObject extra = running.where;
+    extra.insert(QStringLiteral("result"), result);
+    extra.insert(QStringLiteral("push"), pushId);
+    extra.insert(QStringLiteral("error"), error.codeName());
+    Q_EMIT audited(QStringLiteral("pam_attempt"), running.user, {}, error.message, extra);
+    // A refusal or a token that did not validate counts toward the user's lockout, as a failed sign-in does.
+    if (error.code != ErrorCode::Cancelled)
+        for (const auto &[id, guard] : m_guards)
+            if (guard->session().user == running.user)
+                guard->signInFailed(pushId, error);
+    if (running.client)
+        running.client->send({{QStringLiteral("event"), QStringLiteral("pam_result")}, {QStringLiteral("result"), result},
+            {QStringLiteral("message"), pushMessage(result)}});
+}
+
+void Enforcer::pushClientGone(Connection *connection)
+{
+    // The module went away (conversation cancelled, process killed, its timeout): stop polling at once.
+    const auto running = m_pushes.keys();
+    for (const QString &id : running) {
+        auto it = m_pushes.find(id);
+        if (it != m_pushes.end() && (it->client == connection || !it->client)) {
+            it->client = nullptr;
+            if (m_push)
+                m_push->cancel(id);
+        }
+    }
 }
 
 } // namespace hotdesk::daemon

@@ -18,6 +18,15 @@ constexpr qsizetype kMaxResponseChars = 4096;
 constexpr qsizetype kMaxCodeChars = 64;
 
 
+QJsonObject signInEvent(const char *name, const QString &signInId, QJsonObject members = {})
+{
+    members.insert(QStringLiteral("event"), QLatin1String(name));
+    members.insert(QStringLiteral("sign_in"), signInId);
+    return members;
+}
+
+} // namespace
+
 Result<SignInSettings> signInSettings(const policy::Policy &policy, const QString &stateDir)
 {
     SignInSettings settings;
@@ -35,15 +44,6 @@ Result<SignInSettings> signInSettings(const policy::Policy &policy, const QStrin
     settings.proxy = *proxy;
     return settings;
 }
-
-QJsonObject signInEvent(const char *name, const QString &signInId, QJsonObject members = {})
-{
-    members.insert(QStringLiteral("event"), QLatin1String(name));
-    members.insert(QStringLiteral("sign_in"), signInId);
-    return members;
-}
-
-} // namespace
 
 void Enforcer::serveSignIn(DaemonServer &server)
 {
@@ -68,6 +68,7 @@ void Enforcer::rebuildSignIn()
     }
     m_signIn.reset();
     m_signInProblem.clear();
+    rebuildPush();
     if (!m_policy || !m_policy->hasPolicy()) {
         m_signInProblem = QStringLiteral("there is no usable policy: %1").arg(m_policy ? m_policy->reason() : QString());
         return;

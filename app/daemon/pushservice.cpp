@@ -28,7 +28,7 @@ public:
     }
 
     const QString id;
-    const QString user;
+    QString user; // canonical, as the DAS knows the user
     const QStringList acrValues;
     const std::chrono::seconds timeout;
     bool finished = false;
@@ -73,7 +73,8 @@ Result<QString> PushService::start(const QString &user, const QStringList &acrVa
     const QString pushId = QString::fromLatin1(*random);
     m_pushes.emplace(pushId, new Push(pushId, user, acrValues, timeout, m_settings, this));
     // Never inside start(): the caller hears of the push's end only after it has its id.
-    QMetaObject::invokeMethod(this, [this, pushId] { begin(pushId); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, pushId] { begin(pushId); }, Qt::QueuedConnection);
     return pushId;
 }
 
@@ -102,8 +103,43 @@ void PushService::begin(const QString &pushId)
             finish(push->id, tl::unexpected(loaded.error()));
             return;
         }
-        push->das = std::make_unique<das::DasClient>(push->http, m_settings.servers.dasUrls, loaded->credential, m_clock, m_random);
-        requestAtDas(*push);
+        push->das
+            = std::make_unique<das::DasClient>(push->http, m_settings.servers.dasUrls, loaded->credential, m_clock, m_random);
+        registerUser(*push);
+    });
+}
+
+// A user new to this PC is registered with the DAS first (flow 2), as the sign-in does: the shared id it
+// names is remembered, and the request's login_hint must then be that one.
+void PushService::registerUser(Push &push)
+{
+    const auto known = m_state->knownUser(push.user);
+    if (!known) {
+        finish(push.id, tl::unexpected(known.error()));
+        return;
+    }
+    if (*known) {
+        requestAtDas(push);
+        return;
+    }
+    das::UserRegistration request;
+    const qsizetype at = push.user.indexOf(u'@');
+    request.username = at > 0 ? push.user.left(at) : push.user;
+    request.domain = at > 0 ? push.user.mid(at + 1) : QString();
+    QPointer<Push> guard(&push);
+    push.das->registerUser(request, [this, guard](Result<das::RegisteredUser> registered) {
+        if (!guard || guard->finished)
+            return;
+        if (!registered) {
+            finish(guard->id, tl::unexpected(registered.error()));
+            return;
+        }
+        if (auto saved = m_state->rememberUser(registered->username, registered->sharedId); !saved) {
+            finish(guard->id, tl::unexpected(saved.error()));
+            return;
+        }
+        guard->user = registered->username;
+        requestAtDas(*guard);
     });
 }
 
@@ -164,7 +200,8 @@ void PushService::startCiba(Push &push, const oidc::ProviderMetadata &provider)
     const QString number = push.request.bindingMessage;
     connect(push.ciba.get(), &oidc::CibaClient::accepted, this,
         [this, id, number](const QString &, qint64 expiresIn, qint64) { Q_EMIT numberReady(id, number, expiresIn); });
-    connect(push.ciba.get(), &oidc::CibaClient::failed, this, [this, id](const Error &error) { finish(id, tl::unexpected(error)); });
+    connect(
+        push.ciba.get(), &oidc::CibaClient::failed, this, [this, id](const Error &error) { finish(id, tl::unexpected(error)); });
     connect(push.ciba.get(), &oidc::CibaClient::succeeded, this, [this, id](const oidc::IdToken &token) {
         const auto it = m_pushes.find(id);
         if (it == m_pushes.end())

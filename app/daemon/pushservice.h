@@ -53,6 +53,7 @@ Q_SIGNALS:
 private:
     class Push;
     void begin(const QString &pushId);
+    void registerUser(Push &push);
     void requestAtDas(Push &push);
     void startCiba(Push &push, const oidc::ProviderMetadata &provider);
     void finish(const QString &pushId, Result<PushResult> result);

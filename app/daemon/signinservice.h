@@ -17,6 +17,9 @@
 #include <memory>
 #include <optional>
 
+namespace hotdesk::policy {
+struct Policy;
+}
 namespace hotdesk::store {
 class AgentState;
 class FileSecretStore;
@@ -34,6 +37,9 @@ struct SignInSettings {
     // device keys). It must exist; the daemon checks it at start.
     QString stateDirectory;
 };
+
+// The settings of a policy for stateDir; errors: the policy's ca_bundle or proxy cannot be used.
+Result<SignInSettings> signInSettings(const policy::Policy &policy, const QString &stateDir);
 
 // What a validated sign-in proves, and nothing that could be used again: no
 // ID token, no access token, no code.

@@ -201,7 +201,7 @@ private Q_SLOTS:
     }
 
     // Once the daemon requires the lock of one of root's sessions, the earlier second factor does not lift it:
-    // the OS unlock must push (which this daemon cannot yet), or the daemon would lock again at once.
+    // the OS unlock must push (this PC is not enrolled, so the push is unavailable), or the daemon would lock again.
     void aRequiredLockIsNotSatisfiedByARecentSecondFactor()
     {
         Client client;
@@ -209,7 +209,7 @@ private Q_SLOTS:
         QVERIFY(client.send("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}\n"));
         QCOMPARE(client.reply().value(QLatin1String("ok")).toBool(), true);
         QCOMPARE(pam("sudo", "root"), PAM_AUTHINFO_UNAVAIL);
-        lastAttemptWas(QStringLiteral("root"), QStringLiteral("unavailable"), QStringLiteral("CIBA"));
+        lastAttemptWas(QStringLiteral("root"), QStringLiteral("unavailable"), QStringLiteral("not enrolled"));
     }
 
     void whatThePolicyLeavesOutIsIgnoredNotPassed()
@@ -231,11 +231,12 @@ private Q_SLOTS:
         lastAttemptWas(QStringLiteral("nobody"), QStringLiteral("locked_out"), QStringLiteral("max_attempts"));
     }
 
-    // Covered, nothing recent: the push is asked for, which this daemon cannot send yet: never a success.
-    void aCoveredUserWithoutThePushFailsClosed()
+    // Covered, nothing recent: the push is asked for, which a PC that is not enrolled cannot send: never a success.
+    // (The push itself: tst_hotdeskd_pampush.)
+    void aCoveredUserOnAPcNotEnrolledIsUnavailable()
     {
         QCOMPARE(pam("sudo", "sync"), PAM_AUTHINFO_UNAVAIL);
-        lastAttemptWas(QStringLiteral("sync"), QStringLiteral("unavailable"), QStringLiteral("CIBA"));
+        lastAttemptWas(QStringLiteral("sync"), QStringLiteral("unavailable"), QStringLiteral("not enrolled"));
     }
 
     void anUnknownUser() { QCOMPARE(pam("sudo", "no-such-user-here"), PAM_USER_UNKNOWN); }

@@ -96,6 +96,7 @@ public:
             args << QStringLiteral("--auto-approve=%1").arg(autoApproveMs);
         for (const QString &fault : faults)
             args << QStringLiteral("--fault") << fault;
+        args << m_extraArguments;
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         m_process.start(m_binary, args);
         QVERIFY(m_process.waitForStarted(10000));
@@ -105,6 +106,8 @@ public:
     }
 
     void stop() { stopProcess(m_process); }
+    // More options for "hotdesk-stubs all" from the next start() on (e.g. --ciba-interval 1).
+    void setExtraArguments(const QStringList &arguments) { m_extraArguments = arguments; }
 
     // One administration command of hotdesk-stubs (with --data); its stdout, or a null array when it failed.
     QByteArray admin(const QStringList &args) const { return stubsCommand(m_binary, m_data, args); }
@@ -137,6 +140,7 @@ public:
     }
 
 private:
+    QStringList m_extraArguments;
     QString m_binary;
     QString m_data;
     quint16 m_portBase = 0;
