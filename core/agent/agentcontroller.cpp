@@ -858,7 +858,8 @@ void AgentController::daemonUnlocked()
     const QString user = m_lock.user.isEmpty() ? m_user : m_lock.user;
     if (isLocked() && !m_view.lift(DaemonValidated {user}))
         return;
-    // hotdeskd audited it; the agent only says so.
+    // The agent's record of what it showed; hotdeskd's audit log has the validation itself.
+    audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("hotdeskd_validated"));
     m_services.report(tr("unlocked for %1").arg(user));
     unlocked(user);
 }

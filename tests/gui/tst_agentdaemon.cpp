@@ -149,6 +149,12 @@ private Q_SLOTS:
 #ifdef HOTDESK_TEST_XCB
         QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen holds the keyboard and the pointer"), 10000);
 #endif
+        // The agent presents hotdeskd's decision: it audits none of its own beside hotdeskd's.
+        QFile audit(m_dir.filePath(QStringLiteral("agent-audit.log")));
+        QVERIFY(audit.open(QIODevice::ReadOnly));
+        const QByteArray log = audit.readAll();
+        QVERIFY(log.contains("\"event\":\"agent_started\""));
+        QVERIFY2(!log.contains("\"event\":\"reauth_required\""), log.constData());
         // The agent holds the lock: logind is not asked while its heartbeats come.
         QTest::qWait(1000);
         QCOMPARE(m_logind.locks(kSession), 0);

@@ -323,8 +323,8 @@ private Q_SLOTS:
         QVERIFY(!agent.view.held);
         QCOMPARE(agent.view.lifted, QList<std::size_t> {3}); // DaemonValidated
         QVERIFY(agent.view.pageId.isEmpty());
-        // hotdeskd audited it; the agent's log does not say it twice.
-        QVERIFY(!agent.services.audited(QStringLiteral("reauth_succeeded")));
+        // The agent records what it showed, and no decision of its own.
+        QCOMPARE(agent.services.audits, QStringList {QStringLiteral("reauth_succeeded alice hotdeskd_validated")});
     }
 
     // The connection to hotdeskd ends while its lock is up: the lock stays, the sign-in ends, nothing of the agent's own runs.
