@@ -10,7 +10,7 @@ status=0
 for ts in "$src"/translations/hotdesk_*.ts; do
   cp "$ts" "$tmp/"
   copy="$tmp/$(basename "$ts")"
-  "$lupdate" -silent -no-obsolete -locations none "$src/ui" "$src/core/flow" "$src/app/agent" -ts "$copy" >/dev/null
+  "$lupdate" -silent -no-obsolete -locations none "$src/ui" "$src/core/flow" "$src/core/agent" "$src/app/agent" -ts "$copy" >/dev/null
   unfinished="$(grep -c 'type="unfinished"' "$copy" || true)"
   if [ "$unfinished" != "0" ]; then
     echo "$(basename "$ts"): $unfinished string(s) without a translation; run 'cmake --build build --target update_translations' and translations/tools/fill.py:" >&2

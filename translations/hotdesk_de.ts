@@ -2,51 +2,10 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
     <context>
-        <name>hotdesk::cli::EmbeddedFrontend</name>
-        <message>
-            <source>Sign in to continue</source>
-            <translation>Zum Fortfahren anmelden</translation>
-        </message>
-        <message>
-            <source>Sign-in was cancelled.</source>
-            <translation>Die Anmeldung wurde abgebrochen.</translation>
-        </message>
-    </context>
-    <context>
-        <name>hotdesk::cli::TrayAgent</name>
-        <message>
-            <source>Enroll this PC</source>
-            <translation>Diesen PC registrieren</translation>
-        </message>
-        <message>
-            <source>About Hotdesk</source>
-            <translation>Über Hotdesk</translation>
-        </message>
-        <message>
-            <source>Hotdesk %1
-Re-authentication with your phone for shared PCs.</source>
-            <translation>Hotdesk %1
-Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
-        </message>
-        <message>
-            <source>%1 switches in at the lock screen</source>
-            <translation>%1 wechselt am Sperrbildschirm herein</translation>
-        </message>
-        <message>
-            <source>Sign in to use this PC.</source>
-            <translation>Melden Sie sich an, um diesen PC zu benutzen.</translation>
-        </message>
+        <name>hotdesk::agent::AgentController</name>
         <message>
             <source>Hotdesk restarted while this PC was locked.</source>
             <translation>Hotdesk wurde neu gestartet, während dieser PC gesperrt war.</translation>
-        </message>
-        <message>
-            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
-            <translation>Die neue Richtlinie enthält Fehler; die bisherige bleibt in Kraft. Führen Sie 'hotdesk policy check %1' aus.</translation>
-        </message>
-        <message>
-            <source>policy rejected: %1</source>
-            <translation>Richtlinie abgelehnt: %1</translation>
         </message>
         <message>
             <source>no valid policy: %1</source>
@@ -65,18 +24,6 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <translation>Sitzung von %1 begonnen</translation>
         </message>
         <message>
-            <source>screen lock events from: %1</source>
-            <translation>Ereignisse der Bildschirmsperre von: %1</translation>
-        </message>
-        <message>
-            <source>idle time unavailable: %1</source>
-            <translation>Leerlaufzeit nicht verfügbar: %1</translation>
-        </message>
-        <message>
-            <source>trigger %1: %2 must re-authenticate</source>
-            <translation>Auslöser %1: %2 muss sich erneut anmelden</translation>
-        </message>
-        <message>
             <source>Re-authentication soon</source>
             <translation>Erneute Anmeldung in Kürze</translation>
         </message>
@@ -92,27 +39,47 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <translation>%1 wird in %2 Minute(n) zur erneuten Anmeldung aufgefordert</translation>
         </message>
         <message>
-            <source>%1 is locked out; the PC stays locked</source>
-            <translation>%1 ist gesperrt; der PC bleibt gesperrt</translation>
+            <source>%1 must also give the account password</source>
+            <translation>%1 muss auch das Kontopasswort eingeben</translation>
+        </message>
+        <message>
+            <source>trigger %1: %2 must re-authenticate</source>
+            <translation>Auslöser %1: %2 muss sich erneut anmelden</translation>
         </message>
         <message>
             <source>Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.</source>
             <translation>Zu viele fehlgeschlagene Anmeldungen. %1 kann sich erst ab %2 wieder anmelden; eine andere Person kann wechseln.</translation>
         </message>
         <message>
+            <source>%1 is locked out; the PC stays locked</source>
+            <translation>%1 ist gesperrt; der PC bleibt gesperrt</translation>
+        </message>
+        <message>
             <source>%1 is locked out after %2 failed attempts</source>
             <translation>%1 ist nach %2 fehlgeschlagenen Versuchen gesperrt</translation>
         </message>
-        <message>
-            <source>%1 must also give the account password</source>
-            <translation>%1 muss auch das Kontopasswort eingeben</translation>
-        </message>
         <message numerus="yes">
-            <source>screens locked (%n screen(s))</source>
+            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
             <translation>
-                <numerusform>Bildschirme gesperrt (%n Bildschirm)</numerusform>
-                <numerusform>Bildschirme gesperrt (%n Bildschirme)</numerusform>
+                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrung)</numerusform>
+                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrungen)</numerusform>
             </translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
+            <translation>Offline-Entsperren ist nicht möglich: %1 hat sich an diesem PC nicht kürzlich genug mit dem Telefon angemeldet.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
+            <translation>Offline-Entsperren ist nicht möglich: Die bis zur nächsten Anmeldung mit dem Telefon erlaubten Offline-Entsperrungen sind aufgebraucht.</translation>
+        </message>
+        <message>
+            <source>The sign-in service can be reached again: select Sign in.</source>
+            <translation>Der Anmeldedienst ist wieder erreichbar: Wählen Sie Anmelden.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible (%1).</source>
+            <translation>Offline-Entsperren ist nicht möglich (%1).</translation>
         </message>
         <message>
             <source>This is the first sign-in on this PC in a while: confirm it is you with your phone.</source>
@@ -159,90 +126,64 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
             <translation>Eine erneute Anmeldung wurde angefordert.</translation>
         </message>
         <message>
+            <source>re-authentication asked of hotdeskd (%1)</source>
+            <translation>Neuanmeldung bei hotdeskd angefordert (%1)</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached; the lock stays until it is back. Ask the help desk if this goes on.</source>
+            <translation>Der Systemdienst ist nicht erreichbar; die Sperre bleibt, bis er wieder da ist. Wenden Sie sich an den Helpdesk, wenn das anhält.</translation>
+        </message>
+        <message>
             <source>Sign-in is blocked for %1 for now. Another user can switch in.</source>
             <translation>Die Anmeldung ist für %1 vorerst gesperrt. Eine andere Person kann wechseln.</translation>
+        </message>
+        <message>
+            <source>the lock is handed to hotdeskd</source>
+            <translation>die Sperre geht an hotdeskd über</translation>
         </message>
         <message>
             <source>Connecting to the sign-in service…</source>
             <translation>Verbindung zum Anmeldedienst wird hergestellt …</translation>
         </message>
         <message>
-            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
-            <translation>Dieser PC muss von der Administration freigegeben werden (Anfrage %1). Warten …</translation>
+            <source>The sign-in was cancelled.</source>
+            <translation>Die Anmeldung wurde abgebrochen.</translation>
         </message>
         <message>
-            <source>signing in %1</source>
-            <translation>Anmeldung von %1</translation>
+            <source>%1 goes to the login screen; the session of %2 stays locked</source>
+            <translation>%1 geht zum Anmeldebildschirm; die Sitzung von %2 bleibt gesperrt</translation>
         </message>
         <message>
-            <source>%1 signed in; the ID token is valid</source>
-            <translation>%1 ist angemeldet; das ID-Token ist gültig</translation>
+            <source>%1 switches in at the lock screen</source>
+            <translation>%1 wechselt am Sperrbildschirm herein</translation>
         </message>
         <message>
-            <source>That sign-in was for %1, not %2. Try again.</source>
-            <translation>Diese Anmeldung war für %1, nicht für %2. Versuchen Sie es erneut.</translation>
+            <source>Sign in to use this PC.</source>
+            <translation>Melden Sie sich an, um diesen PC zu benutzen.</translation>
         </message>
         <message>
-            <source>unlocked for %1</source>
-            <translation>entsperrt für %1</translation>
+            <source>Offline unlock: type the account password of %1:</source>
+            <translation>Offline-Entsperrung: Geben Sie das Kontopasswort von %1 ein:</translation>
         </message>
         <message>
-            <source>sign-in of %1 failed: %2 (%3)</source>
-            <translation>Anmeldung von %1 fehlgeschlagen: %2 (%3)</translation>
+            <source>The system service cannot be reached; offline unlock is not possible now.</source>
+            <translation>Der Systemdienst ist nicht erreichbar; eine Offline-Entsperrung ist jetzt nicht möglich.</translation>
         </message>
         <message>
-            <source>the administrator was told: %1</source>
-            <translation>die Administration wurde benachrichtigt: %1</translation>
+            <source>Checking the password…</source>
+            <translation>Das Passwort wird geprüft …</translation>
         </message>
         <message>
-            <source>screenshot of the lock screen: %1</source>
-            <translation>Bildschirmfoto des Sperrbildschirms: %1</translation>
-        </message>
-        <message>
-            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
-            <translation>Melden Sie sich mit dem Konto Ihrer Organisation an. Die Bildschirme werden danach von selbst entsperrt.</translation>
-        </message>
-        <message>
-            <source>lock screen visible</source>
-            <translation>Sperrbildschirm sichtbar</translation>
-        </message>
-        <message numerus="yes">
-            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
-            <translation>
-                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrung)</numerusform>
-                <numerusform>offline entsperrt für %1 (noch %n Offline-Entsperrungen)</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
-            <translation>Offline-Entsperren ist nicht möglich: %1 hat sich an diesem PC nicht kürzlich genug mit dem Telefon angemeldet.</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
-            <translation>Offline-Entsperren ist nicht möglich: Die bis zur nächsten Anmeldung mit dem Telefon erlaubten Offline-Entsperrungen sind aufgebraucht.</translation>
-        </message>
-        <message>
-            <source>The sign-in service can be reached again: select Sign in.</source>
-            <translation>Der Anmeldedienst ist wieder erreichbar: Wählen Sie Anmelden.</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible (%1).</source>
-            <translation>Offline-Entsperren ist nicht möglich (%1).</translation>
+            <source>offline unlock asked of hotdeskd</source>
+            <translation>Offline-Entsperrung bei hotdeskd angefragt</translation>
         </message>
         <message>
             <source>Checking the code…</source>
             <translation>Der Code wird geprüft…</translation>
         </message>
-        <message numerus="yes">
-            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
-            <translation>
-                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuch):</numerusform>
-                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuche):</numerusform>
-            </translation>
-        </message>
         <message>
-            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
-            <translation>Dieser PC wird nicht erkannt. Ihnen wurde ein Einmalcode per E-Mail geschickt; geben Sie ihn unten ein.</translation>
+            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
+            <translation>Wiederherstellungscodes heben diese Sperre nicht auf. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
         </message>
         <message>
             <source>Checking the recovery code…</source>
@@ -274,6 +215,176 @@ Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
                 <numerusform>für %1 mit einem Wiederherstellungscode entsperrt (noch %n Code)</numerusform>
                 <numerusform>für %1 mit einem Wiederherstellungscode entsperrt (noch %n Codes)</numerusform>
             </translation>
+        </message>
+        <message>
+            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
+            <translation>Sperrbildschirm konnte Tastatur/Zeiger nicht übernehmen: %1; die Sperre des Betriebssystems wird angefordert</translation>
+        </message>
+        <message>
+            <source>%1 signed in; the ID token is valid</source>
+            <translation>%1 ist angemeldet; das ID-Token ist gültig</translation>
+        </message>
+        <message>
+            <source>This lock is lifted by the system service's sign-in. Select Sign in.</source>
+            <translation>Diese Sperre hebt die Anmeldung des Systemdienstes auf. Wählen Sie Anmelden.</translation>
+        </message>
+        <message>
+            <source>That sign-in was for %1, not %2. Try again.</source>
+            <translation>Diese Anmeldung war für %1, nicht für %2. Versuchen Sie es erneut.</translation>
+        </message>
+        <message>
+            <source>unlocked for %1</source>
+            <translation>entsperrt für %1</translation>
+        </message>
+        <message>
+            <source>sign-in of %1 failed: %2 (%3)</source>
+            <translation>Anmeldung von %1 fehlgeschlagen: %2 (%3)</translation>
+        </message>
+        <message>
+            <source>attached to hotdeskd for session %1</source>
+            <translation>mit hotdeskd für Sitzung %1 verbunden</translation>
+        </message>
+        <message>
+            <source>The sign-in service restarted. Sign in again.</source>
+            <translation>Der Anmeldedienst wurde neu gestartet. Melden Sie sich erneut an.</translation>
+        </message>
+        <message>
+            <source>hotdeskd refused: %1 (%2)</source>
+            <translation>hotdeskd hat abgelehnt: %1 (%2)</translation>
+        </message>
+        <message>
+            <source>The sign-in could not start: %1</source>
+            <translation>Die Anmeldung konnte nicht beginnen: %1</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
+            <translation>Eine Offline-Entsperrung ist jetzt nicht möglich. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
+        <message>
+            <source>offline unlock refused by hotdeskd: %1</source>
+            <translation>Offline-Entsperrung von hotdeskd abgelehnt: %1</translation>
+        </message>
+        <message>
+            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
+            <translation>Dieses Passwort wurde nicht angenommen. Die Sperre bleibt; versuchen Sie es erneut oder melden Sie sich mit dem Telefon an.</translation>
+        </message>
+        <message>
+            <source>hotdeskd requires the lock: %1</source>
+            <translation>hotdeskd verlangt die Sperre: %1</translation>
+        </message>
+        <message>
+            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
+            <translation>Auf diesem PC gibt es keine gültige Hotdesk-Richtlinie. Wenden Sie sich an Ihre Administration.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. Another user can switch in.</source>
+            <translation>Zu viele fehlgeschlagene Anmeldungen. Eine andere Person kann sich anmelden.</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd</source>
+            <translation>%1 wird über hotdeskd angemeldet</translation>
+        </message>
+        <message>
+            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
+            <translation>Die Anmeldung ist nicht gelungen. Versuchen Sie es erneut oder wenden Sie sich an den Helpdesk.</translation>
+        </message>
+        <message>
+            <source>Checking the sign-in…</source>
+            <translation>Die Anmeldung wird geprüft …</translation>
+        </message>
+        <message>
+            <source>recovery code for %1 handed to hotdeskd</source>
+            <translation>Wiederherstellungscode für %1 an hotdeskd übergeben</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached. Try again.</source>
+            <translation>Der Systemdienst ist nicht erreichbar. Versuchen Sie es erneut.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::EmbeddedFrontend</name>
+        <message>
+            <source>Sign in to continue</source>
+            <translation>Zum Fortfahren anmelden</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>Die Anmeldung wurde abgebrochen.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::TrayAgent</name>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Diesen PC registrieren</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>Über Hotdesk</translation>
+        </message>
+        <message>
+            <source>Hotdesk %1
+Re-authentication with your phone for shared PCs.</source>
+            <translation>Hotdesk %1
+Erneute Anmeldung mit dem Telefon für gemeinsam genutzte PCs.</translation>
+        </message>
+        <message>
+            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
+            <translation>Die neue Richtlinie enthält Fehler; die bisherige bleibt in Kraft. Führen Sie 'hotdesk policy check %1' aus.</translation>
+        </message>
+        <message>
+            <source>policy rejected: %1</source>
+            <translation>Richtlinie abgelehnt: %1</translation>
+        </message>
+        <message>
+            <source>screen lock events from: %1</source>
+            <translation>Ereignisse der Bildschirmsperre von: %1</translation>
+        </message>
+        <message>
+            <source>idle time unavailable: %1</source>
+            <translation>Leerlaufzeit nicht verfügbar: %1</translation>
+        </message>
+        <message numerus="yes">
+            <source>screens locked (%n screen(s))</source>
+            <translation>
+                <numerusform>Bildschirme gesperrt (%n Bildschirm)</numerusform>
+                <numerusform>Bildschirme gesperrt (%n Bildschirme)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
+            <translation>Dieser PC muss von der Administration freigegeben werden (Anfrage %1). Warten …</translation>
+        </message>
+        <message>
+            <source>signing in %1</source>
+            <translation>Anmeldung von %1</translation>
+        </message>
+        <message>
+            <source>the administrator was told: %1</source>
+            <translation>die Administration wurde benachrichtigt: %1</translation>
+        </message>
+        <message>
+            <source>screenshot of the lock screen: %1</source>
+            <translation>Bildschirmfoto des Sperrbildschirms: %1</translation>
+        </message>
+        <message>
+            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
+            <translation>Melden Sie sich mit dem Konto Ihrer Organisation an. Die Bildschirme werden danach von selbst entsperrt.</translation>
+        </message>
+        <message>
+            <source>lock screen visible</source>
+            <translation>Sperrbildschirm sichtbar</translation>
+        </message>
+        <message numerus="yes">
+            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
+            <translation>
+                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuch):</numerusform>
+                <numerusform>Geben Sie den %1-stelligen Code ein, der Ihnen geschickt wurde (gültig bis %2, noch %n Versuche):</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
+            <translation>Dieser PC wird nicht erkannt. Ihnen wurde ein Einmalcode per E-Mail geschickt; geben Sie ihn unten ein.</translation>
         </message>
         <message>
             <source>waiting for the one-time code sent to %1</source>
@@ -312,52 +423,8 @@ Ask your Hotdesk administrator if this goes on.</source>
 Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation>
         </message>
         <message>
-            <source>attached to hotdeskd for session %1</source>
-            <translation>mit hotdeskd für Sitzung %1 verbunden</translation>
-        </message>
-        <message>
             <source>not attached to hotdeskd: %1</source>
             <translation>nicht mit hotdeskd verbunden: %1</translation>
-        </message>
-        <message>
-            <source>hotdeskd requires the lock: %1</source>
-            <translation>hotdeskd verlangt die Sperre: %1</translation>
-        </message>
-        <message>
-            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
-            <translation>Auf diesem PC gibt es keine gültige Hotdesk-Richtlinie. Wenden Sie sich an Ihre Administration.</translation>
-        </message>
-        <message>
-            <source>Too many failed sign-ins. Another user can switch in.</source>
-            <translation>Zu viele fehlgeschlagene Anmeldungen. Eine andere Person kann sich anmelden.</translation>
-        </message>
-        <message>
-            <source>The sign-in service restarted. Sign in again.</source>
-            <translation>Der Anmeldedienst wurde neu gestartet. Melden Sie sich erneut an.</translation>
-        </message>
-        <message>
-            <source>hotdeskd refused: %1 (%2)</source>
-            <translation>hotdeskd hat abgelehnt: %1 (%2)</translation>
-        </message>
-        <message>
-            <source>The sign-in could not start: %1</source>
-            <translation>Die Anmeldung konnte nicht beginnen: %1</translation>
-        </message>
-        <message>
-            <source>signing in %1 through hotdeskd</source>
-            <translation>%1 wird über hotdeskd angemeldet</translation>
-        </message>
-        <message>
-            <source>Checking the sign-in…</source>
-            <translation>Die Anmeldung wird geprüft …</translation>
-        </message>
-        <message>
-            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
-            <translation>Die Anmeldung ist nicht gelungen. Versuchen Sie es erneut oder wenden Sie sich an den Helpdesk.</translation>
-        </message>
-        <message>
-            <source>%1 goes to the login screen; the session of %2 stays locked</source>
-            <translation>%1 geht zum Anmeldebildschirm; die Sitzung von %2 bleibt gesperrt</translation>
         </message>
         <message>
             <source>the login screen of %1 is open</source>
@@ -384,48 +451,12 @@ Wenden Sie sich an Ihre Hotdesk-Administration, wenn das so bleibt.</translation
             <translation>Sperrbildschirm wieder nach vorn geholt (%1)</translation>
         </message>
         <message>
-            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
-            <translation>Sperrbildschirm konnte Tastatur/Zeiger nicht übernehmen: %1; die Sperre des Betriebssystems wird angefordert</translation>
-        </message>
-        <message>
             <source>the OS lock locked the session</source>
             <translation>die Sperre des Betriebssystems hat die Sitzung gesperrt</translation>
         </message>
         <message>
             <source>the OS lock failed: %1</source>
             <translation>die Sperre des Betriebssystems ist fehlgeschlagen: %1</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
-            <translation>Eine Offline-Entsperrung ist jetzt nicht möglich. Melden Sie sich mit dem Telefon an oder wenden Sie sich an den Helpdesk.</translation>
-        </message>
-        <message>
-            <source>offline unlock refused by hotdeskd: %1</source>
-            <translation>Offline-Entsperrung von hotdeskd abgelehnt: %1</translation>
-        </message>
-        <message>
-            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
-            <translation>Dieses Passwort wurde nicht angenommen. Die Sperre bleibt; versuchen Sie es erneut oder melden Sie sich mit dem Telefon an.</translation>
-        </message>
-        <message>
-            <source>Offline unlock: type the account password of %1:</source>
-            <translation>Offline-Entsperrung: Geben Sie das Kontopasswort von %1 ein:</translation>
-        </message>
-        <message>
-            <source>The system service cannot be reached; offline unlock is not possible now.</source>
-            <translation>Der Systemdienst ist nicht erreichbar; eine Offline-Entsperrung ist jetzt nicht möglich.</translation>
-        </message>
-        <message>
-            <source>Checking the password…</source>
-            <translation>Das Passwort wird geprüft …</translation>
-        </message>
-        <message>
-            <source>offline unlock asked of hotdeskd</source>
-            <translation>Offline-Entsperrung bei hotdeskd angefragt</translation>
-        </message>
-        <message>
-            <source>The system service cannot be reached. Try again.</source>
-            <translation>Der Systemdienst ist nicht erreichbar. Versuchen Sie es erneut.</translation>
         </message>
     </context>
     <context>

@@ -2,51 +2,10 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr_FR">
     <context>
-        <name>hotdesk::cli::EmbeddedFrontend</name>
-        <message>
-            <source>Sign in to continue</source>
-            <translation>Connectez-vous pour continuer</translation>
-        </message>
-        <message>
-            <source>Sign-in was cancelled.</source>
-            <translation>La connexion a été annulée.</translation>
-        </message>
-    </context>
-    <context>
-        <name>hotdesk::cli::TrayAgent</name>
-        <message>
-            <source>Enroll this PC</source>
-            <translation>Enrôler ce PC</translation>
-        </message>
-        <message>
-            <source>About Hotdesk</source>
-            <translation>À propos de Hotdesk</translation>
-        </message>
-        <message>
-            <source>Hotdesk %1
-Re-authentication with your phone for shared PCs.</source>
-            <translation>Hotdesk %1
-Réauthentification avec votre téléphone pour les PC partagés.</translation>
-        </message>
-        <message>
-            <source>%1 switches in at the lock screen</source>
-            <translation>%1 prend la main sur l’écran de verrouillage</translation>
-        </message>
-        <message>
-            <source>Sign in to use this PC.</source>
-            <translation>Connectez-vous pour utiliser ce PC.</translation>
-        </message>
+        <name>hotdesk::agent::AgentController</name>
         <message>
             <source>Hotdesk restarted while this PC was locked.</source>
             <translation>Hotdesk a redémarré alors que ce PC était verrouillé.</translation>
-        </message>
-        <message>
-            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
-            <translation>La nouvelle stratégie contient des erreurs ; la précédente reste en vigueur. Exécutez « hotdesk policy check %1 ».</translation>
-        </message>
-        <message>
-            <source>policy rejected: %1</source>
-            <translation>stratégie refusée : %1</translation>
         </message>
         <message>
             <source>no valid policy: %1</source>
@@ -65,18 +24,6 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <translation>session de %1 ouverte</translation>
         </message>
         <message>
-            <source>screen lock events from: %1</source>
-            <translation>événements de verrouillage de l’écran depuis : %1</translation>
-        </message>
-        <message>
-            <source>idle time unavailable: %1</source>
-            <translation>durée d’inactivité indisponible : %1</translation>
-        </message>
-        <message>
-            <source>trigger %1: %2 must re-authenticate</source>
-            <translation>déclencheur %1 : %2 doit se réauthentifier</translation>
-        </message>
-        <message>
             <source>Re-authentication soon</source>
             <translation>Réauthentification prochaine</translation>
         </message>
@@ -92,27 +39,47 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <translation>%1 devra se réauthentifier dans %2 minute(s)</translation>
         </message>
         <message>
-            <source>%1 is locked out; the PC stays locked</source>
-            <translation>%1 est bloqué ; le PC reste verrouillé</translation>
+            <source>%1 must also give the account password</source>
+            <translation>%1 doit aussi saisir le mot de passe du compte</translation>
+        </message>
+        <message>
+            <source>trigger %1: %2 must re-authenticate</source>
+            <translation>déclencheur %1 : %2 doit se réauthentifier</translation>
         </message>
         <message>
             <source>Too many failed sign-ins. %1 cannot sign in again before %2; another user can switch in.</source>
             <translation>Trop d’échecs de connexion. %1 ne peut pas se reconnecter avant %2 ; un autre utilisateur peut prendre la main.</translation>
         </message>
         <message>
+            <source>%1 is locked out; the PC stays locked</source>
+            <translation>%1 est bloqué ; le PC reste verrouillé</translation>
+        </message>
+        <message>
             <source>%1 is locked out after %2 failed attempts</source>
             <translation>%1 est bloqué après %2 tentatives échouées</translation>
         </message>
-        <message>
-            <source>%1 must also give the account password</source>
-            <translation>%1 doit aussi saisir le mot de passe du compte</translation>
-        </message>
         <message numerus="yes">
-            <source>screens locked (%n screen(s))</source>
+            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
             <translation>
-                <numerusform>écrans verrouillés (%n écran)</numerusform>
-                <numerusform>écrans verrouillés (%n écrans)</numerusform>
+                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillage hors ligne restant)</numerusform>
+                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillages hors ligne restants)</numerusform>
             </translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
+            <translation>Déverrouillage hors ligne impossible : %1 ne s’est pas connecté avec son téléphone sur ce PC assez récemment.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
+            <translation>Déverrouillage hors ligne impossible : les déverrouillages hors ligne permis jusqu’à la prochaine connexion avec le téléphone sont épuisés.</translation>
+        </message>
+        <message>
+            <source>The sign-in service can be reached again: select Sign in.</source>
+            <translation>Le service d’authentification est de nouveau joignable : choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible (%1).</source>
+            <translation>Déverrouillage hors ligne impossible (%1).</translation>
         </message>
         <message>
             <source>This is the first sign-in on this PC in a while: confirm it is you with your phone.</source>
@@ -159,90 +126,64 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
             <translation>Une réauthentification a été demandée.</translation>
         </message>
         <message>
+            <source>re-authentication asked of hotdeskd (%1)</source>
+            <translation>réauthentification demandée à hotdeskd (%1)</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached; the lock stays until it is back. Ask the help desk if this goes on.</source>
+            <translation>Le service système est injoignable ; le verrouillage reste jusqu’à son retour. Contactez le support si cela persiste.</translation>
+        </message>
+        <message>
             <source>Sign-in is blocked for %1 for now. Another user can switch in.</source>
             <translation>La connexion est bloquée pour %1 pour le moment. Un autre utilisateur peut prendre la main.</translation>
+        </message>
+        <message>
+            <source>the lock is handed to hotdeskd</source>
+            <translation>le verrouillage est confié à hotdeskd</translation>
         </message>
         <message>
             <source>Connecting to the sign-in service…</source>
             <translation>Connexion au service d’authentification…</translation>
         </message>
         <message>
-            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
-            <translation>Ce PC doit être approuvé par un administrateur (demande %1). En attente…</translation>
+            <source>The sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
         </message>
         <message>
-            <source>signing in %1</source>
-            <translation>connexion de %1</translation>
+            <source>%1 goes to the login screen; the session of %2 stays locked</source>
+            <translation>%1 passe à l’écran de connexion ; la session de %2 reste verrouillée</translation>
         </message>
         <message>
-            <source>%1 signed in; the ID token is valid</source>
-            <translation>%1 est connecté ; le jeton d’identité est valide</translation>
+            <source>%1 switches in at the lock screen</source>
+            <translation>%1 prend la main sur l’écran de verrouillage</translation>
         </message>
         <message>
-            <source>That sign-in was for %1, not %2. Try again.</source>
-            <translation>Cette connexion était pour %1, pas pour %2. Réessayez.</translation>
+            <source>Sign in to use this PC.</source>
+            <translation>Connectez-vous pour utiliser ce PC.</translation>
         </message>
         <message>
-            <source>unlocked for %1</source>
-            <translation>déverrouillé pour %1</translation>
+            <source>Offline unlock: type the account password of %1:</source>
+            <translation>Déverrouillage hors ligne : saisissez le mot de passe du compte de %1 :</translation>
         </message>
         <message>
-            <source>sign-in of %1 failed: %2 (%3)</source>
-            <translation>échec de la connexion de %1 : %2 (%3)</translation>
+            <source>The system service cannot be reached; offline unlock is not possible now.</source>
+            <translation>Le service système est injoignable ; le déverrouillage hors ligne n’est pas possible maintenant.</translation>
         </message>
         <message>
-            <source>the administrator was told: %1</source>
-            <translation>l’administrateur a été prévenu : %1</translation>
+            <source>Checking the password…</source>
+            <translation>Vérification du mot de passe…</translation>
         </message>
         <message>
-            <source>screenshot of the lock screen: %1</source>
-            <translation>capture de l’écran de verrouillage : %1</translation>
-        </message>
-        <message>
-            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
-            <translation>Connectez-vous avec le compte de votre organisation. Les écrans se déverrouillent d’eux-mêmes une fois terminé.</translation>
-        </message>
-        <message>
-            <source>lock screen visible</source>
-            <translation>écran de verrouillage visible</translation>
-        </message>
-        <message numerus="yes">
-            <source>unlocked offline for %1 (%n offline unlock(s) left)</source>
-            <translation>
-                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillage hors ligne restant)</numerusform>
-                <numerusform>déverrouillé hors ligne pour %1 (%n déverrouillages hors ligne restants)</numerusform>
-            </translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible: %1 has not signed in with the phone on this PC recently enough.</source>
-            <translation>Déverrouillage hors ligne impossible : %1 ne s’est pas connecté avec son téléphone sur ce PC assez récemment.</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible: the offline unlocks allowed until the next sign-in with the phone are used up.</source>
-            <translation>Déverrouillage hors ligne impossible : les déverrouillages hors ligne permis jusqu’à la prochaine connexion avec le téléphone sont épuisés.</translation>
-        </message>
-        <message>
-            <source>The sign-in service can be reached again: select Sign in.</source>
-            <translation>Le service d’authentification est de nouveau joignable : choisissez Se connecter.</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible (%1).</source>
-            <translation>Déverrouillage hors ligne impossible (%1).</translation>
+            <source>offline unlock asked of hotdeskd</source>
+            <translation>déverrouillage hors ligne demandé à hotdeskd</translation>
         </message>
         <message>
             <source>Checking the code…</source>
             <translation>Vérification du code…</translation>
         </message>
-        <message numerus="yes">
-            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
-            <translation>
-                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essai restant) :</numerusform>
-                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essais restants) :</numerusform>
-            </translation>
-        </message>
         <message>
-            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
-            <translation>Ce PC n’est pas reconnu. Un code à usage unique vous a été envoyé par e-mail ; saisissez-le ci-dessous.</translation>
+            <source>Recovery codes do not lift this lock. Sign in with your phone, or ask the help desk.</source>
+            <translation>Les codes de récupération ne lèvent pas ce verrouillage. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
         </message>
         <message>
             <source>Checking the recovery code…</source>
@@ -274,6 +215,176 @@ Réauthentification avec votre téléphone pour les PC partagés.</translation>
                 <numerusform>déverrouillé pour %1 avec un code de secours (%n code restant)</numerusform>
                 <numerusform>déverrouillé pour %1 avec un code de secours (%n codes restants)</numerusform>
             </translation>
+        </message>
+        <message>
+            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
+            <translation>l'écran de verrouillage n'a pas pu prendre le clavier/le pointeur : %1 ; le verrouillage du système est demandé</translation>
+        </message>
+        <message>
+            <source>%1 signed in; the ID token is valid</source>
+            <translation>%1 est connecté ; le jeton d’identité est valide</translation>
+        </message>
+        <message>
+            <source>This lock is lifted by the system service's sign-in. Select Sign in.</source>
+            <translation>Ce verrouillage est levé par la connexion du service système. Choisissez Se connecter.</translation>
+        </message>
+        <message>
+            <source>That sign-in was for %1, not %2. Try again.</source>
+            <translation>Cette connexion était pour %1, pas pour %2. Réessayez.</translation>
+        </message>
+        <message>
+            <source>unlocked for %1</source>
+            <translation>déverrouillé pour %1</translation>
+        </message>
+        <message>
+            <source>sign-in of %1 failed: %2 (%3)</source>
+            <translation>échec de la connexion de %1 : %2 (%3)</translation>
+        </message>
+        <message>
+            <source>attached to hotdeskd for session %1</source>
+            <translation>relié à hotdeskd pour la session %1</translation>
+        </message>
+        <message>
+            <source>The sign-in service restarted. Sign in again.</source>
+            <translation>Le service de connexion a redémarré. Connectez-vous à nouveau.</translation>
+        </message>
+        <message>
+            <source>hotdeskd refused: %1 (%2)</source>
+            <translation>hotdeskd a refusé : %1 (%2)</translation>
+        </message>
+        <message>
+            <source>The sign-in could not start: %1</source>
+            <translation>La connexion n’a pas pu commencer : %1</translation>
+        </message>
+        <message>
+            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
+            <translation>Le déverrouillage hors ligne n’est pas possible maintenant. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
+        </message>
+        <message>
+            <source>offline unlock refused by hotdeskd: %1</source>
+            <translation>déverrouillage hors ligne refusé par hotdeskd : %1</translation>
+        </message>
+        <message>
+            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
+            <translation>Ce mot de passe n’a pas été accepté. Le verrouillage reste ; réessayez ou connectez-vous avec votre téléphone.</translation>
+        </message>
+        <message>
+            <source>hotdeskd requires the lock: %1</source>
+            <translation>hotdeskd exige le verrouillage : %1</translation>
+        </message>
+        <message>
+            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
+            <translation>Aucune politique Hotdesk utilisable sur ce PC. Adressez-vous à votre administrateur.</translation>
+        </message>
+        <message>
+            <source>Too many failed sign-ins. Another user can switch in.</source>
+            <translation>Trop d’échecs de connexion. Une autre personne peut prendre la place.</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd</source>
+            <translation>connexion de %1 par hotdeskd</translation>
+        </message>
+        <message>
+            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
+            <translation>La connexion a échoué. Réessayez ou adressez-vous au support.</translation>
+        </message>
+        <message>
+            <source>Checking the sign-in…</source>
+            <translation>Vérification de la connexion…</translation>
+        </message>
+        <message>
+            <source>recovery code for %1 handed to hotdeskd</source>
+            <translation>code de récupération de %1 transmis à hotdeskd</translation>
+        </message>
+        <message>
+            <source>The system service cannot be reached. Try again.</source>
+            <translation>Le service système est injoignable. Réessayez.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::EmbeddedFrontend</name>
+        <message>
+            <source>Sign in to continue</source>
+            <translation>Connectez-vous pour continuer</translation>
+        </message>
+        <message>
+            <source>Sign-in was cancelled.</source>
+            <translation>La connexion a été annulée.</translation>
+        </message>
+    </context>
+    <context>
+        <name>hotdesk::cli::TrayAgent</name>
+        <message>
+            <source>Enroll this PC</source>
+            <translation>Enrôler ce PC</translation>
+        </message>
+        <message>
+            <source>About Hotdesk</source>
+            <translation>À propos de Hotdesk</translation>
+        </message>
+        <message>
+            <source>Hotdesk %1
+Re-authentication with your phone for shared PCs.</source>
+            <translation>Hotdesk %1
+Réauthentification avec votre téléphone pour les PC partagés.</translation>
+        </message>
+        <message>
+            <source>The new policy has errors; the previous one stays in force. Run 'hotdesk policy check %1'.</source>
+            <translation>La nouvelle stratégie contient des erreurs ; la précédente reste en vigueur. Exécutez « hotdesk policy check %1 ».</translation>
+        </message>
+        <message>
+            <source>policy rejected: %1</source>
+            <translation>stratégie refusée : %1</translation>
+        </message>
+        <message>
+            <source>screen lock events from: %1</source>
+            <translation>événements de verrouillage de l’écran depuis : %1</translation>
+        </message>
+        <message>
+            <source>idle time unavailable: %1</source>
+            <translation>durée d’inactivité indisponible : %1</translation>
+        </message>
+        <message numerus="yes">
+            <source>screens locked (%n screen(s))</source>
+            <translation>
+                <numerusform>écrans verrouillés (%n écran)</numerusform>
+                <numerusform>écrans verrouillés (%n écrans)</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC must be approved by an administrator (request %1). Waiting…</source>
+            <translation>Ce PC doit être approuvé par un administrateur (demande %1). En attente…</translation>
+        </message>
+        <message>
+            <source>signing in %1</source>
+            <translation>connexion de %1</translation>
+        </message>
+        <message>
+            <source>the administrator was told: %1</source>
+            <translation>l’administrateur a été prévenu : %1</translation>
+        </message>
+        <message>
+            <source>screenshot of the lock screen: %1</source>
+            <translation>capture de l’écran de verrouillage : %1</translation>
+        </message>
+        <message>
+            <source>Sign in with your organisation's account. The screens unlock by themselves when you are done.</source>
+            <translation>Connectez-vous avec le compte de votre organisation. Les écrans se déverrouillent d’eux-mêmes une fois terminé.</translation>
+        </message>
+        <message>
+            <source>lock screen visible</source>
+            <translation>écran de verrouillage visible</translation>
+        </message>
+        <message numerus="yes">
+            <source>Type the %1-character code that was sent to you (valid until %2, %n attempt(s) left):</source>
+            <translation>
+                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essai restant) :</numerusform>
+                <numerusform>Saisissez le code de %1 caractères qui vous a été envoyé (valable jusqu’à %2, %n essais restants) :</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>This PC is not recognized. A one-time code was sent to you by e-mail; type it below.</source>
+            <translation>Ce PC n’est pas reconnu. Un code à usage unique vous a été envoyé par e-mail ; saisissez-le ci-dessous.</translation>
         </message>
         <message>
             <source>waiting for the one-time code sent to %1</source>
@@ -312,52 +423,8 @@ Ask your Hotdesk administrator if this goes on.</source>
 Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
         </message>
         <message>
-            <source>attached to hotdeskd for session %1</source>
-            <translation>relié à hotdeskd pour la session %1</translation>
-        </message>
-        <message>
             <source>not attached to hotdeskd: %1</source>
             <translation>non relié à hotdeskd : %1</translation>
-        </message>
-        <message>
-            <source>hotdeskd requires the lock: %1</source>
-            <translation>hotdeskd exige le verrouillage : %1</translation>
-        </message>
-        <message>
-            <source>There is no usable Hotdesk policy on this PC. Ask your administrator.</source>
-            <translation>Aucune politique Hotdesk utilisable sur ce PC. Adressez-vous à votre administrateur.</translation>
-        </message>
-        <message>
-            <source>Too many failed sign-ins. Another user can switch in.</source>
-            <translation>Trop d’échecs de connexion. Une autre personne peut prendre la place.</translation>
-        </message>
-        <message>
-            <source>The sign-in service restarted. Sign in again.</source>
-            <translation>Le service de connexion a redémarré. Connectez-vous à nouveau.</translation>
-        </message>
-        <message>
-            <source>hotdeskd refused: %1 (%2)</source>
-            <translation>hotdeskd a refusé : %1 (%2)</translation>
-        </message>
-        <message>
-            <source>The sign-in could not start: %1</source>
-            <translation>La connexion n’a pas pu commencer : %1</translation>
-        </message>
-        <message>
-            <source>signing in %1 through hotdeskd</source>
-            <translation>connexion de %1 par hotdeskd</translation>
-        </message>
-        <message>
-            <source>Checking the sign-in…</source>
-            <translation>Vérification de la connexion…</translation>
-        </message>
-        <message>
-            <source>The sign-in did not succeed. Try again, or ask the help desk.</source>
-            <translation>La connexion a échoué. Réessayez ou adressez-vous au support.</translation>
-        </message>
-        <message>
-            <source>%1 goes to the login screen; the session of %2 stays locked</source>
-            <translation>%1 passe à l’écran de connexion ; la session de %2 reste verrouillée</translation>
         </message>
         <message>
             <source>the login screen of %1 is open</source>
@@ -384,48 +451,12 @@ Adressez-vous à votre administrateur Hotdesk si cela persiste.</translation>
             <translation>écran de verrouillage remis au premier plan (%1)</translation>
         </message>
         <message>
-            <source>lock screen could not grab the keyboard/pointer: %1; asking the OS lock</source>
-            <translation>l'écran de verrouillage n'a pas pu prendre le clavier/le pointeur : %1 ; le verrouillage du système est demandé</translation>
-        </message>
-        <message>
             <source>the OS lock locked the session</source>
             <translation>le verrouillage du système a verrouillé la session</translation>
         </message>
         <message>
             <source>the OS lock failed: %1</source>
             <translation>le verrouillage du système a échoué : %1</translation>
-        </message>
-        <message>
-            <source>Offline unlock is not possible now. Sign in with your phone, or ask the help desk.</source>
-            <translation>Le déverrouillage hors ligne n’est pas possible maintenant. Connectez-vous avec votre téléphone ou adressez-vous au support.</translation>
-        </message>
-        <message>
-            <source>offline unlock refused by hotdeskd: %1</source>
-            <translation>déverrouillage hors ligne refusé par hotdeskd : %1</translation>
-        </message>
-        <message>
-            <source>That password was not accepted. The lock stays; try again, or sign in with your phone.</source>
-            <translation>Ce mot de passe n’a pas été accepté. Le verrouillage reste ; réessayez ou connectez-vous avec votre téléphone.</translation>
-        </message>
-        <message>
-            <source>Offline unlock: type the account password of %1:</source>
-            <translation>Déverrouillage hors ligne : saisissez le mot de passe du compte de %1 :</translation>
-        </message>
-        <message>
-            <source>The system service cannot be reached; offline unlock is not possible now.</source>
-            <translation>Le service système est injoignable ; le déverrouillage hors ligne n’est pas possible maintenant.</translation>
-        </message>
-        <message>
-            <source>Checking the password…</source>
-            <translation>Vérification du mot de passe…</translation>
-        </message>
-        <message>
-            <source>offline unlock asked of hotdeskd</source>
-            <translation>déverrouillage hors ligne demandé à hotdeskd</translation>
-        </message>
-        <message>
-            <source>The system service cannot be reached. Try again.</source>
-            <translation>Le service système est injoignable. Réessayez.</translation>
         </message>
     </context>
     <context>

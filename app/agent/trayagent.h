@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agentcontext.h"
+#include "core/agent/agentcontroller.h"
 #include "core/clock.h"
 #include "core/control/controlserver.h"
 #include "core/control/daemonlink.h"
@@ -55,13 +56,15 @@ struct TrayAgentOptions {
     AgentEnvironment environment;
 };
 
-// Owns everything the running agent is made of and connects it:
-//   PolicyStore -> DecisionEngine (rules) <- platform watchers, timer, tray, control socket
-//   DecisionEngine decisions -> LockScreen, ReauthFlow in the lock screen,
-//                               AuditLog, DAS events feed, tray
+// Owns everything the running agent is made of and connects it; what the
+// agent does is decided by agent::AgentController (core/agent/agentcontroller.h),
+// GUI-free with one state; this class only presents and carries out:
+//   PolicyStore, platform watchers, tray, control socket, lock screen, hotdeskd -> AgentController
+//   AgentController -> LockScreen (+ the sign-in page in it), tray, AuditLog,
+//                      engine-state.json, DAS events feed, flow 1, hotdeskd's requests
 // The engine's state is written to STATE_DIR/engine-state.json after every
 // change, so an agent killed while locked comes back locked.
-class TrayAgent : public QObject {
+class TrayAgent : public QObject, private agent::AgentView, private agent::AgentServices {
     Q_OBJECT
 public:
     explicit TrayAgent(TrayAgentOptions options, QObject *parent = nullptr);
@@ -74,6 +77,7 @@ public:
     control::AgentStatus status() const;
     ui::LockScreen &lockScreen() { return *m_lock; }
     ui::DesktopIntegration &desktop() { return *m_desktop; }
+    agent::AgentController &controller() { return *m_controller; }
     bool isSigningIn() const { return m_flow != nullptr; }
     // "Enroll this PC…": asks for an administrator, who signs in with their phone.
     void enrollThisPc();
@@ -90,12 +94,16 @@ Q_SIGNALS:
     void stepReported(const QString &line);
 
 private:
+    // hotdeskd's link as the controller sees it (null until start()).
+    class DaemonLinkConnection final : public agent::DaemonConnection {
+    public:
+        bool isAttached() const override { return link && link->isAttached(); }
+        bool send(QJsonObject request) override { return link && link->send(std::move(request)); }
+        bool sendRecoveryCode(const QString &code) override { return link && link->sendRecoveryCode(code); }
+        control::DaemonLink *link = nullptr;
+    };
+
     void applyPolicy(const policy::Policy &policy);
-    void handle(const QList<policy::Decision> &decisions);
-    void handleOne(const policy::Decision &decision);
-    void afterEngine();
-    void saveState();
-    void scheduleTick();
     void connectPlatform();
     // The requests of the control socket and the tray, and the lock screen's.
     void connectRequests();
@@ -105,78 +113,67 @@ private:
     Status startPolicyStore();
     // hotdeskd, the system service: this agent presents its session's lock (docs/hotdeskd.md).
     void connectDaemon();
-    void daemonEvent(const QJsonObject &event);
-    // The sign-in run by hotdeskd: the agent shows the IdP page and relays the redirect.
-    void startDaemonSignIn(const QString &user);
-    void daemonSignInEvent(const QString &name, const QJsonObject &event);
-    void daemonUnlocked();
-    // "Switch user" under hotdeskd: the display manager's login screen; this session stays locked.
-    void switchToGreeter(const QString &who);
-    void endDaemonSignIn();
     void configureWatchers(const policy::Triggers &triggers);
 
-    void showLock(const QString &user, const QString &reason, bool signInAllowed);
-    ui::LockInfo lockInfo(const QString &user, const QString &reason, bool signInAllowed) const;
-    int attemptsLeft(const QString &user) const;
-    QString reasonForPeople(policy::Trigger trigger, const QString &detail) const;
+    // agent::AgentView: the lock screen, the tray, the desktop.
+    void showLock(const agent::LockView &view) override;
+    void updateLock(const agent::LockView &view) override;
+    void setStatus(const QString &text, bool busy) override;
+    bool lift(const agent::UnlockProof &proof) override;
+    void holdForDaemon(bool hold) override;
+    void askForCode(agent::CodePrompt kind, const QString &prompt) override;
+    void hideOneTimeCode() override;
+    void openDaemonSignIn(const QString &id, const QUrl &url) override;
+    void closeSignInPage() override;
+    void notify(const QString &title, const QString &text) override;
+    void setTray(const control::AgentStatus &status) override;
+    void lockSession(const QString &user, const QString &why) override;
+    // "Switch user" under hotdeskd: the display manager's login screen; this session stays locked.
+    void switchToGreeter(const QString &who) override;
 
-    void startSignIn(const QString &user);
+    // agent::AgentServices: flow 1, the keychain, the DAS, the disk, the log.
+    void startFlow(const agent::FlowRequest &request) override;
+    void cancelFlow() override;
+    void provideOneTimeCode(const QString &code) override;
+    store::SecretStore &secrets() override;
+    void notifyAdmin(const policy::NotifyAdmin &event) override;
+    bool saveState(const policy::EngineState &state) override;
+    void audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra = {}) override;
+    void report(const QString &line) override;
+
     void withContext(std::function<void(AgentContext *, const Error *)> work);
-    void runFlow(AgentContext &context, const QString &user);
-    void flowSucceeded(const flow::FlowResult &result);
+    void runFlow(AgentContext &context, const agent::FlowRequest &request);
     void flowFailed(const QString &user, const Error &error);
     void endFlow();
-    void checkRecoveryCode(const QString &user, const QString &code);
-    void notifyAdmin(const policy::NotifyAdmin &event);
     void saveScreenshot();
-
-    void audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra = {});
-    void report(const QString &line);
-    void updateTray();
 
     TrayAgentOptions m_options;
     SystemClock m_clock;
+    OpenSslRandom m_random;
     QString m_stateFile;
     QString m_user; // the session's account
     std::unique_ptr<store::AuditLog> m_audit;
     std::unique_ptr<control::ControlServer> m_control;
     std::unique_ptr<control::DaemonLink> m_daemon;
+    DaemonLinkConnection m_daemonConnection;
     QString m_daemonProblem; // why the agent is not attached to hotdeskd; empty while it is
-    bool m_daemonLock = false; // the lock shown is one hotdeskd requires: only its sign-in lifts it
-    bool m_daemonStarting = false; // "sign_in" sent, no URL yet
-    QString m_daemonSignIn; // the id of hotdeskd's sign-in under way
     std::unique_ptr<policy::PolicyStore> m_policyStore;
-    std::unique_ptr<policy::DecisionEngine> m_engine;
-    std::optional<policy::Policy> m_policy;
-    policy::EngineState m_saved;
-    bool m_stateDamaged = false;
     platform::Platform m_platform;
     bool m_platformConnected = false;
-    QString m_sessionId;
-    QTimer m_tick;
     ui::LockScreen *m_lock = nullptr;
     ui::DesktopIntegration *m_desktop = nullptr;
 
-    OpenSslRandom m_random;
     std::unique_ptr<store::SecretStore> m_secrets; // the keychain, for recovery codes
-    store::RecoveryCodeStore *m_recoveryCodes = nullptr;
-    bool m_checkingCode = false; // a recovery code is being checked
     std::unique_ptr<AgentContext> m_context;
     TrayEnrollment *m_enrollment = nullptr; // made when first asked for
-    bool m_contextStale = false;
+    bool m_contextStale = false; // the policy or the enrollment changed during a sign-in: a new context after it
     QPointer<flow::ReauthFlow> m_flow;
-    std::unique_ptr<flow::AuthorizationFrontend> m_frontend;
-    QString m_flowUser;
-    bool m_starting = false; // the device credential is loading for a sign-in
-    QString m_lockUser; // whom the lock screen asks
-    QString m_lockInfoReason; // what the lock screen says about why
-    bool m_signInTried = false; // a sign-in started since this lock went up
-    bool m_relockAtSessionStart = false; // a lock without policy or state waits for the session to become a re-authentication
-    bool m_offline = false;
-    bool m_soon = false;
-    QString m_problem; // a policy or platform problem for the tray
+    std::unique_ptr<flow::AuthorizationFrontend> m_frontend; // flow 1's page
+    std::unique_ptr<flow::AuthorizationFrontend> m_daemonFrontend; // hotdeskd's sign-in page
     bool m_screenshotTaken = false;
     QPointer<QWindow> m_exposeWatch; // the primary lock window until it is first shown
+    // Last: it goes first, before what it drives.
+    std::unique_ptr<agent::AgentController> m_controller;
 };
 
 // `hotdesk [--policy FILE] [--state-dir DIR] [--user U]`: runs the agent until the session ends.

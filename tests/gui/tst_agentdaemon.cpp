@@ -149,6 +149,12 @@ private Q_SLOTS:
 #ifdef HOTDESK_TEST_XCB
         QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen holds the keyboard and the pointer"), 10000);
 #endif
+        // The agent presents hotdeskd's decision: it audits none of its own beside hotdeskd's.
+        QFile audit(m_dir.filePath(QStringLiteral("agent-audit.log")));
+        QVERIFY(audit.open(QIODevice::ReadOnly));
+        const QByteArray log = audit.readAll();
+        QVERIFY(log.contains("\"event\":\"agent_started\""));
+        QVERIFY2(!log.contains("\"event\":\"reauth_required\""), log.constData());
         // The agent holds the lock: logind is not asked while its heartbeats come.
         QTest::qWait(1000);
         QCOMPARE(m_logind.locks(kSession), 0);
@@ -220,6 +226,45 @@ private Q_SLOTS:
         QVERIFY(log.contains("\"reason\":\"grab_failed\""));
     }
 #endif
+
+    // "Lock now" (here `hotdesk reauth` on the agent's control socket) is hotdeskd's reauth: the agent's own
+    // engine decides nothing, hotdeskd's lock event is what locks.
+    void lockNowIsTheDaemonsReauth()
+    {
+        stopDaemon();
+        QVERIFY(startDaemon(m_policy));
+        QVERIFY(m_logind.addSession(QStringLiteral("c3"), QStringLiteral("x11"), 0, QStringLiteral("root")));
+        const auto lockOfC3 = [this]() -> std::optional<bool> {
+            const QJsonArray sessions
+                = ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray();
+            for (const QJsonValue &entry : sessions) {
+                if (entry.toObject().value(QLatin1String("id")).toString() == u"c3")
+                    return entry.toObject().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
+            }
+            return std::nullopt;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(lockOfC3().has_value(), 10000);
+        QCOMPARE(lockOfC3(), std::optional(false));
+        Watched agent;
+        startAgent(agent, QStringLiteral("c3"));
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c3"), 30000);
+
+        QProcess reauth;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("HOTDESK_CONTROL_SOCKET"), m_dir.filePath(QStringLiteral("agent.sock")));
+        reauth.setProcessEnvironment(env);
+        reauth.start(QStringLiteral(HOTDESK_BINARY), {QStringLiteral("reauth")});
+        QVERIFY(reauth.waitForFinished(10000));
+        QCOMPARE(reauth.exitCode(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("re-authentication asked of hotdeskd (control_socket)"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("hotdeskd requires the lock: manual"), 10000);
+        QCOMPARE(lockOfC3(), std::optional(true));
+        QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen visible"), 30000);
+        // The agent's own engine did not decide beside hotdeskd's.
+        QVERIFY2(!agent.said("trigger manual"), agent.err.constData());
+        agent.process.terminate();
+        QVERIFY(agent.process.waitForFinished(10000));
+    }
 };
 
 void TestAgentDaemon::theDaemonsSignInUnlocks()

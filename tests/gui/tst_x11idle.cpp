@@ -5,6 +5,7 @@
 #include "privatebus.h"
 
 #include <QApplication>
+#include <QDBusObjectPath>
 #include <QScopeGuard>
 #include <QTest>
 
@@ -24,6 +25,24 @@ class FakeMutter : public QObject {
     Q_CLASSINFO("D-Bus Interface", "org.gnome.Mutter.IdleMonitor")
 public Q_SLOTS:
     qulonglong GetIdletime() { return 4242; }
+};
+
+// logind of a plain X11 desktop: a session whose IdleHint nobody sets (always false).
+class FakeLogindManager : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.login1.Manager")
+public Q_SLOTS:
+    QDBusObjectPath GetSession(const QString &) { return QDBusObjectPath(QStringLiteral("/org/freedesktop/login1/session/_37")); }
+};
+
+class FakeLogindSession : public QObject {
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.freedesktop.login1.Session")
+    Q_PROPERTY(bool IdleHint READ idleHint)
+    Q_PROPERTY(qulonglong IdleSinceHintMonotonic READ idleSince)
+public:
+    bool idleHint() const { return false; }
+    qulonglong idleSince() const { return 0; }
 };
 
 namespace {
@@ -207,6 +226,33 @@ private Q_SLOTS:
         idle = query(*source);
         QVERIFY2(idle, qPrintable(idle ? QString() : idle.error().message));
         QCOMPARE(source->name(), QStringLiteral("x11"));
+    }
+
+    // logind's IdleHint, which plain X11 desktops never set, does not hide the
+    // X server's idle time: the X server is asked before logind (its "not
+    // idle" sent in the agent's heartbeat kept hotdeskd's idle trigger from firing).
+    void logindComesAfterTheXServer()
+    {
+        PrivateBus bus;
+        QString why;
+        QVERIFY2(bus.start(&why), qPrintable(why));
+        QDBusConnection services = bus.connect();
+        FakeLogindManager manager;
+        FakeLogindSession session;
+        QVERIFY(services.registerObject(QStringLiteral("/org/freedesktop/login1"), &manager, QDBusConnection::ExportAllSlots));
+        QVERIFY(services.registerObject(
+            QStringLiteral("/org/freedesktop/login1/session/_37"), &session, QDBusConnection::ExportAllProperties));
+        QVERIFY(services.registerService(QStringLiteral("org.freedesktop.login1")));
+        platform::DBusIdleSource::Options options;
+        options.sessionBus = bus.connect();
+        options.systemBus = bus.connect();
+        options.sessionId = QStringLiteral("37");
+        auto source = ui::desktopIdleSource(options);
+        auto idle = query(*source);
+        QVERIFY2(idle, qPrintable(idle ? QString() : idle.error().message));
+        // Without an X server (the offscreen run) logind is the one left.
+        QCOMPARE(source->name(),
+            QGuiApplication::platformName() == QLatin1String("xcb") ? QStringLiteral("x11") : QStringLiteral("logind"));
     }
 
     // Run on xcb and (by tst_x11idle_offscreen) on the offscreen platform:

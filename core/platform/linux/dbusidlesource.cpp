@@ -54,8 +54,9 @@ struct DBusIdleSource::Query {
 void DBusIdleSource::queryIdleTime(Callback done)
 {
     auto query = std::make_shared<Query>();
+    const int attempts = m_options.askLogind ? int(AttemptCount) : int(Logind);
     query->order << m_preferred;
-    for (int i = 0; i < AttemptCount; ++i) {
+    for (int i = 0; i < attempts; ++i) {
         if (i != m_preferred)
             query->order << i;
     }

@@ -32,6 +32,8 @@ public:
         std::optional<QDBusConnection> systemBus; // nullopt: the system bus
         std::optional<QString> sessionId; // nullopt: $XDG_SESSION_ID, else logind's "auto"
         std::chrono::milliseconds callTimeout {2000};
+        // false: logind is not asked (desktopIdleSource asks the X server before it).
+        bool askLogind = true;
     };
 
     explicit DBusIdleSource(QObject *parent = nullptr);
