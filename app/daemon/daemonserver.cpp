@@ -172,6 +172,7 @@ void DaemonServer::accept()
             {[this, connection](QByteArrayView line) {
                  control::JsonLineReply reply;
                  reply.answer = answer(*connection, line, &reply.close);
+                 reply.holdOpen = connection->takeHoldOpen();
                  return reply;
              },
                 errorReply("too_large", QStringLiteral("a request line is at most %1 bytes").arg(kMaxRequestBytes)),

@@ -10,6 +10,7 @@
 #include <QString>
 
 #include <functional>
+#include <utility>
 
 #include <sys/types.h>
 
@@ -51,10 +52,15 @@ public:
     void send(const QJsonObject &event);
     // Ends the connection after what was written.
     void close();
+    // For a command that goes on working for this client (and ends by close()): the
+    // client's silence from now on does not end the connection.
+    void holdOpen() { m_holdOpen = true; }
+    bool takeHoldOpen() { return std::exchange(m_holdOpen, false); }
 
 private:
     PeerCredentials m_peer;
     QLocalSocket *m_socket;
+    bool m_holdOpen = false;
 };
 
 // A command: the request (already checked for "v" and "command") from the

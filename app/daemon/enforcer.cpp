@@ -87,6 +87,7 @@ void Enforcer::start()
             QStringLiteral("policy_unusable"), {}, {}, m_policy->reason(), {{QStringLiteral("file"), m_options.policyFile}});
     rebuildSignIn();
     const auto applyPolicy = [this] {
+        Q_EMIT audited(QStringLiteral("policy_applied"), {}, {}, {}, {{QStringLiteral("file"), m_options.policyFile}});
         configureWatchers();
         rebuildSignIn();
         for (auto &[id, guard] : m_guards) {

@@ -127,6 +127,8 @@ QJsonObject Enforcer::pamAuthenticate(Connection &connection, const QJsonObject 
     if (!started)
         return answer(QStringLiteral("unavailable"), started.error().message);
     m_pushes.insert(*started, RunningPush {&connection, pam.user, pam.service, where});
+    // The module waits in silence for the phone; the push's end closes the connection.
+    connection.holdOpen();
     QJsonObject extra = where;
     extra.insert(QStringLiteral("push"), *started);
     Q_EMIT audited(QStringLiteral("pam_push_started"), pam.user, {}, decision.why, extra);
@@ -182,9 +184,11 @@ void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
             if (guard->session().user == running.user && guard->lockRequired())
                 guard->signInSucceeded(pushId, proof);
     }
-    if (running.client)
+    if (running.client) {
         running.client->send({{QStringLiteral("event"), QStringLiteral("pam_result")},
             {QStringLiteral("result"), QStringLiteral("approved")}});
+        running.client->close();
+    }
 }
 
 void Enforcer::pushFailed(const QString &pushId, const Error &error)
@@ -201,9 +205,11 @@ void Enforcer::pushFailed(const QString &pushId, const Error &error)
         for (const auto &[id, guard] : m_guards)
             if (guard->session().user == running.user)
                 guard->signInFailed(pushId, error);
-    if (running.client)
+    if (running.client) {
         running.client->send({{QStringLiteral("event"), QStringLiteral("pam_result")}, {QStringLiteral("result"), result},
             {QStringLiteral("message"), pushMessage(result)}});
+        running.client->close();
+    }
 }
 
 void Enforcer::pushClientGone(Connection *connection)

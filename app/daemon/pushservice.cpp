@@ -11,6 +11,11 @@
 #include <QPointer>
 
 namespace hotdesk::daemon {
+namespace {
+
+constexpr std::chrono::seconds kExpiryMargin {15};
+
+} // namespace
 
 // What one push holds; its own HTTP client, so that ending it cancels its calls and no other push's.
 class PushService::Push : public QObject {
@@ -194,7 +199,9 @@ void PushService::requestAtDas(Push &push)
 void PushService::startCiba(Push &push, const oidc::ProviderMetadata &provider)
 {
     oidc::CibaSettings settings;
-    settings.timeout = push.timeout;
+    // The IdP's own expiry (requested_expiry = the push's time) decides first and reads as "expired"; the client's
+    // deadline a little later only catches an IdP that never says so.
+    settings.timeout = push.timeout + kExpiryMargin;
     push.ciba = std::make_unique<oidc::CibaClient>(push.http, provider, *m_provider->jwks(), m_clock, settings);
     const QString id = push.id;
     const QString number = push.request.bindingMessage;

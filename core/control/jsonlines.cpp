@@ -53,6 +53,8 @@ private:
                 return;
             }
             m_socket->write(encodeJsonLine(reply.answer));
+            if (reply.holdOpen)
+                m_deadline->stop();
             if (m_socket->bytesToWrite() > m_limits.maxUnreadReplyBytes) {
                 drop();
                 return;

@@ -26,6 +26,9 @@ struct JsonLineLimits {
 struct JsonLineReply {
     QJsonObject answer;
     bool close = false; // close the connection once the answer is written
+    // The server works on for this client and will write to it (or close it) itself: no line
+    // deadline until the client's next line.
+    bool holdOpen = false;
 };
 
 struct JsonLineHandlers {

@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -22,6 +23,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unistd.h>
@@ -37,10 +39,12 @@ struct Seen {
     std::mutex mutex;
     QStringList infos;
     QStringList errors;
+    QStringList prompts; // echo-off prompts (prompt_services), answered with an empty line
+    bool failInfo = false; // the conversation fails on the info line, as a cancelled dialog does
     QStringList all()
     {
         std::lock_guard lock(mutex);
-        return infos + errors;
+        return infos + errors + prompts;
     }
 };
 
@@ -51,12 +55,18 @@ int converse(int count, const pam_message **messages, pam_response **answers, vo
     std::lock_guard lock(seen->mutex);
     for (int i = 0; i < count; ++i) {
         const QString text = QString::fromUtf8(messages[i]->msg);
-        if (messages[i]->msg_style == PAM_ERROR_MSG)
+        if (messages[i]->msg_style == PAM_ERROR_MSG) {
             seen->errors << text;
-        else if (messages[i]->msg_style == PAM_TEXT_INFO)
+        } else if (messages[i]->msg_style == PAM_TEXT_INFO) {
             seen->infos << text;
-        else
+            if (seen->failInfo) {
+                std::free(responses);
+                return PAM_CONV_ERR;
+            }
+        } else {
+            seen->prompts << text;
             responses[i].resp = strdup("");
+        }
     }
     *answers = responses;
     return PAM_SUCCESS;
@@ -85,6 +95,17 @@ private:
     std::unique_ptr<NotifySocket> m_notify;
     QString m_socket;
     QString m_confDir;
+    QJsonObject m_policy; // as first written
+
+    // Runs the module for service in a thread while main() answers on the phone; the PAM code.
+    int authenticateWhile(const char *service, Seen &seen, const std::function<bool()> &phone, bool *answered)
+    {
+        int code = -1;
+        std::thread module([&] { code = authenticate(QFile::encodeName(m_confDir), service, kUser, &seen); });
+        *answered = phone();
+        module.join();
+        return code;
+    }
 
     QString path(const QString &name) const { return m_dir.filePath(name); }
 
@@ -104,8 +125,8 @@ private:
             && sessions.first().toObject().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
     }
 
-    // The audit records of event for kUser, oldest first.
-    QList<QJsonObject> audited(const char *event)
+    // The audit records of event for kUser (for anyone with anyUser), oldest first.
+    QList<QJsonObject> audited(const char *event, bool anyUser = false)
     {
         QList<QJsonObject> found;
         QFile file(path(QStringLiteral("logs/audit.jsonl")));
@@ -114,7 +135,7 @@ private:
         for (const QByteArray &line : file.readAll().split('\n')) {
             const QJsonObject record = QJsonDocument::fromJson(line).object();
             if (record.value(QLatin1String("event")).toString() == QLatin1String(event)
-                && record.value(QLatin1String("user")).toString() == QLatin1String(kUser))
+                && (anyUser || record.value(QLatin1String("user")).toString() == QLatin1String(kUser)))
                 found << record;
         }
         return found;
@@ -126,8 +147,9 @@ private:
         return attempts.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(attempts.last()).toJson(QJsonDocument::Compact));
     }
 
-    // The phone's answer to kUser's newest challenge; the number is the one the module showed.
-    bool answerOnPhone(const QString &decision, Seen &seen)
+    // The phone's answer to kUser's newest challenge; the number is the one the module showed
+    // (or, with wrongNumber, another one, which the phone must not accept).
+    bool answerOnPhone(const QString &decision, Seen &seen, bool wrongNumber = false)
     {
         static const QRegularExpression number(QStringLiteral("number (\\d+)"));
         QString shown;
@@ -142,6 +164,8 @@ private:
                 30000))
             return false;
         QStringList args {QStringLiteral("phone"), decision, QLatin1String(kUser)};
+        if (wrongNumber)
+            shown = QString::number(shown.toInt() == 99 ? 10 : shown.toInt() + 1);
         if (decision == u"approve")
             args << QStringLiteral("--number") << shown;
         return !m_stubs->admin(args).isNull();
@@ -183,15 +207,21 @@ private Q_SLOTS:
         QVERIFY(!policy.isEmpty());
         policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
         policy.insert(QStringLiteral("pam"),
-            QJsonObject {{QStringLiteral("services"), QJsonArray {QStringLiteral("sudo"), QStringLiteral("gdm-password")}}});
+            QJsonObject {{QStringLiteral("services"),
+                QJsonArray {QStringLiteral("sudo"), QStringLiteral("gdm-password"), QStringLiteral("sshd"),
+                    QStringLiteral("login"), QStringLiteral("su")}}});
+        m_policy = policy;
         QVERIFY(writeJsonFile(path(QStringLiteral("policy.json")), policy));
 
         m_confDir = path(QStringLiteral("pam.d"));
         QVERIFY(QDir().mkpath(m_confDir));
-        for (const char *service : {"sudo", "gdm-password"}) {
+        // sshd asks an echo-off prompt (prompt_services); login waits 10 s at most; su has failmode=offline.
+        const QList<std::pair<const char *, QByteArray>> services {{"sudo", "timeout=60"}, {"gdm-password", "timeout=60"},
+            {"sshd", "timeout=60 prompt_services=sshd"}, {"login", "timeout=10"}, {"su", "timeout=60 failmode=offline"}};
+        for (const auto &[service, options] : services) {
             QFile file(m_confDir + QLatin1Char('/') + QLatin1String(service));
             QVERIFY(file.open(QIODevice::WriteOnly));
-            file.write("auth required " HOTDESK_PAM_MODULE " socket=" + QFile::encodeName(m_socket) + " timeout=60\n");
+            file.write("auth required " HOTDESK_PAM_MODULE " socket=" + QFile::encodeName(m_socket) + " " + options + "\n");
         }
 
         QString why;
@@ -211,12 +241,14 @@ private Q_SLOTS:
     void approvedOnThePhone()
     {
         QVERIFY(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}").value(QLatin1String("ok")).toBool());
+        const qsizetype pushesBefore = audited("pam_push_started").size();
         Seen seen;
-        int code = -1;
-        std::thread module([&] { code = authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen); });
-        const bool answered = answerOnPhone(QStringLiteral("approve"), seen);
-        module.join();
+        bool answered = false;
+        const int code = authenticateWhile(
+            "sudo", seen, [&] { return answerOnPhone(QStringLiteral("approve"), seen); }, &answered);
         QVERIFY(answered);
+        // One push for one attempt.
+        QCOMPARE(audited("pam_push_started").size(), pushesBefore + 1);
         QCOMPARE(code, PAM_SUCCESS);
         QVERIFY2(seen.infos.size() == 1 && seen.infos.first().contains(QLatin1String("on your phone")),
             qPrintable(seen.infos.join(QLatin1Char('|'))));
@@ -238,6 +270,19 @@ private Q_SLOTS:
         QVERIFY(answered);
         QCOMPARE(code, PAM_SUCCESS);
         QTRY_VERIFY_WITH_TIMEOUT(!lockRequired(), 10000);
+    }
+
+    // The person at the PC shows one number; someone approving with another one (a push they did not start) is
+    // refused by the push provider, and the challenge is denied: the sign-in fails.
+    void aWrongNumberOnThePhoneDenies()
+    {
+        Seen seen;
+        bool refused = false;
+        const int code = authenticateWhile(
+            "sudo", seen, [&] { return !answerOnPhone(QStringLiteral("approve"), seen, true); }, &refused);
+        QVERIFY(refused);
+        QCOMPARE(code, PAM_AUTH_ERR);
+        QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"denied\"")), qPrintable(lastResult()));
     }
 
     void deniedOnThePhone()
@@ -269,13 +314,70 @@ private Q_SLOTS:
         QVERIFY2(lastResult().contains(QLatin1String("\"error\":\"cancelled\"")), qPrintable(lastResult()));
     }
 
-    // The servers gone: unavailable, never a success.
+    // OpenSSH holds info lines until the next prompt: there the number comes as an echo-off prompt.
+    void thePromptModeShowsTheNumberInThePrompt()
+    {
+        Seen seen;
+        bool answered = false;
+        const int code = authenticateWhile(
+            "sshd", seen, [&] { return answerOnPhone(QStringLiteral("approve"), seen); }, &answered);
+        QVERIFY(answered);
+        QCOMPARE(code, PAM_SUCCESS);
+        QVERIFY(seen.infos.isEmpty());
+        QCOMPARE(seen.prompts.size(), 1);
+        QVERIFY2(
+            seen.prompts.first().contains(QLatin1String("number")) && seen.prompts.first().contains(QLatin1String("Press Enter")),
+            qPrintable(seen.prompts.first()));
+    }
+
+    // The person closes the dialog while waiting (the conversation fails): PAM_CONV_ERR, and the daemon stops the push.
+    void aFailedConversationStopsThePush()
+    {
+        Seen seen;
+        seen.failInfo = true;
+        QCOMPARE(authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen), PAM_CONV_ERR);
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            lastResult().contains(QLatin1String("\"error\":\"cancelled\"")), qPrintable(lastResult()), 10000);
+    }
+
+    // Nobody answers on the phone: the module's own timeout (10 s for login) ends the wait, and the push with it.
+    void theModulesTimeoutEndsTheWait()
+    {
+        Seen seen;
+        const int code = authenticate(QFile::encodeName(m_confDir), "login", kUser, &seen);
+        QVERIFY2(code == PAM_AUTH_ERR, qPrintable(lastResult()));
+        QVERIFY2(seen.errors.join(QLatin1Char('|')).contains(QLatin1String("not approved in time")),
+            qPrintable(seen.errors.join(QLatin1Char('|'))));
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            lastResult().contains(QLatin1String("\"error\":\"cancelled\"")), qPrintable(lastResult()), 10000);
+    }
+
+    // The IdP's expiry (the policy's approval_timeout, here 3 s) passes before the phone answers: expired.
+    void anExpiredRequestIsRefused()
+    {
+        QJsonObject policy = m_policy;
+        QJsonObject servers = policy.value(QLatin1String("servers")).toObject();
+        servers.insert(QStringLiteral("approval_timeout"), QStringLiteral("PT3S"));
+        policy.insert(QStringLiteral("servers"), servers);
+        const qsizetype applied = audited("policy_applied", true).size();
+        QVERIFY(writeJsonFile(path(QStringLiteral("policy.json")), policy));
+        const auto restore = qScopeGuard([this] { writeJsonFile(path(QStringLiteral("policy.json")), m_policy); });
+        // The daemon follows its policy file; the next push asks for 3 s.
+        QTRY_VERIFY_WITH_TIMEOUT(audited("policy_applied", true).size() > applied, 15000);
+        Seen seen;
+        QCOMPARE(authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen), PAM_AUTH_ERR);
+        QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"expired\"")), qPrintable(lastResult()));
+    }
+
+    // The servers gone: unavailable, never a success, whatever the failmode (the policy allows no offline grace).
     void unreachableServersAreUnavailable()
     {
         m_stubs->stop();
         Seen seen;
         QCOMPARE(authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen), PAM_AUTHINFO_UNAVAIL);
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"unavailable\"")), qPrintable(lastResult()));
+        QCOMPARE(authenticate(QFile::encodeName(m_confDir), "su", kUser, &seen), PAM_AUTHINFO_UNAVAIL);
+        QVERIFY2(lastResult().contains(QLatin1String("\"service\":\"su\"")), qPrintable(lastResult()));
     }
 };
 

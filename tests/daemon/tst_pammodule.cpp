@@ -108,6 +108,9 @@ private Q_SLOTS:
             PAM_AUTHINFO_UNAVAIL);
         QCOMPARE(seen.errors.size(), 1);
         QVERIFY2(seen.errors.first().contains(QLatin1String("cannot be reached")), qPrintable(seen.errors.first()));
+        // failmode=offline changes nothing without the daemon: its offline grace is the daemon's to give.
+        QCOMPARE(authenticate("failmode=offline socket=" + QFile::encodeName(m_dir.filePath(QStringLiteral("none.sock"))), &seen),
+            PAM_AUTHINFO_UNAVAIL);
     }
 
     void aMistypedOptionIsAServiceError()
