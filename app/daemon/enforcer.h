@@ -128,6 +128,9 @@ private:
     void pushSucceeded(const QString &pushId, const PushResult &result);
     void pushFailed(const QString &pushId, const Error &error);
     void pushClientGone(Connection *connection);
+    // failmode=offline, the servers unreachable: the offline grace of the user's locked sessions; true when granted.
+    struct RunningPush;
+    bool offlineGraceForPush(const RunningPush &push);
     // The session the offline unlock is for: the caller's attached agent's, or root's naming it.
     std::variant<SessionGuard *, QJsonObject> offlineSessionOf(const Connection &connection, const QJsonObject &request) const;
     void offlineChecked(const QString &sessionId, const QPointer<Connection> &client, const PasswordOutcome &outcome);
@@ -185,6 +188,7 @@ private:
         QString user;
         QString service;
         QJsonObject where; // service, tty, rhost, uid: for the audit log
+        bool offlineFailMode = false; // failmode=offline: the policy's offline grace may let an unlock through
     };
     QHash<QString, RunningPush> m_pushes; // by push id
     QSet<QString> m_offlineChecks; // sessions whose password PAM is checking

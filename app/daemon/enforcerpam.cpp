@@ -126,7 +126,7 @@ QJsonObject Enforcer::pamAuthenticate(Connection &connection, const QJsonObject 
         pam.user, acr, std::chrono::duration_cast<std::chrono::seconds>(m_policy->policy().servers.approvalTimeout));
     if (!started)
         return answer(QStringLiteral("unavailable"), started.error().message);
-    m_pushes.insert(*started, RunningPush {&connection, pam.user, pam.service, where});
+    m_pushes.insert(*started, RunningPush {&connection, pam.user, pam.service, where, pam.offlineFailMode});
     // The module waits in silence for the phone; the push's end closes the connection.
     connection.holdOpen();
     QJsonObject extra = where;
@@ -194,22 +194,47 @@ void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
 void Enforcer::pushFailed(const QString &pushId, const Error &error)
 {
     const RunningPush running = m_pushes.take(pushId);
-    const QString result = pushResultOf(error);
+    QString result = pushResultOf(error);
+    // A refusal or a token that did not validate counts toward the user's lockout, as a failed sign-in does;
+    // servers that cannot be reached make the user's sessions offline for the policy's grace.
+    if (error.code != ErrorCode::Cancelled)
+        for (const auto &[id, guard] : m_guards)
+            if (guard->session().user == running.user)
+                guard->signInFailed(pushId, error);
+    const bool network = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
+    if (network && running.offlineFailMode && offlineGraceForPush(running))
+        result = QStringLiteral("offline_granted");
     QJsonObject extra = running.where;
     extra.insert(QStringLiteral("result"), result);
     extra.insert(QStringLiteral("push"), pushId);
     extra.insert(QStringLiteral("error"), error.codeName());
     Q_EMIT audited(QStringLiteral("pam_attempt"), running.user, {}, error.message, extra);
-    // A refusal or a token that did not validate counts toward the user's lockout, as a failed sign-in does.
-    if (error.code != ErrorCode::Cancelled)
-        for (const auto &[id, guard] : m_guards)
-            if (guard->session().user == running.user)
-                guard->signInFailed(pushId, error);
     if (running.client) {
-        running.client->send({{QStringLiteral("event"), QStringLiteral("pam_result")}, {QStringLiteral("result"), result},
-            {QStringLiteral("message"), pushMessage(result)}});
+        QJsonObject end {{QStringLiteral("event"), QStringLiteral("pam_result")}, {QStringLiteral("result"), result}};
+        if (result != u"offline_granted")
+            end.insert(QStringLiteral("message"), pushMessage(result));
+        running.client->send(end);
         running.client->close();
     }
+}
+
+bool Enforcer::offlineGraceForPush(const RunningPush &push)
+{
+    // Only at an unlock, and only as the engine allows it for a lock of the user's (failure.offline): the
+    // password was checked by the stack before the module, as the daemon's own offline unlock checks it.
+    if (!liftsSessionLocks(push.service))
+        return false;
+    bool granted = false;
+    for (const auto &[id, guard] : m_guards) {
+        if (guard->session().user != push.user || !guard->lockRequired() || !guard->offlineUnlockRefusal().isEmpty())
+            continue;
+        granted = guard->offlineUnlockVerified().isEmpty() || granted;
+    }
+    QJsonObject extra = push.where;
+    extra.insert(QStringLiteral("result"), granted ? QStringLiteral("offline_granted") : QStringLiteral("unavailable"));
+    Q_EMIT audited(QStringLiteral("pam_offline"), push.user, {},
+        granted ? QStringLiteral("failure.offline grace") : QStringLiteral("no offline grace applies"), extra);
+    return granted;
 }
 
 void Enforcer::pushClientGone(Connection *connection)

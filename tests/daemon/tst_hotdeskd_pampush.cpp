@@ -205,11 +205,16 @@ private Q_SLOTS:
 
         QJsonObject policy = readJsonFile(m_stubs->policyFile());
         QVERIFY(!policy.isEmpty());
-        policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
+        // One offline unlock within an hour of the last second factor (failmode=offline at an unlock).
+        policy.insert(QStringLiteral("failure"),
+            QJsonObject {{QStringLiteral("max_attempts"), 100},
+                {QStringLiteral("offline"),
+                    QJsonObject {{QStringLiteral("mode"), QStringLiteral("grace")},
+                        {QStringLiteral("grace"), QStringLiteral("PT1H")}, {QStringLiteral("max_uses"), 1}}}});
         policy.insert(QStringLiteral("pam"),
             QJsonObject {{QStringLiteral("services"),
                 QJsonArray {QStringLiteral("sudo"), QStringLiteral("gdm-password"), QStringLiteral("sshd"),
-                    QStringLiteral("login"), QStringLiteral("su")}}});
+                    QStringLiteral("login"), QStringLiteral("su"), QStringLiteral("lightdm")}}});
         m_policy = policy;
         QVERIFY(writeJsonFile(path(QStringLiteral("policy.json")), policy));
 
@@ -217,7 +222,8 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(m_confDir));
         // sshd asks an echo-off prompt (prompt_services); login waits 10 s at most; su has failmode=offline.
         const QList<std::pair<const char *, QByteArray>> services {{"sudo", "timeout=60"}, {"gdm-password", "timeout=60"},
-            {"sshd", "timeout=60 prompt_services=sshd"}, {"login", "timeout=10"}, {"su", "timeout=60 failmode=offline"}};
+            {"sshd", "timeout=60 prompt_services=sshd"}, {"login", "timeout=10"}, {"su", "timeout=60 failmode=offline"},
+            {"lightdm", "timeout=60 failmode=offline"}};
         for (const auto &[service, options] : services) {
             QFile file(m_confDir + QLatin1Char('/') + QLatin1String(service));
             QVERIFY(file.open(QIODevice::WriteOnly));
@@ -378,6 +384,22 @@ private Q_SLOTS:
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"unavailable\"")), qPrintable(lastResult()));
         QCOMPARE(authenticate(QFile::encodeName(m_confDir), "su", kUser, &seen), PAM_AUTHINFO_UNAVAIL);
         QVERIFY2(lastResult().contains(QLatin1String("\"service\":\"su\"")), qPrintable(lastResult()));
+    }
+
+    // failmode=offline at an unlock with the servers gone: the policy's offline grace (one use within an hour of the
+    // last second factor) lets the locked session through once, and only once.
+    void theOfflineGraceAtAnUnlockWithFailmodeOffline()
+    {
+        QVERIFY(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}").value(QLatin1String("ok")).toBool());
+        QVERIFY(lockRequired());
+        Seen seen;
+        QCOMPARE(authenticate(QFile::encodeName(m_confDir), "lightdm", kUser, &seen), PAM_SUCCESS);
+        QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"offline_granted\"")), qPrintable(lastResult()));
+        QTRY_VERIFY_WITH_TIMEOUT(!lockRequired(), 10000);
+
+        QVERIFY(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c1\"}").value(QLatin1String("ok")).toBool());
+        QCOMPARE(authenticate(QFile::encodeName(m_confDir), "lightdm", kUser, &seen), PAM_AUTHINFO_UNAVAIL);
+        QVERIFY(lockRequired());
     }
 };
 
