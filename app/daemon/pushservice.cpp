@@ -3,7 +3,6 @@
 
 #include "core/das/dasclient.h"
 #include "core/das/enroller.h"
-#include "core/device/localfingerprint.h"
 #include "core/oidc/ciba.h"
 #include "core/store/agentstate.h"
 #include "core/store/filesecretstore.h"
@@ -27,9 +26,9 @@ public:
         , user(std::move(userName))
         , acrValues(std::move(acr))
         , timeout(wait)
-        , http(settings.trust, net::Timeouts {settings.servers.connectTimeout, settings.servers.responseTimeout})
+        , http(settings.trust, settings.timeouts())
     {
-        http.setProxy(settings.proxy);
+        settings.configure(http);
     }
 
     const QString id;
@@ -47,18 +46,10 @@ PushService::PushService(
     SignInSettings settings, flow::FingerprintSource fingerprint, const Clock &clock, RandomSource &random, QObject *parent)
     : QObject(parent)
     , m_settings(std::move(settings))
-    , m_fingerprint(std::move(fingerprint))
     , m_clock(clock)
     , m_random(random)
-    , m_state(std::make_unique<store::AgentState>(m_settings.stateDirectory))
-    , m_secrets(std::make_unique<store::FileSecretStore>(store::daemonSecretDirectory(m_settings.stateDirectory)))
-    , m_http(std::make_unique<net::HttpClient>(
-          m_settings.trust, net::Timeouts {m_settings.servers.connectTimeout, m_settings.servers.responseTimeout}))
+    , m_access(m_settings, std::move(fingerprint), clock, this)
 {
-    m_http->setProxy(m_settings.proxy);
-    m_provider = new flow::ProviderSession(*m_http, m_settings.servers.idpIssuer, m_clock, this);
-    if (!m_fingerprint)
-        m_fingerprint = [] { return device::baseFingerprint(QStringLiteral(HOTDESK_VERSION)); };
 }
 
 PushService::~PushService()
@@ -101,7 +92,7 @@ void PushService::begin(const QString &pushId)
     if (it == m_pushes.end())
         return;
     QPointer<Push> push(it->second);
-    das::loadCredential(*m_secrets, *m_state, m_settings.servers.dasUrls, [this, push](Result<das::LoadedCredential> loaded) {
+    das::loadCredential(m_access.secrets(), m_access.state(), m_settings.servers.dasUrls, [this, push](Result<das::LoadedCredential> loaded) {
         if (!push || push->finished)
             return;
         if (!loaded) {
@@ -118,7 +109,7 @@ void PushService::begin(const QString &pushId)
 // names is remembered, and the request's login_hint must then be that one.
 void PushService::registerUser(Push &push)
 {
-    const auto known = m_state->knownUser(push.user);
+    const auto known = m_access.state().knownUser(push.user);
     if (!known) {
         finish(push.id, tl::unexpected(known.error()));
         return;
@@ -139,7 +130,7 @@ void PushService::registerUser(Push &push)
             finish(guard->id, tl::unexpected(registered.error()));
             return;
         }
-        if (auto saved = m_state->rememberUser(registered->username, registered->sharedId); !saved) {
+        if (auto saved = m_access.state().rememberUser(registered->username, registered->sharedId); !saved) {
             finish(guard->id, tl::unexpected(saved.error()));
             return;
         }
@@ -150,7 +141,7 @@ void PushService::registerUser(Push &push)
 
 void PushService::requestAtDas(Push &push)
 {
-    const auto fingerprint = m_fingerprint();
+    const auto fingerprint = m_access.fingerprint()();
     if (!fingerprint) {
         finish(push.id, tl::unexpected(fingerprint.error()));
         return;
@@ -176,7 +167,7 @@ void PushService::requestAtDas(Push &push)
                         .arg(answer->issuer, m_settings.servers.idpIssuer)));
             return;
         }
-        const auto known = m_state->knownUser(guard->user);
+        const auto known = m_access.state().knownUser(guard->user);
         if (known && *known && **known != answer->sharedId) {
             finish(guard->id,
                 fail(ErrorCode::SubjectMismatch,
@@ -184,7 +175,7 @@ void PushService::requestAtDas(Push &push)
             return;
         }
         guard->request = *answer;
-        m_provider->metadata([this, guard](Result<oidc::ProviderMetadata> provider) {
+        m_access.provider().metadata([this, guard](Result<oidc::ProviderMetadata> provider) {
             if (!guard || guard->finished)
                 return;
             if (!provider) {
@@ -202,7 +193,7 @@ void PushService::startCiba(Push &push, const oidc::ProviderMetadata &provider)
     // The IdP's own expiry (requested_expiry = the push's time) decides first and reads as "expired"; the client's
     // deadline a little later only catches an IdP that never says so.
     settings.timeout = push.timeout + kExpiryMargin;
-    push.ciba = std::make_unique<oidc::CibaClient>(push.http, provider, *m_provider->jwks(), m_clock, settings);
+    push.ciba = std::make_unique<oidc::CibaClient>(push.http, provider, *m_access.provider().jwks(), m_clock, settings);
     const QString id = push.id;
     const QString number = push.request.bindingMessage;
     connect(push.ciba.get(), &oidc::CibaClient::accepted, this,

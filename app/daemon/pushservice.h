@@ -59,13 +59,9 @@ private:
     void finish(const QString &pushId, Result<PushResult> result);
 
     SignInSettings m_settings;
-    flow::FingerprintSource m_fingerprint;
     const Clock &m_clock;
     RandomSource &m_random;
-    std::unique_ptr<store::AgentState> m_state;
-    std::unique_ptr<store::FileSecretStore> m_secrets;
-    std::unique_ptr<net::HttpClient> m_http; // discovery and the IdP's keys
-    flow::ProviderSession *m_provider = nullptr;
+    ServerAccess m_access; // users, enrollments, device keys; discovery and the IdP's keys, shared by the pushes
     std::map<QString, Push *> m_pushes; // by id; each a child of this object
 };
 

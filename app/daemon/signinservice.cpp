@@ -3,7 +3,6 @@
 
 #include "core/das/dasclient.h"
 #include "core/das/enroller.h"
-#include "core/device/localfingerprint.h"
 #include "core/store/agentstate.h"
 #include "core/store/filesecretstore.h"
 
@@ -18,10 +17,10 @@ public:
         : QObject(parent)
         , id(std::move(signInId))
         , sessionId(std::move(session))
-        , http(settings.trust, net::Timeouts {settings.servers.connectTimeout, settings.servers.responseTimeout})
+        , http(settings.trust, settings.timeouts())
         , frontend(std::move(redirectUri))
     {
-        http.setProxy(settings.proxy);
+        settings.configure(http);
     }
 
     const QString id;
@@ -37,18 +36,10 @@ SignInService::SignInService(
     SignInSettings settings, flow::FingerprintSource fingerprint, const Clock &clock, RandomSource &random, QObject *parent)
     : QObject(parent)
     , m_settings(std::move(settings))
-    , m_fingerprint(std::move(fingerprint))
     , m_clock(clock)
     , m_random(random)
-    , m_state(std::make_unique<store::AgentState>(m_settings.stateDirectory))
-    , m_secrets(std::make_unique<store::FileSecretStore>(store::daemonSecretDirectory(m_settings.stateDirectory)))
-    , m_http(std::make_unique<net::HttpClient>(
-          m_settings.trust, net::Timeouts {m_settings.servers.connectTimeout, m_settings.servers.responseTimeout}))
+    , m_access(m_settings, std::move(fingerprint), clock, this)
 {
-    m_http->setProxy(m_settings.proxy);
-    m_provider = new flow::ProviderSession(*m_http, m_settings.servers.idpIssuer, m_clock, this);
-    if (!m_fingerprint)
-        m_fingerprint = [] { return device::baseFingerprint(QStringLiteral(HOTDESK_VERSION)); };
 }
 
 SignInService::~SignInService()
@@ -86,7 +77,7 @@ void SignInService::begin(const QString &signInId, const flow::FlowOptions &opti
 {
     QPointer<SignIn> signIn(find(signInId));
     das::loadCredential(
-        *m_secrets, *m_state, m_settings.servers.dasUrls, [this, signIn, options](Result<das::LoadedCredential> loaded) {
+        m_access.secrets(), m_access.state(), m_settings.servers.dasUrls, [this, signIn, options](Result<das::LoadedCredential> loaded) {
             // Gone with the service, or cancelled while the key was read.
             if (!signIn || signIn->finished)
                 return;
@@ -96,8 +87,8 @@ void SignInService::begin(const QString &signInId, const flow::FlowOptions &opti
             }
             signIn->das = std::make_unique<das::DasClient>(
                 signIn->http, m_settings.servers.dasUrls, loaded->credential, m_clock, m_random);
-            signIn->flow = std::make_unique<flow::ReauthFlow>(m_settings.servers, signIn->http, *signIn->das, *m_provider,
-                *m_state, signIn->frontend, m_fingerprint, m_clock, m_random);
+            signIn->flow = std::make_unique<flow::ReauthFlow>(m_settings.servers, signIn->http, *signIn->das, m_access.provider(),
+                m_access.state(), signIn->frontend, m_access.fingerprint(), m_clock, m_random);
             connectFlow(*signIn);
             signIn->flow->start(options);
         });

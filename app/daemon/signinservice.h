@@ -1,6 +1,8 @@
 // The sign-ins hotdeskd runs for its sessions: state, nonce, PKCE verifier, device key and tokens never leave this class.
 #pragma once
 
+#include "serveraccess.h"
+
 #include "core/clock.h"
 #include "core/flow/reauthflow.h"
 #include "core/flow/relayfrontend.h"
@@ -27,16 +29,6 @@ class FileSecretStore;
 
 namespace hotdesk::daemon {
 
-// What the daemon's sign-ins need from the policy and its state directory.
-struct SignInSettings {
-    policy::ServerSettings servers;
-    net::TlsTrust trust; // the policy's CA bundle on top of the system store
-    net::ProxySetting proxy;
-    // The daemon's state directory (docs/hotdeskd.md): enrollments.json and
-    // users.json (store::AgentState) and secrets/ (store::FileSecretStore, the
-    // device keys). It must exist; the daemon checks it at start.
-    QString stateDirectory;
-};
 
 // The settings of a policy for stateDir; errors: the policy's ca_bundle or proxy cannot be used.
 Result<SignInSettings> signInSettings(const policy::Policy &policy, const QString &stateDir);
@@ -114,14 +106,9 @@ private:
     void finish(const QString &signInId, Result<SignInResult> result);
 
     SignInSettings m_settings;
-    flow::FingerprintSource m_fingerprint;
     const Clock &m_clock;
     RandomSource &m_random;
-    std::unique_ptr<store::AgentState> m_state;
-    std::unique_ptr<store::FileSecretStore> m_secrets;
-    // Discovery and the IdP's keys, shared by the sign-ins; with a client of its own.
-    std::unique_ptr<net::HttpClient> m_http;
-    flow::ProviderSession *m_provider = nullptr;
+    ServerAccess m_access; // users, enrollments, device keys; discovery and the IdP's keys, shared by the sign-ins
     std::map<QString, SignIn *> m_signIns; // by id; each a child of this object
 };
 
