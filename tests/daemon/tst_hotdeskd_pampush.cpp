@@ -222,6 +222,11 @@ private Q_SLOTS:
             qPrintable(seen.infos.join(QLatin1Char('|'))));
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"approved\"")), qPrintable(lastResult()));
         QVERIFY(!audited("pam_push_started").isEmpty());
+        // The IdP's pacing is in the record: at least the poll that brought the tokens, each after the 1 s interval.
+        const QJsonObject attempt = audited("pam_attempt").last();
+        const int polls = attempt.value(QLatin1String("polls")).toInt();
+        QVERIFY2(polls >= 1, qPrintable(lastResult()));
+        QCOMPARE(attempt.value(QLatin1String("poll_wait_s")).toInt(), polls);
         // sudo is not the unlock: the session the daemon locked stays locked.
         QVERIFY(lockRequired());
     }
