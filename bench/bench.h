@@ -67,6 +67,8 @@ Status runVerifyGroup(const TimingPlan &plan, Metrics &metrics);
 Status runFlowGroup(const TimingPlan &plan, Metrics &metrics);
 Status runAgentGroup(const TimingPlan &plan, Metrics &metrics);
 Status runDasGroup(const TimingPlan &plan, Metrics &metrics);
+// Part of the flow group: the push at the OS's sign-in, pam_hotdesk.so through hotdeskd to PAM_SUCCESS (root only).
+Status runCibaFigures(Metrics &metrics);
 // Part of the agent group: hotdeskd idle for idleSeconds, and the OS lock after its agent is killed.
 Status runDaemonFigures(Metrics &metrics, int idleSeconds);
 

@@ -387,7 +387,7 @@ Status runFlowGroup(const TimingPlan &, Metrics &metrics)
         metrics.insert(QStringLiteral("flow.embedded.cold_ms"), rounded(median(cold)));
         metrics.insert(QStringLiteral("flow.embedded.warm_ms"), rounded(median(warm)));
     }
-    return {};
+    return runCibaFigures(metrics);
 }
 
 } // namespace hotdesk::bench

@@ -175,6 +175,8 @@ void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
     extra.insert(QStringLiteral("push"), pushId);
     if (!result.acr.isEmpty())
         extra.insert(QStringLiteral("acr"), result.acr);
+    extra.insert(QStringLiteral("polls"), result.polls);
+    extra.insert(QStringLiteral("poll_wait_s"), double(result.pollWaitSeconds));
     Q_EMIT audited(QStringLiteral("pam_attempt"), running.user, {}, QStringLiteral("push approved"), extra);
     // At the display manager's or a screen locker's unlock, the approval is the second factor the
     // user's locked sessions wait for; elsewhere (sudo, SSH) it lifts nothing.

@@ -36,6 +36,8 @@ public:
     const QStringList acrValues;
     const std::chrono::seconds timeout;
     bool finished = false;
+    int polls = 0;
+    qint64 pollWaitSeconds = 0;
     das::CibaRequestObject request;
     net::HttpClient http;
     std::unique_ptr<das::DasClient> das;
@@ -196,8 +198,17 @@ void PushService::startCiba(Push &push, const oidc::ProviderMetadata &provider)
     push.ciba = std::make_unique<oidc::CibaClient>(push.http, provider, *m_access.provider().jwks(), m_clock, settings);
     const QString id = push.id;
     const QString number = push.request.bindingMessage;
+    // Each wait the client starts (after the IdP's acceptance and after each pending answer) ends in one poll.
+    Push *counted = &push;
     connect(push.ciba.get(), &oidc::CibaClient::accepted, this,
-        [this, id, number](const QString &, qint64 expiresIn, qint64) { Q_EMIT numberReady(id, number, expiresIn); });
+        [this, id, number, counted](const QString &, qint64 expiresIn, qint64 interval) {
+            counted->pollWaitSeconds += interval;
+            Q_EMIT numberReady(id, number, expiresIn);
+        });
+    connect(push.ciba.get(), &oidc::CibaClient::pending, this, [counted](const QString &) {
+        ++counted->polls;
+        counted->pollWaitSeconds += counted->ciba->interval().count();
+    });
     connect(
         push.ciba.get(), &oidc::CibaClient::failed, this, [this, id](const Error &error) { finish(id, tl::unexpected(error)); });
     connect(push.ciba.get(), &oidc::CibaClient::succeeded, this, [this, id](const oidc::IdToken &token) {
@@ -209,6 +220,8 @@ void PushService::startCiba(Push &push, const oidc::ProviderMetadata &provider)
         result.sharedId = token.subject;
         result.acr = token.claims().value(QLatin1String("acr")).toString();
         result.validatedAt = m_clock.secondsSinceEpoch();
+        result.polls = it->second->polls + 1; // the pending ones and the one that brought the tokens
+        result.pollWaitSeconds = it->second->pollWaitSeconds;
         finish(id, result);
     });
     push.ciba->start({push.request.requestObject, push.request.clientId, push.request.sharedId, push.acrValues});

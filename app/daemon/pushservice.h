@@ -27,6 +27,10 @@ struct PushResult {
     QString sharedId; // the validated ID token's sub
     QString acr;
     qint64 validatedAt = 0;
+    // The token requests made, and the seconds the IdP asked the client to wait before them (its interval, plus 5 s
+    // per slow_down): what of the push's time was the IdP's pacing rather than work.
+    int polls = 0;
+    qint64 pollWaitSeconds = 0;
 };
 
 // Any number of pushes at once (one per PAM conversation). Exactly one of

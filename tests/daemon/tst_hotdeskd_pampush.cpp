@@ -260,6 +260,11 @@ private Q_SLOTS:
             qPrintable(seen.infos.join(QLatin1Char('|'))));
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"approved\"")), qPrintable(lastResult()));
         QVERIFY(!audited("pam_push_started").isEmpty());
+        // The IdP's pacing is in the record: at least the poll that brought the tokens, each after the 1 s interval.
+        const QJsonObject attempt = audited("pam_attempt").last();
+        const int polls = attempt.value(QLatin1String("polls")).toInt();
+        QVERIFY2(polls >= 1, qPrintable(lastResult()));
+        QCOMPARE(attempt.value(QLatin1String("poll_wait_s")).toInt(), polls);
         // sudo is not the unlock: the session the daemon locked stays locked.
         QVERIFY(lockRequired());
     }
@@ -375,7 +380,27 @@ private Q_SLOTS:
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"expired\"")), qPrintable(lastResult()));
     }
 
-    // The servers gone: unavailable, never a success, whatever the failmode (the policy allows no offline grace).
+    // An IdP that says slow_down to the first poll: the daemon waits the raised interval (1 s + 5 s) from then on, and
+    // its record names every wait.
+    void theRecordCountsTheWaitsTheIdpAskedFor()
+    {
+        m_stubs->start({QStringLiteral("ciba-slow-down")}, -1);
+        Seen seen;
+        int code = -1;
+        std::thread module([&] { code = authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen); });
+        const bool answered = answerOnPhone(QStringLiteral("approve"), seen);
+        module.join();
+        QVERIFY(answered);
+        QCOMPARE(code, PAM_SUCCESS);
+        const QJsonObject attempt = audited("pam_attempt").last();
+        QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"approved\"")), qPrintable(lastResult()));
+        // 1 s before the first poll, 6 s before each later one (the phone may answer after the second on a slow machine).
+        const int polls = attempt.value(QLatin1String("polls")).toInt();
+        QVERIFY2(polls >= 2, qPrintable(lastResult()));
+        QCOMPARE(attempt.value(QLatin1String("poll_wait_s")).toInt(), 1 + 6 * (polls - 1));
+    }
+
+    // The servers gone: unavailable, never a success, whatever the failmode (su is no unlock: no offline grace).
     void unreachableServersAreUnavailable()
     {
         m_stubs->stop();
