@@ -378,6 +378,9 @@ private Q_SLOTS:
         Seen seen;
         QCOMPARE(authenticate(QFile::encodeName(m_confDir), "sudo", kUser, &seen), PAM_AUTH_ERR);
         QVERIFY2(lastResult().contains(QLatin1String("\"result\":\"expired\"")), qPrintable(lastResult()));
+        // The first policy again before the next test.
+        QVERIFY(writeJsonFile(path(QStringLiteral("policy.json")), m_policy));
+        QTRY_VERIFY_WITH_TIMEOUT(audited("policy_applied", true).size() > applied + 1, 15000);
     }
 
     // An IdP that says slow_down to the first poll: the daemon waits the raised interval (1 s + 5 s) from then on, and
