@@ -300,6 +300,18 @@
             <source>The system service cannot be reached. Try again.</source>
             <translation>Der Systemdienst ist nicht erreichbar. Versuchen Sie es erneut.</translation>
         </message>
+        <message>
+            <source>%1 switches in at the lock screen of the kiosk account %2</source>
+            <translation>%1 wechselt am Sperrbildschirm des Kiosk-Kontos %2 herein</translation>
+        </message>
+        <message>
+            <source>Signing in %1: connecting to the sign-in service…</source>
+            <translation>Anmeldung von %1: Verbindung zum Anmeldedienst wird hergestellt …</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd in the kiosk account %2</source>
+            <translation>%1 wird im Kiosk-Konto %2 über hotdeskd angemeldet</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::EmbeddedFrontend</name>

@@ -300,6 +300,18 @@
             <source>The system service cannot be reached. Try again.</source>
             <translation>Le service système est injoignable. Réessayez.</translation>
         </message>
+        <message>
+            <source>%1 switches in at the lock screen of the kiosk account %2</source>
+            <translation>%1 prend la main sur l’écran de verrouillage du compte kiosque %2</translation>
+        </message>
+        <message>
+            <source>Signing in %1: connecting to the sign-in service…</source>
+            <translation>Authentification de %1 : connexion au service d’authentification…</translation>
+        </message>
+        <message>
+            <source>signing in %1 through hotdeskd in the kiosk account %2</source>
+            <translation>connexion de %1 par hotdeskd dans le compte kiosque %2</translation>
+        </message>
     </context>
     <context>
         <name>hotdesk::cli::EmbeddedFrontend</name>

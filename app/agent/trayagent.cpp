@@ -196,7 +196,7 @@ void TrayAgent::connectDaemon()
     connect(m_daemon.get(), &control::DaemonLink::event, controller, &agent::AgentController::daemonEvent);
     connect(m_daemon.get(), &control::DaemonLink::attached, this, [this, session = options.sessionId] {
         m_daemonProblem.clear();
-        m_controller->daemonAttached(session);
+        m_controller->daemonAttached(session, m_daemon->attachReply());
     });
     const auto problem = [this](const QString &why) {
         m_controller->daemonLost(why);
@@ -206,6 +206,7 @@ void TrayAgent::connectDaemon()
         report(tr("not attached to hotdeskd: %1").arg(why));
     };
     connect(m_daemon.get(), &control::DaemonLink::unavailable, this, problem);
+    connect(m_daemon.get(), &control::DaemonLink::answered, controller, &agent::AgentController::daemonAnswered);
     connect(m_daemon.get(), &control::DaemonLink::requestFailed, controller, &agent::AgentController::daemonRequestFailed);
     connect(m_daemon.get(), &control::DaemonLink::recoveryCodeRefused, controller,
         &agent::AgentController::daemonRecoveryCodeRefused);

@@ -477,10 +477,7 @@ void AgentController::cancel()
         break;
     case AgentState::DaemonStarting:
     case AgentState::DaemonSigningIn:
-        if (!m_daemonSignIn.isEmpty())
-            m_daemon.send(
-                {{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), m_daemonSignIn}});
-        endDaemonSignIn();
+        abandonDaemonSignIn();
         m_view.setStatus(tr("The sign-in was cancelled."), false);
         break;
     case AgentState::CheckingPassword:
@@ -497,12 +494,14 @@ void AgentController::switchUser(const QString &user)
 {
     if (!isLocked())
         return;
+    if (m_kiosk && (attached() || isDaemonLock())) {
+        // A shared kiosk account's session: the next person signs in inside it, with hotdeskd's sign-in.
+        switchPerson(user);
+        return;
+    }
     if (attached() || isDaemonLock()) {
         // With hotdeskd the session stays its owner's: another person logs in at the login screen.
-        if (!m_daemonSignIn.isEmpty())
-            m_daemon.send(
-                {{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), m_daemonSignIn}});
-        endDaemonSignIn();
+        abandonDaemonSignIn();
         audit(store::AuditEvent::UserSwitch, user, QStringLiteral("greeter"), {{QStringLiteral("from"), m_lock.user}});
         m_services.report(tr("%1 goes to the login screen; the session of %2 stays locked").arg(user, m_lock.user));
         m_view.switchToGreeter(user);
@@ -518,6 +517,28 @@ void AgentController::switchUser(const QString &user)
     m_view.updateLock(lockView(user, m_lock.reason, !out));
     if (!out && m_state == AgentState::Locked)
         startOwnSignIn(user);
+}
+
+void AgentController::switchPerson(const QString &person)
+{
+    if (!attached()) {
+        refuse(tr("The system service cannot be reached; the lock stays until it is back. Ask the help desk if this goes on."));
+        return;
+    }
+    audit(store::AuditEvent::UserSwitch, person, QStringLiteral("kiosk"),
+        {{QStringLiteral("from"), m_lock.user}, {QStringLiteral("account"), m_user}});
+    m_services.report(tr("%1 switches in at the lock screen of the kiosk account %2").arg(person, m_user));
+    if (m_state == AgentState::SigningIn)
+        m_services.cancelFlow();
+    abandonDaemonSignIn();
+    // The lock is hotdeskd's from now (it locks the session before the switch, if it was not): only its "unlocked" lifts it.
+    setState(AgentState::DaemonLocked);
+    m_view.holdForDaemon(true);
+    m_lock.user = person;
+    m_lock.person = person;
+    m_lock.reason = tr("Sign in to use this PC.");
+    m_view.updateLock(lockView(person, m_lock.reason, true));
+    startDaemonSignIn();
 }
 
 void AgentController::offlineUnlock(const QString &user)
@@ -713,8 +734,10 @@ void AgentController::flowFailed(const QString &user, const Error &error, const 
 
 // --- hotdeskd -----------------------------------------------------------------------------------
 
-void AgentController::daemonAttached(const QString &session)
+void AgentController::daemonAttached(const QString &session, const QJsonObject &reply)
 {
+    m_kiosk = reply.value(QLatin1String("kiosk")).toBool();
+    m_person = eventText(reply, "person");
     m_services.report(tr("attached to hotdeskd for session %1").arg(session));
     scheduleTick(); // hotdeskd's engine decides now: the agent's own timer stops
 }
@@ -722,6 +745,10 @@ void AgentController::daemonAttached(const QString &session)
 void AgentController::daemonLost(const QString &why)
 {
     Q_UNUSED(why);
+    // The replies and sign-ins of that connection are gone with it.
+    m_signInReplyDue = false;
+    m_abandonOnReply = false;
+    m_abandoned.clear();
     if (m_state == AgentState::DaemonStarting || m_state == AgentState::DaemonSigningIn) {
         // hotdeskd ended the sign-in with the connection; the person starts another.
         endDaemonSignIn();
@@ -736,11 +763,9 @@ void AgentController::daemonLost(const QString &why)
 
 void AgentController::daemonRequestFailed(const QString &error, const QString &message)
 {
+    // A refused "sign_in" is daemonAnswered()'s.
     m_services.report(tr("hotdeskd refused: %1 (%2)").arg(message, error));
-    if (m_state == AgentState::DaemonStarting) {
-        endDaemonSignIn();
-        m_view.setStatus(tr("The sign-in could not start: %1").arg(message), false);
-    } else if (error == QLatin1String("offline_refused") && isLocked()) {
+    if (error == QLatin1String("offline_refused") && isLocked()) {
         if (m_state == AgentState::CheckingPassword)
             setState(AgentState::DaemonLocked);
         m_view.setStatus(tr("Offline unlock is not possible now. Sign in with your phone, or ask the help desk."), false);
@@ -768,7 +793,7 @@ void AgentController::daemonEvent(const QJsonObject &event)
             tr("You will be asked to sign in again with your phone in %n minute(s).", nullptr,
                 event.value(QLatin1String("minutes")).toInt()));
     } else if (name == QLatin1String("unlocked")) {
-        daemonUnlocked();
+        daemonUnlocked(event);
     } else if (name.startsWith(QLatin1String("sign_in_"))) {
         daemonSignInEvent(name, event);
     } else if (name == QLatin1String("offline_unlock_failed")) {
@@ -790,6 +815,10 @@ void AgentController::daemonLock(const QJsonObject &event)
     const QString reason = eventText(event, "reason");
     const bool signInAllowed = event.value(QLatin1String("sign_in")).toBool();
     m_services.report(tr("hotdeskd requires the lock: %1").arg(reason));
+    if (event.contains(QLatin1String("kiosk"))) {
+        m_kiosk = event.value(QLatin1String("kiosk")).toBool();
+        m_person = eventText(event, "person");
+    }
     if (isDaemonLock()) {
         m_view.holdForDaemon(true);
         return; // already hotdeskd's: a sign-in under way goes on
@@ -807,7 +836,9 @@ void AgentController::daemonLock(const QJsonObject &event)
         text = reasonForPeople(trigger, reason.section(QLatin1Char(':'), 1));
     }
     // The agent's own sign-in could lift only its own lock: hotdeskd's sign-in takes over.
-    showLock(isLocked() ? m_lock.user : m_user, text, signInAllowed, AgentState::DaemonLocked);
+    // A kiosk account's lock asks its person (who signed in last), else the session's owner.
+    const QString who = isLocked() ? m_lock.user : (m_kiosk && !m_person.isEmpty() ? m_person : m_user);
+    showLock(who, text, signInAllowed, AgentState::DaemonLocked);
     if (m_autoSignIn && signInAllowed)
         QTimer::singleShot(0, this, [this] {
             if (m_state == AgentState::DaemonLocked && attached())
@@ -821,21 +852,88 @@ void AgentController::startDaemonSignIn()
         return;
     m_lock.signInTried = true;
     setState(AgentState::DaemonStarting);
-    m_view.setStatus(tr("Connecting to the sign-in service…"), true);
-    m_services.report(tr("signing in %1 through hotdeskd").arg(m_lock.user));
-    // hotdeskd signs in its session's owner; the agent only shows the page and relays the answer.
-    if (!m_daemon.send({{QStringLiteral("command"), QStringLiteral("sign_in")}})) {
+    if (m_lock.person.isEmpty()) {
+        m_view.setStatus(tr("Connecting to the sign-in service…"), true);
+        m_services.report(tr("signing in %1 through hotdeskd").arg(m_lock.user));
+    } else {
+        m_view.setStatus(tr("Signing in %1: connecting to the sign-in service…").arg(m_lock.person), true);
+        m_services.report(tr("signing in %1 through hotdeskd in the kiosk account %2").arg(m_lock.person, m_user));
+    }
+    // A sign-in given up a moment ago has not answered yet: this one is sent once it has (daemonAnswered).
+    if (!m_signInReplyDue)
+        sendSignIn();
+}
+
+void AgentController::sendSignIn()
+{
+    // hotdeskd signs in its session's owner, or in a kiosk account's the person named; the agent only shows the
+    // page and relays the answer.
+    QJsonObject request {{QStringLiteral("command"), QStringLiteral("sign_in")}};
+    if (!m_lock.person.isEmpty())
+        request.insert(QStringLiteral("person"), m_lock.person);
+    if (!m_daemon.send(request)) {
         setState(AgentState::DaemonLocked);
         m_view.setStatus(
             tr("The system service cannot be reached; the lock stays until it is back. Ask the help desk if this goes on."),
             false);
+        return;
     }
+    m_signInReplyDue = true;
+}
+
+void AgentController::daemonAnswered(const QString &command, const QJsonObject &reply)
+{
+    if (command != QLatin1String("sign_in") || !m_signInReplyDue)
+        return;
+    m_signInReplyDue = false;
+    const bool ok = reply.value(QLatin1String("ok")).toBool();
+    const QString id = eventText(reply, "sign_in");
+    if (m_abandonOnReply) {
+        m_abandonOnReply = false;
+        if (ok && !id.isEmpty()) {
+            m_abandoned.insert(id);
+            m_daemon.send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), id}});
+        }
+        if (m_state == AgentState::DaemonStarting)
+            sendSignIn(); // the sign-in asked for meanwhile
+        return;
+    }
+    if (!ok) {
+        if (m_state == AgentState::DaemonStarting) {
+            endDaemonSignIn();
+            m_view.setStatus(tr("The sign-in could not start: %1").arg(eventText(reply, "message")), false);
+        }
+        return;
+    }
+    if (m_state == AgentState::DaemonStarting && m_daemonSignIn.isEmpty())
+        m_daemonSignIn = id;
+}
+
+void AgentController::abandonDaemonSignIn()
+{
+    if (!m_daemonSignIn.isEmpty()) {
+        m_abandoned.insert(m_daemonSignIn);
+        m_daemon.send(
+            {{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), m_daemonSignIn}});
+    } else if (m_signInReplyDue) {
+        m_abandonOnReply = true;
+    }
+    endDaemonSignIn();
 }
 
 void AgentController::daemonSignInEvent(const QString &name, const QJsonObject &event)
 {
     const QString id = eventText(event, "sign_in");
     const QString message = eventText(event, "message");
+    if (m_abandoned.contains(id)) {
+        if (name == QLatin1String("sign_in_failed"))
+            m_abandoned.remove(id); // its end; nothing of it is shown
+        return;
+    }
+    if (!m_daemonSignIn.isEmpty() && id != m_daemonSignIn)
+        return; // not the sign-in this lock runs
+    if (!m_abandonOnReply)
+        m_signInReplyDue = false; // its events come after its reply
     if (name == QLatin1String("sign_in_url") && m_state == AgentState::DaemonStarting) {
         m_daemonSignIn = id;
         setState(AgentState::DaemonSigningIn);
@@ -848,6 +946,11 @@ void AgentController::daemonSignInEvent(const QString &name, const QJsonObject &
         endDaemonSignIn();
         const QString error = eventText(event, "error");
         m_services.report(tr("sign-in of %1 failed: %2 (%3)").arg(m_lock.user, message, error));
+        // Servers that cannot be reached make this PC "offline": the lock offers the policy's offline unlock.
+        if (error == QLatin1String("unreachable") || error == QLatin1String("timeout"))
+            m_network = policy::Network::Offline;
+        else if (error != QLatin1String("cancelled"))
+            m_network = policy::Network::Online;
         if (!isLocked())
             return;
         m_view.updateLock(lockView(m_lock.user, m_lock.reason, error != QLatin1String("locked_out")));
@@ -869,14 +972,22 @@ void AgentController::daemonSignInPageFailed(const QString &id)
     m_daemon.send({{QStringLiteral("command"), QStringLiteral("sign_in_cancel")}, {QStringLiteral("sign_in"), id}});
 }
 
-void AgentController::daemonUnlocked()
+void AgentController::daemonUnlocked(const QJsonObject &event)
 {
     endDaemonSignIn();
-    const QString user = m_lock.user.isEmpty() ? m_user : m_lock.user;
+    // In a kiosk account's session hotdeskd names who signed in; the lock screen lifts only for the person it shows.
+    const QString person = eventText(event, "person");
+    if (m_kiosk && !person.isEmpty())
+        m_person = person;
+    const QString user = m_kiosk && !person.isEmpty() ? person : m_lock.user.isEmpty() ? m_user : m_lock.user;
     if (isLocked() && !m_view.lift(DaemonValidated {user}))
         return;
+    const QString reason = eventText(event, "reason");
+    if (reason == QLatin1String("sign_in"))
+        m_network = policy::Network::Online;
     // The agent's record of what it showed; hotdeskd's audit log has the validation itself.
-    audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("hotdeskd_validated"));
+    audit(store::AuditEvent::ReauthSucceeded, user, QStringLiteral("hotdeskd_validated"),
+        reason.isEmpty() ? QJsonObject {} : QJsonObject {{QStringLiteral("daemon_reason"), reason}});
     m_services.report(tr("unlocked for %1").arg(user));
     unlocked(user);
 }
@@ -908,7 +1019,7 @@ control::AgentStatus AgentController::status() const
             s.detail += u' ' + policy::reasonString(m_engine->state().lock->trigger, m_engine->state().lock->detail);
         return s;
     }
-    s.user = m_user;
+    s.user = m_kiosk && !m_person.isEmpty() ? m_person : m_user;
     if (!m_engine) {
         s.state = control::AgentState::Error;
         s.detail = m_problem;

@@ -14,6 +14,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 #include <QUrl>
 
@@ -156,6 +157,9 @@ public:
     // Whom the lock asks; empty while unlocked.
     const QString &lockUser() const { return m_lock.user; }
     const QString &user() const { return m_user; }
+    // A shared kiosk account's session (hotdeskd's attach said "kiosk": true) and its person, who signed in last.
+    bool isKiosk() const { return m_kiosk; }
+    const QString &person() const { return m_person; }
     const policy::DecisionEngine *engine() const { return m_engine.get(); }
     const std::optional<policy::Policy> &policy() const { return m_policy; }
     control::AgentStatus status() const;
@@ -203,8 +207,11 @@ public:
     void flowFailed(const QString &user, const Error &error, const QString &reason, const QString &status);
 
     // hotdeskd's side (control::DaemonLink's signals).
-    void daemonAttached(const QString &session);
+    // reply: hotdeskd's answer to "attach" (the session's members; "kiosk" and "person" in a kiosk account's).
+    void daemonAttached(const QString &session, const QJsonObject &reply = {});
     void daemonLost(const QString &why);
+    // hotdeskd's reply to a request the controller sent (command: the request's), ok or not.
+    void daemonAnswered(const QString &command, const QJsonObject &reply);
     void daemonRequestFailed(const QString &error, const QString &message);
     // hotdeskd refused a recovery code ("wrong_code", "no_codes", "locked_out", ...).
     void daemonRecoveryCodeRefused(const QString &error, const QString &message);
@@ -220,6 +227,7 @@ private:
         QString user;
         QString reason; // what the lock screen says about why
         bool signInTried = false; // a sign-in started since this lock went up
+        QString person; // a kiosk switch named this person: hotdeskd's sign-in is theirs ("person")
     };
 
     bool attached() const { return m_daemon.isAttached(); }
@@ -242,10 +250,14 @@ private:
     void refuse(const QString &status);
     void startOwnSignIn(const QString &user);
     void startDaemonSignIn();
+    void sendSignIn();
+    void switchPerson(const QString &person);
+    // hotdeskd's sign-in under way is given up: cancelled now, or as soon as its id comes.
+    void abandonDaemonSignIn();
     void endDaemonSignIn();
     void daemonLock(const QJsonObject &event);
     void daemonSignInEvent(const QString &name, const QJsonObject &event);
-    void daemonUnlocked();
+    void daemonUnlocked(const QJsonObject &event);
     void recoveryCodeChecked(const QString &user, Result<store::RecoveryCodeAccepted> accepted);
     void audit(store::AuditEvent event, const QString &user, const QString &reason, const QJsonObject &extra = {});
     void updateTray();
@@ -271,6 +283,11 @@ private:
     bool m_soon = false;
     QString m_problem; // a policy problem for the tray
     QString m_daemonSignIn; // the id of hotdeskd's sign-in under way
+    bool m_signInReplyDue = false; // "sign_in" was sent, its reply (with the id) has not come
+    bool m_abandonOnReply = false; // that sign-in is given up: cancelled once its id comes
+    QSet<QString> m_abandoned; // sign-ins cancelled by the agent: their events are ignored
+    bool m_kiosk = false;
+    QString m_person;
     QTimer m_tick;
     QPointer<store::RecoveryCodeStore> m_recoveryCodes;
 };

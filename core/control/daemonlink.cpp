@@ -60,6 +60,7 @@ void DaemonLink::connectNow()
     m_pending.clear();
     m_written = m_answered = 0;
     m_codeReply = -1;
+    m_commands.clear();
     connect(m_socket, &QLocalSocket::connected, this, [this] {
         m_awaitingAttach = true;
         write({{QStringLiteral("command"), QStringLiteral("attach")}, {QStringLiteral("session"), m_options.sessionId}});
@@ -102,6 +103,7 @@ void DaemonLink::onLine(const QByteArray &line)
         Q_EMIT event(*object);
         return;
     }
+    const QString command = m_commands.isEmpty() ? QString() : m_commands.takeFirst();
     if (++m_answered == m_codeReply) {
         if (!ok)
             Q_EMIT recoveryCodeRefused(error, message);
@@ -117,12 +119,14 @@ void DaemonLink::onLine(const QByteArray &line)
             return;
         }
         m_attached = true;
+        m_attachReply = *object;
         m_retryDelay = 1s;
         m_heartbeat.start();
         sendHeartbeat();
         Q_EMIT attached();
         return;
     }
+    Q_EMIT answered(command, *object);
     if (!ok)
         Q_EMIT requestFailed(error, message);
 }
@@ -161,12 +165,14 @@ void DaemonLink::write(QJsonObject request)
 {
     request.insert(QStringLiteral("v"), 1);
     ++m_written;
+    m_commands.append(request.value(QLatin1String("command")).toString());
     m_socket->write(encodeJsonLine(request));
 }
 
 void DaemonLink::drop(const QString &why)
 {
     m_attached = false;
+    m_attachReply = {};
     m_awaitingAttach = false;
     m_heartbeat.stop();
     if (m_socket) {

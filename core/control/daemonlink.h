@@ -46,6 +46,8 @@ public:
     // event "unlocked"; a refusal, as the reply or later, in recoveryCodeRefused(). False when not attached.
     bool sendRecoveryCode(const QString &code);
     const QString &socketPath() const { return m_options.socketPath; }
+    // The daemon's answer to the last "attach" (the session's members, e.g. "kiosk" and "person"); empty until attached.
+    const QJsonObject &attachReply() const { return m_attachReply; }
 
 Q_SIGNALS:
     void attached();
@@ -56,6 +58,8 @@ Q_SIGNALS:
     void refused(const QString &error, const QString &message);
     // An event line ({"event": ...}).
     void event(const QJsonObject &event);
+    // The reply to a request sent with send() (ok or not), with the request's command; before requestFailed().
+    void answered(const QString &command, const QJsonObject &reply);
     // A reply that is an error, to a request sent with send().
     void requestFailed(const QString &error, const QString &message);
     // hotdeskd refused the code sendRecoveryCode() gave (error: "wrong_code", "locked_out", ...).
@@ -81,6 +85,8 @@ private:
     qint64 m_written = 0;
     qint64 m_answered = 0;
     qint64 m_codeReply = -1;
+    QList<QString> m_commands; // the commands written and not answered yet, oldest first
+    QJsonObject m_attachReply;
 };
 
 } // namespace hotdesk::control

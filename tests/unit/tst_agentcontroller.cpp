@@ -446,6 +446,184 @@ private Q_SLOTS:
             QStringLiteral("That password was not accepted. The lock stays; try again, or sign in with your phone."));
     }
 
+    // A shared kiosk account's session (attach said kiosk): Switch user signs the named person in through hotdeskd's
+    // sign-in ("sign_in" with "person"), the lock shows who signs in, and "unlocked" with the person lifts it for them.
+    void aKioskSwitchSignsTheNamedPersonIn()
+    {
+        Agent agent(true);
+        agent.controller.setUser(QStringLiteral("ward"), true);
+        agent.controller.daemonAttached(QStringLiteral("k1"),
+            {{QStringLiteral("ok"), true}, {QStringLiteral("kiosk"), true}, {QStringLiteral("person"), QStringLiteral("carol")}});
+        QVERIFY(agent.controller.isKiosk());
+        QCOMPARE(agent.controller.person(), QStringLiteral("carol"));
+        QCOMPARE(agent.controller.status().user, QStringLiteral("carol"));
+        // hotdeskd's lock asks carol, who signed in last; its sign-in (for her) starts by itself.
+        agent.controller.daemonEvent(daemonLine("lock",
+            {{QStringLiteral("reason"), QStringLiteral("idle")}, {QStringLiteral("sign_in"), true},
+                {QStringLiteral("kiosk"), true}, {QStringLiteral("person"), QStringLiteral("carol")}}));
+        QCOMPARE(agent.view.lock.user, QStringLiteral("carol"));
+        QTRY_COMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        QCOMPARE(agent.daemon.lastCommand(), QStringLiteral("sign_in"));
+        QVERIFY(!agent.daemon.sent.last().contains(QLatin1String("person")));
+        agent.controller.daemonAnswered(
+            QStringLiteral("sign_in"), {{QStringLiteral("ok"), true}, {QStringLiteral("sign_in"), QStringLiteral("s1")}});
+        agent.controller.daemonEvent(daemonLine("sign_in_url",
+            {{QStringLiteral("sign_in"), QStringLiteral("s1")},
+                {QStringLiteral("url"), QStringLiteral("https://idp.example/a")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonSigningIn);
+
+        // bob switches in: carol's sign-in is cancelled, bob's starts, and the lock names him.
+        agent.controller.switchUser(QStringLiteral("bob"));
+        QVERIFY(agent.view.greeter.isEmpty());
+        QCOMPARE(agent.daemon.sent.at(agent.daemon.sent.size() - 2).value(QLatin1String("command")).toString(),
+            QStringLiteral("sign_in_cancel"));
+        QCOMPARE(
+            agent.daemon.sent.at(agent.daemon.sent.size() - 2).value(QLatin1String("sign_in")).toString(), QStringLiteral("s1"));
+        QCOMPARE(agent.daemon.lastCommand(), QStringLiteral("sign_in"));
+        QCOMPARE(agent.daemon.sent.last().value(QLatin1String("person")).toString(), QStringLiteral("bob"));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        QCOMPARE(agent.view.lock.user, QStringLiteral("bob"));
+        QCOMPARE(agent.controller.lockUser(), QStringLiteral("bob"));
+        QCOMPARE(agent.view.status, QStringLiteral("Signing in bob: connecting to the sign-in service…"));
+        QVERIFY(agent.view.held);
+        QVERIFY(agent.view.pageId.isEmpty());
+        QVERIFY(agent.services.audited(QStringLiteral("user_switch bob kiosk")));
+        // The cancelled sign-in's end changes nothing; bob's goes on.
+        agent.controller.daemonEvent(daemonLine("sign_in_failed",
+            {{QStringLiteral("sign_in"), QStringLiteral("s1")}, {QStringLiteral("error"), QStringLiteral("cancelled")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        agent.controller.daemonAnswered(
+            QStringLiteral("sign_in"), {{QStringLiteral("ok"), true}, {QStringLiteral("sign_in"), QStringLiteral("s2")}});
+        agent.controller.daemonEvent(daemonLine("sign_in_url",
+            {{QStringLiteral("sign_in"), QStringLiteral("s2")},
+                {QStringLiteral("url"), QStringLiteral("https://idp.example/b")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonSigningIn);
+        QCOMPARE(agent.view.pageId, QStringLiteral("s2"));
+        agent.controller.daemonSignInRedirected(QStringLiteral("s2"), QUrl(QStringLiteral("com.hotdesk.agent:/callback?code=c")));
+        QCOMPARE(agent.daemon.lastCommand(), QStringLiteral("sign_in_response"));
+
+        // hotdeskd validated bob's token: the lock lifts for bob, who is the session's person now.
+        agent.controller.daemonEvent(daemonLine("unlocked",
+            {{QStringLiteral("reason"), QStringLiteral("sign_in")}, {QStringLiteral("person"), QStringLiteral("bob")}}));
+        QCOMPARE(agent.controller.state(), AgentState::Unlocked);
+        QVERIFY(!agent.view.locked);
+        QCOMPARE(agent.view.lifted, QList<std::size_t> {3}); // DaemonValidated
+        QCOMPARE(agent.controller.person(), QStringLiteral("bob"));
+        QCOMPARE(agent.controller.status().user, QStringLiteral("bob"));
+        QVERIFY(agent.services.audited(QStringLiteral("reauth_succeeded bob hotdeskd_validated")));
+    }
+
+    // A switch while hotdeskd has not yet answered the running "sign_in": that one is cancelled once its id comes,
+    // and only then is the person's sent (hotdeskd runs one sign-in per session). A failed switch keeps the lock on
+    // the person, and Sign in tries them again.
+    void aKioskSwitchWaitsForTheRunningSignInsReply()
+    {
+        Agent agent(true);
+        agent.controller.setAutoSignIn(false);
+        agent.controller.daemonAttached(QStringLiteral("k1"), {{QStringLiteral("ok"), true}, {QStringLiteral("kiosk"), true}});
+        agent.controller.daemonEvent(daemonLine("lock",
+            {{QStringLiteral("reason"), QStringLiteral("manual")}, {QStringLiteral("sign_in"), true},
+                {QStringLiteral("kiosk"), true}, {QStringLiteral("person"), QString()}}));
+        QCOMPARE(agent.view.lock.user, QStringLiteral("alice")); // nobody signed in yet: the account
+        agent.controller.signIn(QStringLiteral("alice"));
+        QCOMPARE(agent.daemon.sent.size(), 1);
+        agent.controller.switchUser(QStringLiteral("bob"));
+        QCOMPARE(agent.daemon.sent.size(), 1); // nothing sent before the running one's id is known
+        QCOMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        agent.controller.daemonAnswered(
+            QStringLiteral("sign_in"), {{QStringLiteral("ok"), true}, {QStringLiteral("sign_in"), QStringLiteral("s1")}});
+        QCOMPARE(agent.daemon.sent.size(), 3);
+        QCOMPARE(agent.daemon.sent.at(1).value(QLatin1String("command")).toString(), QStringLiteral("sign_in_cancel"));
+        QCOMPARE(agent.daemon.sent.at(1).value(QLatin1String("sign_in")).toString(), QStringLiteral("s1"));
+        QCOMPARE(agent.daemon.sent.at(2).value(QLatin1String("person")).toString(), QStringLiteral("bob"));
+        // s1's end and its late page are not bob's sign-in.
+        agent.controller.daemonEvent(daemonLine("sign_in_url",
+            {{QStringLiteral("sign_in"), QStringLiteral("s1")},
+                {QStringLiteral("url"), QStringLiteral("https://idp.example/a")}}));
+        agent.controller.daemonEvent(daemonLine("sign_in_failed",
+            {{QStringLiteral("sign_in"), QStringLiteral("s1")}, {QStringLiteral("error"), QStringLiteral("cancelled")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        QVERIFY(agent.view.pageId.isEmpty());
+
+        // The token was not bob's: the lock stays, still for bob, and Sign in asks for bob again.
+        agent.controller.daemonAnswered(
+            QStringLiteral("sign_in"), {{QStringLiteral("ok"), true}, {QStringLiteral("sign_in"), QStringLiteral("s2")}});
+        agent.controller.daemonEvent(daemonLine("sign_in_failed",
+            {{QStringLiteral("sign_in"), QStringLiteral("s2")}, {QStringLiteral("error"), QStringLiteral("subject_mismatch")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonLocked);
+        QVERIFY(agent.view.locked);
+        QCOMPARE(agent.view.lock.user, QStringLiteral("bob"));
+        agent.controller.signIn(QStringLiteral("bob"));
+        QCOMPARE(agent.daemon.lastCommand(), QStringLiteral("sign_in"));
+        QCOMPARE(agent.daemon.sent.last().value(QLatin1String("person")).toString(), QStringLiteral("bob"));
+        // A refused start (here: not a login name) says why and leaves the lock waiting.
+        agent.controller.daemonAnswered(QStringLiteral("sign_in"),
+            {{QStringLiteral("ok"), false}, {QStringLiteral("error"), QStringLiteral("bad_request")},
+                {QStringLiteral("message"), QStringLiteral("no blanks")}});
+        QCOMPARE(agent.controller.state(), AgentState::DaemonLocked);
+        QCOMPARE(agent.view.status, QStringLiteral("The sign-in could not start: no blanks"));
+    }
+
+    // Outside a kiosk account's session Switch user goes to the display manager's greeter: no "person" is sent,
+    // the owner's session stays locked. Without hotdeskd, a kiosk switch is refused (it needs hotdeskd's sign-in).
+    void aSwitchOutsideAKioskGoesToTheGreeter()
+    {
+        Agent agent(true);
+        agent.controller.daemonAttached(QStringLiteral("c1"), {{QStringLiteral("ok"), true}});
+        QVERIFY(!agent.controller.isKiosk());
+        agent.controller.daemonEvent(
+            daemonLine("lock", {{QStringLiteral("reason"), QStringLiteral("idle")}, {QStringLiteral("sign_in"), true}}));
+        QTRY_COMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        const auto before = agent.daemon.sent.size();
+        agent.controller.switchUser(QStringLiteral("bob"));
+        QCOMPARE(agent.view.greeter, QStringList {QStringLiteral("bob")});
+        QCOMPARE(agent.controller.state(), AgentState::DaemonLocked);
+        QVERIFY(agent.view.locked);
+        QCOMPARE(agent.view.lock.user, QStringLiteral("alice"));
+        for (auto i = before; i < agent.daemon.sent.size(); ++i)
+            QVERIFY(!agent.daemon.sent.at(i).contains(QLatin1String("person")));
+        QVERIFY(agent.services.audited(QStringLiteral("user_switch bob greeter")));
+
+        Agent kiosk(true);
+        kiosk.controller.setAutoSignIn(false);
+        kiosk.controller.daemonAttached(QStringLiteral("k1"), {{QStringLiteral("ok"), true}, {QStringLiteral("kiosk"), true}});
+        kiosk.controller.daemonEvent(
+            daemonLine("lock", {{QStringLiteral("reason"), QStringLiteral("idle")}, {QStringLiteral("sign_in"), true}}));
+        kiosk.daemon.attached = false;
+        kiosk.controller.daemonLost(QStringLiteral("gone"));
+        kiosk.controller.switchUser(QStringLiteral("bob"));
+        QVERIFY(kiosk.view.greeter.isEmpty());
+        QCOMPARE(kiosk.controller.state(), AgentState::DaemonLocked);
+        QCOMPARE(kiosk.view.lock.user, QStringLiteral("alice"));
+        QVERIFY(kiosk.view.status.startsWith(QLatin1String("The system service cannot be reached")));
+    }
+
+    // hotdeskd's sign-in finds the servers unreachable: the lock offers the offline unlock (the policy has a grace),
+    // whose password goes to hotdeskd; its "unlocked" (reason offline) lifts the lock.
+    void anUnreachableSignInOffersTheOfflineUnlock()
+    {
+        Agent agent(true, makePolicy("{}", "{\"offline\": {\"mode\": \"grace\", \"grace\": \"PT8H\", \"max_uses\": 2}}"));
+        agent.controller.daemonEvent(
+            daemonLine("lock", {{QStringLiteral("reason"), QStringLiteral("manual")}, {QStringLiteral("sign_in"), true}}));
+        QTRY_COMPARE(agent.controller.state(), AgentState::DaemonStarting);
+        QVERIFY(!agent.view.lock.offerOffline);
+        agent.controller.daemonAnswered(
+            QStringLiteral("sign_in"), {{QStringLiteral("ok"), true}, {QStringLiteral("sign_in"), QStringLiteral("s1")}});
+        agent.controller.daemonEvent(daemonLine("sign_in_failed",
+            {{QStringLiteral("sign_in"), QStringLiteral("s1")}, {QStringLiteral("error"), QStringLiteral("unreachable")}}));
+        QCOMPARE(agent.controller.state(), AgentState::DaemonLocked);
+        QVERIFY(agent.view.lock.offerOffline);
+        agent.controller.offlineUnlock(QStringLiteral("alice"));
+        QCOMPARE(agent.view.askedFor, std::optional(CodePrompt::AccountPassword));
+        agent.controller.accountPassword(QStringLiteral("secret"));
+        QCOMPARE(agent.controller.state(), AgentState::CheckingPassword);
+        QCOMPARE(agent.daemon.lastCommand(), QStringLiteral("offline_unlock"));
+        agent.controller.daemonEvent(daemonLine("unlocked", {{QStringLiteral("reason"), QStringLiteral("offline")}}));
+        QCOMPARE(agent.controller.state(), AgentState::Unlocked);
+        QVERIFY(!agent.view.locked);
+        QCOMPARE(agent.controller.status().state, control::AgentState::Offline);
+    }
+
     // Attached, a lock of the agent's own (restored from its state) is handed to hotdeskd by Sign in.
     void anOwnLockIsHandedToTheDaemon()
     {
