@@ -60,16 +60,7 @@ private:
     // The audit records of that event, oldest first.
     QList<QJsonObject> audited(const QString &event) const
     {
-        QList<QJsonObject> records;
-        QFile file(m_logsDir + QStringLiteral("/audit.jsonl"));
-        if (!file.open(QIODevice::ReadOnly))
-            return records;
-        while (!file.atEnd()) {
-            const QJsonObject record = QJsonDocument::fromJson(file.readLine()).object();
-            if (record.value(QLatin1String("event")).toString() == event)
-                records << record;
-        }
-        return records;
+        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     // The device events of the DAS's admin feed; nullopt when the DAS did not answer.

@@ -67,16 +67,7 @@ private:
 
     QList<QJsonObject> audited(const QString &event) const
     {
-        QList<QJsonObject> records;
-        QFile file(m_logsDir + QStringLiteral("/audit.jsonl"));
-        if (!file.open(QIODevice::ReadOnly))
-            return records;
-        while (!file.atEnd()) {
-            const QJsonObject record = QJsonDocument::fromJson(file.readLine()).object();
-            if (record.value(QLatin1String("event")).toString() == event)
-                records << record;
-        }
-        return records;
+        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     // sign_in for the person; the sign-in's id, empty when refused.

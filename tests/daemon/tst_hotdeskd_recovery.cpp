@@ -90,16 +90,7 @@ private:
 
     QList<QJsonObject> audited(const QString &event) const
     {
-        QList<QJsonObject> records;
-        QFile file(m_logsDir + QStringLiteral("/audit.jsonl"));
-        if (!file.open(QIODevice::ReadOnly))
-            return records;
-        while (!file.atEnd()) {
-            const QJsonObject record = QJsonDocument::fromJson(file.readLine()).object();
-            if (record.value(QLatin1String("event")).toString() == event)
-                records << record;
-        }
-        return records;
+        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     std::unique_ptr<RelayClient> lockedAgent()

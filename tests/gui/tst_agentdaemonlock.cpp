@@ -69,16 +69,7 @@ private:
     // The daemon's audit records of that event (LOGS_DIRECTORY/audit.jsonl).
     QList<QJsonObject> audited(const QString &event) const
     {
-        QList<QJsonObject> records;
-        QFile file(m_dir.filePath(QStringLiteral("logs/audit.jsonl")));
-        if (!file.open(QIODevice::ReadOnly))
-            return records;
-        while (!file.atEnd()) {
-            const QJsonObject record = QJsonDocument::fromJson(file.readLine()).object();
-            if (record.value(QLatin1String("event")).toString() == event)
-                records << record;
-        }
-        return records;
+        return auditRecords(m_dir.filePath(QStringLiteral("logs/audit.jsonl")), event);
     }
 
     bool auditedFor(const QString &event, const QString &user, const QString &session) const

@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QList>
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
@@ -149,6 +150,21 @@ inline QString error(const QJsonObject &reply)
 
 // hotdeskd's test option that lets the python stand-ins for the agent (tests/daemon/agentclient.py, relayclient.py)
 // attach as uid 65534: only the installed hotdesk may otherwise (app/daemon/agentprogram.h).
+// The records of hotdeskd's audit log file (one JSON object per line) whose "event" is event, oldest first.
+inline QList<QJsonObject> auditRecords(const QString &file, const QString &event)
+{
+    QList<QJsonObject> records;
+    QFile log(file);
+    if (!log.open(QIODevice::ReadOnly))
+        return records;
+    while (!log.atEnd()) {
+        const QJsonObject record = QJsonDocument::fromJson(log.readLine()).object();
+        if (record.value(QLatin1String("event")).toString() == event)
+            records << record;
+    }
+    return records;
+}
+
 inline QStringList pythonAgentArguments()
 {
     return {QStringLiteral("--agent-program"), QStringLiteral("/usr/bin/python3")};
