@@ -189,6 +189,15 @@ SessionGuard *Enforcer::guardFor(const QString &id) const
     return it == m_guards.end() ? nullptr : it->second.get();
 }
 
+QList<SessionGuard *> Enforcer::guardsOfUser(const QString &user) const
+{
+    QList<SessionGuard *> guards;
+    for (const auto &[id, guard] : m_guards)
+        if (guard->session().user == user)
+            guards << guard.get();
+    return guards;
+}
+
 QString Enforcer::usersFile() const
 {
     return QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json"));

@@ -107,6 +107,8 @@ private:
     void addSession(const platform::LoginSession &session);
     void removeSession(const QString &id);
     SessionGuard *guardFor(const QString &id) const;
+    // The sessions of an account that hotdeskd follows, in the order of their ids.
+    QList<SessionGuard *> guardsOfUser(const QString &user) const;
     std::optional<policy::ReauthRules> currentRules() const;
     // The machine-wide watchers follow the policy's sensitive programs, paths and devices.
     void configureWatchers();

@@ -7,6 +7,8 @@
 
 #include "core/policy/policystore.h"
 
+#include <algorithm>
+
 namespace hotdesk::daemon {
 namespace {
 
@@ -109,19 +111,16 @@ QJsonObject Enforcer::pamAuthenticate(Connection &connection, const QJsonObject 
 
     const auto now = std::chrono::time_point_cast<std::chrono::seconds>(m_clock.now());
     const auto record = m_users.constFind(pam.user);
-    bool lockRequired = false;
-    for (const auto &[id, guard] : m_guards)
-        lockRequired = lockRequired || (guard->session().user == pam.user && guard->lockRequired());
+    const QList<SessionGuard *> sessions = guardsOfUser(pam.user);
+    const bool lockRequired
+        = std::any_of(sessions.begin(), sessions.end(), [](const SessionGuard *guard) { return guard->lockRequired(); });
     const PamDecision decision
         = decidePam(pam, m_policy->policy(), *account, record == m_users.constEnd() ? nullptr : &*record, lockRequired, now);
     if (decision.verdict != PamVerdict::Push)
         return answer(pamResultName(decision.verdict), decision.why);
     if (!m_push)
         return answer(QStringLiteral("unavailable"), QStringLiteral("no push sign-in: %1").arg(m_signInProblem));
-    QStringList acr;
-    for (const auto &[id, guard] : m_guards)
-        if (guard->session().user == pam.user)
-            acr = guard->acrForUser();
+    const QStringList acr = sessions.isEmpty() ? QStringList() : sessions.last()->acrForUser();
     const auto started = m_push->start(
         pam.user, acr, std::chrono::duration_cast<std::chrono::seconds>(m_policy->policy().servers.approvalTimeout));
     if (!started)
@@ -182,8 +181,8 @@ void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
     // user's locked sessions wait for; elsewhere (sudo, SSH) it lifts nothing.
     if (liftsSessionLocks(running.service)) {
         const QJsonObject proof {{QStringLiteral("push"), pushId}, {QStringLiteral("service"), running.service}};
-        for (const auto &[id, guard] : m_guards)
-            if (guard->session().user == running.user && guard->lockRequired())
+        for (SessionGuard *guard : guardsOfUser(running.user))
+            if (guard->lockRequired())
                 guard->signInSucceeded(pushId, proof);
     }
     if (running.client) {
@@ -200,9 +199,8 @@ void Enforcer::pushFailed(const QString &pushId, const Error &error)
     // A refusal or a token that did not validate counts toward the user's lockout, as a failed sign-in does;
     // servers that cannot be reached make the user's sessions offline for the policy's grace.
     if (error.code != ErrorCode::Cancelled)
-        for (const auto &[id, guard] : m_guards)
-            if (guard->session().user == running.user)
-                guard->signInFailed(pushId, error);
+        for (SessionGuard *guard : guardsOfUser(running.user))
+            guard->signInFailed(pushId, error);
     const bool network = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
     if (network && running.offlineFailMode && offlineGraceForPush(running))
         result = QStringLiteral("offline_granted");
@@ -227,11 +225,9 @@ bool Enforcer::offlineGraceForPush(const RunningPush &push)
     if (!liftsSessionLocks(push.service))
         return false;
     bool granted = false;
-    for (const auto &[id, guard] : m_guards) {
-        if (guard->session().user != push.user || !guard->lockRequired() || !guard->offlineUnlockRefusal().isEmpty())
-            continue;
-        granted = guard->offlineUnlockVerified().isEmpty() || granted;
-    }
+    for (SessionGuard *guard : guardsOfUser(push.user))
+        if (guard->lockRequired() && guard->offlineUnlockRefusal().isEmpty())
+            granted = guard->offlineUnlockVerified().isEmpty() || granted;
     QJsonObject extra = push.where;
     extra.insert(QStringLiteral("result"), granted ? QStringLiteral("offline_granted") : QStringLiteral("unavailable"));
     Q_EMIT audited(QStringLiteral("pam_offline"), push.user, {},

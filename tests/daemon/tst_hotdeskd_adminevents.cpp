@@ -25,11 +25,6 @@ namespace {
 constexpr uid_t kNobody = 65534;
 const QString kSession = QStringLiteral("s1");
 
-QJsonObject command(const char *name, QJsonObject members = {})
-{
-    members.insert(QStringLiteral("command"), QLatin1String(name));
-    return members;
-}
 
 } // namespace
 

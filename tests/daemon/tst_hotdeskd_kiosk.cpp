@@ -27,11 +27,6 @@ constexpr uid_t kAlice = 65533;
 const QString kKiosk = QStringLiteral("k1");
 const QString kAlicesSession = QStringLiteral("a1");
 
-QJsonObject command(const char *name, QJsonObject members = {})
-{
-    members.insert(QStringLiteral("command"), QLatin1String(name));
-    return members;
-}
 
 } // namespace
 

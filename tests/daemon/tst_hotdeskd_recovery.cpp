@@ -31,11 +31,6 @@ const QString kBobsSession = QStringLiteral("s2");
 constexpr int kMaxAttempts = 4;
 constexpr int kCodes = 5; // the least a policy may ask for
 
-QJsonObject command(const char *name, QJsonObject members = {})
-{
-    members.insert(QStringLiteral("command"), QLatin1String(name));
-    return members;
-}
 
 QStringList codesOf(const QJsonObject &event)
 {
@@ -93,25 +88,7 @@ private:
         return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
-    std::unique_ptr<RelayClient> lockedAgent()
-    {
-        auto agent = std::make_unique<RelayClient>();
-        if (!agent->start(m_socket, kNobody, true))
-            return nullptr;
-        QJsonObject attached;
-        for (int i = 0; i < 50; ++i) {
-            attached = agent->request(command("attach", {{QStringLiteral("session"), kSession}}));
-            if (attached.value(QLatin1String("error")).toString() != u"busy")
-                break;
-            QTest::qWait(100);
-        }
-        if (!attached.value(QLatin1String("ok")).toBool()) {
-            qWarning("attach: %s", QJsonDocument(attached).toJson().constData());
-            return nullptr;
-        }
-        agent->request(command("reauth"));
-        return agent;
-    }
+    std::unique_ptr<RelayClient> lockedAgent() { return lockedRelayAgent(m_socket, kSession, kNobody); }
 
     // A sign-in with the purpose "recovery_codes" on a plain connection of alice's uid, relayed as the command line
     // does; the daemon's "recovery_codes" event, {} when there is none.

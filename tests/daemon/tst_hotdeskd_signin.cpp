@@ -30,11 +30,6 @@ constexpr uid_t kSomeoneElse = 65533;
 const QString kSession = QStringLiteral("s1");
 const QString kPassword = QStringLiteral("Tr0ub4dor&3");
 
-QJsonObject command(const char *name, QJsonObject members = {})
-{
-    members.insert(QStringLiteral("command"), QLatin1String(name));
-    return members;
-}
 
 QUrl withState(QUrl url, const QString &state)
 {
@@ -124,27 +119,7 @@ private:
         return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
-    // The agent of the session, attached and with the lock required (by "reauth").
-    std::unique_ptr<RelayClient> lockedAgent()
-    {
-        auto agent = std::make_unique<RelayClient>();
-        if (!agent->start(m_socket, kNobody, true))
-            return nullptr;
-        QJsonObject attached;
-        // The last test's agent may not be gone from the daemon's view yet ("busy").
-        for (int i = 0; i < 50; ++i) {
-            attached = agent->request(command("attach", {{QStringLiteral("session"), kSession}}));
-            if (attached.value(QLatin1String("error")).toString() != u"busy")
-                break;
-            QTest::qWait(100);
-        }
-        if (!attached.value(QLatin1String("ok")).toBool()) {
-            qWarning("attach: %s", QJsonDocument(attached).toJson().constData());
-            return nullptr;
-        }
-        agent->request(command("reauth"));
-        return agent;
-    }
+    std::unique_ptr<RelayClient> lockedAgent() { return lockedRelayAgent(m_socket, kSession, kNobody); }
 
     // sign_in; the id it answered, empty when refused.
     static QString startSignIn(RelayClient &agent)

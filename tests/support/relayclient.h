@@ -6,6 +6,9 @@
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
+#include <QTest>
+
+#include <memory>
 #include <QJsonObject>
 #include <QList>
 #include <QProcess>
@@ -72,5 +75,34 @@ private:
     QProcess m_process;
     QList<QJsonObject> m_lines;
 };
+
+// A request: {"command": name, ...members}; RelayClient::send() adds "v".
+inline QJsonObject command(const char *name, QJsonObject members = {})
+{
+    members.insert(QStringLiteral("command"), QLatin1String(name));
+    return members;
+}
+
+// An agent stand-in of uid for session, attached and with the lock required ("reauth"); null when it
+// could not attach. The previous test's agent may not be gone from the daemon's view yet ("busy").
+inline std::unique_ptr<RelayClient> lockedRelayAgent(const QString &socket, const QString &session, uid_t uid)
+{
+    auto agent = std::make_unique<RelayClient>();
+    if (!agent->start(socket, uid, true))
+        return nullptr;
+    QJsonObject attached;
+    for (int i = 0; i < 50; ++i) {
+        attached = agent->request(command("attach", {{QStringLiteral("session"), session}}));
+        if (attached.value(QLatin1String("error")).toString() != u"busy")
+            break;
+        QTest::qWait(100);
+    }
+    if (!attached.value(QLatin1String("ok")).toBool()) {
+        qWarning("attach: %s", QJsonDocument(attached).toJson().constData());
+        return nullptr;
+    }
+    agent->request(command("reauth"));
+    return agent;
+}
 
 } // namespace hotdesk::test
