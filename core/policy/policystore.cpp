@@ -10,6 +10,9 @@
 #include <QJsonDocument>
 #include <QSettings>
 
+#include <algorithm>
+#include <utility>
+
 namespace hotdesk::policy {
 
 namespace {
@@ -124,6 +127,19 @@ QJsonValue managedValue(const QVariant &value, const QJsonObject &schema)
     return QJsonValue::fromVariant(value);
 }
 
+// A Group Policy list element (the ADMX template, docs/policy.md) writes a list
+// as a subkey with one value per entry, named 1, 2, 3, ...: in that order.
+QVariantList numberedValues(QSettings &settings)
+{
+    QStringList keys = settings.childKeys();
+    std::sort(keys.begin(), keys.end(),
+        [](const QString &a, const QString &b) { return std::pair(a.toULongLong(), a) < std::pair(b.toULongLong(), b); });
+    QVariantList out;
+    for (const QString &key : std::as_const(keys))
+        out << settings.value(key);
+    return out;
+}
+
 QJsonObject managedGroup(QSettings &settings, const QJsonObject &schema)
 {
     QJsonObject out;
@@ -133,7 +149,11 @@ QJsonObject managedGroup(QSettings &settings, const QJsonObject &schema)
     const QStringList groups = settings.childGroups();
     for (const QString &group : groups) {
         settings.beginGroup(group);
-        out.insert(group, managedGroup(settings, propertySchema(schema, group)));
+        const QJsonObject member = propertySchema(schema, group);
+        if (member.value(QLatin1String("type")).toString() == u"array")
+            out.insert(group, managedValue(numberedValues(settings), member));
+        else
+            out.insert(group, managedGroup(settings, member));
         settings.endGroup();
     }
     return out;

@@ -231,6 +231,10 @@ void TestPolicyStore::managedSettingsTakePrecedence()
         settings.setValue(QStringLiteral("triggers/schedule"), QStringLiteral("[{\"days\": [\"mon\"], \"at\": \"07:00\"}]"));
         settings.setValue(QStringLiteral("failure/max_attempts"), QStringLiteral("3"));
         settings.setValue(QStringLiteral("failure/exempt_users"), QStringLiteral("breakglass\nops-emergency"));
+        // A Group Policy list: a subkey with values named 1, 2, ..., 10, in that order (not 1, 10, 2).
+        settings.setValue(QStringLiteral("failure/alternate_methods/10"), QStringLiteral("urn:c"));
+        settings.setValue(QStringLiteral("failure/alternate_methods/2"), QStringLiteral("urn:b"));
+        settings.setValue(QStringLiteral("failure/alternate_methods/1"), QStringLiteral("urn:a"));
         settings.setValue(QStringLiteral("servers/client_id"), QStringLiteral("12345"));
     }
     QSettings settings(ini, QSettings::IniFormat);
@@ -247,6 +251,8 @@ void TestPolicyStore::managedSettingsTakePrecedence()
     QCOMPARE(policy->triggers.schedule.size(), 1);
     QCOMPARE(policy->failure.maxAttempts, 3);
     QCOMPARE(policy->failure.exemptUsers, (QStringList {QStringLiteral("breakglass"), QStringLiteral("ops-emergency")}));
+    QCOMPARE(policy->failure.alternateMethods,
+        (QStringList {QStringLiteral("urn:a"), QStringLiteral("urn:b"), QStringLiteral("urn:c")}));
     // A string member stays a string even when it looks like a number; the file's other members stay.
     QCOMPARE(policy->servers.clientId, QStringLiteral("12345"));
     QCOMPARE(policy->servers.idpIssuer, QStringLiteral("https://idp.example"));
