@@ -100,7 +100,7 @@ def help_options(command):
 def hotdesk_commands(binary):
     """The commands that hotdesk --help lists, e.g. 'enroll', 'token verify'."""
     text = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30).stdout
-    return sorted({match.group(0) for match in re.finditer(r"(?m)^  [a-z][a-z-]*(?: [a-z][a-z-]*(?= |$))?", text)})
+    return sorted({match.group(0).strip() for match in re.finditer(r"(?m)^  [a-z][a-z-]*(?: [a-z][a-z-]*(?= |$))?", text)})
 
 
 def page_options(pages_dir, page):
