@@ -121,6 +121,7 @@ int main(int argc, char *argv[])
 #endif
     QCoreApplication::setApplicationName(QStringLiteral("hotdesk"));
     QCoreApplication::setOrganizationName(QStringLiteral("Hotdesk"));
+    QGuiApplication::setDesktopFileName(QStringLiteral("org.hotdesk.agent")); // packaging/linux/desktop, docs/man-pages.md
     QCoreApplication::setApplicationVersion(QStringLiteral(HOTDESK_VERSION));
     using namespace hotdesk::cli;
 
