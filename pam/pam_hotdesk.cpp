@@ -115,7 +115,9 @@ int Attempt::handle(const DaemonLine &line, bool *done)
             return unavailable("the daemon answered twice");
         m_replied = true;
         debug("reply: ok %s, result %s, error %s", line.ok ? "true" : "false",
-            line.result.empty() ? "(none: the push is under way)" : line.result.c_str(),
+            !line.result.empty() ? line.result.c_str()
+                : line.ok        ? "(none: the push is under way)"
+                                 : "(none)",
             line.error.empty() ? "(none)" : line.error.c_str());
         if (!line.ok)
             return finish(pamCodeForError(line.error), "refused: " + line.error, line.message);
