@@ -9,6 +9,7 @@
 
 #include <syslog.h>
 
+#include <cstdarg>
 #include <cstdlib>
 #include <cstring>
 
@@ -45,6 +46,8 @@ private:
     // The daemon's word for the person: an info line, or where infos wait for the next prompt, an echo-off prompt.
     int show(const std::string &message);
     int handle(const DaemonLine &line, bool *done);
+    // With the option debug, one step to the system log at LOG_DEBUG; never the daemon's text for the person.
+    void debug(const char *format, ...) __attribute__((format(printf, 2, 3)));
 
     pam_handle_t *m_pamh;
     bool m_quiet;
@@ -52,7 +55,18 @@ private:
     Request m_request;
     DaemonSocket m_socket;
     bool m_replied = false;
+    Clock::time_point m_start;
 };
+
+void Attempt::debug(const char *format, ...)
+{
+    if (!m_options.debug)
+        return;
+    va_list arguments;
+    va_start(arguments, format);
+    pam_vsyslog(m_pamh, LOG_DEBUG, format, arguments);
+    va_end(arguments);
+}
 
 int Attempt::unavailable(const std::string &why)
 {
@@ -62,6 +76,9 @@ int Attempt::unavailable(const std::string &why)
 int Attempt::finish(int code, const std::string &why, const std::string &message)
 {
     m_socket.close();
+    debug("the wait ended after %lld ms: %s; connection closed",
+        static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - m_start).count()),
+        why.c_str());
     pam_syslog(m_pamh, code == PAM_SUCCESS ? LOG_INFO : LOG_NOTICE, "user %s service %s tty %s rhost %s: %s (%s)",
         m_request.user.c_str(), m_request.service.c_str(), m_request.tty.c_str(), m_request.rhost.c_str(),
         pam_strerror(m_pamh, code), why.c_str());
@@ -74,7 +91,9 @@ int Attempt::show(const std::string &message)
 {
     if (message.empty())
         return PAM_SUCCESS;
-    if (!wantsPrompt(m_options, m_request.service))
+    const bool prompt = wantsPrompt(m_options, m_request.service);
+    debug("the daemon's text (%zu bytes) shown as %s", message.size(), prompt ? "an echo-off prompt" : "an info line");
+    if (!prompt)
         return pam_info(m_pamh, "%s", message.c_str());
     char *answer = nullptr;
     const int code = pam_prompt(m_pamh, PAM_PROMPT_ECHO_OFF, &answer, "%s\nPress Enter after you approved it: ", message.c_str());
@@ -95,6 +114,11 @@ int Attempt::handle(const DaemonLine &line, bool *done)
         if (m_replied)
             return unavailable("the daemon answered twice");
         m_replied = true;
+        debug("reply: ok %s, result %s, error %s", line.ok ? "true" : "false",
+            !line.result.empty() ? line.result.c_str()
+                : line.ok        ? "(none: the push is under way)"
+                                 : "(none)",
+            line.error.empty() ? "(none)" : line.error.c_str());
         if (!line.ok)
             return finish(pamCodeForError(line.error), "refused: " + line.error, line.message);
         if (!line.result.empty())
@@ -105,8 +129,10 @@ int Attempt::handle(const DaemonLine &line, bool *done)
             return finish(PAM_CONV_ERR, "the conversation failed", {});
         break;
     case DaemonLine::Kind::Result:
+        debug("pam_result %s", line.result.c_str());
         return finish(pamCodeForResult(line.result), line.result, line.message);
     case DaemonLine::Kind::Other:
+        debug("an event the module does not know, ignored");
         break;
     }
     *done = false;
@@ -122,13 +148,17 @@ int Attempt::run()
         return PAM_USER_UNKNOWN;
     m_request = {user, item(m_pamh, PAM_SERVICE), item(m_pamh, PAM_TTY), item(m_pamh, PAM_RHOST), m_options.failMode};
 
-    const Clock::time_point start = Clock::now();
-    const Deadline replyBy = start + kReplyTimeout;
-    const Deadline approvalBy = start + std::chrono::seconds(m_options.timeoutSeconds);
+    m_start = Clock::now();
+    const Deadline replyBy = m_start + kReplyTimeout;
+    const Deadline approvalBy = m_start + std::chrono::seconds(m_options.timeoutSeconds);
+    debug("user %s service %s tty %s rhost %s failmode %s timeout %d s: connecting to %s", m_request.user.c_str(),
+        m_request.service.c_str(), m_request.tty.c_str(), m_request.rhost.c_str(),
+        m_options.failMode == FailMode::Offline ? "offline" : "secure", m_options.timeoutSeconds, m_options.socket.c_str());
     if (const std::string problem = m_socket.connectTo(m_options.socket); !problem.empty())
         return unavailable("hotdeskd is not reachable: " + problem);
     if (const std::string problem = m_socket.send(requestLine(m_request), replyBy); !problem.empty())
         return unavailable(problem);
+    debug("connected; request pam_authenticate sent");
     for (;;) {
         std::string text;
         switch (m_socket.readLine(text, m_replied ? approvalBy : std::min(replyBy, approvalBy))) {

@@ -237,7 +237,9 @@ void Enforcer::addSession(const platform::LoginSession &session)
         Q_EMIT audited(QStringLiteral("session_ignored"), session.user, session.id, QStringLiteral("unusual session id"), {});
         return;
     }
-    auto guard = std::make_unique<SessionGuard>(session, currentRules(), m_clock, restoredState(session), m_options.agentTimeout);
+    const policy::EngineState restored = restoredState(session);
+    m_usersOfGuard.insert(session.id, restored.users);
+    auto guard = std::make_unique<SessionGuard>(session, currentRules(), m_clock, restored, m_options.agentTimeout);
     SessionGuard *raw = guard.get();
     connect(raw, &SessionGuard::stateChanged, this, [this, raw] { save(*raw); });
     connect(raw, &SessionGuard::audited, this,
@@ -275,6 +277,7 @@ void Enforcer::removeSession(const QString &id)
     Q_EMIT audited(QStringLiteral("session_ended"), it->second->session().user, id, {}, {});
     cancelSignInOfSession(id);
     m_guards.erase(it);
+    m_usersOfGuard.remove(id);
     QFile::remove(sessionFile(id));
 }
 
@@ -286,7 +289,12 @@ void Enforcer::save(const SessionGuard &guard)
         file.insert(QStringLiteral("person"), guard.person()); // a kiosk session's person (restoredPerson)
     Status saved = store::writeStateFile(sessionFile(guard.session().id), file);
     if (saved) {
-        m_users.insert(guard.engineState().users);
+        QMap<QString, policy::UserRecord> &before = m_usersOfGuard[guard.session().id];
+        const QMap<QString, policy::UserRecord> &now = guard.engineState().users;
+        for (auto it = now.cbegin(); it != now.cend(); ++it)
+            if (!before.contains(it.key()) || before.value(it.key()) != it.value())
+                m_users.insert(it.key(), it.value());
+        before = now;
         policy::EngineState users;
         users.users = m_users;
         saved = store::writeStateFile(usersFile(), users.toJson());

@@ -128,8 +128,10 @@ private:
     void rebuildPush();
     void pushNumberReady(const QString &pushId, const QString &number, qint64 expiresIn);
     void pushSucceeded(const QString &pushId, const PushResult &result);
-    void pushFailed(const QString &pushId, const Error &error);
+    void pushFailed(const QString &pushId, const Error &error, const QString &server);
     void pushClientGone(Connection *connection);
+    // A push of a user with no session here failed: counted toward failure.max_attempts in the user's record.
+    void countFailureWithoutSession(const QString &user, const Error &error);
     // failmode=offline, the servers unreachable: the offline grace of the user's locked sessions; true when granted.
     struct RunningPush;
     bool offlineGraceForPush(const RunningPush &push);
@@ -171,6 +173,9 @@ private:
     QString m_logindProblem;
     std::map<QString, std::unique_ptr<SessionGuard>> m_guards; // by logind session id
     QMap<QString, policy::UserRecord> m_users; // every user's record, as engine-users.json holds it
+    // By session id: the users' records its guard started from or last saved. A guard's copy of another user's
+    // record goes stale; only what the guard itself changed goes into m_users.
+    QHash<QString, QMap<QString, policy::UserRecord>> m_usersOfGuard;
     QHash<const Connection *, QString> m_agents; // attached connection -> session id
     OpenSslRandom m_random;
     std::unique_ptr<SignInService> m_signIn; // null without a usable policy

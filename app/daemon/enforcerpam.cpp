@@ -6,6 +6,7 @@
 #include "sessionguard.h"
 
 #include "core/policy/policystore.h"
+#include "core/store/agentstate.h"
 
 #include <algorithm>
 
@@ -192,15 +193,21 @@ void Enforcer::pushSucceeded(const QString &pushId, const PushResult &result)
     }
 }
 
-void Enforcer::pushFailed(const QString &pushId, const Error &error)
+void Enforcer::pushFailed(const QString &pushId, const Error &error, const QString &server)
 {
     const RunningPush running = m_pushes.take(pushId);
     QString result = pushResultOf(error);
     // A refusal or a token that did not validate counts toward the user's lockout, as a failed sign-in does;
-    // servers that cannot be reached make the user's sessions offline for the policy's grace.
-    if (error.code != ErrorCode::Cancelled)
-        for (SessionGuard *guard : guardsOfUser(running.user))
+    // servers that cannot be reached make the user's sessions offline for the policy's grace. A user with no
+    // session here (sudo over SSH, a service) is counted all the same, in the daemon's record of the user.
+    const bool counted = error.code != ErrorCode::Cancelled && policy::DecisionEngine::countsAsAttempt(error.code);
+    if (error.code != ErrorCode::Cancelled) {
+        const QList<SessionGuard *> guards = guardsOfUser(running.user);
+        for (SessionGuard *guard : guards)
             guard->signInFailed(pushId, error);
+        if (guards.isEmpty() && counted)
+            countFailureWithoutSession(running.user, error);
+    }
     const bool network = error.code == ErrorCode::Unreachable || error.code == ErrorCode::Timeout;
     if (network && running.offlineFailMode && offlineGraceForPush(running))
         result = QStringLiteral("offline_granted");
@@ -208,6 +215,9 @@ void Enforcer::pushFailed(const QString &pushId, const Error &error)
     extra.insert(QStringLiteral("result"), result);
     extra.insert(QStringLiteral("push"), pushId);
     extra.insert(QStringLiteral("error"), error.codeName());
+    if (!server.isEmpty())
+        extra.insert(QStringLiteral("server"), server);
+    extra.insert(QStringLiteral("counted"), counted);
     Q_EMIT audited(QStringLiteral("pam_attempt"), running.user, {}, error.message, extra);
     if (running.client) {
         QJsonObject end {{QStringLiteral("event"), QStringLiteral("pam_result")}, {QStringLiteral("result"), result}};
@@ -218,20 +228,51 @@ void Enforcer::pushFailed(const QString &pushId, const Error &error)
     }
 }
 
+void Enforcer::countFailureWithoutSession(const QString &user, const Error &error)
+{
+    const auto rules = currentRules();
+    if (!rules)
+        return;
+    // The engine's own counting (failure.max_attempts within failure.window, the lockout, notify_admin) on the
+    // user's record alone: there is no session to lock.
+    policy::EngineState state;
+    state.users.insert(user, m_users.value(user));
+    policy::DecisionEngine engine(*rules, m_clock, policy::EngineEnvironment {}, state);
+    const QList<policy::Decision> decisions = engine.authFailed(user, error.code);
+    m_users.insert(user, engine.state().users.value(user));
+    policy::EngineState users;
+    users.users = m_users;
+    if (const Status saved = store::writeStateFile(usersFile(), users.toJson()); !saved)
+        Q_EMIT audited(QStringLiteral("state_not_saved"), user, {}, saved.error().message, {});
+    for (const policy::Decision &decision : decisions) {
+        if (const auto *notice = std::get_if<policy::NotifyAdmin>(&decision)) {
+            queueAdminEvent(notice->event, user, {}, notice->detail);
+            continue;
+        }
+        QJsonObject record = policy::decisionToJson(decision);
+        record.remove(QStringLiteral("user"));
+        record.remove(QStringLiteral("decision"));
+        const QString reason = record.take(QStringLiteral("reason")).toString();
+        Q_EMIT audited(policy::decisionName(decision), user, {}, reason, record);
+    }
+}
+
 bool Enforcer::offlineGraceForPush(const RunningPush &push)
 {
     // Only at an unlock, and only as the engine allows it for a lock of the user's (failure.offline): the
     // password was checked by the stack before the module, as the daemon's own offline unlock checks it.
-    if (!liftsSessionLocks(push.service))
-        return false;
     bool granted = false;
-    for (SessionGuard *guard : guardsOfUser(push.user))
-        if (guard->lockRequired() && guard->offlineUnlockRefusal().isEmpty())
-            granted = guard->offlineUnlockVerified().isEmpty() || granted;
+    if (liftsSessionLocks(push.service))
+        for (SessionGuard *guard : guardsOfUser(push.user))
+            if (guard->lockRequired() && guard->offlineUnlockRefusal().isEmpty())
+                granted = guard->offlineUnlockVerified().isEmpty() || granted;
     QJsonObject extra = push.where;
     extra.insert(QStringLiteral("result"), granted ? QStringLiteral("offline_granted") : QStringLiteral("unavailable"));
     Q_EMIT audited(QStringLiteral("pam_offline"), push.user, {},
-        granted ? QStringLiteral("failure.offline grace") : QStringLiteral("no offline grace applies"), extra);
+        granted                               ? QStringLiteral("failure.offline grace")
+            : liftsSessionLocks(push.service) ? QStringLiteral("no offline grace applies")
+                                              : QStringLiteral("not an unlock service"),
+        extra);
     return granted;
 }
 

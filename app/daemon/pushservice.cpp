@@ -36,6 +36,7 @@ public:
     const QStringList acrValues;
     const std::chrono::seconds timeout;
     bool finished = false;
+    QString server; // "das", then "idp": whom the push is dealing with now
     int polls = 0;
     qint64 pollWaitSeconds = 0;
     das::CibaRequestObject request;
@@ -103,6 +104,7 @@ void PushService::begin(const QString &pushId)
         }
         push->das
             = std::make_unique<das::DasClient>(push->http, m_settings.servers.dasUrls, loaded->credential, m_clock, m_random);
+        push->server = QStringLiteral("das");
         registerUser(*push);
     });
 }
@@ -177,6 +179,7 @@ void PushService::requestAtDas(Push &push)
             return;
         }
         guard->request = *answer;
+        guard->server = QStringLiteral("idp");
         m_access.provider().metadata([this, guard](Result<oidc::ProviderMetadata> provider) {
             if (!guard || guard->finished)
                 return;
@@ -240,7 +243,7 @@ void PushService::finish(const QString &pushId, Result<PushResult> result)
     if (result)
         Q_EMIT succeeded(pushId, *result);
     else
-        Q_EMIT failed(pushId, result.error());
+        Q_EMIT failed(pushId, result.error(), push->server);
 }
 
 } // namespace hotdesk::daemon

@@ -52,7 +52,9 @@ Q_SIGNALS:
     // The phone has the request: the person must see the number (binding message) now.
     void numberReady(const QString &pushId, const QString &number, qint64 expiresInSeconds);
     void succeeded(const QString &pushId, const hotdesk::daemon::PushResult &result);
-    void failed(const QString &pushId, const hotdesk::Error &error);
+    // server: "das" or "idp", the server the push was dealing with when it failed; empty when it failed on this PC
+    // before asking either (the device key, the state directory) or was cancelled then.
+    void failed(const QString &pushId, const hotdesk::Error &error, const QString &server);
 
 private:
     class Push;
