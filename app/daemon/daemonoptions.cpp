@@ -71,7 +71,7 @@ ParsedCommandLine parseCommandLine(const QStringList &arguments)
         QStringLiteral("file"));
     const QCommandLineOption agentTimeout(QStringLiteral("agent-timeout"),
         QCoreApplication::translate(
-            "hotdeskd", "An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 6000)."),
+            "hotdeskd", "An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 15000)."),
         QStringLiteral("ms"));
     const QCommandLineOption pamConfDir(QStringLiteral("pam-confdir"),
         QCoreApplication::translate(

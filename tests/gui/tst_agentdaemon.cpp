@@ -155,8 +155,9 @@ private Q_SLOTS:
         const QByteArray log = audit.readAll();
         QVERIFY(log.contains("\"event\":\"agent_started\""));
         QVERIFY2(!log.contains("\"event\":\"reauth_required\""), log.constData());
-        // The agent holds the lock: logind is not asked while its heartbeats come.
-        QTest::qWait(1000);
+        // The agent holds the lock: logind is not asked while its heartbeats come, also past --agent-timeout
+        // (4 s): the agent heartbeats as often as the attach reply asks (heartbeat_ms), not at its own 5 s.
+        QTest::qWait(5000);
         QCOMPARE(m_logind.locks(kSession), 0);
 
         agent.kill9();
