@@ -300,7 +300,8 @@ void AgentController::handleOffline(const policy::Decision &decision, const QJso
 
 void AgentController::afterEngine()
 {
-    if (m_engine && m_engine->state() != m_saved && m_services.saveState(m_engine->state()))
+    // Attached, hotdeskd keeps the state that decides; the agent's engine only remembers for a time without it.
+    if (standalone() && m_engine->state() != m_saved && m_services.saveState(m_engine->state()))
         m_saved = m_engine->state();
     scheduleTick();
     updateTray();
