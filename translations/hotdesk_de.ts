@@ -314,6 +314,33 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::agent::DaemonTexts</name>
+        <message>
+            <source>Another sign-in or check for this session is under way. Wait a moment, then try again.</source>
+            <translation>Für diese Sitzung läuft bereits eine Anmeldung oder Prüfung. Warten Sie einen Moment und versuchen Sie es dann erneut.</translation>
+        </message>
+        <message>
+            <source>Sign-in is blocked for now after too many failed attempts.</source>
+            <translation>Die Anmeldung ist nach zu vielen fehlgeschlagenen Versuchen vorerst gesperrt.</translation>
+        </message>
+        <message>
+            <source>This session is not locked any more.</source>
+            <translation>Diese Sitzung ist nicht mehr gesperrt.</translation>
+        </message>
+        <message>
+            <source>Sign-in is not possible on this PC now. Ask your administrator.</source>
+            <translation>Eine Anmeldung ist an diesem PC derzeit nicht möglich. Wenden Sie sich an Ihren Administrator.</translation>
+        </message>
+        <message>
+            <source>Recovery codes are not allowed on this PC.</source>
+            <translation>Wiederherstellungscodes sind auf diesem PC nicht erlaubt.</translation>
+        </message>
+        <message>
+            <source>The system service refused this for this session.</source>
+            <translation>Der Systemdienst hat dies für diese Sitzung abgelehnt.</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::cli::EmbeddedFrontend</name>
         <message>
             <source>Sign in to continue</source>

@@ -314,6 +314,33 @@
         </message>
     </context>
     <context>
+        <name>hotdesk::agent::DaemonTexts</name>
+        <message>
+            <source>Another sign-in or check for this session is under way. Wait a moment, then try again.</source>
+            <translation>Une connexion ou une vérification est déjà en cours pour cette session. Patientez un instant, puis réessayez.</translation>
+        </message>
+        <message>
+            <source>Sign-in is blocked for now after too many failed attempts.</source>
+            <translation>La connexion est bloquée pour le moment après trop de tentatives échouées.</translation>
+        </message>
+        <message>
+            <source>This session is not locked any more.</source>
+            <translation>Cette session n’est plus verrouillée.</translation>
+        </message>
+        <message>
+            <source>Sign-in is not possible on this PC now. Ask your administrator.</source>
+            <translation>La connexion n’est pas possible sur ce PC pour le moment. Adressez-vous à votre administrateur.</translation>
+        </message>
+        <message>
+            <source>Recovery codes are not allowed on this PC.</source>
+            <translation>Les codes de récupération ne sont pas autorisés sur ce PC.</translation>
+        </message>
+        <message>
+            <source>The system service refused this for this session.</source>
+            <translation>Le service système a refusé cela pour cette session.</translation>
+        </message>
+    </context>
+    <context>
         <name>hotdesk::cli::EmbeddedFrontend</name>
         <message>
             <source>Sign in to continue</source>

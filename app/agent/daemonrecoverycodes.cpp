@@ -203,7 +203,7 @@ Result<std::unique_ptr<flow::AuthorizationFrontend>> frontendFor(const DaemonCod
 
 bool recoveryCodesThroughDaemon()
 {
-    return !isTestBuild() || QFileInfo::exists(control::defaultDaemonSocket());
+    return control::daemonInUse();
 }
 
 int runDaemonRecoveryCodes(const DaemonCodesRequest &request)

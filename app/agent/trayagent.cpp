@@ -131,7 +131,9 @@ TrayAgent::TrayAgent(TrayAgentOptions options, QObject *parent)
         m_options.screenshotFile = m_options.environment.screenshotFile;
     // The session watcher reports the same account, later; the lock may need it before.
     m_user = m_options.user.isEmpty() ? platform::loginName() : m_options.user;
-    m_stateFile = engineStateFile(m_options.stateDir);
+    // With hotdeskd the daemon keeps the state that decides; a file of the user's own would only be theirs to edit.
+    if (!control::daemonInUse())
+        m_stateFile = engineStateFile(m_options.stateDir);
     m_lock = new ui::LockScreen(this);
     m_desktop = new ui::DesktopIntegration(this);
     agent::AgentView &view = *this;
@@ -275,6 +277,10 @@ void TrayAgent::switchToGreeter(const QString &who)
 
 void TrayAgent::restoreState()
 {
+    if (m_stateFile.isEmpty()) {
+        m_controller->restore(std::nullopt, false);
+        return;
+    }
     QFile file(m_stateFile);
     std::optional<policy::EngineState> state;
     bool damaged = false;
@@ -529,6 +535,8 @@ void TrayAgent::lockSession(const QString &user, const QString &why)
 
 bool TrayAgent::saveState(const policy::EngineState &state)
 {
+    if (m_stateFile.isEmpty())
+        return true; // hotdeskd keeps the state
     QDir().mkpath(m_options.stateDir);
     QSaveFile file(m_stateFile);
     const QByteArray text = QJsonDocument(state.toJson()).toJson(QJsonDocument::Compact);

@@ -62,8 +62,10 @@ struct TrayAgentOptions {
 //   PolicyStore, platform watchers, tray, control socket, lock screen, hotdeskd -> AgentController
 //   AgentController -> LockScreen (+ the sign-in page in it), tray, AuditLog,
 //                      engine-state.json, DAS events feed, flow 1, hotdeskd's requests
-// The engine's state is written to STATE_DIR/engine-state.json after every
-// change, so an agent killed while locked comes back locked.
+// Without hotdeskd (test builds only) the engine's state is written to
+// STATE_DIR/engine-state.json after every change, so an agent killed while
+// locked comes back locked; with it, the daemon keeps the state and the agent
+// neither reads nor writes that file.
 class TrayAgent : public QObject, private agent::AgentView, private agent::AgentServices {
     Q_OBJECT
 public:

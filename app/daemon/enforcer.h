@@ -51,8 +51,8 @@ struct EnforcerOptions {
     QString stateDir; // already checked (statedirectory.h)
     QString policyFile; // the administrator's policy
     std::optional<QDBusConnection> systemBus; // nullopt: the system bus
-    // An attached agent that sends nothing for this long is missing.
-    std::chrono::milliseconds agentTimeout {6000};
+    // An attached agent that sends nothing for this long is missing; "attach" tells it to heartbeat every third of it.
+    std::chrono::milliseconds agentTimeout {15000};
     QString procRoot = QStringLiteral("/proc");
     QString devRoot = QStringLiteral("/dev"); // cameras and snd/ (another only in test builds)
     // PAM service files for the offline unlock's password check (test builds only); empty: /etc/pam.d.

@@ -7,6 +7,7 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
 #include <cmath>
 
 namespace hotdesk::daemon {
@@ -110,7 +111,10 @@ QJsonObject Enforcer::attach(Connection &connection, const QJsonObject &request)
     m_agents.insert(&connection, id);
     // The lock event (if one is due) goes out after this reply.
     guard->agentAttached();
-    return okReply(guard->toJson());
+    QJsonObject reply = guard->toJson();
+    // Three heartbeats per timeout: one late or lost heartbeat is not a missing agent.
+    reply.insert(QStringLiteral("heartbeat_ms"), double(std::max<qint64>(m_options.agentTimeout.count() / 3, 1)));
+    return okReply(reply);
 }
 
 QJsonObject Enforcer::heartbeat(Connection &connection, const QJsonObject &request)

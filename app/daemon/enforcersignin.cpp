@@ -8,6 +8,7 @@
 #include "core/policy/policystore.h"
 #include "core/username.h"
 
+#include <QJsonArray>
 #include <QUrl>
 
 namespace hotdesk::daemon {
@@ -84,11 +85,14 @@ void Enforcer::rebuildSignIn()
     connect(service, &SignInService::authorizationUrlReady, this, [this](const QString &id, const QUrl &url) {
         sendToSignInClient(id, signInEvent("sign_in_url", id, {{QStringLiteral("url"), url.toString(QUrl::FullyEncoded)}}));
     });
-    connect(service, &SignInService::progress, this, [this](const QString &id, flow::Step step, const QString &message) {
-        sendToSignInClient(id,
-            signInEvent(
-                "sign_in_progress", id, {{QStringLiteral("step"), flow::stepName(step)}, {QStringLiteral("message"), message}}));
-    });
+    connect(service, &SignInService::progress, this,
+        [this](const QString &id, flow::Step step, const QString &message, const QString &messageId, const QStringList &args) {
+            sendToSignInClient(id,
+                signInEvent("sign_in_progress", id,
+                    {{QStringLiteral("step"), flow::stepName(step)}, {QStringLiteral("message"), message},
+                        {QStringLiteral("message_id"), messageId},
+                        {QStringLiteral("message_args"), QJsonArray::fromStringList(args)}}));
+        });
     connect(service, &SignInService::oneTimeCodeNeeded, this, [this](const QString &id, int digits, qint64 expiresAt, int left) {
         sendToSignInClient(id,
             signInEvent("sign_in_code_needed", id,

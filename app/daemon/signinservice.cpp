@@ -100,7 +100,9 @@ void SignInService::connectFlow(SignIn &signIn)
     const QString sessionId = signIn.sessionId;
     flow::ReauthFlow *flow = signIn.flow.get();
     connect(flow, &flow::ReauthFlow::progress, this,
-        [this, id](flow::Step step, const QString &message) { Q_EMIT progress(id, step, message); });
+        [this, id](flow::Step step, const QString &message, const QString &messageId, const QStringList &args) {
+            Q_EMIT progress(id, step, message, messageId, args);
+        });
     connect(flow, &flow::ReauthFlow::approvalRequested, this,
         [this, id](const QString &requestId) { Q_EMIT approvalRequested(id, requestId); });
     connect(flow, &flow::ReauthFlow::oneTimeCodeNeeded, this, [this, id](int digits, qint64 expiresAt, int attemptsLeft) {

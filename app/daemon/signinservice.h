@@ -92,7 +92,9 @@ public:
 
 Q_SIGNALS:
     void authorizationUrlReady(const QString &signInId, const QUrl &authorizationUrl);
-    void progress(const QString &signInId, hotdesk::flow::Step step, const QString &message);
+    // message in English; messageId and messageArgs for a client to show it in its own language (flow/progresstext.h).
+    void progress(const QString &signInId, hotdesk::flow::Step step, const QString &message, const QString &messageId,
+        const QStringList &messageArgs);
     void approvalRequested(const QString &signInId, const QString &requestId);
     void oneTimeCodeNeeded(const QString &signInId, int digits, qint64 expiresAt, int attemptsLeft);
     void succeeded(const QString &signInId, const hotdesk::daemon::SignInResult &result);

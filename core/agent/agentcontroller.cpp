@@ -3,6 +3,7 @@
 
 #include "../store/secretstore.h"
 #include "../username.h"
+#include "daemontexts.h"
 
 #include <QDateTime>
 #include <QLocale>
@@ -300,7 +301,8 @@ void AgentController::handleOffline(const policy::Decision &decision, const QJso
 
 void AgentController::afterEngine()
 {
-    if (m_engine && m_engine->state() != m_saved && m_services.saveState(m_engine->state()))
+    // Attached, hotdeskd keeps the state that decides; the agent's engine only remembers for a time without it.
+    if (standalone() && m_engine->state() != m_saved && m_services.saveState(m_engine->state()))
         m_saved = m_engine->state();
     scheduleTick();
     updateTray();
@@ -777,7 +779,8 @@ void AgentController::daemonRecoveryCodeRefused(const QString &error, const QStr
     m_services.report(tr("hotdeskd refused: %1 (%2)").arg(message, error));
     if (!isDaemonLock())
         return;
-    QString text = tr("The recovery code could not be checked: %1").arg(message);
+    QString text = tr("The recovery code could not be checked: %1")
+                       .arg(daemonTextForPeople({{QStringLiteral("error"), error}, {QStringLiteral("message"), message}}));
     if (error == QLatin1String("wrong_code"))
         text = tr("That recovery code is not right, or it was used before. Check it and try again.");
     else if (error == QLatin1String("no_codes"))
@@ -901,7 +904,7 @@ void AgentController::daemonAnswered(const QString &command, const QJsonObject &
     if (!ok) {
         if (m_state == AgentState::DaemonStarting) {
             endDaemonSignIn();
-            m_view.setStatus(tr("The sign-in could not start: %1").arg(eventText(reply, "message")), false);
+            m_view.setStatus(tr("The sign-in could not start: %1").arg(daemonTextForPeople(reply)), false);
         }
         return;
     }
@@ -940,7 +943,8 @@ void AgentController::daemonSignInEvent(const QString &name, const QJsonObject &
         m_view.openDaemonSignIn(id, QUrl(eventText(event, "url")));
     } else if (name == QLatin1String("sign_in_progress")
         && ((m_state == AgentState::DaemonSigningIn && id == m_daemonSignIn) || m_state == AgentState::DaemonStarting)) {
-        m_view.setStatus(message, true);
+        // The daemon speaks English; the person reads the agent's translation of its message_id.
+        m_view.setStatus(daemonTextForPeople(event), true);
         m_services.report(message);
     } else if (name == QLatin1String("sign_in_failed")) {
         endDaemonSignIn();

@@ -6,8 +6,11 @@
 #include "../jose/strictjson.h"
 #include "../trustoverrides.h"
 
+#include <QFileInfo>
 #include <QLocalSocket>
 #include <QPointer>
+
+#include <algorithm>
 
 namespace hotdesk::control {
 namespace {
@@ -15,6 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr std::chrono::milliseconds kMaxRetry = 10s;
+// The heartbeat intervals the agent follows: what keeps it from spinning, and the most that still tells of idle time.
+constexpr std::chrono::milliseconds kMinHeartbeat = 250ms;
+constexpr std::chrono::milliseconds kMaxHeartbeat = 60s;
 // A line from the daemon longer than this is not the daemon speaking.
 constexpr qsizetype kMaxLineBytes = 64 * 1024;
 
@@ -25,6 +31,11 @@ QString defaultDaemonSocket()
     // Another socket could be a daemon of the user's own making: only for tests and root.
     const QString override = trustedOverrideVariable("HOTDESK_DAEMON_SOCKET");
     return override.isEmpty() ? QStringLiteral("/run/hotdesk/hotdeskd.sock") : override;
+}
+
+bool daemonInUse()
+{
+    return !isTestBuild() || QFileInfo::exists(defaultDaemonSocket());
 }
 
 DaemonLink::DaemonLink(Options options, IdleQuery idle, QObject *parent)
@@ -121,7 +132,7 @@ void DaemonLink::onLine(const QByteArray &line)
         m_attached = true;
         m_attachReply = *object;
         m_retryDelay = 1s;
-        m_heartbeat.start();
+        m_heartbeat.start(heartbeatInterval(*object));
         sendHeartbeat();
         Q_EMIT attached();
         return;
@@ -129,6 +140,15 @@ void DaemonLink::onLine(const QByteArray &line)
     Q_EMIT answered(command, *object);
     if (!ok)
         Q_EMIT requestFailed(error, message);
+}
+
+std::chrono::milliseconds DaemonLink::heartbeatInterval(const QJsonObject &attachReply) const
+{
+    // The daemon's --agent-timeout decides how often it must hear from the agent; an older daemon names none.
+    const double asked = attachReply.value(QLatin1String("heartbeat_ms")).toDouble(-1);
+    if (asked < 0)
+        return m_options.heartbeat;
+    return std::clamp(std::chrono::milliseconds(qint64(asked)), kMinHeartbeat, kMaxHeartbeat);
 }
 
 void DaemonLink::sendHeartbeat()

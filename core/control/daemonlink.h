@@ -16,9 +16,13 @@ namespace hotdesk::control {
 
 // hotdeskd's socket where the system unit puts it (docs/hotdeskd.md); $HOTDESK_DAEMON_SOCKET in test builds and for root.
 QString defaultDaemonSocket();
+// Whether hotdeskd keeps the enforcement state and makes the recovery codes: always in a release build
+// (whatever the agent kept would be the user's to edit), in a test build only when the daemon's socket exists.
+bool daemonInUse();
 
 // Connects to hotdeskd, sends "attach" for the session and then a heartbeat
-// every `heartbeat` with the idle time (docs/hotdeskd-protocol.md). Lines the
+// with the idle time as often as the attach reply's "heartbeat_ms" asks, else
+// every `heartbeat` (docs/hotdeskd-protocol.md). Lines the
 // daemon sends that are events come out of event(). A connection that cannot
 // be made or ends is tried again after 1 s, doubling to 10 s: the daemon
 // restarts within a second under systemd.
@@ -31,7 +35,7 @@ public:
     struct Options {
         QString socketPath; // empty: defaultDaemonSocket()
         QString sessionId; // logind's id of the session the agent runs in
-        std::chrono::milliseconds heartbeat {2000};
+        std::chrono::milliseconds heartbeat {5000}; // when the daemon names no interval
     };
 
     DaemonLink(Options options, IdleQuery idle, QObject *parent = nullptr);
@@ -68,6 +72,7 @@ Q_SIGNALS:
 private:
     void connectNow();
     void onLine(const QByteArray &line);
+    std::chrono::milliseconds heartbeatInterval(const QJsonObject &attachReply) const;
     void sendHeartbeat();
     void drop(const QString &why);
     void write(QJsonObject request);

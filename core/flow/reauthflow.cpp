@@ -1,5 +1,6 @@
 // The re-authentication flow, step by step.
 #include "reauthflow.h"
+#include "progresstext.h"
 
 #include "../das/dasclient.h"
 #include "../jose/jws.h"
@@ -114,6 +115,11 @@ template <typename T, typename F> auto ReauthFlow::nextStep(F step)
     });
 }
 
+void ReauthFlow::say(Step step, const QString &messageId, const QStringList &args)
+{
+    Q_EMIT progress(step, progressText(messageId, args), messageId, args);
+}
+
 void ReauthFlow::start(const FlowOptions &options)
 {
     if (m_running)
@@ -150,7 +156,7 @@ void ReauthFlow::cancel()
 
 void ReauthFlow::discover()
 {
-    Q_EMIT progress(Step::Discovery, tr("Contacting the identity provider…"));
+    say(Step::Discovery, QStringLiteral("discovery"));
     m_provider.metadata(nextStep<oidc::ProviderMetadata>([this](oidc::ProviderMetadata metadata) {
         m_metadata = std::move(metadata);
         registerUser();
@@ -174,7 +180,7 @@ void ReauthFlow::registerUser()
         requestObject();
         return;
     }
-    Q_EMIT progress(Step::Registration, tr("Registering %1 on this PC…").arg(m_user));
+    say(Step::Registration, QStringLiteral("registration"), {m_user});
     das::UserRegistration request;
     const qsizetype at = m_user.indexOf(u'@');
     request.username = at > 0 ? m_user.left(at) : m_user;
@@ -192,7 +198,7 @@ void ReauthFlow::registerUser()
 
 void ReauthFlow::requestObject()
 {
-    Q_EMIT progress(Step::RequestObject, tr("Asking the device authentication server for a sign-in request…"));
+    say(Step::RequestObject, QStringLiteral("request_object"));
     auto state = randomUrlSafeString(m_random, 32);
     auto nonce = randomUrlSafeString(m_random, 32);
     auto pkce = oidc::generatePkce(m_random);
@@ -269,8 +275,7 @@ void ReauthFlow::authorize(const das::TwoFactorRequest &grant)
 void ReauthFlow::startApproval(const std::optional<QString> &pending)
 {
     m_approvalTried = true;
-    Q_EMIT progress(Step::DeviceApproval,
-        tr("This PC is not recognized. Asking an administrator to approve it…"));
+    say(Step::DeviceApproval, QStringLiteral("approval_asked"));
     auto waitFor = nextStep<das::ApprovalStatus>([this](const das::ApprovalStatus &status) {
         Q_EMIT approvalRequested(status.id);
         m_deadline.disconnect();
@@ -315,7 +320,7 @@ void ReauthFlow::requestCode()
 {
     m_approvalTried = true;
     m_codeAttemptsLeft = std::max(1, m_options.maxCodeAttempts);
-    Q_EMIT progress(Step::DeviceApproval, tr("This PC is not recognized. Sending you a one-time code…"));
+    say(Step::DeviceApproval, QStringLiteral("code_sending"));
     m_das.requestOobToken(m_user, nextStep<das::OobToken>([this](const das::OobToken &sent) {
         m_codeDigits = sent.digits;
         m_codeExpiresAt = sent.expiresAt;
@@ -331,8 +336,7 @@ void ReauthFlow::requestCode()
 void ReauthFlow::askForCode()
 {
     m_waitingForCode = true;
-    Q_EMIT progress(Step::DeviceApproval,
-        tr("A one-time code was sent to you by another way (e-mail). Enter it to register this PC."));
+    say(Step::DeviceApproval, QStringLiteral("code_sent"));
     Q_EMIT oneTimeCodeNeeded(m_codeDigits, m_codeExpiresAt, m_codeAttemptsLeft);
 }
 
@@ -350,7 +354,7 @@ void ReauthFlow::provideOneTimeCode(const QString &code)
         }
         // A mistyped code may be typed again; anything else ends the flow.
         if (verified.error().code == ErrorCode::AccessDenied && m_codeAttemptsLeft > 0) {
-            Q_EMIT progress(Step::DeviceApproval, tr("That code is not right. Check it and enter it again."));
+            say(Step::DeviceApproval, QStringLiteral("code_wrong"));
             askForCode();
             return;
         }
@@ -360,7 +364,7 @@ void ReauthFlow::provideOneTimeCode(const QString &code)
 
 void ReauthFlow::openBrowser(const QUrl &authorizationUrl)
 {
-    Q_EMIT progress(Step::WaitingForUser, tr("Approve the sign-in on your phone."));
+    say(Step::WaitingForUser, QStringLiteral("waiting_for_phone"));
     m_deadline.disconnect();
     connect(&m_deadline, &QTimer::timeout, this, [this] {
         stopOnError(Error{ErrorCode::Timeout,
@@ -391,7 +395,7 @@ void ReauthFlow::onRedirect(const QUrl &redirect)
 
 void ReauthFlow::exchange(const QString &code)
 {
-    Q_EMIT progress(Step::CodeExchange, tr("Completing the sign-in…"));
+    say(Step::CodeExchange, QStringLiteral("code_exchange"));
     oidc::CodeExchange request;
     request.code = code;
     request.codeVerifier = m_verifier;
@@ -404,7 +408,7 @@ void ReauthFlow::exchange(const QString &code)
 
 void ReauthFlow::validate(const QByteArray &idToken, const QByteArray &accessToken)
 {
-    Q_EMIT progress(Step::Validation, tr("Checking the identity provider's answer…"));
+    say(Step::Validation, QStringLiteral("validation"));
     // The kid only picks which keys to fetch; the validator trusts nothing before the signature.
     auto unverified = jose::decodeUnverified(idToken);
     if (!unverified) {

@@ -114,7 +114,9 @@ public:
     void provideOneTimeCode(const QString &code);
 
 Q_SIGNALS:
-    void progress(hotdesk::flow::Step step, const QString &message);
+    // message: in this process's language; messageId and messageArgs: the same for another process to translate
+    // (progresstext.h, hotdeskd's sign_in_progress).
+    void progress(hotdesk::flow::Step step, const QString &message, const QString &messageId, const QStringList &messageArgs);
     // An administrator must approve this PC; id is the DAS's approval request.
     void approvalRequested(const QString &requestId);
     // The DAS sent the user a one-time code of this many digits, valid until
@@ -124,6 +126,7 @@ Q_SIGNALS:
     void failed(const hotdesk::Error &error);
 
 private:
+    void say(Step step, const QString &messageId, const QStringList &args = {});
     void discover();
     void registerUser();
     void requestObject();

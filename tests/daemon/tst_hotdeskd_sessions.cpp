@@ -206,6 +206,11 @@ private Q_SLOTS:
         const int before = locks(QStringLiteral("c1"));
         auto agent = startAgent(QStringLiteral("c1"), {}, true);
         QVERIFY(agent);
+        // The attach reply asks for a heartbeat every third of --agent-timeout (1.5 s).
+        QTRY_VERIFY_WITH_TIMEOUT(agent->canReadLine(), 10000);
+        const QJsonObject attached = QJsonDocument::fromJson(agent->readLine()).object();
+        QCOMPARE(attached.value(QLatin1String("ok")).toBool(), true);
+        QCOMPARE(attached.value(QLatin1String("heartbeat_ms")).toDouble(), 500.0);
         QVERIFY(!agentLine(*agent, QStringLiteral("lock")).isEmpty());
         // No heartbeat for --agent-timeout (1.5 s): missing, and the OS lock takes over.
         QTRY_COMPARE_WITH_TIMEOUT(locks(QStringLiteral("c1")), before + 1, 10000);

@@ -7,6 +7,7 @@
 #include "app/stubs/enterprise/enterpriseservice.h"
 #include "app/stubs/push/pushservice.h"
 #include "core/das/enroller.h"
+#include "core/flow/progresstext.h"
 #include "core/store/agentstate.h"
 #include "core/store/filesecretstore.h"
 
@@ -216,6 +217,11 @@ private Q_SLOTS:
         QCOMPARE(**known, outcome.result->sharedId);
         QVERIFY(!steps.isEmpty());
         QCOMPARE(steps.first().at(0).toString(), id);
+        // Each progress message comes with its id for the agent to translate; the id's English text is the message.
+        for (const QList<QVariant> &step : std::as_const(steps)) {
+            QVERIFY(!step.at(3).toString().isEmpty());
+            QCOMPARE(flow::progressText(step.at(3).toString(), step.at(4).toStringList()), step.at(2).toString());
+        }
         // Done: the id is gone, the session free, and the same response is not taken twice.
         QVERIFY(!m_service->signInOf(QStringLiteral("c2")));
         QCOMPARE(m_service->deliverAuthorizationResponse(id, redirect).error().code, ErrorCode::StateMismatch);

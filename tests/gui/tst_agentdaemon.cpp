@@ -155,8 +155,9 @@ private Q_SLOTS:
         const QByteArray log = audit.readAll();
         QVERIFY(log.contains("\"event\":\"agent_started\""));
         QVERIFY2(!log.contains("\"event\":\"reauth_required\""), log.constData());
-        // The agent holds the lock: logind is not asked while its heartbeats come.
-        QTest::qWait(1000);
+        // The agent holds the lock: logind is not asked while its heartbeats come, also past --agent-timeout
+        // (4 s): the agent heartbeats as often as the attach reply asks (heartbeat_ms), not at its own 5 s.
+        QTest::qWait(5000);
         QCOMPARE(m_logind.locks(kSession), 0);
 
         agent.kill9();
@@ -265,6 +266,9 @@ private Q_SLOTS:
         agent.process.terminate();
         QVERIFY(agent.process.waitForFinished(10000));
     }
+
+    // hotdeskd keeps the state that decides: the attached agent reads no engine-state.json and writes none.
+    void aPlantedEngineStateChangesNothing();
 };
 
 void TestAgentDaemon::theDaemonsSignInUnlocks()
@@ -305,6 +309,47 @@ void TestAgentDaemon::theDaemonsSignInUnlocks()
     QVERIFY(!agent.err.contains("signing in alice\n")); // not the agent's own flow
     agent.process.terminate();
     QVERIFY(agent.process.waitForFinished(10000));
+    // hotdeskd keeps the state: the attached agent wrote none of its own, not even after the sign-in.
+    QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("agent-state/engine-state.json"))));
+}
+
+void TestAgentDaemon::aPlantedEngineStateChangesNothing()
+{
+    // The session's user plants a lock and a lockout in the agent's state directory (theirs to edit).
+    const auto c4 = [this] {
+        const QJsonArray sessions = ask("{\"v\":1,\"command\":\"status\",\"uid\":0}").value(QLatin1String("sessions")).toArray();
+        for (const QJsonValue &entry : sessions)
+            if (entry.toObject().value(QLatin1String("id")).toString() == u"c4")
+                return entry.toObject();
+        return QJsonObject();
+    };
+    QVERIFY(m_logind.addSession(QStringLiteral("c4"), QStringLiteral("x11"), 0, QStringLiteral("root")));
+    QTRY_VERIFY_WITH_TIMEOUT(!c4().isEmpty(), 10000);
+    QVERIFY(QDir().mkpath(m_dir.filePath(QStringLiteral("agent-state"))));
+    const QString planted = m_dir.filePath(QStringLiteral("agent-state/engine-state.json"));
+    const QByteArray text = "{\"version\":1,\"lock\":{\"user\":\"root\",\"trigger\":\"manual\",\"detail\":\"\"},"
+                            "\"users\":{\"root\":{\"locked_out_until\":4102444800,\"failed_since_success\":true}}}";
+    QFile file(planted);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    QCOMPARE(file.write(text), text.size());
+    file.close();
+
+    Watched agent;
+    startAgent(agent, QStringLiteral("c4"));
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("attached to hotdeskd for session c4"), 30000);
+    // Read by no one: no lock from the file, and the daemon was asked for none.
+    QTest::qWait(1000);
+    QVERIFY2(!agent.said("lock screen visible"), agent.err.constData());
+    QCOMPARE(c4().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool(true), false);
+    // hotdeskd's lock is what shows.
+    QCOMPARE(ask("{\"v\":1,\"command\":\"reauth\",\"session\":\"c4\"}").value(QLatin1String("ok")).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("hotdeskd requires the lock: manual"), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(agent.said("lock screen visible"), 30000);
+    agent.process.terminate();
+    QVERIFY(agent.process.waitForFinished(10000));
+    // Nor written: the file is the planted one.
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), text);
 }
 
 QTEST_MAIN(TestAgentDaemon)

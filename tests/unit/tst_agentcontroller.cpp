@@ -652,8 +652,16 @@ private Q_SLOTS:
         QCOMPARE(view.lock.reason, QStringLiteral("Hotdesk restarted while this PC was locked."));
         controller.daemonEvent(daemonLine("unlocked"));
         QCOMPARE(controller.state(), AgentState::Unlocked);
-        // The engine forgot its own lock record, so a restart does not lock again.
-        QVERIFY(services.saved && !services.saved->lock);
+        // The engine forgot its own lock record; attached, nothing is written (hotdeskd keeps the state, and
+        // a restarted agent that finds hotdeskd's socket reads no state of its own).
+        QVERIFY(!controller.engine()->state().lock);
+        QVERIFY(!services.saved);
+        // Without hotdeskd again, the agent's own engine keeps its state as before.
+        daemon.attached = false;
+        controller.daemonLost(QStringLiteral("gone"));
+        controller.sessionStarted(QStringLiteral("alice"));
+        controller.reauthRequested(QStringLiteral("tray"));
+        QVERIFY(services.saved && services.saved->lock);
     }
 
     // No usable policy: locked and nobody may sign in.
