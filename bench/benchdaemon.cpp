@@ -46,14 +46,14 @@ bool startDaemon(Child &daemon, const QTemporaryDir &dir, const LogindMock &logi
     }, 20000);
 }
 
-// An agent (tests/daemon/agentclient.py) attached to the session, heartbeating every 5 s as the tray agent does
-// at the daemon's default --agent-timeout (15 s; the attach reply's heartbeat_ms).
+// An agent (tests/daemon/agentclient.py) attached to the session, heartbeating every 3 s as the tray agent does
+// at the daemon's default --agent-timeout (9 s; the attach reply's heartbeat_ms).
 bool startAgent(Child &agent, const QTemporaryDir &dir, const QStringList &requests = {})
 {
     agent->setProcessChannelMode(QProcess::SeparateChannels);
     agent->start(QStringLiteral("/usr/bin/python3"),
         QStringList {QStringLiteral("-u"), QStringLiteral(HOTDESK_BENCH_AGENT_CLIENT),
-            dir.filePath(QStringLiteral("hotdeskd.sock")), kSession, QStringLiteral("--heartbeat-ms=5000")}
+            dir.filePath(QStringLiteral("hotdeskd.sock")), kSession, QStringLiteral("--heartbeat-ms=3000")}
             + requests);
     return agent->waitForStarted(10000);
 }
@@ -124,7 +124,7 @@ Status runDaemonFigures(Metrics &metrics, int idleSeconds)
     metrics.insert(QStringLiteral("daemon.backstop_lock_ms"), median(backstops));
     std::printf("%-26s %10.1f %10s   VmRSS after %d s with one session and its agent\n", "daemon.idle_rss_mb", idleRss, "< 25",
         idleSeconds);
-    std::printf("%-26s %10.2f %10s   context switches of all threads over the last %.0f s (agent heartbeat every 5 s)\n",
+    std::printf("%-26s %10.2f %10s   context switches of all threads over the last %.0f s (agent heartbeat every 3 s)\n",
         "daemon.idle_wakeups_per_s", idleWakeups, "< 1", double(window.nsecsElapsed()) / 1e9);
     std::printf("%-26s %10.1f %10s   median of %d, kill -9 of the attached agent to logind's Lock received\n",
         "daemon.backstop_lock_ms", median(backstops), "< 2000", kBackstopRuns);

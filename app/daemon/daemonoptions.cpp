@@ -84,7 +84,7 @@ OptionSet declareOptions()
                 .arg(QStringLiteral("/etc/hotdesk/policy.json")),
             QStringLiteral("file")),
         QCommandLineOption(QStringLiteral("agent-timeout"),
-            translated("An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 15000)."),
+            translated("An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 9000)."),
             QStringLiteral("ms")),
         QCommandLineOption(QStringLiteral("pam-confdir"),
             translated("Test builds only: read the PAM service hotdesk-offline from this directory instead of /etc/pam.d."),

@@ -14,7 +14,7 @@ struct DaemonOptions {
     QString logsDir; // $LOGS_DIRECTORY, else /var/log/hotdesk: the audit log's directory
     int clientTimeoutMs = 10000;
     QString policyFile; // the administrator's policy
-    int agentTimeoutMs = 15000; // an attached agent silent this long is missing; it heartbeats every third of it
+    int agentTimeoutMs = 9000; // an attached agent silent this long is missing; it heartbeats every third of it
     QString pamConfDir; // --pam-confdir (test builds only): PAM service files instead of /etc/pam.d
     QStringList agentPrograms; // --agent-program (test builds only): who may attach; empty: the installed agent
     QString devRoot = QStringLiteral("/dev"); // --dev-root (test builds only): the device nodes the watchers follow

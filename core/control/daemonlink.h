@@ -35,7 +35,7 @@ public:
     struct Options {
         QString socketPath; // empty: defaultDaemonSocket()
         QString sessionId; // logind's id of the session the agent runs in
-        std::chrono::milliseconds heartbeat {5000}; // when the daemon names no interval
+        std::chrono::milliseconds heartbeat {3000}; // when the daemon names no interval
     };
 
     DaemonLink(Options options, IdleQuery idle, QObject *parent = nullptr);
