@@ -187,8 +187,9 @@ def build(source):
         path = os.path.join(source, "dist", f"{package}_{version}_amd64.deb")
         check(os.path.isfile(path), f"./dev package did not make {path}")
         debs[package] = path
-    check(not any(re.search(r"\.(changes|buildinfo)$", name) for name in os.listdir(os.path.dirname(source))),
-          f"a .changes or .buildinfo file was left in {os.path.dirname(source)}")
+    beside = [name for name in os.listdir(os.path.dirname(source))
+              if re.fullmatch(r"(hotdesk|libpam-hotdesk|hotdesk-servers)(-dbgsym)?_.*\.(changes|buildinfo|deb)", name)]
+    check(not beside, f"./dev package left {beside} in {os.path.dirname(source)}")
     return debs, version
 
 
