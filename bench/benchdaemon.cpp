@@ -34,6 +34,10 @@ bool startDaemon(Child &daemon, const QTemporaryDir &dir, const LogindMock &logi
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), logind.address());
     env.remove(QStringLiteral("NOTIFY_SOCKET"));
+    // Its audit log in the temporary directory, not the machine's /var/log/hotdesk.
+    if (!QDir(dir.path()).mkpath(QStringLiteral("logs")))
+        return false;
+    env.insert(QStringLiteral("LOGS_DIRECTORY"), dir.filePath(QStringLiteral("logs")));
     daemon->setProcessEnvironment(env);
     daemon->setProcessChannelMode(QProcess::SeparateChannels);
     daemon->start(QStringLiteral(HOTDESK_BENCH_HOTDESKD_BINARY),

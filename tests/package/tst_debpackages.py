@@ -39,6 +39,15 @@ MACHINE_PATHS = ["/etc/hotdesk", "/etc/hotdesk-servers", "/var/lib/hotdesk", "/v
                  "/usr/share/pam-configs/hotdesk", "/usr/lib/x86_64-linux-gnu/security/pam_hotdesk.so",
                  "/usr/lib/x86_64-linux-gnu/hotdesk", "/etc/systemd/system/multi-user.target.wants/hotdeskd.service",
                  "/etc/systemd/system/multi-user.target.wants/hotdesk-servers.service"] + UNITS + [USER_UNIT]
+# The manual pages (gzipped by dh_compress), the desktop integration and the icon (docs/man-pages.md).
+MAN_PAGES = ["/usr/share/man/man1/hotdesk.1.gz", "/usr/share/man/man1/hotdesk-stubs.1.gz",
+             "/usr/share/man/man5/hotdesk-policy.5.gz", "/usr/share/man/man8/hotdeskd.8.gz",
+             "/usr/share/man/man8/pam_hotdesk.8.gz"]
+DESKTOP_FILES = ["/usr/share/applications/org.hotdesk.agent.desktop", "/etc/xdg/autostart/hotdesk.desktop"]
+METAINFO = "/usr/share/metainfo/org.hotdesk.agent.metainfo.xml"
+ICONS = [f"/usr/share/icons/hicolor/{n}x{n}/apps/hotdesk.png" for n in (16, 22, 24, 32, 48, 64, 128, 256)] + [
+    "/usr/share/icons/hicolor/scalable/apps/hotdesk.svg"]
+MACHINE_PATHS += MAN_PAGES + DESKTOP_FILES + [METAINFO] + ICONS
 # hotdeskd's state and audit log at their default places, which a test build's hotdeskd run by hand or
 # "sudo hotdesk enroll --system" may have left: moved aside while the test runs (the purge removes these paths),
 # then moved back.
@@ -241,6 +250,25 @@ def check_files():
           f"{SERVERS_USER} is not a system user with home {SERVERS_DATA} and no shell: {account}")
     for path in PAM_FILES[:-1]:
         check(b"pam_hotdesk" not in (read_bytes(path) or b""), f"{path} names pam_hotdesk: the profile must stay off")
+    check_desktop_integration()
+
+
+def check_desktop_integration():
+    """The man pages where man finds them, the desktop entries and the AppStream file valid as installed."""
+    for path in MAN_PAGES + DESKTOP_FILES + [METAINFO] + ICONS:
+        check_mode(path, 0o644)
+    for name, section in [("hotdesk", "1"), ("hotdesk-stubs", "1"), ("hotdesk-policy", "5"), ("hotdeskd", "8"),
+                          ("pam_hotdesk", "8")]:
+        found = subprocess.run(["man", "-w", section, name], capture_output=True, text=True)
+        check(found.returncode == 0 and found.stdout.strip() == f"/usr/share/man/man{section}/{name}.{section}.gz",
+              f"man -w {section} {name}: {found.stdout.strip()} {found.stderr.strip()}")
+    conffiles = run(["dpkg-query", "-W", "-f=${Conffiles}\n", "hotdesk"])
+    check(" /etc/xdg/autostart/hotdesk.desktop " in conffiles, f"the autostart entry is not a conffile:\n{conffiles}")
+    for path in DESKTOP_FILES:
+        valid = subprocess.run(["desktop-file-validate", path], capture_output=True, text=True)
+        check(valid.returncode == 0 and not valid.stdout.strip(), f"desktop-file-validate {path}: {valid.stdout}")
+    valid = subprocess.run(["appstreamcli", "validate", "--no-net", METAINFO], capture_output=True, text=True)
+    check(valid.returncode == 0, f"appstreamcli validate {METAINFO}: {valid.stdout}{valid.stderr}")
 
 
 def check_units(work):
