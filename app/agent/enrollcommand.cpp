@@ -324,8 +324,8 @@ int runEnroll(const QStringList &args, const AgentEnvironment &environment)
                      .arg(das::DasClient::audienceOf(target->dasUrl), ctx.policy().sourceFile));
     const int exitCode = enroll(ctx, *target, *request);
     if (exitCode == ExitOk && system)
-        printErr(QStringLiteral("hotdesk: the device key is in %1, readable by root only; the tray agent keeps using its "
-                                "own enrollment in the keychain until it signs in through hotdeskd")
+        printErr(QStringLiteral("hotdesk: the device key is in %1, readable by root only: hotdeskd signs with it, and "
+                                "neither the tray agent nor any reply or log ever holds it")
                      .arg(store::daemonSecretDirectory(*stateDir)));
     return exitCode;
 }

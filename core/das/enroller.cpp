@@ -300,7 +300,7 @@ void Enroller::keep(std::shared_ptr<Run> run, const QJsonObject &answer)
     record.keyName = store::deviceKeyName(record.dasUrl);
     record.kid = QString::fromLatin1(run->key->thumbprint());
     record.enrolledAt = m_clock.secondsSinceEpoch();
-    Q_EMIT progress(QStringLiteral("storing the device key in the OS keychain as \"%1\"").arg(record.keyName));
+    Q_EMIT progress(QStringLiteral("storing the device key as \"%1\"").arg(record.keyName));
     const QByteArray secret = QJsonDocument(run->key->toPrivateJson()).toJson(QJsonDocument::Compact);
     QPointer<Enroller> self(this);
     m_secrets.writeSecret(record.keyName, secret, [self, run, record](Status stored) {
