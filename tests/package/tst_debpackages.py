@@ -202,6 +202,26 @@ def build(source):
     return debs, version
 
 
+def check_maintainer_scripts(debs, work):
+    """The system units started on installation and stopped on removal by the packages' own scripts (systemd is not
+    PID 1 here, so deb-systemd-invoke does nothing when they run: the scripts are read instead); the PAM profile is
+    registered, not switched on (that the user unit stays off is checked once installed, check_user_unit_off)."""
+    for package, unit in [("hotdesk", "hotdeskd.service"), ("hotdesk-servers", "hotdesk-servers.service")]:
+        control = os.path.join(work, f"control-{package}")
+        run(["dpkg-deb", "-e", debs[package], control])
+        postinst = (read_bytes(os.path.join(control, "postinst")) or b"").decode()
+        prerm = (read_bytes(os.path.join(control, "prerm")) or b"").decode()
+        check(f"deb-systemd-helper enable '{unit}'" in postinst, f"{package}'s postinst does not enable {unit}")
+        check(re.search(rf"_dh_action=(start|restart)\b", postinst) and f"deb-systemd-invoke $_dh_action '{unit}'" in postinst,
+              f"{package}'s postinst does not start {unit}")
+        check(f"deb-systemd-invoke stop '{unit}'" in prerm, f"{package}'s prerm does not stop {unit}")
+    control = os.path.join(work, "control-libpam-hotdesk")
+    run(["dpkg-deb", "-e", debs["libpam-hotdesk"], control])
+    postinst = (read_bytes(os.path.join(control, "postinst")) or b"").decode()
+    check("pam-auth-update --package" in postinst and "--enable" not in postinst,
+          f"libpam-hotdesk's postinst must register the profile without enabling it:\n{postinst}")
+
+
 def install(debs):
     """apt-get install ./….deb of all three, after checking apt would install nothing else."""
     plan = run(["apt-get", "-s", "-q", "--no-install-recommends", "install"] + list(debs.values()))
@@ -502,6 +522,7 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="hotdesk-debs-") as work:
             debs, version = build(source)
+            check_maintainer_scripts(debs, work)
             install(debs)
             check_files()
             check_units(work)
