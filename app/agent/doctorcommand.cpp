@@ -199,6 +199,14 @@ private:
     bool m_daemon = false; // hotdeskd enforces: its enrollment is checked instead of the keychain's
 };
 
+// The doctor's lines when only the daemon's checks run: the exit status is already a failure.
+DoctorLines daemonOnlyLines()
+{
+    return {[](const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); },
+        [](const QString &what) { printErr(QStringLiteral("note     %1").arg(what)); },
+        [](const QString &what, const QString &message) { printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8()); }};
+}
+
 } // namespace
 
 int runDoctor(const QStringList &args, const AgentEnvironment &environment)
@@ -216,6 +224,11 @@ int runDoctor(const QStringList &args, const AgentEnvironment &environment)
     auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context) {
         printOut(QStringLiteral("policy: %1\n").arg(context.error().message).toUtf8());
+        // Without a policy the servers cannot be checked, but the daemon can: it may say more (docs/agent-flow.md).
+        if (control::daemonInUse()) {
+            checkDaemon(daemonOnlyLines(), control::defaultDaemonSocket(), qEnvironmentVariable("XDG_SESSION_ID"));
+            checkPamProfile(daemonOnlyLines(), QStringLiteral("/etc/pam.d/common-auth"), QStringLiteral(HOTDESK_PAM_MODULE_PATH));
+        }
         return ExitRejected;
     }
     return runUntilDone([&](std::function<void(int)> done) {

@@ -57,7 +57,7 @@ private:
                 QStringLiteral("LOGS_DIRECTORY=") + m_dir.filePath(QStringLiteral("logs"))});
     }
 
-    DoctorRun runDoctor()
+    DoctorRun runDoctor(const QString &policyFile = {})
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("HOTDESK_DAEMON_SOCKET"), m_socket);
@@ -69,7 +69,7 @@ private:
         doctor.start(QStringLiteral("setpriv"),
             {QStringLiteral("--reuid=%1").arg(kNobody), QStringLiteral("--regid=%1").arg(kNobody),
                 QStringLiteral("--clear-groups"), QStringLiteral(HOTDESK_BINARY), QStringLiteral("doctor"),
-                QStringLiteral("--policy"), m_policyFile});
+                QStringLiteral("--policy"), policyFile.isEmpty() ? m_policyFile : policyFile});
         DoctorRun run;
         if (!doctor.waitForFinished(60000)) {
             stopProcess(doctor);
@@ -211,6 +211,22 @@ private Q_SLOTS:
         QVERIFY2(run.out.contains(QByteArray("policy " + file + ": hotdeskd refuses it (owner uid 0, mode 0666)")),
             run.out.constData());
         QVERIFY2(run.out.contains(QByteArray("hotdeskd policy " + file + ": refused (policy_untrusted)")), run.out.constData());
+    }
+
+    void doctorWithoutAPolicyStillAsksTheDaemon()
+    {
+        QVERIFY(startDaemon(m_enrolledState));
+        const QString broken = m_dir.filePath(QStringLiteral("broken-policy.json"));
+        QFile file(broken);
+        QVERIFY(file.open(QIODevice::WriteOnly) && file.write("{\"servers\": ") > 0);
+        file.close();
+        QVERIFY(::chmod(QFile::encodeName(broken).constData(), 0644) == 0);
+        const DoctorRun run = runDoctor(broken);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.out.startsWith("policy: "), run.out.constData());
+        QVERIFY2(run.err.contains("ok       hotdeskd enrolled as "), run.err.constData());
+        QVERIFY(run.err.contains(QByteArray("ok       hotdeskd applies the policy " + QFile::encodeName(m_policyFile))));
+        QVERIFY(!run.err.contains("ok       das "));
     }
 
     void doctorNamesADaemonThatIsNotRunning()
