@@ -3,7 +3,9 @@
 
 #include "agentcontext.h"
 #include "cli.h"
+#include "doctordaemon.h"
 
+#include "core/control/daemonlink.h"
 #include "core/das/enroller.h"
 #include "core/jose/jwk.h"
 #include "core/oidc/jwkscache.h"
@@ -40,16 +42,30 @@ public:
             problem(QStringLiteral("policy"),
                 QStringLiteral("servers.das_activation_keys is missing: 'hotdesk enroll' cannot verify an activation; "
                                "pin the DAS's GET /v1/activation-key set"));
+        // Where hotdeskd enforces, its enrollment counts, not one in this user's keychain (docs/agent-flow.md).
+        m_daemon = control::daemonInUse();
+        if (m_daemon)
+            checkDaemonMode();
         m_pendingDas = servers.dasUrls;
         nextDas();
     }
 
 private:
     void ok(const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); }
+    void note(const QString &what) { printErr(QStringLiteral("note     %1").arg(what)); }
     void problem(const QString &what, const QString &message)
     {
         ++m_problems;
         printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8());
+    }
+
+    void checkDaemonMode()
+    {
+        const DoctorLines lines {[this](const QString &what) { ok(what); }, [this](const QString &what) { note(what); },
+            [this](const QString &what, const QString &message) { problem(what, message); }};
+        checkDaemon(lines, control::defaultDaemonSocket(), qEnvironmentVariable("XDG_SESSION_ID"));
+        checkPolicyTrust(lines, m_ctx.policy().sourceFile);
+        checkPamProfile(lines, QStringLiteral("/etc/pam.d/common-auth"), QStringLiteral(HOTDESK_PAM_MODULE_PATH));
     }
 
     void nextDas()
@@ -152,6 +168,10 @@ private:
 
     void enrollment()
     {
+        if (m_daemon) {
+            finish();
+            return;
+        }
         das::loadCredential(m_ctx.secrets(), m_ctx.state(), m_ctx.servers().dasUrls,
             [this](Result<das::LoadedCredential> loaded) {
                 if (!loaded)
@@ -159,19 +179,33 @@ private:
                 else
                     ok(QStringLiteral("enrolled as %1 with %2 (device key in the keychain)")
                             .arg(loaded->record.deviceId, loaded->record.dasUrl));
-                if (m_problems == 0)
-                    printErr(QStringLiteral("hotdesk: every check passed"));
-                else
-                    printErr(QStringLiteral("hotdesk: %1 problem(s)").arg(m_problems));
-                m_done(m_problems == 0 ? ExitOk : ExitRejected);
+                finish();
             });
+    }
+
+    void finish()
+    {
+        if (m_problems == 0)
+            printErr(QStringLiteral("hotdesk: every check passed"));
+        else
+            printErr(QStringLiteral("hotdesk: %1 problem(s)").arg(m_problems));
+        m_done(m_problems == 0 ? ExitOk : ExitRejected);
     }
 
     AgentContext &m_ctx;
     std::function<void(int)> m_done;
     QList<QUrl> m_pendingDas;
     int m_problems = 0;
+    bool m_daemon = false; // hotdeskd enforces: its enrollment is checked instead of the keychain's
 };
+
+// The doctor's lines when only the daemon's checks run: the exit status is already a failure.
+DoctorLines daemonOnlyLines()
+{
+    return {[](const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); },
+        [](const QString &what) { printErr(QStringLiteral("note     %1").arg(what)); },
+        [](const QString &what, const QString &message) { printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8()); }};
+}
 
 } // namespace
 
@@ -190,6 +224,11 @@ int runDoctor(const QStringList &args, const AgentEnvironment &environment)
     auto context = AgentContext::create(common.policyFile(parser), common.stateDirectory(parser, environment), environment);
     if (!context) {
         printOut(QStringLiteral("policy: %1\n").arg(context.error().message).toUtf8());
+        // Without a policy the servers cannot be checked, but the daemon can: it may say more (docs/agent-flow.md).
+        if (control::daemonInUse()) {
+            checkDaemon(daemonOnlyLines(), control::defaultDaemonSocket(), qEnvironmentVariable("XDG_SESSION_ID"));
+            checkPamProfile(daemonOnlyLines(), QStringLiteral("/etc/pam.d/common-auth"), QStringLiteral(HOTDESK_PAM_MODULE_PATH));
+        }
         return ExitRejected;
     }
     return runUntilDone([&](std::function<void(int)> done) {

@@ -94,6 +94,8 @@ public:
     void queueAdminEvent(const QString &event, const QString &user, const QString &session, const QString &detail);
     // The servers of the policy in force (the DAS events go there); nullopt without a usable policy.
     std::optional<policy::ServerSettings> servers() const;
+    // The policy's store, for "health" (healthcommand.h); null before start().
+    const policy::PolicyStore *policyStore() const { return m_policy.get(); }
 
 Q_SIGNALS:
     // logind's sessions were read (or could not be): the daemon may say READY.

@@ -4,6 +4,7 @@
 #include "daemonserver.h"
 #include "enforcer.h"
 #include "eventsender.h"
+#include "healthcommand.h"
 #include "signalwatcher.h"
 #include "statedirectory.h"
 #include "systemdnotify.h"
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
     EventSender events((*records)->queue(), options.stateDir, [&enforcer] { return enforcer.servers(); }, clock,
         [audit = &(*records)->audit()](const store::AuditEntry &entry) { (void)audit->record(entry); });
     QObject::connect(&enforcer, &Enforcer::adminEvent, &events, &EventSender::enqueue);
+    serveHealth(
+        server, {options.stateDir, options.policyFile, [&enforcer] { return enforcer.policyStore(); }, &(*records)->queue()});
 
     QObject::connect(&signals, &SignalWatcher::terminationRequested, &app, [&](int signal) {
         notifySystemd(QStringLiteral("STOPPING=1"));

@@ -1,0 +1,98 @@
+// hotdeskd's "health": the enrollment, the policy and whether it was refused, the DAS event queue's length.
+#include "healthcommand.h"
+
+#include "daemonserver.h"
+
+#include "core/das/dasclient.h"
+#include "core/policy/policystore.h"
+#include "core/policy/policytrust.h"
+#include "core/store/agentstate.h"
+#include "core/store/eventqueue.h"
+
+#include <QJsonArray>
+
+#include <optional>
+
+namespace hotdesk::daemon {
+namespace {
+
+// The enrollment with the first of the policy's DAS services that has one (das::loadCredential's choice);
+// without a usable policy, the first enrollment there is. The device key itself is never read here.
+QJsonObject enrollmentHealth(const HealthSources &sources, const policy::PolicyStore *store)
+{
+    const auto records = store::AgentState(sources.stateDir).enrollments();
+    if (!records)
+        return {{QStringLiteral("enrolled"), false}, {QStringLiteral("problem"), records.error().message}};
+    QStringList wanted;
+    if (store && store->hasPolicy()) {
+        for (const QUrl &url : store->policy().servers.dasUrls)
+            wanted << das::DasClient::audienceOf(url);
+    }
+    const auto pick = [&]() -> std::optional<store::EnrollmentRecord> {
+        for (const QString &url : std::as_const(wanted))
+            for (const store::EnrollmentRecord &record : *records)
+                if (record.dasUrl == url)
+                    return record;
+        if (wanted.isEmpty() && !records->isEmpty())
+            return records->constFirst();
+        return std::nullopt;
+    };
+    const auto found = pick();
+    if (!found) {
+        QJsonObject reply {{QStringLiteral("enrolled"), false}};
+        if (!wanted.isEmpty())
+            reply.insert(QStringLiteral("policy_das"), QJsonArray::fromStringList(wanted));
+        return reply;
+    }
+    return {{QStringLiteral("enrolled"), true}, {QStringLiteral("das"), found->dasUrl},
+        {QStringLiteral("device_id"), found->deviceId}, {QStringLiteral("enrolled_at"), double(found->enrolledAt)}};
+}
+
+QJsonObject policyHealth(const HealthSources &sources, const policy::PolicyStore *store)
+{
+    QJsonObject reply {{QStringLiteral("file"), sources.policyFile}};
+    if (!store) {
+        reply.insert(QStringLiteral("applied"), false);
+        reply.insert(QStringLiteral("refused"), QStringLiteral("not_read"));
+        reply.insert(QStringLiteral("message"), QStringLiteral("the policy has not been read yet"));
+        return reply;
+    }
+    reply.insert(QStringLiteral("applied"), store->hasPolicy());
+    const QList<policy::PolicyProblem> problems = store->problems();
+    if (store->hasPolicy() && problems.isEmpty())
+        return reply;
+    // Read again to tell an untrusted file from an invalid one, as the audit's reason does.
+    const auto trusted = policy::readTrustedPolicyFile(sources.policyFile, 0);
+    const bool untrusted = !trusted && trusted.error().code == ErrorCode::PolicyUntrusted;
+    reply.insert(QStringLiteral("refused"), untrusted ? QStringLiteral("policy_untrusted") : QStringLiteral("policy_invalid"));
+    QString message = store->hasPolicy() ? problems.constFirst().message : store->reason();
+    if (store->hasPolicy())
+        message += QStringLiteral(" (the last valid policy stays)");
+    reply.insert(QStringLiteral("message"), message);
+    return reply;
+}
+
+} // namespace
+
+QJsonObject healthReply(const HealthSources &sources)
+{
+    const policy::PolicyStore *store = sources.policy ? sources.policy() : nullptr;
+    QJsonObject reply {{QStringLiteral("daemon"), QStringLiteral("hotdeskd " HOTDESK_VERSION)},
+        {QStringLiteral("enrollment"), enrollmentHealth(sources, store)},
+        {QStringLiteral("policy"), policyHealth(sources, store)}};
+    if (sources.queue) {
+        if (const auto pending = sources.queue->pendingCount())
+            reply.insert(QStringLiteral("event_queue"), double(*pending));
+        else
+            reply.insert(QStringLiteral("event_queue_problem"), pending.error().message);
+    }
+    return okReply(reply);
+}
+
+void serveHealth(DaemonServer &server, HealthSources sources)
+{
+    server.addCommand(QStringLiteral("health"),
+        [sources = std::move(sources)](Connection &, const QJsonObject &) { return healthReply(sources); });
+}
+
+} // namespace hotdesk::daemon
