@@ -74,13 +74,13 @@ QJsonObject policyHealth(const HealthSources &sources, const policy::PolicyStore
 
 } // namespace
 
-QJsonObject healthReply(const HealthSources &sources)
+QJsonObject healthReply(const HealthSources &sources, bool forRoot)
 {
     const policy::PolicyStore *store = sources.policy ? sources.policy() : nullptr;
     QJsonObject reply {{QStringLiteral("daemon"), QStringLiteral("hotdeskd " HOTDESK_VERSION)},
         {QStringLiteral("enrollment"), enrollmentHealth(sources, store)},
         {QStringLiteral("policy"), policyHealth(sources, store)}};
-    if (sources.queue) {
+    if (forRoot && sources.queue) {
         if (const auto pending = sources.queue->pendingCount())
             reply.insert(QStringLiteral("event_queue"), double(*pending));
         else
@@ -92,7 +92,9 @@ QJsonObject healthReply(const HealthSources &sources)
 void serveHealth(DaemonServer &server, HealthSources sources)
 {
     server.addCommand(QStringLiteral("health"),
-        [sources = std::move(sources)](Connection &, const QJsonObject &) { return healthReply(sources); });
+        [sources = std::move(sources)](Connection &connection, const QJsonObject &) {
+            return healthReply(sources, connection.peer().uid == 0);
+        });
 }
 
 } // namespace hotdesk::daemon

@@ -25,8 +25,9 @@ struct HealthSources {
 };
 
 // The reply to "health" (docs/hotdeskd-protocol.md, "Health"): nothing secret and nothing about any user, so
-// every uid may ask.
-QJsonObject healthReply(const HealthSources &sources);
+// every uid may ask. The DAS event queue's length only for root: its growth could tell a user of another user's
+// failures.
+QJsonObject healthReply(const HealthSources &sources, bool forRoot);
 void serveHealth(DaemonServer &server, HealthSources sources);
 
 } // namespace hotdesk::daemon
