@@ -104,27 +104,8 @@ class TestIdpCiba : public QObject {
         return jsonOf(r).value(QLatin1String("auth_req_id")).toString();
     }
 
-    int answerOnPhone(const QString &decision, const QString &number)
-    {
-        const QUrl push = f.server->endpoints().push;
-        const HttpResult list
-            = f.client->get(push.resolved(QUrl(QStringLiteral("/v1/phones/") + kUser + QStringLiteral("/challenges"))));
-        const QJsonArray challenges = jsonOf(list).value(QLatin1String("challenges")).toArray();
-        if (list.status != 200 || challenges.isEmpty())
-            return 0;
-        const QJsonObject c = challenges.first().toObject();
-        const QString id = c.value(QLatin1String("id")).toString();
-        const QByteArray signedText = "hotdesk-push-v1\n" + id.toUtf8() + '\n'
-            + c.value(QLatin1String("nonce")).toString().toUtf8() + '\n' + decision.toUtf8() + '\n' + number.toUtf8();
-        auto sig = jose::createSignature(m_phone, jose::Algorithm::ES256, signedText);
-        QJsonObject answer {{QStringLiteral("decision"), decision},
-            {QStringLiteral("signature"), QString::fromLatin1(jose::base64UrlEncode(*sig))}};
-        if (!number.isEmpty())
-            answer.insert(QStringLiteral("number"), number.toInt());
-        return f.client
-            ->post(push.resolved(QUrl(QStringLiteral("/v1/challenges/") + id + QStringLiteral("/response"))), compactJson(answer))
-            .status;
-    }
+    // Answers the user's newest challenge as the phone does; number is what the user typed.
+    int answerOnPhone(const QString &decision, const QString &number) { return f.answerOnPhone(m_phone, kUser, decision, number); }
 
     // Waits out the IdP's interval (1 s here), so that the next poll is not too soon.
     static void waitInterval() { QTest::qWait(1100); }

@@ -13,6 +13,7 @@
 #include "rolehost.h"
 #include "tokenfactory.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
@@ -177,6 +178,30 @@ public:
         return *token;
     }
     Headers deviceAuth(const EnrolledDevice &device) { return {{"Authorization", "DeviceToken " + deviceToken(device)}}; }
+
+    // Answers user's newest push challenge as their phone (key phone) does, at the push role this fixture started;
+    // number is what the user typed there ("" for none). The push provider's status, 0 when there is no challenge.
+    int answerOnPhone(const jose::Jwk &phone, const QString &user, const QString &decision, const QString &number)
+    {
+        const QUrl push = server->endpoints().push;
+        const HttpResult list
+            = client->get(push.resolved(QUrl(QStringLiteral("/v1/phones/") + user + QStringLiteral("/challenges"))));
+        const QJsonArray challenges = jsonOf(list).value(QLatin1String("challenges")).toArray();
+        if (list.status != 200 || challenges.isEmpty())
+            return 0;
+        const QJsonObject c = challenges.first().toObject();
+        const QString id = c.value(QLatin1String("id")).toString();
+        const QByteArray signedText = "hotdesk-push-v1\n" + id.toUtf8() + '\n'
+            + c.value(QLatin1String("nonce")).toString().toUtf8() + '\n' + decision.toUtf8() + '\n' + number.toUtf8();
+        auto sig = jose::createSignature(phone, jose::Algorithm::ES256, signedText);
+        QJsonObject answer {{QStringLiteral("decision"), decision},
+            {QStringLiteral("signature"), QString::fromLatin1(jose::base64UrlEncode(*sig))}};
+        if (!number.isEmpty())
+            answer.insert(QStringLiteral("number"), number.toInt());
+        return client
+            ->post(push.resolved(QUrl(QStringLiteral("/v1/challenges/") + id + QStringLiteral("/response"))), compactJson(answer))
+            .status;
+    }
 };
 
 } // namespace hotdesk::test
