@@ -4,6 +4,7 @@
 #include "daemonserver.h"
 
 #include "core/das/dasclient.h"
+#include "core/das/enroller.h"
 #include "core/policy/policystore.h"
 #include "core/policy/policytrust.h"
 #include "core/store/agentstate.h"
@@ -16,32 +17,23 @@
 namespace hotdesk::daemon {
 namespace {
 
-// The enrollment with the first of the policy's DAS services that has one (das::loadCredential's choice);
+// The enrollment with the first of the policy's DAS services that has one (das::enrollmentFor, as a sign-in chooses);
 // without a usable policy, the first enrollment there is. The device key itself is never read here.
 QJsonObject enrollmentHealth(const HealthSources &sources, const policy::PolicyStore *store)
 {
     const auto records = store::AgentState(sources.stateDir).enrollments();
     if (!records)
         return {{QStringLiteral("enrolled"), false}, {QStringLiteral("problem"), records.error().message}};
-    QStringList wanted;
-    if (store && store->hasPolicy()) {
-        for (const QUrl &url : store->policy().servers.dasUrls)
-            wanted << das::DasClient::audienceOf(url);
-    }
-    const auto pick = [&]() -> std::optional<store::EnrollmentRecord> {
-        for (const QString &url : std::as_const(wanted))
-            for (const store::EnrollmentRecord &record : *records)
-                if (record.dasUrl == url)
-                    return record;
-        if (wanted.isEmpty() && !records->isEmpty())
-            return records->constFirst();
-        return std::nullopt;
-    };
-    const auto found = pick();
+    const QList<QUrl> dasUrls = store && store->hasPolicy() ? store->policy().servers.dasUrls : QList<QUrl>();
+    const auto found = dasUrls.isEmpty() ? (records->isEmpty() ? std::nullopt : std::optional(records->constFirst()))
+                                         : das::enrollmentFor(*records, dasUrls);
     if (!found) {
         QJsonObject reply {{QStringLiteral("enrolled"), false}};
+        QJsonArray wanted;
+        for (const QUrl &url : dasUrls)
+            wanted.append(das::DasClient::audienceOf(url));
         if (!wanted.isEmpty())
-            reply.insert(QStringLiteral("policy_das"), QJsonArray::fromStringList(wanted));
+            reply.insert(QStringLiteral("policy_das"), wanted);
         return reply;
     }
     return {{QStringLiteral("enrolled"), true}, {QStringLiteral("das"), found->dasUrl},

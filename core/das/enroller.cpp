@@ -317,6 +317,18 @@ void Enroller::keep(std::shared_ptr<Run> run, const QJsonObject &answer)
     });
 }
 
+std::optional<store::EnrollmentRecord> enrollmentFor(const QList<store::EnrollmentRecord> &records, const QList<QUrl> &dasUrls)
+{
+    for (const QUrl &url : dasUrls) {
+        const QString wanted = DasClient::audienceOf(url);
+        for (const store::EnrollmentRecord &r : records) {
+            if (r.dasUrl == wanted)
+                return r;
+        }
+    }
+    return std::nullopt;
+}
+
 void loadCredential(store::SecretStore &secrets, const store::AgentState &state, const QList<QUrl> &dasUrls,
     std::function<void(Result<LoadedCredential>)> done)
 {
@@ -327,14 +339,7 @@ void loadCredential(store::SecretStore &secrets, const store::AgentState &state,
     auto records = state.enrollments();
     if (!records)
         return later(records.error());
-    std::optional<store::EnrollmentRecord> found;
-    for (const QUrl &url : dasUrls) {
-        const QString wanted = DasClient::audienceOf(url);
-        for (const store::EnrollmentRecord &r : std::as_const(*records)) {
-            if (!found && r.dasUrl == wanted)
-                found = r;
-        }
-    }
+    const std::optional<store::EnrollmentRecord> found = enrollmentFor(*records, dasUrls);
     if (!found) {
         QStringList urls;
         for (const QUrl &url : dasUrls)

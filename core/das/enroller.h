@@ -105,6 +105,9 @@ private:
     RandomSource &m_random;
 };
 
+// The enrollment with the first of dasUrls (the policy's, in order) that has one; nullopt when none has.
+std::optional<store::EnrollmentRecord> enrollmentFor(const QList<store::EnrollmentRecord> &records, const QList<QUrl> &dasUrls);
+
 // The credential of the enrollment whose DAS URL is one of dasUrls (the
 // policy's, in order): its record, and its device key from the SecretStore.
 // Errors: NotEnrolled ("run hotdesk enroll") when there is none or the key is
