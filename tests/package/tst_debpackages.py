@@ -204,7 +204,8 @@ def build(source):
 
 def check_maintainer_scripts(debs, work):
     """The system units started on installation and stopped on removal by the packages' own scripts (systemd is not
-    PID 1 here, so deb-systemd-invoke does nothing when they run: the scripts are read instead); the PAM profile is
+    PID 1 here, so deb-systemd-invoke does nothing when they run: the scripts are read instead; tst_debsystemd runs
+    them under systemd in a container); the PAM profile is
     registered, not switched on (that the user unit stays off is checked once installed, check_user_unit_off)."""
     for package, unit in [("hotdesk", "hotdeskd.service"), ("hotdesk-servers", "hotdesk-servers.service")]:
         control = os.path.join(work, f"control-{package}")
