@@ -11,8 +11,11 @@ container, as on a PC and its server host (docs/deploy.md):
 - `hotdesk enroll`, `pam-auth-update --enable hotdesk` on Debian's common-auth, then a login through the full
   stack: the account password, then the push to the phone (approved: success; denied: refused; a wrong password
   sends no push);
-- a session from systemd-logind (not a stand-in): hotdeskd follows it, and when the desktop's lock is lifted
-  with no agent attached, hotdeskd has logind lock it again (logind's Lock signal is seen on the bus);
+- the packaged agent in a session from systemd-logind (not a stand-in), on a virtual display: it attaches, holds
+  the lock hotdeskd hands it when the desktop's lock is lifted, through a sign-in the phone approves; killed, it
+  is replaced by logind's lock at once;
+- a session without an agent: when the desktop's lock is lifted, hotdeskd has logind lock it again (logind's
+  Lock signal is seen on the bus);
 - `kill -9` of hotdeskd: systemd starts it again and the session is locked again;
 - removal stops both units and takes the module out of common-auth; purge removes the state and the logs.
 
@@ -257,24 +260,63 @@ def check_pam(box):
     say("login through common-auth: password and approval pass; a wrong password sends no push; a denial refuses")
 
 
-def check_logind(box):
-    """A logind session of the user; the desktop's lock lifted with no agent: hotdeskd has logind lock again."""
-    box.run(f"systemd-run --unit=hotdesk-trial-desk -p PAMName=login -p User={USER} "
-            "-p 'Environment=XDG_SESSION_TYPE=x11 XDG_SESSION_CLASS=user' sleep infinity")
-    session = wait_for("the user's logind session", lambda: box.run(
-        f"loginctl show-user {USER} -p Sessions --value", may_fail=True).stdout.strip(), 30)
-    wait_for("hotdeskd following the session", lambda: any(
-        r.get("event") == "session_followed" and r.get("session") == session for r in audit(box)), 30)
+def session_of(box, unit, command):
+    """A logind session of the user (class user, type x11) running command as a unit; its id and object path."""
+    known = set(box.run(f"loginctl show-user {USER} -p Sessions --value", may_fail=True).stdout.split())
+    box.run(f"systemd-run --unit={unit} -p PAMName=login -p User={USER} "
+            f"-p 'Environment=XDG_SESSION_TYPE=x11 XDG_SESSION_CLASS=user' {command}")
+    session = wait_for("the user's new logind session", lambda: next(iter(set(box.run(
+        f"loginctl show-user {USER} -p Sessions --value", may_fail=True).stdout.split()) - known), None), 30)
     path = re.search(r'"(/org/freedesktop/login1/session/\S+)"', box.run(
         f"busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager GetSession s {session}"
     ).stdout).group(1)
-    monitor = box.start(f"exec timeout 60 gdbus monitor --system --dest org.freedesktop.login1 --object-path {path}")
-    time.sleep(1)  # gdbus subscribes before it prints; a signal sent earlier would be missed, not mistaken
+    return session, path
+
+
+def unlock_desktop(box, path):
+    """What a screen locker tells logind when it locks, then when the person unlocks the desktop."""
     hint = f"busctl call org.freedesktop.login1 {path} org.freedesktop.login1.Session SetLockedHint b"
     box.run(f"{hint} true")
-    box.run(f"{hint} false")  # what a screen locker does when the person unlocks the desktop
-    locked = wait_for("hotdeskd's os_lock", lambda: [r for r in audit(box) if r.get("event") == "os_lock"
-                                                    and r.get("session") == session], 30)
+    box.run(f"{hint} false")
+
+
+def records(box, session, event, since=0):
+    return [r for r in audit(box)[since:] if r.get("event") == event and r.get("session") == session]
+
+
+def check_agent_session(box):
+    """The packaged agent, started in the user's logind session on a virtual display (its WebEngine with its
+    sandbox, as on a PC), attaches; an OS unlock makes hotdeskd hand the lock to it and start the sign-in, which
+    the phone's approval ends; then, locked again, kill -9 of the agent brings logind's lock at once."""
+    session, path = session_of(box, "hotdesk-trial-agent", "xvfb-run -a -s '-screen 0 1024x768x24' /usr/bin/hotdesk")
+    wait_for("the agent's attach", lambda: records(box, session, "agent_attached"), 60)
+    start = len(audit(box))
+    unlock_desktop(box, path)
+    wait_for("hotdeskd's sign-in for the agent's lock", lambda: records(box, session, "sign_in_started", start), 30)
+    check(not records(box, session, "os_lock", start), f"an OS lock although the agent holds the lock: {audit(box)[start:]}")
+    approve = f"runuser -u hotdesk-servers -- hotdesk-stubs phone approve {USER} --data {SERVERS_DATA}"
+    wait_for("the push of the sign-in", lambda: box.run(approve, may_fail=True).returncode == 0, 60)
+    done = wait_for("the sign-in's end", lambda: records(box, session, "reauth_succeeded", start), 60)
+    check(done[0].get("acr") == "urn:hotdesk:acr:push", f"the sign-in ended with {done[0]}")
+    start = len(audit(box))
+    unlock_desktop(box, path)
+    wait_for("the next lock", lambda: records(box, session, "sign_in_started", start), 30)
+    box.run("pkill -KILL -x hotdesk")
+    locked = wait_for("logind's lock after the agent's end", lambda: records(box, session, "os_lock", start), 30)
+    check(locked[0].get("cause") == "agent_disconnected" and locked[0].get("why") == "agent_missing",
+          f"after kill -9 of the agent: {locked[0]}")
+    say(f"the packaged agent in logind session {session}: attached, held the lock through an approved sign-in; "
+        "killed, logind's lock came at once")
+
+
+def check_logind(box):
+    """A session without an agent; the desktop's lock lifted: hotdeskd has logind lock it again."""
+    session, path = session_of(box, "hotdesk-trial-desk", "sleep infinity")
+    wait_for("hotdeskd following the session", lambda: records(box, session, "session_followed"), 30)
+    monitor = box.start(f"exec timeout 60 gdbus monitor --system --dest org.freedesktop.login1 --object-path {path}")
+    time.sleep(1)  # gdbus subscribes before it prints; a signal sent earlier would be missed, not mistaken
+    unlock_desktop(box, path)
+    locked = wait_for("hotdeskd's os_lock", lambda: records(box, session, "os_lock"), 30)
     check(locked[-1].get("why") == "agent_missing", f"os_lock: {locked[-1]}")
     box.run("pkill -x gdbus")
     seen, _ = monitor.communicate(timeout=30)
@@ -301,7 +343,7 @@ def check_restart(box, session):
 
 
 def check_removal(box):
-    box.run("systemctl stop hotdesk-trial-desk", may_fail=True)
+    box.run("systemctl stop hotdesk-trial-desk hotdesk-trial-agent", may_fail=True)
     box.run(f"{APT} remove " + " ".join(PACKAGES), timeout=300)
     for name in ("hotdeskd", "hotdesk-servers"):
         state = unit(box, name, "ActiveState")["ActiveState"]
@@ -336,6 +378,7 @@ def main():
         check_install(box, debs)
         enroll(box)
         check_pam(box)
+        check_agent_session(box)
         session = check_logind(box)
         check_restart(box, session)
         check_removal(box)
