@@ -7,6 +7,7 @@
 #include "core/jose/strictjson.h"
 #ifdef Q_OS_LINUX
 #include "core/platform/linux/greeterswitch.h"
+#include "core/platform/linux/logindsessions.h"
 #endif
 #include "core/policy/policystore.h"
 #include "core/store/agentstate.h"
@@ -180,8 +181,24 @@ Status TrayAgent::start()
 
 void TrayAgent::connectDaemon()
 {
+#ifdef Q_OS_LINUX
+    // Started by the session, the agent has its id in the environment; started by the user's systemd (the packaged
+    // hotdesk.service), it presents the user's display session.
+    platform::findOwnSession(QDBusConnection::systemBus(), std::chrono::seconds(5), this, [this](const Result<QString> &session) {
+        if (!session)
+            report(session.error().message);
+        startDaemonLink(session.value_or(QString()));
+    });
+#else
+    startDaemonLink(qEnvironmentVariable("XDG_SESSION_ID"));
+#endif
+}
+
+void TrayAgent::startDaemonLink(const QString &sessionId)
+{
+    m_controller->setSessionId(sessionId);
     control::DaemonLink::Options options;
-    options.sessionId = qEnvironmentVariable("XDG_SESSION_ID");
+    options.sessionId = sessionId;
     // The heartbeat carries the idle time where this agent can read it.
     const auto idle = [this](std::function<void(std::optional<std::chrono::milliseconds>)> answer) {
         if (!m_platform.idle) {

@@ -115,6 +115,7 @@ private:
     Status startPolicyStore();
     // hotdeskd, the system service: this agent presents its session's lock (docs/hotdeskd.md).
     void connectDaemon();
+    void startDaemonLink(const QString &sessionId);
     void configureWatchers(const policy::Triggers &triggers);
 
     // agent::AgentView: the lock screen, the tray, the desktop.

@@ -14,6 +14,8 @@ container, as on a PC and its server host (docs/deploy.md):
 - the packaged agent in a session from systemd-logind (not a stand-in), on a virtual display: it attaches, holds
   the lock hotdeskd hands it when the desktop's lock is lifted, through a sign-in the phone approves; killed, it
   is replaced by logind's lock at once;
+- the packaged user unit hotdesk.service, enabled with --global and started by the user's systemd with
+  graphical-session.target: its environment names no session, and it attaches to the user's display session;
 - a session without an agent: when the desktop's lock is lifted, hotdeskd has logind lock it again (logind's
   Lock signal is seen on the bus);
 - `kill -9` of hotdeskd: systemd starts it again and the session is locked again;
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tst_debpackages import PACKAGES, Failed, build, check, read_bytes, why_not_here  # noqa: E402
 
@@ -309,6 +312,28 @@ def check_agent_session(box):
         "killed, logind's lock came at once")
 
 
+def check_user_unit(box):
+    """The packaged user unit, the alternative to autostart: enabled for every user by the administrator, started by
+    the user's systemd with graphical-session.target (here pulled in by a stand-in for a desktop's session target,
+    as GNOME's does); its environment names no session, and the agent attaches to the user's display session."""
+    box.run("systemctl --global enable hotdesk.service")
+    with open(box.path("/etc/systemd/user/hotdesk-trial-desktop.target"), "w") as f:
+        f.write("[Unit]\nDescription=A desktop's session target (tst_debsystemd)\nBindsTo=graphical-session.target\n"
+                "Before=graphical-session.target\n")
+    session, _ = session_of(box, "hotdesk-trial-display", "Xvfb :7 -screen 0 1024x768x24 -nolisten tcp")
+    user = f"runuser -u {USER} -- env XDG_RUNTIME_DIR=/run/user/$(id -u {USER}) systemctl --user"
+    wait_for("the user's systemd", lambda: box.run(f"{user} is-system-running", may_fail=True).stdout.strip()
+             in ("running", "degraded"), 60)
+    start = len(audit(box))
+    box.run(f"{user} set-environment DISPLAY=:7 && {user} start hotdesk-trial-desktop.target")
+    state = box.run(f"{user} is-active hotdesk.service", may_fail=True).stdout.strip()
+    check(state in ("active", "activating"), f"the user unit hotdesk.service is {state} with graphical-session.target")
+    attached = wait_for("the user unit's agent attached", lambda: records(box, session, "agent_attached", start), 60)
+    say(f"the user unit hotdesk.service, started with graphical-session.target, attached to session {session}")
+    box.run(f"{user} stop hotdesk-trial-desktop.target; systemctl stop hotdesk-trial-display", may_fail=True)
+    return attached
+
+
 def check_logind(box):
     """A session without an agent; the desktop's lock lifted: hotdeskd has logind lock it again."""
     session, path = session_of(box, "hotdesk-trial-desk", "sleep infinity")
@@ -379,6 +404,7 @@ def main():
         enroll(box)
         check_pam(box)
         check_agent_session(box)
+        check_user_unit(box)
         session = check_logind(box)
         check_restart(box, session)
         check_removal(box)

@@ -8,6 +8,8 @@
 #include <QDBusObjectPath>
 #include <QDBusVariant>
 
+#include <unistd.h>
+
 namespace hotdesk::platform {
 namespace {
 
@@ -47,6 +49,40 @@ void applyChanges(LoginSession &session, const QVariantMap &properties)
 }
 
 } // namespace
+
+void findOwnSession(const QDBusConnection &bus, std::chrono::milliseconds timeout, QObject *context,
+    std::function<void(const Result<QString> &)> done)
+{
+    if (const QString id = qEnvironmentVariable("XDG_SESSION_ID"); !id.isEmpty()) {
+        QMetaObject::invokeMethod(
+            context, [id, done = std::move(done)] { done(id); }, Qt::QueuedConnection);
+        return;
+    }
+    auto getUser = QDBusMessage::createMethodCall(kService, kManagerPath, kManager, QStringLiteral("GetUser"));
+    getUser << uint(::getuid());
+    detail::callDBus(bus, getUser, timeout, context, [bus, timeout, context, done = std::move(done)](const QDBusMessage &reply) {
+        if (reply.type() != QDBusMessage::ReplyMessage || reply.arguments().isEmpty()) {
+            done(
+                fail(ErrorCode::Io, QStringLiteral("logind does not know this user (%1)").arg(detail::describeDBusError(reply))));
+            return;
+        }
+        auto get = QDBusMessage::createMethodCall(
+            kService, reply.arguments().constFirst().value<QDBusObjectPath>().path(), kProperties, QStringLiteral("Get"));
+        get << QStringLiteral("org.freedesktop.login1.User") << QStringLiteral("Display");
+        detail::callDBus(bus, get, timeout, context, [done](const QDBusMessage &display) {
+            const bool answered = display.type() == QDBusMessage::ReplyMessage && !display.arguments().isEmpty();
+            const QString id = answered
+                ? firstOfStructure<QString>(display.arguments().constFirst().value<QDBusVariant>().variant())
+                : QString();
+            if (id.isEmpty())
+                done(fail(ErrorCode::Io,
+                    QStringLiteral("logind names no display session of this user (%1)")
+                        .arg(answered ? QStringLiteral("User.Display is empty") : detail::describeDBusError(display))));
+            else
+                done(id);
+        });
+    });
+}
 
 LoginSession loginSessionFromProperties(const QString &path, const QVariantMap &properties)
 {

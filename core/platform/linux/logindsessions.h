@@ -19,6 +19,12 @@
 
 namespace hotdesk::platform {
 
+// The logind session a program of the user presents: $XDG_SESSION_ID when the session started it, else the user's
+// display session (logind's User.Display), the one a systemd user service such as the packaged hotdesk.service runs
+// for, whose environment names no session. done runs once, later, with the id or why there is none.
+void findOwnSession(const QDBusConnection &bus, std::chrono::milliseconds timeout, QObject *context,
+    std::function<void(const Result<QString> &)> done);
+
 // One logind session as hotdeskd needs it (org.freedesktop.login1.Session).
 struct LoginSession {
     QString id;
