@@ -52,7 +52,7 @@ POLICY_RC = "/usr/sbin/policy-rc.d"
 # What hotdeskd, the servers and the packages write; a test build run by hand may have left the first two on
 # this machine, so the container starts without them.
 # What the display-manager check installs in the container (downloaded here, installed there).
-DM_PACKAGES = ["lightdm", "gir1.2-lightdm-1", "dex"]
+DM_PACKAGES = ["lightdm", "gir1.2-lightdm-1", "python3-gi", "dex"]
 STATE_PATHS = ["/var/lib/hotdesk", "/var/log/hotdesk", SERVERS_DATA, "/etc/hotdesk", "/etc/hotdesk-servers"]
 
 
