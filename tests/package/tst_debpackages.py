@@ -535,13 +535,18 @@ def main():
         failure = str(error)
     finally:
         problems = machine.restore()
-    say(f"took {time.monotonic() - started:.0f} s")
+    return report(started, problems, failure, "built, installed, checked, served, upgraded and purged the packages")
+
+
+def report(started, problems, failure, passed):
+    """The test's last lines and its exit status: the time, what the cleanup had to force, the failure or PASS."""
+    print(f"took {time.monotonic() - started:.0f} s", flush=True)
     for problem in problems:
         print(f"cleanup: {problem}", flush=True)
     if failure:
         print(f"FAIL: {failure}", flush=True)
         return 1
-    print("PASS: built, installed, checked, served, upgraded and purged the packages", flush=True)
+    print(f"PASS: {passed}", flush=True)
     return 0
 
 

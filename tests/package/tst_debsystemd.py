@@ -40,7 +40,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tst_debpackages import PACKAGES, Failed, build, check, read_bytes, why_not_here  # noqa: E402
+from tst_debpackages import PACKAGES, Failed, build, check, read_bytes, report, why_not_here  # noqa: E402
 
 SKIP = 77
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -487,7 +487,7 @@ def main():
         check_removal(box)
     except (Failed, subprocess.TimeoutExpired, OSError, ValueError, KeyError) as error:
         failure = str(error)
-        if box.leader:
+        if box.leader and box.nspawn.poll() is None:
             failure += "\n" + box.run("journalctl -u hotdeskd -u hotdesk-servers --no-pager | tail -n 40",
                                       may_fail=True).stdout
     finally:
@@ -497,14 +497,8 @@ def main():
     if changed:
         problems.append(f"this machine's {changed} changed while the container ran")
         failure = failure or "the container changed this machine"
-    say(f"took {time.monotonic() - started:.0f} s")
-    for problem in problems:
-        print(f"cleanup: {problem}", flush=True)
-    if failure:
-        print(f"FAIL: {failure}", flush=True)
-        return 1
-    print("PASS: the packages under systemd as PID 1: units, PAM stack, logind, restart, removal", flush=True)
-    return 0
+    return report(started, problems, failure, "the packages under systemd as PID 1: units, PAM stack, LightDM, logind, "
+                  "the agent and the user unit, restart, removal")
 
 
 if __name__ == "__main__":
