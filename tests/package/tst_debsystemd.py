@@ -212,6 +212,10 @@ def check_install(box, debs):
                      f"{SERVERS_DATA}/ca.pem").stdout.strip()
     check(issuer == urls["idp"], f"the IdP's discovery document names issuer {issuer!r}, not {urls['idp']}")
     say(f"installed; both units enabled and active; the IdP at {urls['idp']} answers from its sandbox")
+    for name in ("hotdeskd", "hotdesk-servers"):  # systemd's own score of the sandboxing, for the log
+        exposure = re.search(r"Overall exposure level for .*", box.run(
+            f"systemd-analyze security --no-pager {name}.service", may_fail=True).stdout)
+        say(exposure.group(0) if exposure else f"systemd-analyze security {name}.service gave no score")
 
 
 def enroll(box):
