@@ -420,6 +420,30 @@ private Q_SLOTS:
             offlineUnlock(*agent, kPassword).value(QLatin1String("why")).toString(), QStringLiteral("offline_deny"), 10000);
     }
 
+    // Every record so far names this PC as "hotdesk enroll --system" enrolled it: from daemon_started (before the
+    // policy was read) through the sign-ins and offline unlocks.
+    void everyRecordNamesTheEnrolledDevice()
+    {
+        const QJsonArray enrollments
+            = readJsonFile(m_stateDir + QStringLiteral("/enrollments.json")).value(QLatin1String("enrollments")).toArray();
+        QCOMPARE(enrollments.size(), 1);
+        const QString deviceId = enrollments.first().toObject().value(QLatin1String("device_id")).toString();
+        QVERIFY(!deviceId.isEmpty());
+        QFile log(m_logsDir + QStringLiteral("/audit.jsonl"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QStringList events;
+        while (!log.atEnd()) {
+            const QJsonObject record = QJsonDocument::fromJson(log.readLine()).object();
+            const QString event = record.value(QLatin1String("event")).toString();
+            events << event;
+            QVERIFY2(record.value(QLatin1String("device_id")).toString() == deviceId,
+                qPrintable(event + QStringLiteral(": device_id \"") + record.value(QLatin1String("device_id")).toString()
+                    + QStringLiteral("\", expected \"") + deviceId + u'"'));
+        }
+        QVERIFY(events.contains(QStringLiteral("daemon_started")));
+        QVERIFY(events.contains(QStringLiteral("reauth_succeeded")));
+    }
+
     // Last: it locks alice out.
     void aNewPolicyCancelsTheSignInAndALockoutRefusesTheNext()
     {
