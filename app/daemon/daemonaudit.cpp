@@ -28,7 +28,10 @@ Result<std::unique_ptr<DaemonAudit>> DaemonAudit::open(const QString &path, cons
 
 Status DaemonAudit::record(const store::AuditEntry &entry)
 {
-    const QJsonObject record = store::AuditLog::recordOf(entry, m_clock.secondsSinceEpoch());
+    store::AuditEntry filled = entry;
+    if (filled.deviceId.isEmpty() && m_deviceId)
+        filled.deviceId = m_deviceId();
+    const QJsonObject record = store::AuditLog::recordOf(filled, m_clock.secondsSinceEpoch());
     const Status written = m_file->append(QJsonDocument(record).toJson(QJsonDocument::Compact) + '\n');
     if (!written)
         std::fprintf(stderr, "hotdeskd: %s\n", written.error().message.toLocal8Bit().constData());

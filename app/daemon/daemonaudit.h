@@ -27,12 +27,16 @@ class DaemonAudit {
 public:
     // Where the journal fields go: sendToJournal, or what a test reads them with.
     using JournalSink = std::function<Status(const QList<QByteArray> &fields)>;
+    // This PC's device id with the DAS, asked at each record; empty when not enrolled.
+    using DeviceIdSource = std::function<QString()>;
 
     static Result<std::unique_ptr<DaemonAudit>> open(const QString &path, const Clock &clock, JournalSink journal = {});
 
     // A journal that cannot be reached is said once on stderr; a file that
     // cannot be written is said on stderr each time, and returned.
+    // A record whose device_id is empty gets the source's (setDeviceIdSource).
     Status record(const store::AuditEntry &entry);
+    void setDeviceIdSource(DeviceIdSource source) { m_deviceId = std::move(source); }
     const QString &path() const { return m_file->path(); }
 
 private:
@@ -41,6 +45,7 @@ private:
     std::unique_ptr<AuditFile> m_file;
     const Clock &m_clock;
     JournalSink m_journal;
+    DeviceIdSource m_deviceId;
     bool m_journalFailed = false;
 };
 

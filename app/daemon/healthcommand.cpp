@@ -1,10 +1,10 @@
 // hotdeskd's "health": the enrollment, the policy and whether it was refused, the DAS event queue's length.
 #include "healthcommand.h"
 
+#include "daemonenrollment.h"
 #include "daemonserver.h"
 
 #include "core/das/dasclient.h"
-#include "core/das/enroller.h"
 #include "core/policy/policystore.h"
 #include "core/policy/policytrust.h"
 #include "core/store/agentstate.h"
@@ -17,16 +17,14 @@
 namespace hotdesk::daemon {
 namespace {
 
-// The enrollment with the first of the policy's DAS services that has one (das::enrollmentFor, as a sign-in chooses);
-// without a usable policy, the first enrollment there is. The device key itself is never read here.
+// The enrollment hotdeskd uses (chosenEnrollment). The device key itself is never read here.
 QJsonObject enrollmentHealth(const HealthSources &sources, const policy::PolicyStore *store)
 {
     const auto records = store::AgentState(sources.stateDir).enrollments();
     if (!records)
         return {{QStringLiteral("enrolled"), false}, {QStringLiteral("problem"), records.error().message}};
-    const QList<QUrl> dasUrls = store && store->hasPolicy() ? store->policy().servers.dasUrls : QList<QUrl>();
-    const auto found = dasUrls.isEmpty() ? (records->isEmpty() ? std::nullopt : std::optional(records->constFirst()))
-                                         : das::enrollmentFor(*records, dasUrls);
+    const QList<QUrl> dasUrls = policyDasUrls(store);
+    const auto found = chosenEnrollment(*records, dasUrls);
     if (!found) {
         QJsonObject reply {{QStringLiteral("enrolled"), false}};
         QJsonArray wanted;

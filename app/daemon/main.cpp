@@ -1,5 +1,6 @@
 // hotdeskd: Hotdesk's system service (docs/hotdeskd.md). All but main() is hotdeskd_lib.
 #include "daemonaudit.h"
+#include "daemonenrollment.h"
 #include "daemonoptions.h"
 #include "daemonserver.h"
 #include "enforcer.h"
@@ -66,6 +67,9 @@ int main(int argc, char **argv)
     auto records = DaemonRecords::open(options);
     if (!records)
         return refuse(records.error());
+    // Each record names this PC as the enrollment in use does (the policy's DAS; before the policy, the first one).
+    (*records)->audit().setDeviceIdSource(
+        [&options, &enforcer] { return enrolledDeviceId(options.stateDir, enforcer.policyStore()); });
     // Every decision and what came of it: the audit file and the journal.
     QObject::connect(&enforcer, &Enforcer::audited, &app,
         [audit = &(*records)->audit()](const QString &event, const QString &user, const QString &session,

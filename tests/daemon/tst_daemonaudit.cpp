@@ -349,6 +349,10 @@ private Q_SLOTS:
         QCOMPARE(events.constFirst(), QStringLiteral("daemon_started"));
         QCOMPARE(events.constLast(), QStringLiteral("daemon_stopped"));
         QCOMPARE(events.count(QStringLiteral("daemon_started")), 1);
+        // Not enrolled: every record still has device_id, empty.
+        for (const QJsonObject &line : lines)
+            QVERIFY(
+                line.value(QLatin1String("device_id")).isString() && line.value(QLatin1String("device_id")).toString().isEmpty());
 
         const auto entries = [&](const QString &match) {
             QProcess reader;

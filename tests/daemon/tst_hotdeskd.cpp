@@ -70,6 +70,7 @@ private:
         env.insert(QStringLiteral("NOTIFY_SOCKET"), notifyPath);
         daemon.process.setProcessEnvironment(env);
         daemon.process.setProcessChannelMode(QProcess::ForwardedOutputChannel); // stderr kept for the checks
+        dieWithTest(daemon.process);
         QStringList arguments {QStringLiteral("--socket"), daemon.socketPath, QStringLiteral("--state-dir"), stateDir,
             QStringLiteral("--client-timeout"), QString::number(kClientTimeoutMs)};
         arguments += more;

@@ -10,6 +10,7 @@
 #include <QTest>
 
 #include "daemonclient.h"
+#include "enrolleddaemon.h"
 #include "httpsclient.h"
 #include "logindmock.h"
 #include "relayclient.h"
@@ -28,35 +29,12 @@ const QString kSession = QStringLiteral("s1");
 
 } // namespace
 
-class TestHotdeskdAdminEvents : public QObject {
+class TestHotdeskdAdminEvents : public QObject, protected EnrolledDaemonFixture {
     Q_OBJECT
 private:
-    QTemporaryDir m_dir;
-    std::unique_ptr<StubsProcess> m_stubs;
-    LogindMock m_logind;
-    QProcess m_daemon;
-    std::unique_ptr<NotifySocket> m_notify;
-    QString m_socket;
-    QString m_stateDir;
-    QString m_logsDir;
-    QString m_policyFile;
     QByteArray m_adminToken;
 
-    bool startDaemon()
-    {
-        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
-                QStringLiteral("--policy"), m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")}
-                + pythonAgentArguments(),
-            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
-    }
-
-    // The audit records of that event, oldest first.
-    QList<QJsonObject> audited(const QString &event) const
-    {
-        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
-    }
+    bool startDaemon() { return startEnrolledDaemon({QStringLiteral("--client-timeout"), QStringLiteral("60000")}); }
 
     // The device events of the DAS's admin feed; nullopt when the DAS did not answer.
     std::optional<QList<QJsonObject>> feed() const
@@ -118,25 +96,11 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (::geteuid() != 0)
-            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
-        if (!LogindMock::installed())
-            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
-        QVERIFY(m_dir.isValid());
-        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0); // uid 65534 reaches the socket
-        const quint16 ports = freePortBase(33000);
-        QVERIFY(ports != 0);
-        m_stubs
-            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
-        m_stubs->start({}, 0);
-        QVERIFY(!m_stubs->admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
+        if (const char *missing = LogindMock::missingForEnrolledDaemon())
+            QSKIP(missing);
+        QVERIFY(startEnrolledServers({QStringLiteral("alice")})); // uid 65534 reaches the socket
         m_adminToken = m_stubs->createAdminToken();
         QVERIFY(!m_adminToken.isEmpty());
-
-        m_stateDir = m_dir.filePath(QStringLiteral("state"));
-        m_logsDir = m_dir.filePath(QStringLiteral("logs"));
-        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_stateDir);
-        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
 
         // Every failed sign-in tells the administrator; none locks alice out, so each test can fail one.
         QJsonObject policy = readJsonFile(m_stubs->policyFile());
@@ -144,20 +108,14 @@ private Q_SLOTS:
         policy.insert(QStringLiteral("failure"),
             QJsonObject {
                 {QStringLiteral("max_attempts"), 1}, {QStringLiteral("actions"), QJsonArray {QStringLiteral("notify_admin")}}});
-        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
         QVERIFY(writeJsonFile(m_policyFile, policy));
 
-        QString why;
-        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(startLogind());
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
         QVERIFY(startDaemon());
     }
 
-    void cleanupTestCase()
-    {
-        stopProcess(m_daemon);
-        m_stubs.reset();
-    }
+    void cleanupTestCase() { stopEnrolledDaemon(); }
 
     void aFailedSignInReachesTheAdminFeed()
     {

@@ -9,6 +9,7 @@
 #include <QTest>
 
 #include "daemonclient.h"
+#include "enrolleddaemon.h"
 #include "logindmock.h"
 #include "relayclient.h"
 #include "stubsprocess.h"
@@ -32,30 +33,12 @@ struct DoctorRun {
 
 } // namespace
 
-class TestHotdeskdDoctor : public QObject {
+class TestHotdeskdDoctor : public QObject, protected EnrolledDaemonFixture {
     Q_OBJECT
 private:
-    QTemporaryDir m_dir;
-    std::unique_ptr<StubsProcess> m_stubs;
-    LogindMock m_logind;
-    QProcess m_daemon;
-    std::unique_ptr<NotifySocket> m_notify;
-    QString m_socket;
-    QString m_enrolledState;
-    QString m_policyFile;
     QString m_home; // the doctor's HOME and state directory, uid 65534's
 
-    bool startDaemon(const QString &stateDir)
-    {
-        stopProcess(m_daemon);
-        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), stateDir,
-                QStringLiteral("--policy"), m_policyFile}
-                + pythonAgentArguments(),
-            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(),
-                QStringLiteral("LOGS_DIRECTORY=") + m_dir.filePath(QStringLiteral("logs"))});
-    }
+    bool startDaemon(const QString &stateDir) { return startEnrolledDaemon({}, stateDir); }
 
     DoctorRun runDoctor(const QString &policyFile = {})
     {
@@ -93,20 +76,9 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (::geteuid() != 0)
-            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
-        if (!LogindMock::installed())
-            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
-        QVERIFY(m_dir.isValid());
-        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0); // uid 65534 reaches what is inside
-        const quint16 ports = freePortBase(33000);
-        QVERIFY(ports != 0);
-        m_stubs
-            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
-        m_stubs->start({}, 0);
-        m_enrolledState = m_dir.filePath(QStringLiteral("state"));
-        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_enrolledState);
-        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
+        if (const char *missing = LogindMock::missingForEnrolledDaemon())
+            QSKIP(missing);
+        QVERIFY(startEnrolledServers({})); // uid 65534 reaches what is inside
 
         // The policy and its CA where uid 65534 may read them, root's and 0644 as an administrator installs it.
         const QString ca = m_dir.filePath(QStringLiteral("ca.pem"));
@@ -116,27 +88,21 @@ private Q_SLOTS:
         QJsonObject servers = policy.value(QLatin1String("servers")).toObject();
         servers.insert(QStringLiteral("ca_bundle"), ca);
         policy.insert(QStringLiteral("servers"), servers);
-        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
         QVERIFY(writeJsonFile(m_policyFile, policy));
         QVERIFY(::chmod(QFile::encodeName(m_policyFile).constData(), 0644) == 0);
         m_home = m_dir.filePath(QStringLiteral("home"));
         QVERIFY(QDir().mkpath(m_home));
         QVERIFY(::chown(QFile::encodeName(m_home).constData(), kNobody, kNobody) == 0);
 
-        QString why;
-        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(startLogind());
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
     }
 
-    void cleanupTestCase()
-    {
-        stopProcess(m_daemon);
-        m_stubs.reset();
-    }
+    void cleanupTestCase() { stopEnrolledDaemon(); }
 
     void healthTellsEveryUidTheEnrollmentOnly()
     {
-        QVERIFY(startDaemon(m_enrolledState));
+        QVERIFY(startDaemon(m_stateDir));
         const QJsonObject health = healthAsNobody();
         QVERIFY2(health.value(QLatin1String("ok")).toBool(), QJsonDocument(health).toJson().constData());
         const QJsonObject enrollment = health.value(QLatin1String("enrollment")).toObject();
@@ -164,7 +130,7 @@ private Q_SLOTS:
 
     void doctorReportsAnEnrolledDaemon()
     {
-        QVERIFY(startDaemon(m_enrolledState));
+        QVERIFY(startDaemon(m_stateDir));
         const auto agent = lockedRelayAgent(m_socket, kSession, kNobody);
         QVERIFY(agent);
         const DoctorRun run = runDoctor();
@@ -205,7 +171,7 @@ private Q_SLOTS:
         // Writable by anyone: the daemon refuses it, and so does the doctor's check.
         QVERIFY(::chmod(QFile::encodeName(m_policyFile).constData(), 0666) == 0);
         const auto restore = qScopeGuard([this] { ::chmod(QFile::encodeName(m_policyFile).constData(), 0644); });
-        QVERIFY(startDaemon(m_enrolledState));
+        QVERIFY(startDaemon(m_stateDir));
         const QJsonObject policy = healthAsNobody().value(QLatin1String("policy")).toObject();
         const DoctorRun run = runDoctor();
         QCOMPARE(policy.value(QLatin1String("refused")).toString(), QStringLiteral("policy_untrusted"));
@@ -219,7 +185,7 @@ private Q_SLOTS:
 
     void doctorWithoutAPolicyStillAsksTheDaemon()
     {
-        QVERIFY(startDaemon(m_enrolledState));
+        QVERIFY(startDaemon(m_stateDir));
         const QString broken = m_dir.filePath(QStringLiteral("broken-policy.json"));
         QFile file(broken);
         QVERIFY(file.open(QIODevice::WriteOnly) && file.write("{\"servers\": ") > 0);
@@ -235,7 +201,7 @@ private Q_SLOTS:
 
     void doctorNamesADaemonThatIsNotRunning()
     {
-        QVERIFY(startDaemon(m_enrolledState));
+        QVERIFY(startDaemon(m_stateDir));
         // Killed: its socket file stays behind, and nobody answers there.
         m_daemon.kill();
         QVERIFY(m_daemon.waitForFinished(5000));

@@ -10,6 +10,7 @@
 #include <QTest>
 
 #include "daemonclient.h"
+#include "enrolleddaemon.h"
 #include "flowfollower.h"
 #include "logindmock.h"
 #include "relayclient.h"
@@ -27,20 +28,11 @@ constexpr uid_t kAlice = 65533;
 const QString kKiosk = QStringLiteral("k1");
 const QString kAlicesSession = QStringLiteral("a1");
 
-
 } // namespace
 
-class TestHotdeskdKiosk : public QObject {
+class TestHotdeskdKiosk : public QObject, protected EnrolledDaemonFixture {
     Q_OBJECT
 private:
-    QTemporaryDir m_dir;
-    std::unique_ptr<StubsProcess> m_stubs;
-    LogindMock m_logind;
-    QProcess m_daemon;
-    std::unique_ptr<NotifySocket> m_notify;
-    QString m_socket;
-    QString m_stateDir;
-    QString m_logsDir;
     std::unique_ptr<RelayClient> m_agent; // the ward's agent, attached to k1
 
     QJsonObject session(uid_t uid, const QString &id)
@@ -58,11 +50,6 @@ private:
     bool kioskLocked()
     {
         return session(kWard, kKiosk).value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
-    }
-
-    QList<QJsonObject> audited(const QString &event) const
-    {
-        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     // sign_in for the person; the sign-in's id, empty when refused.
@@ -107,23 +94,9 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (::geteuid() != 0)
-            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
-        if (!LogindMock::installed())
-            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
-        QVERIFY(m_dir.isValid());
-        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
-        const quint16 ports = freePortBase(33000);
-        QVERIFY(ports != 0);
-        m_stubs
-            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
-        m_stubs->start({}, 0); // the phones approve at once
-        for (const char *person : {"bob", "carol"})
-            QVERIFY(!m_stubs->admin({QStringLiteral("phone"), QStringLiteral("enroll"), QLatin1String(person)}).isNull());
-        m_stateDir = m_dir.filePath(QStringLiteral("state"));
-        m_logsDir = m_dir.filePath(QStringLiteral("logs"));
-        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_stateDir);
-        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
+        if (const char *missing = LogindMock::missingForEnrolledDaemon())
+            QSKIP(missing);
+        QVERIFY(startEnrolledServers({QStringLiteral("bob"), QStringLiteral("carol")}));
 
         // The servers' policy with the ward's shared login as a kiosk account; failures never add up to a lockout.
         QJsonObject policy = readJsonFile(m_stubs->policyFile());
@@ -131,19 +104,12 @@ private Q_SLOTS:
         policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
         policy.insert(
             QStringLiteral("enforcement"), QJsonObject {{QStringLiteral("kiosk_accounts"), QJsonArray {QStringLiteral("ward")}}});
-        const QString policyFile = m_dir.filePath(QStringLiteral("policy.json"));
-        QVERIFY(writeJsonFile(policyFile, policy));
+        QVERIFY(writeJsonFile(m_policyFile, policy));
 
-        QString why;
-        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(startLogind());
         QVERIFY(m_logind.addSession(kKiosk, QStringLiteral("x11"), kWard, QStringLiteral("ward")));
         QVERIFY(m_logind.addSession(kAlicesSession, QStringLiteral("x11"), kAlice, QStringLiteral("alice")));
-        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        QVERIFY(startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
-                QStringLiteral("--policy"), policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")}
-                + pythonAgentArguments(),
-            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir}));
+        QVERIFY(startEnrolledDaemon({QStringLiteral("--client-timeout"), QStringLiteral("60000")}));
 
         m_agent = std::make_unique<RelayClient>();
         QVERIFY(m_agent->start(m_socket, kWard, true));

@@ -12,6 +12,7 @@
 
 #include "core/control/daemonlink.h"
 #include "daemonclient.h"
+#include "enrolleddaemon.h"
 #include "flowfollower.h"
 #include "logindmock.h"
 #include "relayclient.h"
@@ -31,7 +32,6 @@ const QString kBobsSession = QStringLiteral("s2");
 constexpr int kMaxAttempts = 4;
 constexpr int kCodes = 5; // the least a policy may ask for
 
-
 QStringList codesOf(const QJsonObject &event)
 {
     QStringList codes;
@@ -42,18 +42,9 @@ QStringList codesOf(const QJsonObject &event)
 
 } // namespace
 
-class TestHotdeskdRecovery : public QObject {
+class TestHotdeskdRecovery : public QObject, protected EnrolledDaemonFixture {
     Q_OBJECT
 private:
-    QTemporaryDir m_dir;
-    std::unique_ptr<StubsProcess> m_stubs;
-    LogindMock m_logind;
-    QProcess m_daemon;
-    std::unique_ptr<NotifySocket> m_notify;
-    QString m_socket;
-    QString m_stateDir;
-    QString m_logsDir;
-    QString m_policyFile;
     QStringList m_everyCode; // every code the daemon handed out: none may be in a file
 
     bool writePolicy(bool codesEnabled)
@@ -81,11 +72,6 @@ private:
     bool lockRequired()
     {
         return sessionStatus().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
-    }
-
-    QList<QJsonObject> audited(const QString &event) const
-    {
-        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     std::unique_ptr<RelayClient> lockedAgent() { return lockedRelayAgent(m_socket, kSession, kNobody); }
@@ -153,41 +139,17 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (::geteuid() != 0)
-            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
-        if (!LogindMock::installed())
-            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
-        QVERIFY(m_dir.isValid());
-        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
-        const quint16 ports = freePortBase(33000);
-        QVERIFY(ports != 0);
-        m_stubs
-            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
-        m_stubs->start({}, 0);
-        QVERIFY(!m_stubs->admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
-        m_stateDir = m_dir.filePath(QStringLiteral("state"));
-        m_logsDir = m_dir.filePath(QStringLiteral("logs"));
-        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_stateDir);
-        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
-        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
+        if (const char *missing = LogindMock::missingForEnrolledDaemon())
+            QSKIP(missing);
+        QVERIFY(startEnrolledServers({QStringLiteral("alice")}));
         QVERIFY(writePolicy(true));
-        QString why;
-        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(startLogind());
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
         QVERIFY(m_logind.addSession(kBobsSession, QStringLiteral("x11"), kSomeoneElse, QStringLiteral("bob")));
-        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        QVERIFY(startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
-                QStringLiteral("--policy"), m_policyFile, QStringLiteral("--client-timeout"), QStringLiteral("60000")}
-                + pythonAgentArguments(),
-            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir}));
+        QVERIFY(startEnrolledDaemon({QStringLiteral("--client-timeout"), QStringLiteral("60000")}));
     }
 
-    void cleanupTestCase()
-    {
-        stopProcess(m_daemon);
-        m_stubs.reset();
-    }
+    void cleanupTestCase() { stopEnrolledDaemon(); }
 
     // bob (uid 65533) has made no codes: his code is refused without counting, and alice's uid cannot give one for him.
     void aUserWithoutCodesAndAnotherUsersSession()

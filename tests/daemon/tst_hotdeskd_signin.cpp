@@ -13,6 +13,7 @@
 #include <QUrlQuery>
 
 #include "daemonclient.h"
+#include "enrolleddaemon.h"
 #include "flowfollower.h"
 #include "logindmock.h"
 #include "relayclient.h"
@@ -42,18 +43,9 @@ QUrl withState(QUrl url, const QString &state)
 
 } // namespace
 
-class TestHotdeskdSignIn : public QObject {
+class TestHotdeskdSignIn : public QObject, protected EnrolledDaemonFixture {
     Q_OBJECT
 private:
-    QTemporaryDir m_dir;
-    std::unique_ptr<StubsProcess> m_stubs;
-    LogindMock m_logind;
-    QProcess m_daemon;
-    std::unique_ptr<NotifySocket> m_notify;
-    QString m_socket;
-    QString m_stateDir;
-    QString m_logsDir;
-    QString m_policyFile;
     QString m_pamDir;
 
     // The service hotdesk-offline as pam_matrix: alice's password is kPassword, for that service only.
@@ -90,15 +82,10 @@ private:
         return client.request(request);
     }
 
-    bool startDaemon(const QString &policy)
+    bool startDaemon()
     {
-        m_socket = m_dir.filePath(QStringLiteral("hotdeskd.sock"));
-        return startHotdeskd(m_daemon, m_notify, QStringLiteral(HOTDESKD_BINARY), m_dir.filePath(QStringLiteral("notify")),
-            QStringList {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_stateDir,
-                QStringLiteral("--policy"), policy, QStringLiteral("--client-timeout"), QStringLiteral("60000"),
-                QStringLiteral("--pam-confdir"), m_pamDir}
-                + pythonAgentArguments(),
-            {QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS=") + m_logind.address(), QStringLiteral("LOGS_DIRECTORY=") + m_logsDir});
+        return startEnrolledDaemon(
+            {QStringLiteral("--client-timeout"), QStringLiteral("60000"), QStringLiteral("--pam-confdir"), m_pamDir});
     }
 
     bool lockRequired()
@@ -111,12 +98,6 @@ private:
                 return session.toObject().value(QLatin1String("lock")).toObject().value(QLatin1String("required")).toBool();
         qWarning("no session %s in the status", qPrintable(kSession));
         return false;
-    }
-
-    // The audit records of that event, oldest first.
-    QList<QJsonObject> audited(const QString &event) const
-    {
-        return auditRecords(m_logsDir + QStringLiteral("/audit.jsonl"), event);
     }
 
     std::unique_ptr<RelayClient> lockedAgent() { return lockedRelayAgent(m_socket, kSession, kNobody); }
@@ -157,46 +138,26 @@ private:
 private Q_SLOTS:
     void initTestCase()
     {
-        if (::geteuid() != 0)
-            QSKIP("hotdesk enroll --system and clients of other uids need root; CI runs as root");
-        if (!LogindMock::installed())
-            QSKIP("python3-dbusmock is not installed (./dev installs it; Debian package python3-dbusmock)");
+        if (const char *missing = LogindMock::missingForEnrolledDaemon())
+            QSKIP(missing);
         QVERIFY(m_dir.isValid());
         if (QFile::exists(QStringLiteral(HOTDESK_PAM_MATRIX)))
             QVERIFY(writePamConfig());
-        // uid 65534 reaches the socket inside.
-        QVERIFY(::chmod(QFile::encodeName(m_dir.path()).constData(), 0755) == 0);
-        const quint16 ports = freePortBase(31000);
-        QVERIFY(ports != 0);
-        m_stubs
-            = std::make_unique<StubsProcess>(QStringLiteral(HOTDESK_STUBS_BINARY), m_dir.filePath(QStringLiteral("data")), ports);
-        m_stubs->start({}, 0); // the phone approves at once
-        QVERIFY(!m_stubs->admin({QStringLiteral("phone"), QStringLiteral("enroll"), QStringLiteral("alice")}).isNull());
-
-        m_stateDir = m_dir.filePath(QStringLiteral("state"));
-        m_logsDir = m_dir.filePath(QStringLiteral("logs"));
-        const QString enrolled = m_stubs->enrollForDaemon(QStringLiteral(HOTDESK_BINARY), m_stateDir);
-        QVERIFY2(enrolled.isEmpty(), qPrintable(enrolled));
+        QVERIFY(startEnrolledServers({QStringLiteral("alice")}, 31000)); // uid 65534 reaches the socket inside
 
         // The servers' policy; failures never add up to a lockout here (tst_decisionengine counts them).
         QJsonObject policy = readJsonFile(m_stubs->policyFile());
         QVERIFY(!policy.isEmpty());
         policy.insert(QStringLiteral("failure"), QJsonObject {{QStringLiteral("max_attempts"), 100}});
-        m_policyFile = m_dir.filePath(QStringLiteral("policy.json"));
         QVERIFY(writeJsonFile(m_policyFile, policy));
 
-        QString why;
-        QVERIFY2(m_logind.start(&why), qPrintable(why));
+        QVERIFY(startLogind());
         // alice's session, as uid 65534: the daemon signs in the session's user, whoever the client is.
         QVERIFY(m_logind.addSession(kSession, QStringLiteral("x11"), kNobody, QStringLiteral("alice")));
-        QVERIFY(startDaemon(m_policyFile));
+        QVERIFY(startDaemon());
     }
 
-    void cleanupTestCase()
-    {
-        stopProcess(m_daemon);
-        m_stubs.reset();
-    }
+    void cleanupTestCase() { stopEnrolledDaemon(); }
 
     void signInLiftsTheLock()
     {
@@ -418,6 +379,30 @@ private Q_SLOTS:
         QVERIFY(writeOfflinePolicy({{QStringLiteral("mode"), QStringLiteral("deny")}}));
         QTRY_COMPARE_WITH_TIMEOUT(
             offlineUnlock(*agent, kPassword).value(QLatin1String("why")).toString(), QStringLiteral("offline_deny"), 10000);
+    }
+
+    // Every record so far names this PC as "hotdesk enroll --system" enrolled it: from daemon_started (before the
+    // policy was read) through the sign-ins and offline unlocks.
+    void everyRecordNamesTheEnrolledDevice()
+    {
+        const QJsonArray enrollments
+            = readJsonFile(m_stateDir + QStringLiteral("/enrollments.json")).value(QLatin1String("enrollments")).toArray();
+        QCOMPARE(enrollments.size(), 1);
+        const QString deviceId = enrollments.first().toObject().value(QLatin1String("device_id")).toString();
+        QVERIFY(!deviceId.isEmpty());
+        QFile log(m_logsDir + QStringLiteral("/audit.jsonl"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QStringList events;
+        while (!log.atEnd()) {
+            const QJsonObject record = QJsonDocument::fromJson(log.readLine()).object();
+            const QString event = record.value(QLatin1String("event")).toString();
+            events << event;
+            QVERIFY2(record.value(QLatin1String("device_id")).toString() == deviceId,
+                qPrintable(event + QStringLiteral(": device_id \"") + record.value(QLatin1String("device_id")).toString()
+                    + QStringLiteral("\", expected \"") + deviceId + u'"'));
+        }
+        QVERIFY(events.contains(QStringLiteral("daemon_started")));
+        QVERIFY(events.contains(QStringLiteral("reauth_succeeded")));
     }
 
     // Last: it locks alice out.

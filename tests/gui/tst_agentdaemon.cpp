@@ -82,6 +82,7 @@ private:
         env.remove(QStringLiteral("NOTIFY_SOCKET"));
         m_daemon.setProcessEnvironment(env);
         m_daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+        dieWithTest(m_daemon);
         m_daemon.start(QStringLiteral(HOTDESKD_BINARY),
             {QStringLiteral("--socket"), m_socket, QStringLiteral("--state-dir"), m_dir.filePath(QStringLiteral("state")),
                 QStringLiteral("--policy"), policy, QStringLiteral("--agent-timeout"), QStringLiteral("4000")});

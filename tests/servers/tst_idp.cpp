@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QSslSocket>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
@@ -355,6 +356,28 @@ private Q_SLOTS:
         }
         QVERIFY2(!claims.has_value(), "a faulty ID token was accepted");
         QCOMPARE(claims.error().codeName(), expected);
+    }
+
+    // A client that hangs up before a late answer (slow=0.3): the answer is dropped and the servers go on. Qt 6.4's
+    // responder wrote through the deleted socket, which crashed the servers whenever a page or an agent moved on.
+    void aClientThatHangsUpBeforeALateAnswerLeavesTheServerRunning()
+    {
+        setUp({QStringLiteral("slow=0.3")});
+        if (QTest::currentTestFailed())
+            return;
+        QSslSocket client;
+        QSslConfiguration ssl = client.sslConfiguration();
+        ssl.setPeerVerifyMode(QSslSocket::VerifyNone);
+        client.setSslConfiguration(ssl);
+        client.connectToHostEncrypted(m_idp.host(), quint16(m_idp.port()));
+        QTRY_VERIFY_WITH_TIMEOUT(client.isEncrypted(), 10000);
+        client.write("GET /.well-known/openid-configuration HTTP/1.1\r\nHost: " + m_idp.host().toLatin1() + "\r\n\r\n");
+        QTRY_VERIFY_WITH_TIMEOUT(client.bytesToWrite() == 0 && client.encryptedBytesToWrite() == 0, 10000);
+        QTest::qWait(100); // the server reads the request and holds its answer
+        client.abort();
+        QTest::qWait(600); // the late answer falls due
+        const HttpResult after = m_http->get(m_idp.resolved(QUrl(QStringLiteral("/.well-known/openid-configuration"))));
+        QCOMPARE(after.status, 200);
     }
 
 private:

@@ -1,6 +1,8 @@
 // A plain client of hotdeskd's socket for tests, every wait bounded, and the systemd notify socket a test binds.
 #pragma once
 
+#include "childprocess.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QFile>
@@ -185,6 +187,7 @@ inline bool startHotdeskd(QProcess &daemon, std::unique_ptr<NotifySocket> &notif
         env.insert(variable.section(QLatin1Char('='), 0, 0), variable.section(QLatin1Char('='), 1));
     daemon.setProcessEnvironment(env);
     daemon.setProcessChannelMode(QProcess::ForwardedChannels);
+    dieWithTest(daemon);
     daemon.start(binary, arguments);
     return daemon.waitForStarted(10000) && notify->receive(15000).contains("READY=1");
 }

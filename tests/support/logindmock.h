@@ -2,6 +2,7 @@
 // sessions added by the caller and every Session.Lock call it receives counted.
 #pragma once
 
+#include "childprocess.h"
 #include "privatebus.h"
 
 #include <QDBusConnectionInterface>
@@ -55,6 +56,7 @@ public:
         env.insert(QStringLiteral("DBUS_SYSTEM_BUS_ADDRESS"), m_bus.address());
         m_mock.setProcessEnvironment(env);
         m_mock.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        dieWithTest(m_mock);
         m_mock.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral("-m"), QStringLiteral("dbusmock"),
                                                             QStringLiteral("--system"), QStringLiteral("--template"), QStringLiteral("logind")});
         if (!m_mock.waitForStarted(10000)

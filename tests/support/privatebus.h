@@ -1,6 +1,8 @@
 // A private dbus-daemon for one test, so fake desktop services never meet (or collide with) the real session's.
 #pragma once
 
+#include "childprocess.h"
+
 #include <QDBusConnection>
 #include <QProcess>
 #include <QStringList>
@@ -31,6 +33,7 @@ public:
         m_daemon.setArguments({QStringLiteral("--session"), QStringLiteral("--nofork"), QStringLiteral("--nopidfile"),
             QStringLiteral("--print-address=1"), QStringLiteral("--address=unix:tmpdir=/tmp")});
         m_daemon.setProcessChannelMode(QProcess::SeparateChannels);
+        dieWithTest(m_daemon);
         m_daemon.start();
         if (!m_daemon.waitForStarted(10000)) {
             *why = QStringLiteral("dbus-daemon did not start: ") + m_daemon.errorString();

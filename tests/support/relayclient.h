@@ -27,6 +27,7 @@ public:
             QStringLiteral(HOTDESK_RELAY_CLIENT), socket};
         if (heartbeat)
             arguments << QStringLiteral("--heartbeat-ms=300");
+        dieWithTest(m_process); // setpriv: the new uid clears it in python, which ends when its stdin closes
         m_process.start(QStringLiteral("setpriv"), arguments);
         return m_process.waitForStarted(10000);
     }

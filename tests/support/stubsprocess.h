@@ -1,6 +1,8 @@
 // "hotdesk-stubs all" as a child process on fixed loopback ports, and the small file helpers end-to-end tests share.
 #pragma once
 
+#include "childprocess.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -98,6 +100,7 @@ public:
             args << QStringLiteral("--fault") << fault;
         args << m_extraArguments;
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        dieWithTest(m_process);
         m_process.start(m_binary, args);
         QVERIFY(m_process.waitForStarted(10000));
         QByteArray out;

@@ -135,7 +135,7 @@ Problem problemFor(const Error &error)
 }
 
 void answerWithFaults(const StubsContext &context, QObject *owner, QHttpServerResponse response,
-                      const std::shared_ptr<QHttpServerResponder> &responder)
+                      const std::shared_ptr<LaterResponder> &responder)
 {
     if (context.hasFault(QStringLiteral("500")))
         response = problemResponse({HttpStatus::InternalServerError, QStringLiteral("internal"), QStringLiteral("Internal error"),
@@ -144,11 +144,11 @@ void answerWithFaults(const StubsContext &context, QObject *owner, QHttpServerRe
         response = QHttpServerResponse("application/json", QByteArray("{\"request\": <<garbage>> \x01\xff"));
     const double slow = context.faultValue(QStringLiteral("slow")).toDouble();
     if (slow <= 0) {
-        response.write(std::move(*responder));
+        responder->write(response);
         return;
     }
     auto delayed = std::make_shared<QHttpServerResponse>(std::move(response));
-    QTimer::singleShot(int(slow * 1000), owner, [responder, delayed] { delayed->write(std::move(*responder)); });
+    QTimer::singleShot(int(slow * 1000), owner, [responder, delayed] { responder->write(*delayed); });
 }
 
 QByteArray header(const QHttpServerRequest &request, const QByteArray &name)

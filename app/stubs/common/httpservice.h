@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "laterresponder.h"
 #include "localca.h"
 #include "stubsconfig.h"
 
@@ -70,7 +71,7 @@ Result<QList<std::pair<QString, QString>>> formBody(const QHttpServerRequest &re
 // "500" a server error, "garbage" a 200 whose body is not JSON, "slow=S" the
 // same answer S seconds late (docs/faults.md).
 void answerWithFaults(const StubsContext &context, QObject *owner, QHttpServerResponse response,
-                      const std::shared_ptr<QHttpServerResponder> &responder);
+                      const std::shared_ptr<LaterResponder> &responder);
 
 // A request header by name, compared case-insensitively (RFC 9110 §5.1).
 QByteArray header(const QHttpServerRequest &request, const QByteArray &name);

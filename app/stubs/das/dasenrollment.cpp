@@ -205,7 +205,7 @@ QHttpServerResponse DasService::newActivation(
 
 void DasService::adminSignIn(const QHttpServerRequest &request, QHttpServerResponder &&responder)
 {
-    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+    const Responder reply = std::make_shared<LaterResponder>(std::move(responder));
     auto body = jsonBody(request);
     if (!body)
         return send(reply, answer(problemFor(body.error())));

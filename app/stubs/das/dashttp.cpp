@@ -28,11 +28,11 @@ QHttpServerResponse answer(const Refusal &refusal)
     return response;
 }
 
-void send(const std::shared_ptr<QHttpServerResponder> &responder, QHttpServerResponse &&response)
+void send(const std::shared_ptr<LaterResponder> &responder, QHttpServerResponse &&response)
 {
     // afterRequest() does not see responses written through a responder.
     response.setHeader("X-Content-Type-Options", "nosniff");
-    response.write(std::move(*responder));
+    responder->write(response);
 }
 
 } // namespace hotdesk::stubs::das

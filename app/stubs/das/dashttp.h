@@ -53,7 +53,7 @@ template <typename T, typename U> Result<Checked<T>> passOn(const Result<Checked
 QHttpServerResponse answer(const Refusal &refusal);
 
 // For handlers that answer through a QHttpServerResponder.
-void send(const std::shared_ptr<QHttpServerResponder> &responder, QHttpServerResponse &&response);
+void send(const std::shared_ptr<LaterResponder> &responder, QHttpServerResponse &&response);
 
 // One transaction per request. A refusal from work answers the request and
 // still commits what work wrote before deciding (a consumed jti, a counted

@@ -145,7 +145,7 @@ DasService::DasService(StubsContext &context, QObject *parent)
     server().route(QStringLiteral("/v1/activation-key"), Method::Get, [this] { return keySet(m_activationKeys); });
     server().route(QStringLiteral("/v1/activation"), Method::Post,
         [this](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
-            const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+            const Responder reply = std::make_shared<LaterResponder>(std::move(responder));
             // Without an administrator token, the activation is asked for with an administrator's sign-in.
             if (request.value("Authorization").isEmpty() && !request.body().isEmpty()) {
                 if (auto body = jsonBody(request); body && body->contains(QLatin1String("sign_in")))

@@ -57,7 +57,7 @@ private:
     struct PendingIssue {
         QByteArray token; // of "Authorization: DeviceToken", empty when absent
         Result<QJsonObject> body;
-        std::shared_ptr<QHttpServerResponder> reply;
+        std::shared_ptr<LaterResponder> reply;
     };
 
     QHttpServerResponse activation(const QHttpServerRequest &request);
@@ -70,8 +70,8 @@ private:
     void adminSignIn(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     // Records an administrator's sign-in (a few per window at most) and answers with its request object.
     void issueAdminSignIn(
-        const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationParams &params, const MappedUser &admin);
-    void activationBySignIn(const QJsonObject &body, const std::shared_ptr<QHttpServerResponder> &reply);
+        const std::shared_ptr<LaterResponder> &reply, const AuthorizationParams &params, const MappedUser &admin);
+    void activationBySignIn(const QJsonObject &body, const std::shared_ptr<LaterResponder> &reply);
     // The OpenID Provider's current signing keys, read from its jwks_uri.
     void withProviderKeys(std::function<void(Checked<jose::JwkSet>)> done);
     // Flow 2 through the enterprise server or SCIM; the mapping is stored before done.
@@ -120,7 +120,7 @@ private:
     // The authorization endpoint when it is known without asking the provider (no discovery pending).
     std::optional<AuthorizationServer> authorizationServerAtHand() const;
     // 201 with the request object, or the refusal that signing it came to.
-    void sendRequestObject(const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt);
+    void sendRequestObject(const std::shared_ptr<LaterResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt);
     Result<QByteArray> signRequestObject(
         const TwoFactorRequest &request, const AuthorizationServer &server, const jose::Jwk &key);
     // POST /v1/ciba-requests (dasciba.cpp, docs/ciba.md): the signed OpenID CIBA request for an enrolled device's user.

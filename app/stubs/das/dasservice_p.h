@@ -13,7 +13,7 @@
 
 namespace hotdesk::stubs::das {
 
-using Responder = std::shared_ptr<QHttpServerResponder>;
+using Responder = std::shared_ptr<LaterResponder>;
 
 inline constexpr std::chrono::seconds kRequestObjectLifetime {120};
 

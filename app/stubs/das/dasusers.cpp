@@ -21,7 +21,7 @@ QJsonObject userBody(const MappedUser &user)
 
 void DasService::registerUser(const QHttpServerRequest &request, QHttpServerResponder &&responder)
 {
-    const Responder reply = std::make_shared<QHttpServerResponder>(std::move(responder));
+    const Responder reply = std::make_shared<LaterResponder>(std::move(responder));
     struct Parsed {
         UserRegistration user;
         std::optional<MappedUser> known;
@@ -107,7 +107,7 @@ void DasService::twoFactorToken(const QHttpServerRequest &request, QHttpServerRe
     // Nothing touches the database here: the request joins the group that
     // commits once the event loop has read, for one more turn, every request that came in.
     m_pendingIssues.push_back(PendingIssue {authorization(request, hotdesk::das::kDeviceTokenScheme), jsonBody(request),
-        std::make_shared<QHttpServerResponder>(std::move(responder))});
+        std::make_shared<LaterResponder>(std::move(responder))});
     if (m_pendingIssues.size() == 1)
         QMetaObject::invokeMethod(this, &DasService::issuePending, Qt::QueuedConnection);
 }
@@ -235,7 +235,7 @@ void DasService::issuePending()
 }
 
 void DasService::sendRequestObject(
-    const std::shared_ptr<QHttpServerResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt)
+    const std::shared_ptr<LaterResponder> &reply, const AuthorizationServer &server, const Result<QByteArray> &jwt)
 {
     if (!jwt)
         return send(reply, answer(problemFor(jwt.error())));

@@ -39,13 +39,13 @@ const char kReadme[] = "Hotdesk distribution site\n"
                        "starting with a dot are hidden, and symbolic links that lead out of the\n"
                        "directory are ignored.\n";
 
-using Responder = std::shared_ptr<QHttpServerResponder>;
+using Responder = std::shared_ptr<LaterResponder>;
 
 // afterRequest() sees only the responses a route returns, not those written through a responder.
 void send(const Responder &responder, QHttpServerResponse &&response)
 {
     response.setHeader("X-Content-Type-Options", "nosniff");
-    response.write(std::move(*responder));
+    responder->write(response);
 }
 
 Problem problem(HttpStatus status, const char *slug, const char *title, const QString &detail)
@@ -167,7 +167,7 @@ QString EnterpriseService::issuer() const
 
 void EnterpriseService::relayUser(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     auto refuse = [&responder](const Problem &p, bool challenge = false) {
         QHttpServerResponse response = problemResponse(p);
         if (challenge)
@@ -288,7 +288,7 @@ QHttpServerResponse EnterpriseService::denied(const QString &what, bool invalidT
 
 void EnterpriseService::gateway(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     const QByteArray token = authorization(request, "Bearer");
     if (token.isEmpty()) {
         send(responder, denied(QStringLiteral("You are not signed in: the request carried no access token."), false));

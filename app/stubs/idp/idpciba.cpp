@@ -143,10 +143,10 @@ tl::expected<QHash<QString, QString>, QHttpServerResponse> formFields(
     return fields;
 }
 
-void reply(const std::shared_ptr<QHttpServerResponder> &responder, QHttpServerResponse response)
+void reply(const std::shared_ptr<LaterResponder> &responder, QHttpServerResponse response)
 {
     response.setHeader("Cache-Control", "no-store");
-    response.write(std::move(*responder));
+    responder->write(response);
 }
 
 } // namespace
@@ -165,7 +165,7 @@ bool IdpService::isCibaGrant(const QHttpServerRequest &request)
 
 void IdpService::backchannel(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     auto fields = formFields(request, {QStringLiteral("client_id"), QStringLiteral("request")});
     if (!fields)
         return reply(responder, std::move(fields.error()));
@@ -193,7 +193,7 @@ void IdpService::backchannel(const QHttpServerRequest &request, QHttpServerRespo
 }
 
 void IdpService::backchannelSigned(
-    const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject, const jose::JwkSet &keys)
+    const std::shared_ptr<LaterResponder> &responder, const QByteArray &requestObject, const jose::JwkSet &keys)
 {
     const qint64 now = m_context.clock->secondsSinceEpoch();
     jose::JwsVerifyOptions options;
@@ -236,7 +236,7 @@ void IdpService::backchannelSigned(
     cibaPush(responder, std::move(ciba));
 }
 
-void IdpService::cibaPush(const std::shared_ptr<QHttpServerResponder> &responder, CibaRequest ciba)
+void IdpService::cibaPush(const std::shared_ptr<LaterResponder> &responder, CibaRequest ciba)
 {
     const QByteArray pushToken = pushClientToken();
     if (!pushEndpointKnown())
@@ -322,7 +322,7 @@ std::optional<QHttpServerResponse> IdpService::cibaPacing(const QString &idHash)
 
 void IdpService::cibaToken(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     auto fields = formFields(request, {QStringLiteral("grant_type"), QStringLiteral("auth_req_id"), QStringLiteral("client_id")});
     if (!fields)
         return reply(responder, std::move(fields.error()));
@@ -344,7 +344,7 @@ void IdpService::cibaToken(const QHttpServerRequest &request, QHttpServerRespond
     cibaOutcome(responder, authReqId, std::move(**ciba));
 }
 
-void IdpService::cibaOutcome(const std::shared_ptr<QHttpServerResponder> &responder, const QString &authReqId, CibaRequest ciba)
+void IdpService::cibaOutcome(const std::shared_ptr<LaterResponder> &responder, const QString &authReqId, CibaRequest ciba)
 {
     const qint64 now = m_context.clock->secondsSinceEpoch();
     if (ciba.status != QLatin1String("pending"))

@@ -214,7 +214,7 @@ IdpService::~IdpService() = default;
 
 void IdpService::answer(QHttpServerResponse response, QHttpServerResponder &&responder)
 {
-    answerWithFaults(m_context, this, std::move(response), std::make_shared<QHttpServerResponder>(std::move(responder)));
+    answerWithFaults(m_context, this, std::move(response), std::make_shared<LaterResponder>(std::move(responder)));
 }
 
 Status IdpService::prepare()
@@ -345,33 +345,29 @@ void IdpService::clientKeys(const QString &kid, std::function<void(Result<jose::
 
 void IdpService::authorize(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     const QUrlQuery query = request.query();
     const QString clientId = query.queryItemValue(QStringLiteral("client_id"), QUrl::FullyDecoded);
     const QByteArray requestObject = query.queryItemValue(QStringLiteral("request"), QUrl::FullyDecoded).toLatin1();
     if (clientId != m_context.clientId) {
-        errorPage(QStringLiteral("This sign-in request comes from an application the identity provider does not know (client_id \"%1\").").arg(clientId),
-                  QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator."))
-            .write(std::move(*responder));
+        responder->write(errorPage(QStringLiteral("This sign-in request comes from an application the identity provider does not know (client_id \"%1\").").arg(clientId),
+                  QStringLiteral("Start the sign-in again from Hotdesk; if this repeats, tell your administrator.")));
         return;
     }
     if (requestObject.isEmpty() || query.hasQueryItem(QStringLiteral("request_uri"))) {
-        errorPage(QStringLiteral("This identity provider accepts only signed request objects (the \"request\" parameter)."),
-                  QStringLiteral("Start the sign-in again from Hotdesk."))
-            .write(std::move(*responder));
+        responder->write(errorPage(QStringLiteral("This identity provider accepts only signed request objects (the \"request\" parameter)."),
+                  QStringLiteral("Start the sign-in again from Hotdesk.")));
         return;
     }
     auto unverified = jose::decodeUnverified(requestObject);
     if (!unverified) {
-        errorPage(QStringLiteral("The sign-in request is damaged: %1").arg(unverified.error().message), QStringLiteral("Start the sign-in again from Hotdesk."))
-            .write(std::move(*responder));
+        responder->write(errorPage(QStringLiteral("The sign-in request is damaged: %1").arg(unverified.error().message), QStringLiteral("Start the sign-in again from Hotdesk.")));
         return;
     }
     clientKeys(unverified->header.kid, [this, responder, requestObject, clientId](Result<jose::JwkSet> keys) {
         if (!keys) {
-            errorPage(QStringLiteral("The identity provider cannot check the sign-in request: %1").arg(keys.error().message),
-                      QStringLiteral("Try again in a minute; if this repeats, tell your administrator."), HttpStatus::ServiceUnavailable)
-                .write(std::move(*responder));
+            responder->write(errorPage(QStringLiteral("The identity provider cannot check the sign-in request: %1").arg(keys.error().message),
+                      QStringLiteral("Try again in a minute; if this repeats, tell your administrator."), HttpStatus::ServiceUnavailable));
             return;
         }
         authorizeSigned(responder, requestObject, clientId, *keys);
@@ -404,13 +400,13 @@ tl::expected<QJsonObject, QHttpServerResponse> IdpService::checkRequestObject(
     return *parsed;
 }
 
-void IdpService::authorizeSigned(const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject,
+void IdpService::authorizeSigned(const std::shared_ptr<LaterResponder> &responder, const QByteArray &requestObject,
     const QString &clientId, const jose::JwkSet &keys)
 {
     const qint64 now = m_context.clock->secondsSinceEpoch();
     auto claims = checkRequestObject(requestObject, clientId, keys, now);
     if (!claims) {
-        std::move(claims.error()).write(std::move(*responder));
+        responder->write(std::move(claims.error()));
         return;
     }
     // From here on errors go back to the client through its redirect URI.
@@ -418,8 +414,7 @@ void IdpService::authorizeSigned(const std::shared_ptr<QHttpServerResponder> &re
     tx.redirectUri = claimString(*claims, "redirect_uri");
     tx.state = claimString(*claims, "state");
     auto back = [&](const OAuthError &refusal) {
-        toClient(tx.redirectUri, errorParams(refusal.error, refusal.description), tx.state, issuer())
-            .write(std::move(*responder));
+        responder->write(toClient(tx.redirectUri, errorParams(refusal.error, refusal.description), tx.state, issuer()));
     };
     if (auto unsupported = unsupportedRequest(*claims))
         return back(*unsupported);
@@ -470,11 +465,11 @@ Result<QString> IdpService::spendRequestObject(const QJsonObject &claims, const 
     return username;
 }
 
-void IdpService::pushChallenge(const std::shared_ptr<QHttpServerResponder> &responder, Transaction tx)
+void IdpService::pushChallenge(const std::shared_ptr<LaterResponder> &responder, Transaction tx)
 {
     auto back
         = [this, responder, redirectUri = tx.redirectUri, state = tx.state](const QString &error, const QString &description) {
-              toClient(redirectUri, errorParams(error, description), state, issuer()).write(std::move(*responder));
+              responder->write(toClient(redirectUri, errorParams(error, description), state, issuer()));
           };
     const QByteArray pushToken = pushClientToken();
     if (!pushEndpointKnown())
@@ -509,7 +504,7 @@ void IdpService::pushChallenge(const std::shared_ptr<QHttpServerResponder> &resp
             });
             if (!saved || tx.challengeId.isEmpty())
                 return back(QStringLiteral("server_error"), QStringLiteral("the sign-in could not be recorded"));
-            waitingHtml(tx).write(std::move(*responder));
+            responder->write(waitingHtml(tx));
         });
 }
 
@@ -664,32 +659,31 @@ QHttpServerResponse IdpService::waitingHtml(const Transaction &tx) const
 
 void IdpService::waitPage(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     const QString txId = request.query().queryItemValue(QStringLiteral("tx"), QUrl::FullyDecoded);
     refresh(txId, [this, responder](Result<Transaction> tx) {
         if (!tx) {
-            errorPage(QStringLiteral("This sign-in is unknown or has ended."), QStringLiteral("Start the sign-in again from Hotdesk."), HttpStatus::NotFound)
-                .write(std::move(*responder));
+            responder->write(errorPage(QStringLiteral("This sign-in is unknown or has ended."), QStringLiteral("Start the sign-in again from Hotdesk."), HttpStatus::NotFound));
             return;
         }
         if (tx->status == QLatin1String("pending"))
-            waitingHtml(*tx).write(std::move(*responder));
+            responder->write(waitingHtml(*tx));
         else
-            finish(*tx).write(std::move(*responder));
+            responder->write(finish(*tx));
     });
 }
 
 void IdpService::statusJson(const QHttpServerRequest &request, QHttpServerResponder &&responderIn)
 {
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(responderIn));
+    auto responder = std::make_shared<LaterResponder>(std::move(responderIn));
     const QString txId = request.query().queryItemValue(QStringLiteral("tx"), QUrl::FullyDecoded);
     refresh(txId, [this, responder](Result<Transaction> tx) {
         if (!tx) {
-            problemResponse({HttpStatus::NotFound, QStringLiteral("unknown-transaction"), QStringLiteral("Unknown sign-in"), {}}).write(std::move(*responder));
+            responder->write(problemResponse({HttpStatus::NotFound, QStringLiteral("unknown-transaction"), QStringLiteral("Unknown sign-in"), {}}));
             return;
         }
         const qint64 left = std::max<qint64>(0, tx->expiresAt - m_context.clock->secondsSinceEpoch());
-        jsonResponse(QJsonObject{{QStringLiteral("status"), tx->status}, {QStringLiteral("seconds_left"), double(left)}}).write(std::move(*responder));
+        responder->write(jsonResponse(QJsonObject{{QStringLiteral("status"), tx->status}, {QStringLiteral("seconds_left"), double(left)}}));
     });
 }
 

@@ -42,7 +42,7 @@ private:
     QHttpServerResponse jwks();
     void authorize(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     // GET /authorize once the client's keys are known: checks the request object, then asks the user's phone.
-    void authorizeSigned(const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject,
+    void authorizeSigned(const std::shared_ptr<LaterResponder> &responder, const QByteArray &requestObject,
         const QString &clientId, const jose::JwkSet &keys);
     // The verified claims of a request object this IdP accepts, or the error page that answers instead.
     tl::expected<QJsonObject, QHttpServerResponse> checkRequestObject(
@@ -50,7 +50,7 @@ private:
     // Records the request object's jti (single use) and finds the user it names: their name, empty when unknown.
     Result<QString> spendRequestObject(const QJsonObject &claims, const QString &sharedId, qint64 now);
     // Sends the challenge to the user's phone; the waiting page answers once the sign-in is recorded.
-    void pushChallenge(const std::shared_ptr<QHttpServerResponder> &responder, Transaction tx);
+    void pushChallenge(const std::shared_ptr<LaterResponder> &responder, Transaction tx);
     void waitPage(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void statusJson(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     QHttpServerResponse cancel(const QHttpServerRequest &request);
@@ -89,13 +89,13 @@ private:
     // POST /backchannel: a signed request object only; answers auth_req_id, expires_in and interval.
     void backchannel(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     void backchannelSigned(
-        const std::shared_ptr<QHttpServerResponder> &responder, const QByteArray &requestObject, const jose::JwkSet &keys);
-    void cibaPush(const std::shared_ptr<QHttpServerResponder> &responder, CibaRequest request);
+        const std::shared_ptr<LaterResponder> &responder, const QByteArray &requestObject, const jose::JwkSet &keys);
+    void cibaPush(const std::shared_ptr<LaterResponder> &responder, CibaRequest request);
     // POST /token with grant_type=urn:openid:params:grant-type:ciba.
     void cibaToken(const QHttpServerRequest &request, QHttpServerResponder &&responder);
     // slow_down when this poll came sooner than the interval allows; nullopt when it may go on.
     std::optional<QHttpServerResponse> cibaPacing(const QString &idHash);
-    void cibaOutcome(const std::shared_ptr<QHttpServerResponder> &responder, const QString &authReqId, CibaRequest request);
+    void cibaOutcome(const std::shared_ptr<LaterResponder> &responder, const QString &authReqId, CibaRequest request);
     Result<std::optional<CibaRequest>> loadCibaRequest(const QString &idHash);
     QHttpServerResponse cibaFinish(const QString &authReqId, const CibaRequest &request, const QString &status);
     QHttpServerResponse finish(const Transaction &tx);
