@@ -160,6 +160,14 @@ std::optional<ParsedCommandLine> readTimeouts(const QCommandLineParser &parser, 
         if (!readMilliseconds(parser, *option, ms))
             return usageError(translated("hotdeskd: --%1 takes a positive number of milliseconds, not %2\n")
                                   .arg(option->names().constFirst(), parser.value(*option)));
+    // An attached agent sends a heartbeat every third of --agent-timeout; a connection silent for --client-timeout
+    // is closed, so a longer heartbeat would drop every agent.
+    if (into.agentTimeoutMs / 3 >= into.clientTimeoutMs)
+        return usageError(translated("hotdeskd: --agent-timeout %1 asks agents for a heartbeat every %2 ms, but a connection "
+                                     "silent for --client-timeout %3 ms is closed; lower the one or raise the other\n")
+                              .arg(into.agentTimeoutMs)
+                              .arg(into.agentTimeoutMs / 3)
+                              .arg(into.clientTimeoutMs));
     return std::nullopt;
 }
 

@@ -72,7 +72,9 @@ private:
         daemon.process.setProcessChannelMode(QProcess::ForwardedOutputChannel); // stderr kept for the checks
         dieWithTest(daemon.process);
         QStringList arguments {QStringLiteral("--socket"), daemon.socketPath, QStringLiteral("--state-dir"), stateDir,
-            QStringLiteral("--client-timeout"), QString::number(kClientTimeoutMs)};
+            QStringLiteral("--client-timeout"), QString::number(kClientTimeoutMs),
+            // An agent's heartbeat (a third of this) must come within the client timeout, or hotdeskd refuses to start.
+            QStringLiteral("--agent-timeout"), QString::number(kClientTimeoutMs * 3 - 3)};
         arguments += more;
         if (wrapper.isEmpty()) {
             daemon.process.start(QStringLiteral(HOTDESKD_BINARY), arguments);
@@ -528,6 +530,13 @@ os.execv(sys.argv[1], sys.argv[1:])
         QVERIFY(bad.waitForFinished(5000));
         QCOMPARE(bad.exitCode(), 2);
         QVERIFY(bad.readAllStandardError().contains("--client-timeout"));
+        // A heartbeat every 10 s would never come within the default 10 s client timeout: every agent would be dropped.
+        QProcess slowHeartbeat;
+        slowHeartbeat.start(QStringLiteral(HOTDESKD_BINARY), {QStringLiteral("--agent-timeout"), QStringLiteral("30000")});
+        QVERIFY(slowHeartbeat.waitForFinished(5000));
+        QCOMPARE(slowHeartbeat.exitCode(), 2);
+        const QByteArray why = slowHeartbeat.readAllStandardError();
+        QVERIFY2(why.contains("heartbeat every 10000 ms") && why.contains("--client-timeout 10000 ms"), why.constData());
     }
 
     void unitVerifies()
