@@ -369,7 +369,8 @@ def check_display_manager(box, work):
     start = len(audit(box))
     greeter_log = lambda: (read_bytes(box.path("/var/lib/lightdm/hotdesk-trial-greeter.log")) or b"").decode()  # noqa: E731
     # In a scope, not as lightdm.service: started as a service in this container, LightDM 1.26 dies of SIGSEGV
-    # (in memcpy, seen with gdb) when it passes the first PAM prompt to the greeter; run from a shell it does not.
+    # (in memcpy, seen with gdb) when it passes the first PAM prompt to the greeter, with or without pam_hotdesk in
+    # the stack; run from a shell it does not.
     dm = box.start("exec systemd-run --scope --unit=hotdesk-trial-dm /usr/sbin/lightdm")
     try:
         wait_for("the module's number at the greeter", lambda: "message Hotdesk: approve" in greeter_log(), 60)
