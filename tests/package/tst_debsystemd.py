@@ -271,11 +271,11 @@ def check_pam(box):
     say("login through common-auth: password and approval pass; a wrong password sends no push; a denial refuses")
 
 
-def session_of(box, unit, command):
+def session_of(box, unit, command, environment=""):
     """A logind session of the user (class user, type x11) running command as a unit; its id and object path."""
     known = set(box.run(f"loginctl show-user {USER} -p Sessions --value", may_fail=True).stdout.split())
     box.run(f"systemd-run --unit={unit} -p PAMName=login -p User={USER} "
-            f"-p 'Environment=XDG_SESSION_TYPE=x11 XDG_SESSION_CLASS=user' {command}")
+            f"-p 'Environment=XDG_SESSION_TYPE=x11 XDG_SESSION_CLASS=user {environment}' {command}")
     session = wait_for("the user's new logind session", lambda: next(iter(set(box.run(
         f"loginctl show-user {USER} -p Sessions --value", may_fail=True).stdout.split()) - known), None), 30)
     path = re.search(r'"(/org/freedesktop/login1/session/\S+)"', box.run(
@@ -299,8 +299,15 @@ def check_agent_session(box):
     """The packaged agent, started in the user's logind session on a virtual display (its WebEngine with its
     sandbox, as on a PC), attaches; an OS unlock makes hotdeskd hand the lock to it and start the sign-in, which
     the phone's approval ends; then, locked again, kill -9 of the agent brings logind's lock at once."""
-    session, path = session_of(box, "hotdesk-trial-agent", "xvfb-run -a -s '-screen 0 1024x768x24' /usr/bin/hotdesk")
+    # In German: the package's agent carries its translations (they are compiled into it).
+    session, path = session_of(box, "hotdesk-trial-agent", "sh -c \"exec xvfb-run -a -s '-screen 0 1024x768x24' "
+                               "/usr/bin/hotdesk 2>/var/tmp/hotdesk-trial-agent.err\"", "LANGUAGE=de")
     wait_for("the agent's attach", lambda: records(box, session, "agent_attached"), 60)
+    journal = lambda: (read_bytes(box.path("/var/tmp/hotdesk-trial-agent.err")) or b"").decode()  # noqa: E731
+    try:
+        wait_for("the agent's German", lambda: f"Sitzung von {USER} begonnen" in journal(), 30)
+    except Failed as error:
+        raise Failed(f"{error}; the agent under LANGUAGE=de wrote:\n{journal()}")
     start = len(audit(box))
     unlock_desktop(box, path)
     wait_for("hotdeskd's sign-in for the agent's lock", lambda: records(box, session, "sign_in_started", start), 30)
@@ -316,7 +323,7 @@ def check_agent_session(box):
     locked = wait_for("logind's lock after the agent's end", lambda: records(box, session, "os_lock", start), 30)
     check(locked[0].get("cause") == "agent_disconnected" and locked[0].get("why") == "agent_missing",
           f"after kill -9 of the agent: {locked[0]}")
-    say(f"the packaged agent in logind session {session}: attached, held the lock through an approved sign-in; "
+    say(f"the packaged agent in logind session {session} (in German): attached, held the lock through an approved sign-in; "
         "killed, logind's lock came at once")
 
 
