@@ -77,14 +77,16 @@ OptionSet declareOptions()
                 .arg(QStringLiteral("$STATE_DIRECTORY, /var/lib/hotdesk")),
             QStringLiteral("dir")),
         QCommandLineOption(QStringLiteral("client-timeout"),
-            translated("Close a connection that completes no request line within this time (default: 10000)."),
+            translated("Close a connection that completes no request line within this time (default: %1).")
+                .arg(kDefaultClientTimeoutMs),
             QStringLiteral("ms")),
         QCommandLineOption(QStringLiteral("policy"),
             translated("The policy file (default: %1); owned by root, writable by root only.")
                 .arg(QStringLiteral("/etc/hotdesk/policy.json")),
             QStringLiteral("file")),
         QCommandLineOption(QStringLiteral("agent-timeout"),
-            translated("An attached agent that sends nothing for this long is missing: the OS lock takes over (default: 9000)."),
+            translated("An attached agent that sends nothing for this long is missing: the OS lock takes over (default: %1).")
+                .arg(kDefaultAgentTimeoutMs),
             QStringLiteral("ms")),
         QCommandLineOption(QStringLiteral("pam-confdir"),
             translated("Test builds only: read the PAM service hotdesk-offline from this directory instead of /etc/pam.d."),
@@ -160,13 +162,12 @@ std::optional<ParsedCommandLine> readTimeouts(const QCommandLineParser &parser, 
         if (!readMilliseconds(parser, *option, ms))
             return usageError(translated("hotdeskd: --%1 takes a positive number of milliseconds, not %2\n")
                                   .arg(option->names().constFirst(), parser.value(*option)));
-    // An attached agent sends a heartbeat every third of --agent-timeout; a connection silent for --client-timeout
-    // is closed, so a longer heartbeat would drop every agent.
-    if (into.agentTimeoutMs / 3 >= into.clientTimeoutMs)
+    // A heartbeat no sooner than --client-timeout would drop every agent.
+    if (heartbeatMsFor(into.agentTimeoutMs) >= into.clientTimeoutMs)
         return usageError(translated("hotdeskd: --agent-timeout %1 asks agents for a heartbeat every %2 ms, but a connection "
                                      "silent for --client-timeout %3 ms is closed; lower the one or raise the other\n")
                               .arg(into.agentTimeoutMs)
-                              .arg(into.agentTimeoutMs / 3)
+                              .arg(heartbeatMsFor(into.agentTimeoutMs))
                               .arg(into.clientTimeoutMs));
     return std::nullopt;
 }

@@ -6,15 +6,26 @@
 #include <QString>
 #include <QStringList>
 
+#include <algorithm>
+
 namespace hotdesk::daemon {
+
+// An agent that sends nothing for --agent-timeout is missing; it is asked to heartbeat every third of it, so one
+// late or lost heartbeat is not a missing agent. A connection silent for --client-timeout is closed.
+constexpr int kDefaultAgentTimeoutMs = 9000;
+constexpr int kDefaultClientTimeoutMs = 10000;
+constexpr qint64 heartbeatMsFor(qint64 agentTimeoutMs)
+{
+    return std::max<qint64>(agentTimeoutMs / 3, 1);
+}
 
 struct DaemonOptions {
     QString socketPath;
     QString stateDir;
     QString logsDir; // $LOGS_DIRECTORY, else /var/log/hotdesk: the audit log's directory
-    int clientTimeoutMs = 10000;
+    int clientTimeoutMs = kDefaultClientTimeoutMs;
     QString policyFile; // the administrator's policy
-    int agentTimeoutMs = 9000; // an attached agent silent this long is missing; it heartbeats every third of it
+    int agentTimeoutMs = kDefaultAgentTimeoutMs;
     QString pamConfDir; // --pam-confdir (test builds only): PAM service files instead of /etc/pam.d
     QStringList agentPrograms; // --agent-program (test builds only): who may attach; empty: the installed agent
     QString devRoot = QStringLiteral("/dev"); // --dev-root (test builds only): the device nodes the watchers follow

@@ -1,6 +1,8 @@
 // hotdeskd's enforcement: the policy, logind's sessions, one SessionGuard each, their saved state and their agents.
 #pragma once
 
+#include "daemonoptions.h"
+
 #include "core/clock.h"
 #include "core/platform/linux/logindsessions.h"
 #include "core/policy/decisionengine.h"
@@ -51,8 +53,8 @@ struct EnforcerOptions {
     QString stateDir; // already checked (statedirectory.h)
     QString policyFile; // the administrator's policy
     std::optional<QDBusConnection> systemBus; // nullopt: the system bus
-    // An attached agent that sends nothing for this long is missing; "attach" tells it to heartbeat every third of it.
-    std::chrono::milliseconds agentTimeout {15000};
+    // An attached agent that sends nothing for this long is missing; "attach" asks for heartbeatMsFor(it).
+    std::chrono::milliseconds agentTimeout {kDefaultAgentTimeoutMs};
     QString procRoot = QStringLiteral("/proc");
     QString devRoot = QStringLiteral("/dev"); // cameras and snd/ (another only in test builds)
     // PAM service files for the offline unlock's password check (test builds only); empty: /etc/pam.d.

@@ -112,8 +112,7 @@ QJsonObject Enforcer::attach(Connection &connection, const QJsonObject &request)
     // The lock event (if one is due) goes out after this reply.
     guard->agentAttached();
     QJsonObject reply = guard->toJson();
-    // Three heartbeats per timeout: one late or lost heartbeat is not a missing agent.
-    reply.insert(QStringLiteral("heartbeat_ms"), double(std::max<qint64>(m_options.agentTimeout.count() / 3, 1)));
+    reply.insert(QStringLiteral("heartbeat_ms"), double(heartbeatMsFor(m_options.agentTimeout.count())));
     return okReply(reply);
 }
 
