@@ -198,6 +198,13 @@ QList<SessionGuard *> Enforcer::guardsOfUser(const QString &user) const
     return guards;
 }
 
+Status Enforcer::saveUsers() const
+{
+    policy::EngineState users;
+    users.users = m_users;
+    return store::writeStateFile(usersFile(), users.toJson());
+}
+
 QString Enforcer::usersFile() const
 {
     return QDir(m_options.stateDir).filePath(QStringLiteral("engine-users.json"));
@@ -295,9 +302,7 @@ void Enforcer::save(const SessionGuard &guard)
             if (!before.contains(it.key()) || before.value(it.key()) != it.value())
                 m_users.insert(it.key(), it.value());
         before = now;
-        policy::EngineState users;
-        users.users = m_users;
-        saved = store::writeStateFile(usersFile(), users.toJson());
+        saved = saveUsers();
     }
     if (!saved)
         Q_EMIT audited(QStringLiteral("state_not_saved"), guard.session().user, guard.session().id, saved.error().message, {});

@@ -121,6 +121,8 @@ private:
     void processStarted(const QString &entry, qint64 pid);
     policy::EngineState restoredState(const platform::LoginSession &session) const;
     void save(const SessionGuard &guard);
+    // engine-users.json: every user's record (m_users).
+    Status saveUsers() const;
     QString sessionFile(const QString &id) const;
     QString usersFile() const;
     // The session named in request (or the connection's), if the caller may act for it; else an error reply.

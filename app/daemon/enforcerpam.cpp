@@ -6,7 +6,6 @@
 #include "sessionguard.h"
 
 #include "core/policy/policystore.h"
-#include "core/store/agentstate.h"
 
 #include <algorithm>
 
@@ -240,20 +239,15 @@ void Enforcer::countFailureWithoutSession(const QString &user, const Error &erro
     policy::DecisionEngine engine(*rules, m_clock, policy::EngineEnvironment {}, state);
     const QList<policy::Decision> decisions = engine.authFailed(user, error.code);
     m_users.insert(user, engine.state().users.value(user));
-    policy::EngineState users;
-    users.users = m_users;
-    if (const Status saved = store::writeStateFile(usersFile(), users.toJson()); !saved)
+    if (const Status saved = saveUsers(); !saved)
         Q_EMIT audited(QStringLiteral("state_not_saved"), user, {}, saved.error().message, {});
     for (const policy::Decision &decision : decisions) {
         if (const auto *notice = std::get_if<policy::NotifyAdmin>(&decision)) {
             queueAdminEvent(notice->event, user, {}, notice->detail);
             continue;
         }
-        QJsonObject record = policy::decisionToJson(decision);
-        record.remove(QStringLiteral("user"));
-        record.remove(QStringLiteral("decision"));
-        const QString reason = record.take(QStringLiteral("reason")).toString();
-        Q_EMIT audited(policy::decisionName(decision), user, {}, reason, record);
+        const AuditedDecision record = auditedDecision(decision);
+        Q_EMIT audited(record.event, user, {}, record.reason, record.extra);
     }
 }
 

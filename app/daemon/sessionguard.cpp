@@ -286,13 +286,20 @@ void SessionGuard::handle(const QList<policy::Decision> &decisions)
     scheduleTick();
 }
 
-void SessionGuard::handleOne(const policy::Decision &decision)
+AuditedDecision auditedDecision(const policy::Decision &decision)
 {
     QJsonObject record = policy::decisionToJson(decision);
-    const QString user = record.take(QStringLiteral("user")).toString();
-    const QString reason = record.take(QStringLiteral("reason")).toString();
+    AuditedDecision audited {policy::decisionName(decision), record.take(QStringLiteral("user")).toString(),
+        record.take(QStringLiteral("reason")).toString(), {}};
     record.remove(QStringLiteral("decision"));
-    Q_EMIT audited(policy::decisionName(decision), user.isEmpty() ? m_session.user : user, reason, record);
+    audited.extra = record;
+    return audited;
+}
+
+void SessionGuard::handleOne(const policy::Decision &decision)
+{
+    const AuditedDecision record = auditedDecision(decision);
+    Q_EMIT audited(record.event, record.user.isEmpty() ? m_session.user : record.user, record.reason, record.extra);
     std::visit(Overloaded {
                    [this](const policy::RequireReauth &) { Q_EMIT agentEvent(lockEvent()); },
                    [this](const policy::Lock &) { Q_EMIT agentEvent(lockEvent()); },

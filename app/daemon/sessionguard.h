@@ -13,6 +13,16 @@
 
 namespace hotdesk::daemon {
 
+// A decision as hotdeskd audits it: the event (its name), the user it names (empty when none), its reason, and
+// its other members.
+struct AuditedDecision {
+    QString event;
+    QString user;
+    QString reason;
+    QJsonObject extra;
+};
+AuditedDecision auditedDecision(const policy::Decision &decision);
+
 // Where the engine's decisions go: the lock is the engine's (EngineState::lock),
 // the guard tells the session's agent and, when no agent can hold the lock,
 // asks logind for the OS lock. It does no I/O itself: the Enforcer saves the
