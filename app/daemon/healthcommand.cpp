@@ -6,7 +6,6 @@
 
 #include "core/das/dasclient.h"
 #include "core/policy/policystore.h"
-#include "core/policy/policytrust.h"
 #include "core/store/agentstate.h"
 #include "core/store/eventqueue.h"
 
@@ -51,10 +50,8 @@ QJsonObject policyHealth(const HealthSources &sources, const policy::PolicyStore
     const QList<policy::PolicyProblem> problems = store->problems();
     if (store->hasPolicy() && problems.isEmpty())
         return reply;
-    // Read again to tell an untrusted file from an invalid one, as the audit's reason does.
-    const auto trusted = policy::readTrustedPolicyFile(sources.policyFile, 0);
-    const bool untrusted = !trusted && trusted.error().code == ErrorCode::PolicyUntrusted;
-    reply.insert(QStringLiteral("refused"), untrusted ? QStringLiteral("policy_untrusted") : QStringLiteral("policy_invalid"));
+    reply.insert(QStringLiteral("refused"),
+        store->rejectedAsUntrusted() ? QStringLiteral("policy_untrusted") : QStringLiteral("policy_invalid"));
     QString message = store->hasPolicy() ? problems.constFirst().message : store->reason();
     if (store->hasPolicy())
         message += QStringLiteral(" (the last valid policy stays)");

@@ -289,12 +289,14 @@ void PolicyStore::accept(Policy policy)
     m_policy = std::move(policy);
     m_reason.clear();
     m_problems.clear();
+    m_rejectedUntrusted = false;
     Q_EMIT policyChanged(*m_policy);
 }
 
 void PolicyStore::reject(const QList<PolicyProblem> &problems, bool untrusted)
 {
     m_problems = problems;
+    m_rejectedUntrusted = untrusted;
     if (!m_policy) {
         const PolicyProblem &first = problems.constFirst();
         if (untrusted)

@@ -44,6 +44,8 @@ public:
     QString reason() const { return m_reason; }
     // What was wrong with the last text that was rejected; empty after a valid one.
     QList<PolicyProblem> problems() const { return m_problems; }
+    // The last rejection was of a file others could have changed (requireTrustedFile), not of its content.
+    bool rejectedAsUntrusted() const { return m_rejectedUntrusted; }
 
     // Read the file only when it is trusted (policytrust.h), owned by `owner`.
     // The platform location always is (serverpolicy.h, readPolicyFile); this
@@ -72,6 +74,7 @@ private:
     std::optional<Policy> m_policy;
     QString m_reason;
     QList<PolicyProblem> m_problems;
+    bool m_rejectedUntrusted = false;
     std::optional<QByteArray> m_lastText; // what the last reload read; nullopt: nothing read yet or unreadable
     QString m_lastError;
     QFileSystemWatcher m_watcher;
