@@ -25,6 +25,20 @@ namespace {
 // More skew than this and device tokens (60 s lifetime, 30 s leeway) fail.
 constexpr qint64 kMaxClockSkewSeconds = 30;
 
+// The doctor's three kinds of line: what passed and notes on stderr, each problem on stdout.
+void printOk(const QString &what)
+{
+    printErr(QStringLiteral("ok       %1").arg(what));
+}
+void printNote(const QString &what)
+{
+    printErr(QStringLiteral("note     %1").arg(what));
+}
+void printProblem(const QString &what, const QString &message)
+{
+    printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8());
+}
+
 // Runs the checks one after another and collects what failed.
 class Doctor : public QObject {
 public:
@@ -51,18 +65,16 @@ public:
     }
 
 private:
-    void ok(const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); }
-    void note(const QString &what) { printErr(QStringLiteral("note     %1").arg(what)); }
+    void ok(const QString &what) { printOk(what); }
     void problem(const QString &what, const QString &message)
     {
         ++m_problems;
-        printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8());
+        printProblem(what, message);
     }
 
     void checkDaemonMode()
     {
-        const DoctorLines lines {[this](const QString &what) { ok(what); }, [this](const QString &what) { note(what); },
-            [this](const QString &what, const QString &message) { problem(what, message); }};
+        const DoctorLines lines {printOk, printNote, [this](const QString &what, const QString &message) { problem(what, message); }};
         checkDaemon(lines, control::defaultDaemonSocket(), qEnvironmentVariable("XDG_SESSION_ID"));
         checkPolicyTrust(lines, m_ctx.policy().sourceFile);
         checkPamProfile(lines, QStringLiteral("/etc/pam.d/common-auth"), QStringLiteral(HOTDESK_PAM_MODULE_PATH));
@@ -202,9 +214,7 @@ private:
 // The doctor's lines when only the daemon's checks run: the exit status is already a failure.
 DoctorLines daemonOnlyLines()
 {
-    return {[](const QString &what) { printErr(QStringLiteral("ok       %1").arg(what)); },
-        [](const QString &what) { printErr(QStringLiteral("note     %1").arg(what)); },
-        [](const QString &what, const QString &message) { printOut(QStringLiteral("%1: %2\n").arg(what, message).toUtf8()); }};
+    return {printOk, printNote, printProblem};
 }
 
 } // namespace

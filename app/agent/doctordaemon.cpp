@@ -1,13 +1,13 @@
 // hotdesk doctor against hotdeskd: one short connection to its socket, and the files the daemon and PAM read.
 #include "doctordaemon.h"
 
+#include "core/control/jsonlines.h"
 #include "core/jose/strictjson.h"
 #include "core/policy/policytrust.h"
 
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocalSocket>
 
@@ -35,7 +35,7 @@ public:
     QJsonObject ask(QJsonObject request)
     {
         request.insert(QStringLiteral("v"), 1);
-        m_socket.write(QJsonDocument(request).toJson(QJsonDocument::Compact) + '\n');
+        m_socket.write(control::encodeJsonLine(request));
         const QDeadlineTimer deadline(kAnswerMs);
         while (!m_pending.contains('\n') && m_pending.size() <= kMaxLineBytes) {
             if (m_socket.bytesAvailable() == 0 && !m_socket.waitForReadyRead(int(deadline.remainingTime())))
