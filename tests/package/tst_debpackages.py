@@ -128,6 +128,14 @@ def why_not_here():
     return None
 
 
+def said_why_not_here():
+    """True, after saying why, when this machine cannot run a package test (why_not_here)."""
+    reason = why_not_here()
+    if reason:
+        print(f"SKIP: cannot run here: {reason}", flush=True)
+    return bool(reason)
+
+
 class Machine:
     """What the test changed, so that the end can undo it whatever happened in between."""
 
@@ -514,9 +522,7 @@ def check_purge(machine):
 
 def main():
     source = os.path.abspath(sys.argv[1])
-    reason = why_not_here()
-    if reason:
-        print(f"SKIP: cannot run here: {reason}", flush=True)
+    if said_why_not_here():
         return SKIP
     machine = Machine()
     started, failure = time.monotonic(), None

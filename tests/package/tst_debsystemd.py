@@ -40,7 +40,7 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tst_debpackages import PACKAGES, Failed, build, check, read_bytes, report, why_not_here  # noqa: E402
+from tst_debpackages import PACKAGES, Failed, build, check, read_bytes, report, said_why_not_here  # noqa: E402
 
 SKIP = 77
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -476,9 +476,7 @@ def check_removal(box):
 
 def main():
     source = os.path.abspath(sys.argv[1])
-    reason = why_not_here()
-    if reason:
-        print(f"SKIP: cannot run here: {reason}", flush=True)
+    if said_why_not_here():
         return SKIP
     machine_files = {p: read_bytes(p) for p in (POLICY_RC, "/etc/pam.d/common-auth", "/etc/passwd")}
     started, failure, problems = time.monotonic(), None, []
